@@ -1,0 +1,22 @@
+"""progress-service: an event-sourced progress tracker for shows, books, albums and songs."""
+from __future__ import annotations
+
+from flask import Flask
+
+from .config import Config
+from .db import Database, open_database
+
+
+def create_app(config: Config | None = None, *, db: Database | None = None) -> Flask:
+    """The app factory: one Database, one Tracker service, the blueprints and the error handler."""
+    from . import api
+    from .services import Tracker
+
+    config = config or Config.from_env()
+    app = Flask(__name__)
+    app.config["PROGRESS_SERVICE"] = config
+    database = db or open_database(config)
+    app.extensions["progress_service.db"] = database
+    app.extensions["progress_service.tracker"] = Tracker(database)
+    api.register(app)
+    return app

@@ -1,0 +1,76 @@
+"""The command line: serve, rebuild, verify."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from tqdm import tqdm
+
+from .config import Config, ConfigError
+from .db import Database, database_url, prepare_schema
+from .projections import rebuild as projection_rebuild
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m progress_service", description=__doc__)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--database-url", help="PostgreSQL URL (default: DATABASE_URL, else embedded)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", parents=[common], help="run the HTTP service on waitress")
+    serve.add_argument("--port", type=int, help="port to listen on (default: PORT or 5000)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--threads", type=int, default=16, help="waitress worker threads")
+    serve.add_argument("--user_svc_base_url", "--user-svc-base-url", dest="user_svc_base_url",
+                       help="user service to validate user ids against")
+    commands.add_parser("rebuild", parents=[common], help="rebuild every projection from the event log")
+    commands.add_parser("verify", parents=[common],
+                        help="compare the projections with a rebuild from the log; exit 1 on any difference")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        config = Config.from_env(database_url=args.database_url,
+                                 port=getattr(args, "port", None),
+                                 user_svc_base_url=getattr(args, "user_svc_base_url", None))
+    except ConfigError as error:
+        parser.error(str(error))
+    db = Database(database_url(config), pool_size=config.pool_size)
+    prepare_schema(db)
+    return {"serve": _serve, "rebuild": _rebuild, "verify": _verify}[args.command](config, db, args)
+
+
+def _serve(config: Config, db: Database, args: argparse.Namespace) -> int:
+    import waitress
+
+    from . import create_app
+
+    app = create_app(config, db=db)
+    print(f"progress-service listening on http://{args.host}:{config.port}", flush=True)
+    waitress.serve(app, host=args.host, port=config.port, threads=args.threads, ident="progress-service")
+    return 0
+
+
+def _bar(db: Database, description: str) -> tqdm:
+    with db.transaction() as conn:
+        lo, hi = projection_rebuild.user_range(conn)
+    return tqdm(total=hi - lo, desc=description, unit="users", file=sys.stderr)
+
+
+def _rebuild(config: Config, db: Database, args: argparse.Namespace) -> int:
+    with _bar(db, "rebuilding projections") as bar, db.transaction() as conn:
+        projection_rebuild.rebuild(conn, progress=bar.update)
+    print("rebuilt " + ", ".join(projection_rebuild.PROJECTIONS) + " from the event log")
+    return 0
+
+
+def _verify(config: Config, db: Database, args: argparse.Namespace) -> int:
+    with _bar(db, "verifying projections") as bar, db.transaction(isolation_level="REPEATABLE READ") as conn:
+        differences = projection_rebuild.verify(conn, progress=bar.update)
+    for difference in differences:
+        print(difference)
+    print(f"{len(differences)} difference(s) between the projections and a rebuild from the log")
+    return 1 if differences else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

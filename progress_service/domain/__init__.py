@@ -1,0 +1,1 @@
+"""The pure domain of progress-service: events, the fold and the rules. No I/O here."""

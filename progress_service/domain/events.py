@@ -1,0 +1,131 @@
+"""The events of a tracker's stream: small, frozen, and named in the domain's words.
+
+A *change entry* is something a person did to a tracker (logged progress, rated it, ...).
+A *meta entry* (correction, retraction, rollback) rewrites how earlier entries count, and is
+itself appended as a new event: nothing is ever overwritten.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+STATUSES = ("planned", "in_progress", "completed", "paused", "dropped")
+
+
+@dataclass(frozen=True)
+class Event:
+    type: ClassVar[str]
+
+    def data(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class TrackerAdded(Event):
+    type: ClassVar[str] = "tracker_added"
+    status: str = "planned"
+    total: int | None = None
+
+
+@dataclass(frozen=True)
+class StatusChanged(Event):
+    type: ClassVar[str] = "status_changed"
+    status: str
+    total: int | None = None
+
+
+@dataclass(frozen=True)
+class ProgressLogged(Event):
+    """Absolute ``progress`` (episode 13) or a relative ``delta`` (+1), exactly one of them."""
+
+    type: ClassVar[str] = "progress_logged"
+    progress: int | None = None
+    delta: int | None = None
+    total: int | None = None
+
+
+@dataclass(frozen=True)
+class RatingSet(Event):
+    type: ClassVar[str] = "rating_set"
+    rating: float
+
+
+@dataclass(frozen=True)
+class RatingCleared(Event):
+    type: ClassVar[str] = "rating_cleared"
+
+
+@dataclass(frozen=True)
+class NoteAdded(Event):
+    type: ClassVar[str] = "note_added"
+    text: str
+
+
+@dataclass(frozen=True)
+class TrackerRemoved(Event):
+    type: ClassVar[str] = "tracker_removed"
+
+
+@dataclass(frozen=True)
+class EntryCorrected(Event):
+    """From now on, the entry at ``entry_version`` counts as if it had carried ``change``."""
+
+    type: ClassVar[str] = "entry_corrected"
+    entry_id: int
+    entry_version: int
+    change: Event
+
+    def data(self) -> dict[str, Any]:
+        return {"entry_id": self.entry_id, "entry_version": self.entry_version,
+                "change": {"type": self.change.type, "data": self.change.data()}}
+
+
+@dataclass(frozen=True)
+class EntryRetracted(Event):
+    """From now on, the entry at ``entry_version`` counts as if it had never happened."""
+
+    type: ClassVar[str] = "entry_retracted"
+    entry_id: int
+    entry_version: int
+
+
+@dataclass(frozen=True)
+class TrackerRolledBack(Event):
+    """The tracker is restored to its state right after ``to_version``."""
+
+    type: ClassVar[str] = "tracker_rolled_back"
+    to_version: int
+
+
+CHANGE_TYPES: tuple[type[Event], ...] = (
+    TrackerAdded, StatusChanged, ProgressLogged, RatingSet, RatingCleared, NoteAdded, TrackerRemoved,
+)
+META_TYPES: tuple[type[Event], ...] = (EntryCorrected, EntryRetracted, TrackerRolledBack)
+EVENT_TYPES: dict[str, type[Event]] = {cls.type: cls for cls in CHANGE_TYPES + META_TYPES}
+
+
+def is_change(event: Event) -> bool:
+    return isinstance(event, CHANGE_TYPES)
+
+
+def event_from(type_: str, data: dict[str, Any]) -> Event:
+    """Rebuild an event from its stored ``type`` and ``data``."""
+    cls = EVENT_TYPES[type_]
+    if cls is EntryCorrected:
+        change = data["change"]
+        return EntryCorrected(entry_id=data["entry_id"], entry_version=data["entry_version"],
+                              change=event_from(change["type"], change["data"]))
+    return cls(**data)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """An event as it stands in the log: its place in the stream and its times."""
+
+    version: int
+    event: Event
+    occurred_at: datetime
+    id: int | None = None
+    recorded_at: datetime | None = None

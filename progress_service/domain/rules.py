@@ -1,0 +1,191 @@
+"""Decide: what events a command becomes, or which rule it breaks. Pure; raises domain errors."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Sequence, Union
+
+from ..errors import AlreadyRetracted, EntryNotFound, InvalidChange, InvalidProgress, InvalidRating, \
+    InvalidStatus, TrackerNotFound
+from .events import (
+    STATUSES, EntryCorrected, EntryRetracted, Event, NoteAdded, ProgressLogged, RatingCleared, RatingSet,
+    Recorded, StatusChanged, TrackerAdded, TrackerRemoved, TrackerRolledBack, is_change,
+)
+from .tracker import TrackerState, apply, effective_changes
+
+FUTURE_TOLERANCE = timedelta(minutes=5)
+NOTE_MAX_LENGTH = 2000
+
+
+# What a person asks to change; exactly one per entry.
+@dataclass(frozen=True)
+class SetStatus:
+    status: str
+
+
+@dataclass(frozen=True)
+class SetProgress:
+    progress: int
+
+
+@dataclass(frozen=True)
+class AddProgress:
+    delta: int
+
+
+@dataclass(frozen=True)
+class Rate:
+    rating: float | None  # None clears the rating
+
+
+@dataclass(frozen=True)
+class AddNote:
+    text: str
+
+
+ChangeRequest = Union[SetStatus, SetProgress, AddProgress, Rate, AddNote]
+
+
+# Commands on one tracker.
+@dataclass(frozen=True)
+class LogChanges:
+    changes: tuple[ChangeRequest, ...]
+    occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class RemoveTracker:
+    occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class CorrectEntry:
+    history: Sequence[Recorded]
+    entry_version: int
+    change: ChangeRequest
+    occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class RetractEntry:
+    history: Sequence[Recorded]
+    entry_version: int
+    occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class RollBack:
+    to_version: int
+    occurred_at: datetime
+
+
+Command = Union[LogChanges, RemoveTracker, CorrectEntry, RetractEntry, RollBack]
+
+
+def decide(state: TrackerState, command: Command, *, total: int | None, now: datetime) -> list[Event]:
+    """The events that carry out ``command`` on a tracker in ``state`` whose title has ``total`` units."""
+    check_occurred_at(command.occurred_at, now)
+    if isinstance(command, LogChanges):
+        events: list[Event] = []
+        for request in command.changes:
+            event = _change_event(request, state, total)
+            events.append(event)
+            state = apply(state, Recorded(state.version + 1, event, command.occurred_at))
+        return events
+    if isinstance(command, RemoveTracker):
+        _require_active(state)
+        return [TrackerRemoved()]
+    if isinstance(command, RollBack):
+        if not 1 <= command.to_version <= state.version:
+            raise InvalidChange(
+                f"This tracker has versions 1 to {state.version}; it cannot be rolled back to version "
+                f"{command.to_version}.", field="to_version")
+        return [TrackerRolledBack(to_version=command.to_version)]
+    entry = _target_entry(command.history, command.entry_version)
+    if isinstance(command, CorrectEntry):
+        if isinstance(entry.event, EntryCorrected):  # correcting a correction corrects its entry again
+            entry = _target_entry(command.history, entry.event.entry_version)
+        _require_not_retracted(command.history, entry)
+        change = _validated_change(command.change, total)
+        return [EntryCorrected(entry_id=entry.id or 0, entry_version=entry.version, change=change)]
+    _require_not_retracted(command.history, entry)
+    return [EntryRetracted(entry_id=entry.id or 0, entry_version=entry.version)]
+
+
+def check_occurred_at(occurred_at: datetime, now: datetime) -> None:
+    if occurred_at.tzinfo is None:
+        raise InvalidChange("occurred_at needs a time zone offset, such as +00:00.", field="occurred_at")
+    if occurred_at > now + FUTURE_TOLERANCE:
+        raise InvalidChange("occurred_at may not be more than 5 minutes in the future.", field="occurred_at")
+
+
+def _require_active(state: TrackerState) -> None:
+    if not state.active:
+        raise TrackerNotFound("There is no tracker for this title; log something on it first.")
+
+
+def _change_event(request: ChangeRequest, state: TrackerState, total: int | None) -> Event:
+    event = _validated_change(request, total)
+    if isinstance(request, AddProgress):
+        _check_progress((state.progress if state.active else 0) + request.delta, total, field="delta")
+    if isinstance(event, StatusChanged) and not state.active:
+        return TrackerAdded(status=event.status, total=total)
+    return event
+
+
+def _validated_change(request: ChangeRequest, total: int | None) -> Event:
+    """The change entry for ``request`` on its own, with every rule that does not need the state."""
+    if isinstance(request, SetStatus):
+        if request.status not in STATUSES:
+            raise InvalidStatus(f"status must be one of {', '.join(STATUSES)}; got {request.status!r}.",
+                                field="status")
+        return StatusChanged(status=request.status, total=total)
+    if isinstance(request, SetProgress):
+        _check_progress(request.progress, total, field="progress")
+        return ProgressLogged(progress=request.progress, total=total)
+    if isinstance(request, AddProgress):
+        if isinstance(request.delta, bool) or not isinstance(request.delta, int):
+            raise InvalidProgress("delta must be a whole number of units.", field="delta")
+        return ProgressLogged(delta=request.delta, total=total)
+    if isinstance(request, Rate):
+        if request.rating is None:
+            return RatingCleared()
+        rating = request.rating
+        if isinstance(rating, bool) or not isinstance(rating, (int, float)) or not 0.5 <= rating <= 5 \
+                or (rating * 2) != int(rating * 2):
+            raise InvalidRating(f"rating must be 0.5 to 5 in steps of 0.5; got {rating!r}.", field="rating")
+        return RatingSet(rating=float(rating))
+    if isinstance(request, AddNote):
+        text = request.text.strip() if isinstance(request.text, str) else ""
+        if not text or len(text) > NOTE_MAX_LENGTH:
+            raise InvalidChange(f"A note needs 1 to {NOTE_MAX_LENGTH} characters of text.", field="note")
+        return NoteAdded(text=text)
+    raise InvalidChange("Say exactly one change: status, progress, delta, rating or note.")
+
+
+def _check_progress(progress: int, total: int | None, *, field: str) -> None:
+    if isinstance(progress, bool) or not isinstance(progress, int):
+        raise InvalidProgress("progress must be a whole number of units.", field=field)
+    if progress < 0:
+        raise InvalidProgress(f"Progress cannot go below 0; this change would make it {progress}.", field=field)
+    if total is not None and progress > total:
+        raise InvalidProgress(f"Progress cannot pass the title's {total} units; this change would make it "
+                              f"{progress}.", field=field)
+
+
+def _target_entry(history: Sequence[Recorded], version: int) -> Recorded:
+    for entry in history:
+        if entry.version == version:
+            if not (is_change(entry.event) or isinstance(entry.event, EntryCorrected)):
+                raise InvalidChange(f"Entry {entry.id} is a {entry.event.type.replace('_', ' ')}; only "
+                                    "entries that changed the tracker can be corrected or retracted.")
+            return entry
+    raise EntryNotFound(f"This tracker has no entry at version {version}.")
+
+
+def _require_not_retracted(history: Sequence[Recorded], entry: Recorded) -> None:
+    if isinstance(entry.event, EntryCorrected):
+        raise InvalidChange(f"Entry {entry.id} is a correction of entry {entry.event.entry_id}; retract "
+                            f"entry {entry.event.entry_id} itself, or correct it again.")
+    if effective_changes(history).get(entry.version, entry.event) is None:
+        raise AlreadyRetracted(f"Entry {entry.id} has already been retracted.")

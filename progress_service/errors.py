@@ -1,0 +1,115 @@
+"""The one exception hierarchy of progress-service.
+
+Every error a client can cause is a ``ProgressServiceError`` carrying the HTTP status it maps to
+and a sentence a person understands. The HTTP layer turns them into problem+json in one place.
+"""
+from __future__ import annotations
+
+
+class ProgressServiceError(Exception):
+    """Root of every error progress-service raises on purpose."""
+
+    status = 500
+    title = "Internal error"
+
+    def __init__(self, detail: str, *, errors: dict[str, list[str]] | None = None):
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors
+
+    @property
+    def type(self) -> str:
+        return "https://progress-service.dev/problems/" + self.title.lower().replace(" ", "-")
+
+
+class BadRequest(ProgressServiceError):
+    status = 400
+    title = "Bad request"
+
+
+class AuthenticationFailed(ProgressServiceError):
+    status = 401
+    title = "Authentication failed"
+
+
+class PermissionDenied(ProgressServiceError):
+    status = 403
+    title = "Permission denied"
+
+
+class NotFound(ProgressServiceError):
+    status = 404
+    title = "Not found"
+
+
+class TitleNotFound(NotFound):
+    title = "Title not found"
+
+
+class TrackerNotFound(NotFound):
+    title = "Tracker not found"
+
+
+class EntryNotFound(NotFound):
+    title = "Entry not found"
+
+
+class UserNotFound(NotFound):
+    title = "User not found"
+
+
+class Conflict(ProgressServiceError):
+    status = 409
+    title = "Conflict"
+
+
+class AlreadyRetracted(Conflict):
+    title = "Already retracted"
+
+
+class VersionConflict(ProgressServiceError):
+    """The tracker moved on since the version the caller expected."""
+
+    status = 412
+    title = "Version conflict"
+
+    def __init__(self, detail: str, *, expected: int, actual: int):
+        super().__init__(detail)
+        self.expected = expected
+        self.actual = actual
+
+
+class InvalidChange(ProgressServiceError):
+    """Well-formed but breaks a rule of trackers."""
+
+    status = 422
+    title = "Invalid change"
+
+    def __init__(self, detail: str, *, field: str | None = None):
+        super().__init__(detail, errors={field: [detail]} if field else None)
+
+
+class InvalidProgress(InvalidChange):
+    title = "Invalid progress"
+
+
+class InvalidRating(InvalidChange):
+    title = "Invalid rating"
+
+
+class InvalidStatus(InvalidChange):
+    title = "Invalid status"
+
+
+class IdempotencyKeyReused(InvalidChange):
+    title = "Idempotency key reused"
+
+
+class TooManyRequests(ProgressServiceError):
+    status = 429
+    title = "Too many requests"
+
+
+class ServiceUnavailable(ProgressServiceError):
+    status = 503
+    title = "Service unavailable"

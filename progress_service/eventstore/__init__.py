@@ -1,0 +1,138 @@
+"""The event store: one append-only log in PostgreSQL.
+
+Ordering: every append takes one transaction-scoped advisory lock (the *log lock*) right before
+it draws positions from the sequence, and holds it until commit. So commits happen in position
+order, and a reader of ``events after P`` can never see P+2 before P+1 commits: nothing is
+skipped. Appends to one stream are serialized first by a per-stream advisory lock, taken before
+the caller reads the state it decides on.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Iterable, Iterator, NamedTuple, Sequence
+
+import sqlalchemy as sa
+
+from ..domain.events import Event, Recorded, event_from
+from ..errors import VersionConflict
+
+LOG_LOCK = (0x70726f67, 1)  # (class, key) of the two-int advisory lock space; streams use the bigint one
+
+
+class Stream(NamedTuple):
+    """One tracker's stream: a user's events on one title."""
+
+    user_id: int
+    title_id: int
+
+    @property
+    def name(self) -> str:
+        return f"tracker-{self.user_id}-{self.title_id}"
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """An event read from the whole log, with its stream."""
+
+    stream: Stream
+    entry: Recorded
+    metadata: dict[str, Any]
+
+    @property
+    def id(self) -> int:
+        return self.entry.id  # type: ignore[return-value]
+
+
+_LOCK_STREAM = sa.text("SELECT pg_advisory_xact_lock((CAST(:user_id AS bigint) << 32) + :title_id)")
+
+_APPEND = sa.text("""
+    WITH log_lock AS (SELECT pg_advisory_xact_lock(:lock_class, :lock_key))
+    INSERT INTO events (user_id, title_id, version, type, data, metadata, occurred_at)
+    SELECT :user_id, :title_id, e.version, e.type, e.data, CAST(:metadata AS jsonb), e.occurred_at
+    FROM log_lock, jsonb_to_recordset(CAST(:events AS jsonb))
+         AS e(version integer, type text, data jsonb, occurred_at timestamptz)
+    WHERE (SELECT coalesce(max(version), 0) FROM events
+           WHERE user_id = :user_id AND title_id = :title_id) = :expected_version
+    ORDER BY e.version
+    RETURNING id, version, recorded_at
+""")
+
+_CURRENT_VERSION = sa.text(
+    "SELECT coalesce(max(version), 0) FROM events WHERE user_id = :user_id AND title_id = :title_id")
+
+_COLUMNS = "id, user_id, title_id, version, type, data, metadata, occurred_at, recorded_at"
+
+_READ_STREAM = sa.text(f"""
+    SELECT {_COLUMNS} FROM events WHERE user_id = :user_id AND title_id = :title_id ORDER BY version
+""")
+
+_READ_ALL = sa.text(f"SELECT {_COLUMNS} FROM events WHERE id > :after ORDER BY id LIMIT :limit")
+
+_READ_ENTRY = sa.text(f"SELECT {_COLUMNS} FROM events WHERE id = :id")
+
+
+def lock_stream(conn: sa.Connection, stream: Stream) -> None:
+    """Serialize writers of one stream until this transaction ends (take it before reading state)."""
+    conn.execute(_LOCK_STREAM, stream._asdict())
+
+
+def append(conn: sa.Connection, stream: Stream, events: Sequence[Recorded], *, expected_version: int,
+           metadata: dict[str, Any] | None = None) -> list[Recorded]:
+    """Append ``events`` (numbered from ``expected_version + 1``) to ``stream``.
+
+    Raises VersionConflict when the stream is not at ``expected_version``. Call ``lock_stream``
+    first in the same transaction; the positions are final once the transaction commits.
+    """
+    if not events:
+        return []
+    payload = [{"version": e.version, "type": e.event.type, "data": e.event.data(),
+                "occurred_at": e.occurred_at.isoformat()} for e in events]
+    if [e.version for e in events] != list(range(expected_version + 1, expected_version + 1 + len(events))):
+        raise ValueError("events must be numbered consecutively after the expected version")
+    rows = conn.execute(_APPEND, {
+        **stream._asdict(), "lock_class": LOG_LOCK[0], "lock_key": LOG_LOCK[1],
+        "events": json.dumps(payload), "metadata": json.dumps(metadata or {}),
+        "expected_version": expected_version,
+    }).all()
+    if not rows:
+        actual = conn.execute(_CURRENT_VERSION, stream._asdict()).scalar_one()
+        raise VersionConflict(
+            f"The tracker is at version {actual}, not {expected_version} as this change expected.",
+            expected=expected_version, actual=actual)
+    stored = {row.version: row for row in rows}
+    return [Recorded(version=e.version, event=e.event, occurred_at=e.occurred_at,
+                     id=stored[e.version].id, recorded_at=stored[e.version].recorded_at) for e in events]
+
+
+def read_stream(conn: sa.Connection, stream: Stream) -> list[Recorded]:
+    return [_stored(row).entry for row in conn.execute(_READ_STREAM, stream._asdict())]
+
+
+def read_entry(conn: sa.Connection, event_id: int) -> StoredEvent | None:
+    row = conn.execute(_READ_ENTRY, {"id": event_id}).first()
+    return _stored(row) if row else None
+
+
+def read_all(conn: sa.Connection, *, after: int = 0, limit: int = 1000) -> list[StoredEvent]:
+    """Events with a position after ``after``, in position order: a follower's next page."""
+    return [_stored(row) for row in conn.execute(_READ_ALL, {"after": after, "limit": limit})]
+
+
+def _stored(row: sa.Row) -> StoredEvent:
+    return StoredEvent(
+        stream=Stream(row.user_id, row.title_id),
+        entry=Recorded(version=row.version, event=event_from(row.type, row.data),
+                       occurred_at=row.occurred_at, id=row.id, recorded_at=row.recorded_at),
+        metadata=row.metadata,
+    )
+
+
+
+
+def stream_entries(rows: Iterable[sa.Row]) -> Iterator[tuple[Stream, list[Recorded]]]:
+    """Group event rows ordered by stream and version into (stream, entries)."""
+    for stream, group in itertools.groupby((_stored(row) for row in rows), key=lambda stored: stored.stream):
+        yield stream, [stored.entry for stored in group]

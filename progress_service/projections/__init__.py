@@ -1,0 +1,131 @@
+"""Read models kept in the append's transaction: tracker_state, title_stats, user_activity.
+
+``project`` is the inline, incremental path; ``rebuild`` recomputes the same tables from the log.
+Both write tracker rows through ``tracker_row`` and count titles through ``contribution``.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import timezone
+from typing import Any, Sequence
+
+import sqlalchemy as sa
+
+from ..domain.events import Recorded
+from ..domain.tracker import NEW, TrackerState
+from ..eventstore import Stream
+
+STATUS_COLUMNS = ("planned", "in_progress", "completed", "paused", "dropped")
+RATING_COLUMNS = tuple(f"rating_{r // 2}_{5 * (r % 2)}" for r in range(1, 11))  # rating_0_5 ... rating_5_0
+STATS_COLUMNS = ("trackers", *STATUS_COLUMNS, "rating_count", "rating_sum", *RATING_COLUMNS,
+                 "completions", "seconds_to_complete")
+TRACKER_COLUMNS = ("user_id", "title_id", "active", "status", "progress", "total", "rating", "notes",
+                   "started_at", "completed_at", "times_completed", "version", "updated_at")
+
+
+@dataclass(frozen=True)
+class TitleFacts:
+    id: int
+    kind: str
+    total_units: int | None
+
+
+def rating_column(rating: float) -> str:
+    return RATING_COLUMNS[round(rating * 2) - 1]
+
+
+def contribution(state: TrackerState) -> dict[str, Any]:
+    """What one tracker adds to its title's stats (only active trackers count)."""
+    if not state.active:
+        return {}
+    counts: dict[str, Any] = {"trackers": 1, state.status: 1}
+    if state.rating is not None:
+        counts.update({"rating_count": 1, "rating_sum": state.rating, rating_column(state.rating): 1})
+    if state.status == "completed" and state.started_at and state.completed_at:
+        counts["completions"] = 1
+        counts["seconds_to_complete"] = max(0, int((state.completed_at - state.started_at).total_seconds()))
+    return counts
+
+
+def stats_delta(before: TrackerState, after: TrackerState) -> dict[str, Any]:
+    old, new = contribution(before), contribution(after)
+    delta = {column: new.get(column, 0) - old.get(column, 0) for column in STATS_COLUMNS}
+    return {column: value for column, value in delta.items() if value}
+
+
+def tracker_row(stream: Stream, state: TrackerState) -> dict[str, Any]:
+    return {"user_id": stream.user_id, "title_id": stream.title_id, "active": state.active,
+            "status": state.status, "progress": state.progress, "total": state.total,
+            "rating": state.rating, "notes": list(state.notes), "started_at": state.started_at,
+            "completed_at": state.completed_at, "times_completed": state.times_completed,
+            "version": state.version, "updated_at": state.updated_at}
+
+
+def state_from_row(row: sa.Row | dict) -> TrackerState:
+    row = row if isinstance(row, dict) else row._mapping
+    return TrackerState(
+        active=row["active"], status=row["status"], progress=row["progress"], total=row["total"],
+        rating=float(row["rating"]) if row["rating"] is not None else None, notes=tuple(row["notes"]),
+        started_at=row["started_at"], completed_at=row["completed_at"],
+        times_completed=row["times_completed"], version=row["version"], updated_at=row["updated_at"])
+
+
+def upsert_trackers_sql(table: str = "tracker_state") -> sa.TextClause:
+    assignments = ", ".join(f"{c} = EXCLUDED.{c}" for c in TRACKER_COLUMNS[2:])
+    return sa.text(f"""
+        INSERT INTO {table} ({', '.join(TRACKER_COLUMNS)})
+        SELECT {', '.join(TRACKER_COLUMNS)} FROM jsonb_populate_recordset(NULL::{table}, CAST(:rows AS jsonb))
+        ON CONFLICT (user_id, title_id) DO UPDATE SET {assignments}
+    """)
+
+
+_UPSERT_TRACKER = upsert_trackers_sql()
+
+_LOAD_TRACKER = sa.text(f"""
+    SELECT t.id AS title_id, t.kind, t.total_units, {', '.join('s.' + c for c in TRACKER_COLUMNS[2:])}
+    FROM titles t LEFT JOIN tracker_state s ON s.user_id = :user_id AND s.title_id = t.id
+    WHERE t.id = :title_id
+""")
+
+_ADD_STATS = sa.text(f"""
+    INSERT INTO title_stats (title_id, {', '.join(STATS_COLUMNS)})
+    SELECT :title_id, {', '.join('d.' + c for c in STATS_COLUMNS)}
+    FROM jsonb_populate_record(NULL::title_stats, CAST(:delta AS jsonb)) d
+    ON CONFLICT (title_id) DO UPDATE SET
+        {', '.join(f'{c} = title_stats.{c} + EXCLUDED.{c}' for c in STATS_COLUMNS)}
+""")
+
+_ADD_ACTIVITY = sa.text("""
+    INSERT INTO user_activity (user_id, day, events) VALUES (:user_id, :day, :events)
+    ON CONFLICT (user_id, day) DO UPDATE SET events = user_activity.events + EXCLUDED.events
+""")
+
+
+def load_tracker(conn: sa.Connection, stream: Stream) -> tuple[TitleFacts | None, TrackerState]:
+    """The title's facts and the tracker's current state (NEW when it has no events yet)."""
+    row = conn.execute(_LOAD_TRACKER, stream._asdict()).first()
+    if row is None:
+        return None, NEW
+    title = TitleFacts(row.title_id, row.kind, row.total_units)
+    return title, (NEW if row.version is None else state_from_row(row))
+
+
+def rows_json(rows: Sequence[dict[str, Any]]) -> str:
+    return json.dumps(rows, default=lambda value: value.isoformat())
+
+
+def project(conn: sa.Connection, stream: Stream, before: TrackerState, after: TrackerState,
+            entries: Sequence[Recorded]) -> None:
+    """Carry the change from ``before`` to ``after`` (made by ``entries``) into every projection."""
+    conn.execute(_UPSERT_TRACKER, {"rows": rows_json([tracker_row(stream, after)])})
+    delta = stats_delta(before, after)
+    if delta:
+        conn.execute(_ADD_STATS, {"title_id": stream.title_id, "delta": json.dumps(
+            {column: delta.get(column, 0) for column in STATS_COLUMNS})})
+    days: dict = {}
+    for entry in entries:
+        day = entry.occurred_at.astimezone(timezone.utc).date()
+        days[day] = days.get(day, 0) + 1
+    for day, count in days.items():
+        conn.execute(_ADD_ACTIVITY, {"user_id": stream.user_id, "day": day, "events": count})

@@ -1,0 +1,181 @@
+"""Use cases: each is one transaction of lock → load → decide → fold → project → append."""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable, Sequence
+
+import sqlalchemy as sa
+
+from . import eventstore, projections
+from .db import Database
+from .domain.events import Recorded
+from .domain.rules import (
+    ChangeRequest, Command, CorrectEntry, LogChanges, RemoveTracker, RetractEntry, RollBack, decide,
+)
+from .domain.tracker import TrackerState, apply, fold, needs_refold, state_at_version, version_as_of
+from .errors import (
+    EntryNotFound, IdempotencyKeyReused, InvalidChange, TitleNotFound, TrackerNotFound, VersionConflict,
+)
+from .eventstore import Stream
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """An Idempotency-Key and a fingerprint of the request it came with."""
+
+    key: str
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a write did: the entries it appended and the tracker state after them."""
+
+    stream: Stream
+    entries: list[Recorded]
+    state: TrackerState
+    replayed: bool = False
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+_FIND_KEY = sa.text("""
+    SELECT fingerprint, title_id, from_version, to_version FROM idempotency_keys
+    WHERE user_id = :user_id AND key = :key
+""")
+_SAVE_KEY = sa.text("""
+    INSERT INTO idempotency_keys (user_id, key, fingerprint, title_id, from_version, to_version)
+    VALUES (:user_id, :key, :fingerprint, :title_id, :from_version, :to_version)
+    ON CONFLICT (user_id, key) DO NOTHING RETURNING 1
+""")
+
+
+class Tracker:
+    """Writes and time travel on the trackers of one database."""
+
+    def __init__(self, db: Database, *, clock: Callable[[], datetime] = utcnow):
+        self.db = db
+        self.clock = clock
+
+    # -- writes ---------------------------------------------------------------------------------
+    def log(self, user_id: int, title_id: int, changes: Sequence[ChangeRequest], *,
+            occurred_at: datetime | None = None, **options: Any) -> Outcome:
+        """One entry per change, appended atomically (the first entry on a title creates its tracker)."""
+        at = occurred_at or self.clock()
+        return self._write(Stream(user_id, title_id), lambda history: LogChanges(tuple(changes), at), **options)
+
+    def remove(self, user_id: int, title_id: int, **options: Any) -> Outcome:
+        return self._write(Stream(user_id, title_id), lambda history: RemoveTracker(self.clock()), **options)
+
+    def roll_back(self, user_id: int, title_id: int, *, to_version: int | None = None,
+                  to_time: datetime | None = None, **options: Any) -> Outcome:
+        def command(history: Sequence[Recorded]) -> Command:
+            version = to_version
+            if to_time is not None:
+                version = version_as_of(history, to_time)
+                if version == 0:
+                    raise InvalidChange(f"The tracker had no entries yet at {to_time.isoformat()}.",
+                                        field="to_time")
+            if version is None:
+                raise InvalidChange("Say which version (to_version) or time (to_time) to roll back to.")
+            return RollBack(version, self.clock())
+        return self._write(Stream(user_id, title_id), command, needs_history=to_time is not None, **options)
+
+    def correct(self, user_id: int, entry_id: int, change: ChangeRequest, **options: Any) -> Outcome:
+        """Make entry ``entry_id`` count as if it had carried ``change``; everything after re-folds."""
+        stream, entry = self._entry_of(user_id, entry_id)
+        return self._write(stream, lambda history: CorrectEntry(history, entry.version, change, self.clock()),
+                           needs_history=True, **options)
+
+    def retract(self, user_id: int, entry_id: int, **options: Any) -> Outcome:
+        """Make entry ``entry_id`` count as if it had never happened."""
+        stream, entry = self._entry_of(user_id, entry_id)
+        return self._write(stream, lambda history: RetractEntry(history, entry.version, self.clock()),
+                           needs_history=True, **options)
+
+    # -- reads that fold ------------------------------------------------------------------------
+    def history(self, user_id: int, title_id: int) -> list[Recorded]:
+        with self.db.transaction() as conn:
+            return eventstore.read_stream(conn, Stream(user_id, title_id))
+
+    def state_at(self, user_id: int, title_id: int, *, version: int | None = None,
+                 as_of: datetime | None = None) -> TrackerState:
+        """The tracker right after its ``version``-th event, or as it was recorded at ``as_of``."""
+        history = self.history(user_id, title_id)
+        if not history:
+            raise TrackerNotFound("There is no tracker for this title.")
+        if as_of is not None:
+            version = version_as_of(history, as_of)
+            if version == 0:
+                raise TrackerNotFound(f"The tracker did not exist yet at {as_of.isoformat()}.")
+        if version is None or version < 1 or version > history[-1].version:
+            raise InvalidChange(f"This tracker has versions 1 to {history[-1].version}.", field="version")
+        return state_at_version(history, version)
+
+    # -- the one write path ---------------------------------------------------------------------
+    def _entry_of(self, user_id: int, entry_id: int) -> tuple[Stream, Recorded]:
+        with self.db.transaction() as conn:
+            found = eventstore.read_entry(conn, entry_id)
+        if found is None or found.stream.user_id != user_id:
+            raise EntryNotFound(f"There is no entry {entry_id} in this user's log.")
+        return found.stream, found.entry
+
+    def _write(self, stream: Stream, make_command: Callable[[Sequence[Recorded]], Command], *,
+               needs_history: bool = False, expected_version: int | None = None,
+               idempotency: Idempotency | None = None, metadata: dict[str, Any] | None = None) -> Outcome:
+        with self.db.transaction() as conn:
+            eventstore.lock_stream(conn, stream)
+            title, state = projections.load_tracker(conn, stream)
+            if title is None:
+                raise TitleNotFound(f"There is no title {stream.title_id} in the catalog.")
+            if idempotency is not None:
+                replay = self._replay(conn, stream, idempotency)
+                if replay is not None:
+                    return replay
+            if expected_version is not None and expected_version != state.version:
+                raise VersionConflict(
+                    f"The tracker is at version {state.version}, not {expected_version}; reload it and "
+                    "try again.", expected=expected_version, actual=state.version)
+            history = eventstore.read_stream(conn, stream) if needs_history else []
+            command = make_command(history)
+            events = decide(state, command, total=title.total_units, now=self.clock())
+            entries = [Recorded(state.version + i, event, command.occurred_at)
+                       for i, event in enumerate(events, start=1)]
+            if any(needs_refold(entry.event) for entry in entries):
+                history = history or eventstore.read_stream(conn, stream)
+                after = fold([*history, *entries])
+            else:
+                after = functools.reduce(apply, entries, state)
+            projections.project(conn, stream, state, after, entries)
+            if idempotency is not None:
+                self._save_key(conn, stream, idempotency, entries)
+            appended = eventstore.append(conn, stream, entries, expected_version=state.version,
+                                         metadata={**(metadata or {}), **(
+                                             {"idempotency_key": idempotency.key} if idempotency else {})})
+        return Outcome(stream, appended, after)
+
+    def _replay(self, conn: sa.Connection, stream: Stream, idempotency: Idempotency) -> Outcome | None:
+        row = conn.execute(_FIND_KEY, {"user_id": stream.user_id, "key": idempotency.key}).first()
+        if row is None:
+            return None
+        if row.fingerprint != idempotency.fingerprint:
+            raise IdempotencyKeyReused(
+                "This Idempotency-Key was already used for a different request; use a new key.")
+        history = eventstore.read_stream(conn, Stream(stream.user_id, row.title_id))
+        entries = [e for e in history if row.from_version <= e.version <= row.to_version]
+        return Outcome(Stream(stream.user_id, row.title_id), entries,
+                       state_at_version(history, row.to_version), replayed=True)
+
+    def _save_key(self, conn: sa.Connection, stream: Stream, idempotency: Idempotency,
+                  entries: Sequence[Recorded]) -> None:
+        saved = conn.execute(_SAVE_KEY, {
+            "user_id": stream.user_id, "key": idempotency.key, "fingerprint": idempotency.fingerprint,
+            "title_id": stream.title_id, "from_version": entries[0].version, "to_version": entries[-1].version,
+        }).first()
+        if saved is None:  # the same key was just used, concurrently, for another tracker
+            raise IdempotencyKeyReused(
+                "This Idempotency-Key was already used for a different request; use a new key.")
