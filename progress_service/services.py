@@ -1,7 +1,6 @@
 """Use cases: each is one transaction of lock → load → decide → fold → project → append."""
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Sequence
@@ -14,7 +13,7 @@ from .domain.events import Recorded
 from .domain.rules import (
     ChangeRequest, Command, CorrectEntry, LogChanges, RemoveTracker, RetractEntry, RollBack, decide,
 )
-from .domain.tracker import TrackerState, apply, fold, needs_refold, state_at_version, version_as_of
+from .domain.tracker import TrackerState, advance, state_at_version, version_as_of
 from .errors import (
     EntryNotFound, IdempotencyKeyReused, InvalidChange, TitleNotFound, TrackerNotFound, VersionConflict,
 )
@@ -97,6 +96,11 @@ class Tracker:
         return self._write(stream, lambda history: RetractEntry(history, entry.version, self.clock()),
                            needs_history=True, **options)
 
+    def erase_user(self, user_id: int) -> int:
+        """Erase every event of a user and all that was derived from them; returns how many events."""
+        with self.db.transaction() as conn:
+            return projections.erase_user(conn, user_id)
+
     # -- reads that fold ------------------------------------------------------------------------
     def history(self, user_id: int, title_id: int) -> list[Recorded]:
         with self.db.transaction() as conn:
@@ -145,11 +149,7 @@ class Tracker:
             events = decide(state, command, total=title.total_units, now=self.clock())
             entries = [Recorded(state.version + i, event, command.occurred_at)
                        for i, event in enumerate(events, start=1)]
-            if any(needs_refold(entry.event) for entry in entries):
-                history = history or eventstore.read_stream(conn, stream)
-                after = fold([*history, *entries])
-            else:
-                after = functools.reduce(apply, entries, state)
+            after = advance(state, entries, lambda: history or eventstore.read_stream(conn, stream))
             projections.project(conn, stream, state, after, entries)
             if idempotency is not None:
                 self._save_key(conn, stream, idempotency, entries)

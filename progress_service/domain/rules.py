@@ -177,8 +177,9 @@ def _target_entry(history: Sequence[Recorded], version: int) -> Recorded:
     for entry in history:
         if entry.version == version:
             if not (is_change(entry.event) or isinstance(entry.event, EntryCorrected)):
-                raise InvalidChange(f"Entry {entry.id} is a {entry.event.type.replace('_', ' ')}; only "
-                                    "entries that changed the tracker can be corrected or retracted.")
+                kind = "a retraction" if isinstance(entry.event, EntryRetracted) else "a rollback"
+                raise InvalidChange(f"Entry {entry.id} is {kind}; only entries that changed the tracker "
+                                    "can be corrected or retracted.")
             return entry
     raise EntryNotFound(f"This tracker has no entry at version {version}.")
 

@@ -1,9 +1,10 @@
 """The fold: how a tracker's state follows from its events. Pure; ``apply`` never fails."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Sequence
+from typing import Callable, Sequence
 
 from .events import (
     EntryCorrected, EntryRetracted, Event, NoteAdded, ProgressLogged, RatingCleared, RatingSet,
@@ -133,6 +134,15 @@ def fold(history: Sequence[Recorded]) -> TrackerState:
 
 def needs_refold(event: Event) -> bool:
     return not is_change(event)
+
+
+def advance(state: TrackerState, entries: Sequence[Recorded],
+            load_history: Callable[[], Sequence[Recorded]]) -> TrackerState:
+    """The state once ``entries`` follow ``state``: folded on one by one, or re-folded from the
+    whole stream (``load_history`` gives what came before) when a meta entry rewrites the past."""
+    if any(needs_refold(entry.event) for entry in entries):
+        return fold([*load_history(), *entries])
+    return functools.reduce(apply, entries, state)
 
 
 def timeline(history: Sequence[Recorded]) -> list[TrackerState]:

@@ -102,6 +102,42 @@ _ADD_ACTIVITY = sa.text("""
 """)
 
 
+def title_stats_query(trackers: str) -> str:
+    """title_stats rows (by title) aggregated from the tracker rows of ``trackers``; the same
+    counting as ``contribution``."""
+    completed = "status = 'completed' AND started_at IS NOT NULL AND completed_at IS NOT NULL"
+    return f"""
+        SELECT title_id, count(*) AS trackers,
+               {', '.join(f"count(*) FILTER (WHERE status = '{s}') AS {s}" for s in STATUS_COLUMNS)},
+               count(rating) AS rating_count, coalesce(sum(rating), 0) AS rating_sum,
+               {', '.join(f"count(*) FILTER (WHERE rating = {(i + 1) / 2}) AS {c}"
+                          for i, c in enumerate(RATING_COLUMNS))},
+               count(*) FILTER (WHERE {completed}) AS completions,
+               coalesce(sum(greatest(0, floor(extract(epoch FROM completed_at - started_at))))
+                   FILTER (WHERE {completed}), 0)::bigint AS seconds_to_complete
+        FROM {trackers} WHERE active GROUP BY title_id
+    """
+
+
+_ERASE_USER = [sa.text("LOCK TABLE tracker_state IN SHARE ROW EXCLUSIVE MODE"), sa.text(f"""
+    UPDATE title_stats s SET {', '.join(f'{c} = s.{c} - mine.{c}' for c in STATS_COLUMNS)}
+    FROM ({title_stats_query("(SELECT * FROM tracker_state WHERE user_id = :user_id) AS t")}) AS mine
+    WHERE s.title_id = mine.title_id
+""")] + [sa.text(f"DELETE FROM {table} WHERE user_id = :user_id")
+         for table in ("tracker_state", "user_activity", "idempotency_keys")]
+
+
+def erase_user(conn: sa.Connection, user_id: int) -> int:
+    """The one erasure path: a user's events and everything derived from them. Returns the events erased.
+
+    The table lock waits for appends in flight and holds new ones back until this commits, so the
+    title stats lose exactly what the user's trackers added to them.
+    """
+    for statement in _ERASE_USER:
+        conn.execute(statement, {"user_id": user_id})
+    return conn.execute(sa.text("SELECT erase_user_events(:user_id)"), {"user_id": user_id}).scalar_one()
+
+
 def load_tracker(conn: sa.Connection, stream: Stream) -> tuple[TitleFacts | None, TrackerState]:
     """The title's facts and the tracker's current state (NEW when it has no events yet)."""
     row = conn.execute(_LOAD_TRACKER, stream._asdict()).first()

@@ -16,11 +16,10 @@ import sqlalchemy as sa
 from ..domain.events import META_TYPES
 from ..domain.tracker import fold
 from ..eventstore import Stream, stream_entries
-from . import RATING_COLUMNS, STATS_COLUMNS, TRACKER_COLUMNS, rows_json, tracker_row, upsert_trackers_sql
+from . import STATS_COLUMNS, TRACKER_COLUMNS, rows_json, title_stats_query, tracker_row, upsert_trackers_sql
 
 PROJECTIONS = ("tracker_state", "title_stats", "user_activity")
 META = ", ".join(f"'{cls.type}'" for cls in META_TYPES)
-STATUS_CODES = {"planned": 1, "in_progress": 2, "completed": 3, "paused": 4, "dropped": 5}
 _CODE_TO_STATUS = "(ARRAY['planned','in_progress','completed','paused','dropped'])"
 
 # Streams of users in [lo, hi) with no meta entries. "Last value so far" comes from max() over a
@@ -99,19 +98,6 @@ _META_STREAM_EVENTS = sa.text(f"""
     ORDER BY e.user_id, e.title_id, e.version
 """)
 
-_TITLE_STATS_QUERY = f"""
-    SELECT title_id, count(*) AS trackers,
-           {', '.join(f"count(*) FILTER (WHERE status = '{s}') AS {s}" for s in STATUS_CODES)},
-           count(rating) AS rating_count, coalesce(sum(rating), 0) AS rating_sum,
-           {', '.join(f"count(*) FILTER (WHERE rating = {(i + 1) / 2}) AS {c}" for i, c in enumerate(RATING_COLUMNS))},
-           count(*) FILTER (WHERE status = 'completed' AND started_at IS NOT NULL AND completed_at IS NOT NULL)
-               AS completions,
-           coalesce(sum(greatest(0, floor(extract(epoch FROM completed_at - started_at))))
-               FILTER (WHERE status = 'completed' AND started_at IS NOT NULL AND completed_at IS NOT NULL), 0)::bigint
-               AS seconds_to_complete
-    FROM {{trackers}} WHERE active GROUP BY title_id
-"""
-
 _USER_ACTIVITY_QUERY = """
     SELECT user_id, (occurred_at AT TIME ZONE 'UTC')::date AS day, count(*) AS events
     FROM events GROUP BY 1, 2
@@ -136,7 +122,7 @@ def build(conn: sa.Connection, *, into: dict[str, str], batches: int = 20,
             conn.execute(upsert, {"rows": rows_json(rows)})
         progress(bounds["hi"] - bounds["lo"])
     conn.execute(sa.text(f"INSERT INTO {into['title_stats']} (title_id, {', '.join(STATS_COLUMNS)}) "
-                         + _TITLE_STATS_QUERY.format(trackers=into["tracker_state"])))
+                         + title_stats_query(into["tracker_state"])))
     conn.execute(sa.text(f"INSERT INTO {into['user_activity']} (user_id, day, events) {_USER_ACTIVITY_QUERY}"))
 
 

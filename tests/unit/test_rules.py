@@ -1,0 +1,296 @@
+"""The rules of trackers (shared/API.md), on the pure domain: no database."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from progress_service import errors
+from progress_service.domain.events import (
+    EntryCorrected, NoteAdded, ProgressLogged, RatingCleared, RatingSet, Recorded, StatusChanged,
+    TrackerAdded, TrackerRemoved, TrackerRolledBack, event_from,
+)
+from progress_service.domain.rules import (
+    AddNote, AddProgress, CorrectEntry, LogChanges, Rate, RemoveTracker, RetractEntry, RollBack, SetProgress,
+    SetStatus, decide,
+)
+from progress_service.domain.tracker import NEW, fold, state_at_version, timeline, version_as_of
+
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
+
+
+class Stream:
+    """A tracker's history built through decide, as the service builds it."""
+
+    def __init__(self, total: int | None = 10):
+        self.total = total
+        self.history: list[Recorded] = []
+        self.clock = T0
+
+    @property
+    def state(self):
+        return fold(self.history)
+
+    def run(self, command_for) -> list[Recorded]:
+        self.clock += timedelta(hours=1)
+        command = command_for(self.history, self.clock)
+        events = decide(self.state, command, total=self.total, now=self.clock)
+        entries = [Recorded(len(self.history) + i, e, command.occurred_at, id=100 + len(self.history) + i,
+                            recorded_at=self.clock) for i, e in enumerate(events, start=1)]
+        self.history.extend(entries)
+        return entries
+
+    def log(self, *changes, occurred_at=None):
+        return self.run(lambda history, now: LogChanges(changes, occurred_at or now))
+
+    def correct(self, version, change):
+        return self.run(lambda history, now: CorrectEntry(history, version, change, now))
+
+    def retract(self, version):
+        return self.run(lambda history, now: RetractEntry(history, version, now))
+
+    def roll_back(self, version):
+        return self.run(lambda history, now: RollBack(version, now))
+
+    def remove(self):
+        return self.run(lambda history, now: RemoveTracker(now))
+
+
+def test_the_first_entry_creates_the_tracker_and_a_status_entry_says_tracker_added():
+    stream = Stream()
+    [entry] = stream.log(SetStatus("planned"))
+    assert entry.event == TrackerAdded(status="planned", total=10)
+    assert stream.state.active and stream.state.status == "planned" and stream.state.version == 1
+    [entry] = stream.log(SetStatus("paused"))
+    assert entry.event == StatusChanged(status="paused", total=10)
+
+
+def test_progress_moves_planned_to_in_progress_and_records_the_start():
+    stream = Stream()
+    stream.log(SetStatus("planned"))
+    stream.log(SetProgress(3))
+    state = stream.state
+    assert (state.status, state.progress, state.percent) == ("in_progress", 3, 30.0)
+    assert state.started_at == stream.clock
+
+
+def test_reaching_the_total_completes_and_counts_each_completion():
+    stream = Stream(total=4)
+    stream.log(AddProgress(4))
+    assert (stream.state.status, stream.state.times_completed) == ("completed", 1)
+    first_completion = stream.state.completed_at
+    stream.log(SetProgress(1))  # a rewatch starts
+    assert (stream.state.status, stream.state.times_completed) == ("in_progress", 1)
+    stream.log(AddProgress(3))
+    assert (stream.state.status, stream.state.times_completed) == ("completed", 2)
+    assert stream.state.completed_at > first_completion
+
+
+def test_status_completed_fills_progress_to_the_total():
+    stream = Stream(total=62)
+    stream.log(SetProgress(12), SetStatus("completed"))
+    assert (stream.state.progress, stream.state.percent, stream.state.times_completed) == (62, 100.0, 1)
+
+
+def test_a_title_without_total_is_never_completed_by_progress():
+    stream = Stream(total=None)
+    stream.log(AddProgress(500))
+    assert (stream.state.status, stream.state.progress, stream.state.percent) == ("in_progress", 500, None)
+
+
+@pytest.mark.parametrize("change", [SetProgress(-1), SetProgress(11), AddProgress(-4), AddProgress(8)])
+def test_progress_outside_zero_to_total_is_refused(change):
+    stream = Stream(total=10)
+    stream.log(SetProgress(3))
+    with pytest.raises(errors.InvalidProgress) as refused:
+        stream.log(change)
+    assert refused.value.status == 422 and "Progress" in refused.value.detail
+
+
+@pytest.mark.parametrize("rating", [0.5, 1, 2.5, 4.5, 5])
+def test_ratings_from_half_a_star_to_five_in_halves(rating):
+    stream = Stream()
+    [entry] = stream.log(Rate(rating))
+    assert entry.event == RatingSet(rating=float(rating)) and stream.state.rating == rating
+
+
+@pytest.mark.parametrize("rating", [0, 7, 5.5, 4.3, -1, True, "4"])
+def test_other_ratings_are_refused(rating):
+    with pytest.raises(errors.InvalidRating) as refused:
+        Stream().log(Rate(rating))
+    assert refused.value.status == 422 and refused.value.errors == {"rating": [refused.value.detail]}
+
+
+def test_rating_none_clears_the_rating():
+    stream = Stream()
+    stream.log(Rate(4))
+    [entry] = stream.log(Rate(None))
+    assert entry.event == RatingCleared() and stream.state.rating is None
+
+
+def test_unknown_status_is_refused():
+    with pytest.raises(errors.InvalidStatus) as refused:
+        Stream().log(SetStatus("watching"))
+    assert refused.value.status == 422 and "in_progress" in refused.value.detail
+
+
+def test_notes_are_kept_in_order_and_an_empty_note_is_refused():
+    stream = Stream()
+    stream.log(AddNote("  pilot was slow "))
+    stream.log(AddNote("season 2 is great"))
+    assert stream.state.notes == ("pilot was slow", "season 2 is great")
+    with pytest.raises(errors.InvalidChange):
+        stream.log(AddNote("   "))
+
+
+def test_backdating_is_allowed_but_not_more_than_five_minutes_ahead():
+    stream = Stream()
+    stream.log(SetProgress(1), occurred_at=T0 - timedelta(days=300))
+    assert stream.state.started_at == T0 - timedelta(days=300)
+    stream.log(SetProgress(2), occurred_at=stream.clock + timedelta(hours=1, minutes=4))
+    with pytest.raises(errors.InvalidChange) as refused:
+        stream.log(SetProgress(3), occurred_at=stream.clock + timedelta(hours=1, minutes=6))
+    assert refused.value.errors == {"occurred_at": ["occurred_at may not be more than 5 minutes in the future."]}
+
+
+def test_several_changes_in_one_command_are_checked_in_order():
+    stream = Stream(total=10)
+    entries = stream.log(SetProgress(9), AddProgress(1), Rate(5))
+    assert [e.version for e in entries] == [1, 2, 3]
+    assert (stream.state.status, stream.state.rating) == ("completed", 5)
+    with pytest.raises(errors.InvalidProgress):
+        stream.log(SetProgress(2), AddProgress(9))
+
+
+def test_a_correction_refolds_everything_after_the_entry():
+    stream = Stream(total=20)
+    for _ in range(3):
+        stream.log(AddProgress(1))
+    [entry] = stream.correct(1, SetProgress(5))
+    assert isinstance(entry.event, EntryCorrected) and entry.event.entry_version == 1
+    assert stream.state.progress == 7  # 5, then the two +1 entries after it
+
+
+def test_correcting_a_correction_corrects_the_original_entry_again():
+    stream = Stream(total=20)
+    stream.log(SetProgress(4))
+    stream.correct(1, SetProgress(6))
+    [entry] = stream.correct(2, SetProgress(8))
+    assert entry.event.entry_version == 1 and stream.state.progress == 8
+
+
+def test_a_correction_that_overshoots_later_entries_is_clamped_to_the_total():
+    stream = Stream(total=10)
+    stream.log(SetProgress(5))
+    stream.log(AddProgress(4))
+    stream.correct(1, SetProgress(9))
+    assert (stream.state.progress, stream.state.status) == (10, "completed")
+
+
+def test_a_retraction_refolds_as_if_the_entry_never_happened():
+    stream = Stream(total=10)
+    stream.log(SetProgress(10))
+    stream.log(Rate(3))
+    stream.retract(1)
+    state = stream.state
+    assert (state.status, state.progress, state.times_completed, state.rating) == ("planned", 0, 0, 3)
+
+
+def test_retracting_twice_or_correcting_a_retracted_entry_is_a_conflict():
+    stream = Stream()
+    stream.log(SetProgress(2))
+    stream.retract(1)
+    for attempt in (lambda: stream.retract(1), lambda: stream.correct(1, SetProgress(3))):
+        with pytest.raises(errors.AlreadyRetracted) as refused:
+            attempt()
+        assert refused.value.status == 409
+
+
+def test_only_entries_that_changed_the_tracker_can_be_retracted():
+    stream = Stream()
+    stream.log(SetProgress(2))
+    stream.correct(1, SetProgress(3))
+    stream.roll_back(1)
+    with pytest.raises(errors.InvalidChange, match="correction of entry"):
+        stream.retract(2)
+    with pytest.raises(errors.InvalidChange, match="is a rollback"):
+        stream.retract(3)
+    with pytest.raises(errors.EntryNotFound):
+        stream.retract(9)
+
+
+def test_rollback_restores_a_version_and_rolling_back_a_rollback_undoes_it():
+    stream = Stream(total=10)
+    stream.log(SetProgress(2))
+    stream.log(Rate(4))
+    stream.log(SetProgress(10))
+    [entry] = stream.roll_back(1)
+    assert entry.event == TrackerRolledBack(to_version=1)
+    assert (stream.state.progress, stream.state.rating, stream.state.status) == (2, None, "in_progress")
+    assert stream.state.version == 4
+    stream.roll_back(3)
+    assert (stream.state.progress, stream.state.rating, stream.state.times_completed) == (10, 4, 1)
+
+
+@pytest.mark.parametrize("version", [0, 3])
+def test_rollback_outside_the_versions_is_refused(version):
+    stream = Stream()
+    stream.log(SetProgress(2), Rate(4))
+    with pytest.raises(errors.InvalidChange, match="versions 1 to 2"):
+        stream.roll_back(version)
+
+
+def test_a_correction_before_a_rollback_target_flows_through_the_rollback():
+    stream = Stream(total=20)
+    stream.log(SetProgress(2))
+    stream.log(AddProgress(1))
+    stream.log(SetProgress(9))
+    stream.roll_back(2)
+    assert stream.state.progress == 3
+    stream.correct(1, SetProgress(6))
+    assert stream.state.progress == 7
+
+
+def test_removal_hides_the_tracker_and_a_new_entry_starts_it_afresh():
+    stream = Stream(total=10)
+    stream.log(SetProgress(10), Rate(5))
+    [entry] = stream.remove()
+    assert entry.event == TrackerRemoved() and not stream.state.active
+    with pytest.raises(errors.TrackerNotFound):
+        stream.remove()
+    stream.log(AddProgress(1))
+    state = stream.state
+    assert (state.active, state.progress, state.rating, state.times_completed) == (True, 1, None, 0)
+
+
+def test_time_travel_shows_a_version_as_it_was_recorded_then():
+    stream = Stream(total=20)
+    stream.log(SetProgress(2))
+    stream.log(AddProgress(3))
+    stream.correct(1, SetProgress(10))
+    assert state_at_version(stream.history, 2).progress == 5  # before the correction was known
+    assert stream.state.progress == 13
+    assert [s.progress for s in timeline(stream.history)] == [2, 5, 13]
+    recorded_at_2 = stream.history[1].recorded_at
+    assert version_as_of(stream.history, recorded_at_2) == 2
+    assert version_as_of(stream.history, recorded_at_2 - timedelta(minutes=1)) == 1
+    assert version_as_of(stream.history, T0) == 0
+
+
+def test_events_survive_their_stored_form():
+    for event in (TrackerAdded("planned", 5), ProgressLogged(delta=2, total=None), RatingSet(4.5), NoteAdded("x"),
+                  EntryCorrected(entry_id=7, entry_version=2, change=ProgressLogged(progress=3, total=9))):
+        assert event_from(event.type, event.data()) == event
+
+
+def test_every_error_carries_the_status_it_maps_to():
+    expected = {errors.TitleNotFound: 404, errors.TrackerNotFound: 404, errors.InvalidProgress: 422,
+                errors.InvalidRating: 422, errors.InvalidStatus: 422, errors.AlreadyRetracted: 409,
+                errors.PermissionDenied: 403, errors.AuthenticationFailed: 401, errors.ServiceUnavailable: 503}
+    assert {cls: cls.status for cls in expected} == expected
+    assert errors.VersionConflict("moved on", expected=1, actual=2).status == 412
+    assert all(issubclass(cls, errors.ProgressServiceError) for cls in expected)
+
+
+def test_the_initial_state_is_an_inactive_planned_tracker():
+    assert (NEW.active, NEW.status, NEW.progress, NEW.version) == (False, "planned", 0, 0)
