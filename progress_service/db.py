@@ -111,23 +111,19 @@ def prepare_schema(db: Database, *, sql_dir: Path = SQL_DIR) -> None:
     order and recorded in ``schema_migrations``; a fresh database gets schema.sql and records every
     migration as already applied.
     """
-    migrations = sorted((sql_dir / "migrations").glob("*.sql")) if (sql_dir / "migrations").is_dir() else []
+    migrations = sorted((sql_dir / "migrations").glob("*.sql"))
     with db.transaction() as conn:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('progress_service.schema'))"))
         fresh = conn.execute(sa.text("SELECT to_regclass('events') IS NULL")).scalar()
-        if fresh:
-            run_sql_file(conn, sql_dir / "schema.sql")
-            applied = {m.name for m in migrations}
-        else:
-            applied = set(conn.execute(sa.text("SELECT name FROM schema_migrations")).scalars())
-            for migration in migrations:
-                if migration.name not in applied:
-                    log.info("applying migration %s", migration.name)
-                    run_sql_file(conn, migration)
-            run_sql_file(conn, sql_dir / "schema.sql")
-        for name in {m.name for m in migrations} - set(
-                conn.execute(sa.text("SELECT name FROM schema_migrations")).scalars()):
-            conn.execute(sa.text("INSERT INTO schema_migrations (name) VALUES (:name)"), {"name": name})
+        applied = set() if fresh else set(conn.execute(sa.text("SELECT name FROM schema_migrations")).scalars())
+        for migration in migrations:
+            if not fresh and migration.name not in applied:
+                log.info("applying migration %s", migration.name)
+                run_sql_file(conn, migration)
+        run_sql_file(conn, sql_dir / "schema.sql")
+        for migration in migrations:
+            if migration.name not in applied:
+                conn.execute(sa.text("INSERT INTO schema_migrations (name) VALUES (:name)"), {"name": migration.name})
         if not conn.execute(sa.text("SELECT EXISTS (SELECT FROM titles)")).scalar():
             run_sql_file(conn, sql_dir / "seed.sql")
 

@@ -25,6 +25,8 @@ CREATE TABLE IF NOT EXISTS titles (
     genres       text[] NOT NULL DEFAULT '{}',
     year         integer,
     total_units  integer CHECK (total_units > 0),
+    unit         text GENERATED ALWAYS AS (CASE kind WHEN 'tv_show' THEN 'episode' WHEN 'book' THEN 'page'
+                                                     WHEN 'album' THEN 'track' ELSE 'play' END) STORED,
     release_date date,
     description  text NOT NULL DEFAULT '',
     created_at   timestamptz NOT NULL DEFAULT now()

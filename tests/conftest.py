@@ -105,3 +105,16 @@ def song(db) -> tuple[int, None]:
 @pytest.fixture
 def now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+@pytest.fixture
+def app(db):
+    from progress_service import create_app
+    from progress_service.config import Config
+
+    return create_app(Config(database_url=db.url), db=db)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()

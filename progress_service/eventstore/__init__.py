@@ -108,20 +108,20 @@ def append(conn: sa.Connection, stream: Stream, events: Sequence[Recorded], *, e
 
 
 def read_stream(conn: sa.Connection, stream: Stream) -> list[Recorded]:
-    return [_stored(row).entry for row in conn.execute(_READ_STREAM, stream._asdict())]
+    return [stored_event(row).entry for row in conn.execute(_READ_STREAM, stream._asdict())]
 
 
 def read_entry(conn: sa.Connection, event_id: int) -> StoredEvent | None:
     row = conn.execute(_READ_ENTRY, {"id": event_id}).first()
-    return _stored(row) if row else None
+    return stored_event(row) if row else None
 
 
 def read_all(conn: sa.Connection, *, after: int = 0, limit: int = 1000) -> list[StoredEvent]:
     """Events with a position after ``after``, in position order: a follower's next page."""
-    return [_stored(row) for row in conn.execute(_READ_ALL, {"after": after, "limit": limit})]
+    return [stored_event(row) for row in conn.execute(_READ_ALL, {"after": after, "limit": limit})]
 
 
-def _stored(row: sa.Row) -> StoredEvent:
+def stored_event(row: sa.Row) -> StoredEvent:
     return StoredEvent(
         stream=Stream(row.user_id, row.title_id),
         entry=Recorded(version=row.version, event=event_from(row.type, row.data),
@@ -134,5 +134,5 @@ def _stored(row: sa.Row) -> StoredEvent:
 
 def stream_entries(rows: Iterable[sa.Row]) -> Iterator[tuple[Stream, list[Recorded]]]:
     """Group event rows ordered by stream and version into (stream, entries)."""
-    for stream, group in itertools.groupby((_stored(row) for row in rows), key=lambda stored: stored.stream):
+    for stream, group in itertools.groupby((stored_event(row) for row in rows), key=lambda stored: stored.stream):
         yield stream, [stored.entry for stored in group]
