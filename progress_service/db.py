@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
 from .config import Config
-from .errors import Conflict, ServiceUnavailable, VersionConflict
+from .errors import Conflict, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +32,6 @@ def translated_errors() -> Iterator[None]:
         yield
     except sa_exc.IntegrityError as error:
         constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
-        if constraint == "events_stream_version":
-            raise VersionConflict(_CONFLICTS[constraint], expected=-1, actual=-1) from error
         if constraint in _CONFLICTS:
             raise Conflict(_CONFLICTS[constraint]) from error
         raise

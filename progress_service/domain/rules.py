@@ -96,6 +96,8 @@ def decide(state: TrackerState, command: Command, *, total: int | None, now: dat
         _require_active(state)
         return [TrackerRemoved()]
     if isinstance(command, RollBack):
+        if state.version == 0:
+            raise TrackerNotFound("There is no tracker for this title to roll back.")
         if not 1 <= command.to_version <= state.version:
             raise InvalidChange(
                 f"This tracker has versions 1 to {state.version}; it cannot be rolled back to version "

@@ -232,6 +232,11 @@ def test_rollback_restores_a_version_and_rolling_back_a_rollback_undoes_it():
     assert (stream.state.progress, stream.state.rating, stream.state.times_completed) == (10, 4, 1)
 
 
+def test_rolling_back_a_tracker_that_never_existed_says_so():
+    with pytest.raises(errors.TrackerNotFound):
+        Stream().roll_back(1)
+
+
 @pytest.mark.parametrize("version", [0, 3])
 def test_rollback_outside_the_versions_is_refused(version):
     stream = Stream()
