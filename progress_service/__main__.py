@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 
 from tqdm import tqdm
@@ -45,6 +46,8 @@ def _serve(config: Config, db: Database, args: argparse.Namespace) -> int:
     from . import create_app
 
     app = create_app(config, db=db)
+    # SIGTERM exits like Ctrl-C, so exit handlers run (they stop an embedded PostgreSQL).
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     print(f"progress-service listening on http://{args.host}:{config.port}", flush=True)
     waitress.serve(app, host=args.host, port=config.port, threads=args.threads, ident="progress-service")
     return 0

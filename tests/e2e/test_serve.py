@@ -14,8 +14,6 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from progress_service.db import embedded_url
-
 pytestmark = pytest.mark.e2e
 
 
@@ -62,11 +60,21 @@ class Server:
         self.log.close()
 
 
+def embedded_engine(data_dir: Path) -> sa.Engine:
+    """Reach the service's embedded PostgreSQL through its socket, leaving its life to the service."""
+    return sa.create_engine(f"postgresql+psycopg2://postgres@/postgres?host={data_dir / 'postgres'}")
+
+
+def postgres_running(data_dir: Path) -> bool:
+    found = subprocess.run(["pgrep", "-f", f"postgres -D {data_dir / 'postgres'}"], capture_output=True)
+    return found.returncode == 0
+
+
 def test_serve_runs_on_an_embedded_database_whose_data_outlives_a_restart(tmp_path):
     server = Server(tmp_path)
     try:
         assert get(server.url + "/readyz") == (200, {"status": "ready"})
-        engine = sa.create_engine(embedded_url(tmp_path / "postgres"))
+        engine = embedded_engine(tmp_path)
         with engine.begin() as conn:
             titles = conn.execute(sa.text("SELECT count(*) FROM titles")).scalar()
             conn.execute(sa.text("INSERT INTO users (username, password_hash) VALUES ('survivor', '-')"))
@@ -74,11 +82,12 @@ def test_serve_runs_on_an_embedded_database_whose_data_outlives_a_restart(tmp_pa
     finally:
         server.stop()
     assert titles >= 150
+    assert not postgres_running(tmp_path)  # the service stops the database it started
 
     server = Server(tmp_path)
     try:
         assert get(server.url + "/readyz")[0] == 200
-        engine = sa.create_engine(embedded_url(tmp_path / "postgres"))
+        engine = embedded_engine(tmp_path)
         with engine.begin() as conn:
             assert conn.execute(sa.text("SELECT count(*) FROM users WHERE username = 'survivor'")).scalar() == 1
             assert conn.execute(sa.text("SELECT count(*) FROM titles")).scalar() == titles
