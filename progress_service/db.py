@@ -2,27 +2,35 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import json
 import logging
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator, Sequence
 
+import psycopg2
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects import postgresql
 
 from .config import Config
-from .errors import Conflict, ServiceUnavailable
+from .errors import Conflict, IdempotencyKeyReused, ProgressServiceError, ServiceUnavailable, VersionConflict
 
 log = logging.getLogger(__name__)
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 
-# Unique constraints a client can run into, and the sentence that explains each.
-_CONFLICTS = {
-    "users_username": "That username is already taken.",
-    "titles_identity": "A title of that kind, name and creator is already in the catalog.",
-    "events_stream_version": "The tracker changed while this entry was being written; try again.",
+# Unique constraints a client can run into, and what each means for the client.
+_CONFLICTS: dict[str, tuple[type[ProgressServiceError], str]] = {
+    "users_username": (Conflict, "That username is already taken."),
+    "titles_identity": (Conflict, "A title of that kind, name and creator is already in the catalog."),
+    "events_stream_version": (Conflict, "The tracker changed while this entry was being written; try again."),
+    "idempotency_keys_pkey": (IdempotencyKeyReused,
+                              "This Idempotency-Key was already used for a different request; use a new key."),
 }
+VERSION_CONFLICT = "PS412"  # the SQLSTATE append_events raises
 
 
 @contextlib.contextmanager
@@ -30,44 +38,141 @@ def translated_errors() -> Iterator[None]:
     """Turn driver errors into progress-service errors; anything else is a bug and passes through."""
     try:
         yield
-    except sa_exc.IntegrityError as error:
-        constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
+    except (sa_exc.DBAPIError, psycopg2.Error) as error:
+        translated = _translated(error)
+        if translated is None:
+            raise
+        raise translated from error
+
+
+def _translated(error: Exception) -> ProgressServiceError | None:
+    driver_error = getattr(error, "orig", error)  # SQLAlchemy wraps the driver's error
+    if getattr(driver_error, "pgcode", None) == VERSION_CONFLICT:  # raised by append_events
+        versions = json.loads(driver_error.diag.message_detail)
+        return VersionConflict(f"The tracker is at version {versions['actual']}, not {versions['expected']} "
+                               "as this change expected.", **versions)
+    if isinstance(driver_error, psycopg2.IntegrityError):
+        constraint = getattr(driver_error.diag, "constraint_name", None)
         if constraint in _CONFLICTS:
-            raise Conflict(_CONFLICTS[constraint]) from error
-        raise
-    except (sa_exc.OperationalError, sa_exc.InterfaceError) as error:
-        if getattr(error, "connection_invalidated", False) or _is_unavailable(error):
-            log.warning("database unavailable: %s", error)
-            raise ServiceUnavailable("The database is not answering right now; try again shortly.") from error
-        raise
+            error_class, detail = _CONFLICTS[constraint]
+            return error_class(detail)
+        return None
+    if getattr(error, "connection_invalidated", False) or (
+            isinstance(driver_error, (psycopg2.OperationalError, psycopg2.InterfaceError))
+            and _is_unavailable(driver_error)):
+        log.warning("database unavailable: %s", error)
+        return ServiceUnavailable("The database is not answering right now; try again shortly.")
+    return None
 
 
-def _is_unavailable(error: sa_exc.DBAPIError) -> bool:
-    code = getattr(error.orig, "pgcode", None)
+def _is_unavailable(error: psycopg2.Error) -> bool:
+    code = error.pgcode
     # no SQLSTATE: the connection itself failed; class 08 connection exception, 57P admin shutdown
     return code is None or code.startswith("08") or code.startswith("57P")
+
+
+Statement = tuple[sa.TextClause, dict[str, Any]]
+BEGIN: Statement = (sa.text("BEGIN"), {})
+COMMIT: Statement = (sa.text("COMMIT"), {})
+_BEGIN: dict[str, Statement] = {level: (sa.text(f"BEGIN ISOLATION LEVEL {level}"), {})
+                                for level in ("READ COMMITTED", "REPEATABLE READ", "SERIALIZABLE")}
+_NUMBERED = postgresql.dialect(paramstyle="numeric_dollar")
+_PREPARABLE = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "VALUES")
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    name: str | None  # None: sent as it is (BEGIN, COMMIT)
+    sql: str
+    parameters: tuple[str, ...]
+
+
+@functools.lru_cache(maxsize=None)
+def _prepared(clause: sa.TextClause) -> _Prepared:
+    compiled = clause.compile(dialect=_NUMBERED)
+    sql = str(compiled).strip()
+    if not sql.upper().startswith(_PREPARABLE):
+        return _Prepared(None, sql, ())
+    return _Prepared(f"progress_service_{_prepared.cache_info().currsize}", sql, tuple(compiled.positiontup or ()))
+
+
+def run_together(conn: sa.Connection, statements: Sequence[Statement]) -> list[dict[str, Any]]:
+    """Send ``statements`` to the server in one round trip; the rows of the last one come back.
+
+    Under READ COMMITTED each statement still takes its own snapshot, so a read placed after a
+    lock sees every write that the lock waited for. Each statement is prepared once per
+    connection (psycopg2 never prepares), so the server plans it once, not on every write.
+    """
+    prepared_here: set[str] = conn.connection.info.setdefault("progress_service.prepared", set())
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        batch = []
+        for clause, params in statements:
+            statement = _prepared(clause)
+            if statement.name is None:
+                batch.append(statement.sql.encode())
+                continue
+            if statement.name not in prepared_here:  # once per connection, in a round trip of its own
+                cursor.execute(f"PREPARE {statement.name} AS {statement.sql}")
+                prepared_here.add(statement.name)
+            arguments = [params[name] for name in statement.parameters]
+            placeholders = ", ".join(["%s"] * len(arguments))
+            batch.append(cursor.mogrify(f"EXECUTE {statement.name}" + (f" ({placeholders})" if arguments else ""),
+                                        arguments))
+        cursor.execute(b";\n".join(batch))
+        if cursor.description is None:
+            return []
+        names = [column.name for column in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+    finally:
+        cursor.close()
 
 
 class Database:
     def __init__(self, url: str, *, pool_size: int = 20):
         self.url = url
         self.engine = sa.create_engine(
-            url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+            url, pool_size=pool_size, max_overflow=pool_size, isolation_level="AUTOCOMMIT",
             connect_args={"options": "-c timezone=UTC", "connect_timeout": 5},
         )
 
     @contextlib.contextmanager
-    def transaction(self, *, isolation_level: str | None = None) -> Iterator[sa.Connection]:
+    def transaction(self, *, isolation_level: str = "READ COMMITTED") -> Iterator[sa.Connection]:
+        """One transaction: committed when the block ends, rolled back if it raises."""
+        with self.write() as conn:
+            run_together(conn, [_BEGIN[isolation_level]])
+            yield conn
+            run_together(conn, [COMMIT])
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[sa.Connection]:
+        """A connection whose transaction the caller spells out in its ``run_together`` batches:
+        BEGIN travels with the first statements and COMMIT with the last, so a whole write costs
+        two round trips. Whatever is left open when the block ends is rolled back.
+
+        Every pooled connection is in autocommit mode: SQLAlchemy and psycopg2 never send BEGIN
+        on their own, so this is the one way transactions start.
+        """
         with translated_errors():
             with self.engine.connect() as conn:
-                if isolation_level:
-                    conn = conn.execution_options(isolation_level=isolation_level)
-                with conn.begin():
+                driver = conn.connection.driver_connection
+                try:
                     yield conn
+                finally:
+                    if driver.info.transaction_status != psycopg2.extensions.TRANSACTION_STATUS_IDLE:
+                        with driver.cursor() as cursor:  # autocommit: driver.rollback() would not send it
+                            cursor.execute("ROLLBACK")
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[sa.Connection]:
+        """A connection outside any transaction, for reads of one statement (each is atomic alone)."""
+        with translated_errors():
+            with self.engine.connect() as conn:
+                yield conn
 
     def is_ready(self) -> bool:
         try:
-            with self.transaction() as conn:
+            with self.read() as conn:
                 conn.execute(sa.text("SELECT 1"))
             return True
         except ServiceUnavailable:

@@ -7,7 +7,6 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .eventstore import StoredEvent, stored_event
 
 _TRACKER = sa.text("""
     SELECT s.user_id, s.title_id, s.status, s.progress, coalesce(s.total, t.total_units) AS total,
@@ -36,8 +35,9 @@ def tracker(conn: sa.Connection, user_id: int, title_id: int) -> dict[str, Any] 
 
 
 def history(conn: sa.Connection, user_id: int, *, title_id: int | None = None, before: int | None = None,
-            since: datetime | None = None, until: datetime | None = None, limit: int = 50) -> list[StoredEvent]:
-    """A user's entries, newest first, a page of ``limit`` below the cursor ``before`` (a log id).
+            since: datetime | None = None, until: datetime | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    """A user's entries (the API's ``event`` objects), newest first: a page of ``limit`` below the
+    cursor ``before`` (a log id).
 
     Walks the (user_id, id) primary key backwards, so its cost follows the page, not the log.
     """
@@ -49,6 +49,6 @@ def history(conn: sa.Connection, user_id: int, *, title_id: int | None = None, b
             conditions.append(f"{column} {operator} :{column}_{len(params)}")
             params[f"{column}_{len(params)}"] = value
     rows = conn.execute(sa.text(
-        "SELECT id, user_id, title_id, version, type, data, metadata, occurred_at, recorded_at FROM events "
-        f"WHERE {' AND '.join(conditions)} ORDER BY id DESC LIMIT :limit"), params)
-    return [stored_event(row) for row in rows]
+        "SELECT id, user_id, title_id, version, type, data, occurred_at, recorded_at FROM events "
+        f"WHERE {' AND '.join(conditions)} ORDER BY id DESC LIMIT :limit"), params).mappings()
+    return [dict(row) for row in rows]

@@ -8,7 +8,7 @@ from typing import Any, Callable, Sequence
 import sqlalchemy as sa
 
 from . import eventstore, projections
-from .db import Database
+from .db import BEGIN, Database, Statement
 from .domain.events import Recorded
 from .domain.rules import (
     ChangeRequest, Command, CorrectEntry, LogChanges, RemoveTracker, RetractEntry, RollBack, decide,
@@ -49,7 +49,6 @@ _FIND_KEY = sa.text("""
 _SAVE_KEY = sa.text("""
     INSERT INTO idempotency_keys (user_id, key, fingerprint, title_id, from_version, to_version)
     VALUES (:user_id, :key, :fingerprint, :title_id, :from_version, :to_version)
-    ON CONFLICT (user_id, key) DO NOTHING RETURNING 1
 """)
 
 
@@ -131,9 +130,8 @@ class Tracker:
     def _write(self, stream: Stream, make_command: Callable[[Sequence[Recorded]], Command], *,
                needs_history: bool = False, expected_version: int | None = None,
                idempotency: Idempotency | None = None, metadata: dict[str, Any] | None = None) -> Outcome:
-        with self.db.transaction() as conn:
-            eventstore.lock_stream(conn, stream)
-            title, state = projections.load_tracker(conn, stream)
+        with self.db.write() as conn:
+            title, state = projections.load_tracker(conn, stream, first=[BEGIN, eventstore.stream_lock(stream)])
             if title is None:
                 raise TitleNotFound(f"There is no title {stream.title_id} in the catalog.")
             if idempotency is not None:
@@ -150,12 +148,11 @@ class Tracker:
             entries = [Recorded(state.version + i, event, command.occurred_at)
                        for i, event in enumerate(events, start=1)]
             after = advance(state, entries, lambda: history or eventstore.read_stream(conn, stream))
-            projections.project(conn, stream, state, after, entries)
-            if idempotency is not None:
-                self._save_key(conn, stream, idempotency, entries)
-            appended = eventstore.append(conn, stream, entries, expected_version=state.version,
-                                         metadata={**(metadata or {}), **(
-                                             {"idempotency_key": idempotency.key} if idempotency else {})})
+            key = [self._key_statement(stream, idempotency, entries)] if idempotency is not None else []
+            appended = eventstore.append(
+                conn, stream, entries, expected_version=state.version, commit=True,
+                metadata={**(metadata or {}), **({"idempotency_key": idempotency.key} if idempotency else {})},
+                before=[*key, *projections.changes(stream, state, after, entries)])
         return Outcome(stream, appended, after)
 
     def _replay(self, conn: sa.Connection, stream: Stream, idempotency: Idempotency) -> Outcome | None:
@@ -170,12 +167,9 @@ class Tracker:
         return Outcome(Stream(stream.user_id, row.title_id), entries,
                        state_at_version(history, row.to_version), replayed=True)
 
-    def _save_key(self, conn: sa.Connection, stream: Stream, idempotency: Idempotency,
-                  entries: Sequence[Recorded]) -> None:
-        saved = conn.execute(_SAVE_KEY, {
-            "user_id": stream.user_id, "key": idempotency.key, "fingerprint": idempotency.fingerprint,
-            "title_id": stream.title_id, "from_version": entries[0].version, "to_version": entries[-1].version,
-        }).first()
-        if saved is None:  # the same key was just used, concurrently, for another tracker
-            raise IdempotencyKeyReused(
-                "This Idempotency-Key was already used for a different request; use a new key.")
+    @staticmethod
+    def _key_statement(stream: Stream, idempotency: Idempotency, entries: Sequence[Recorded]) -> Statement:
+        # A key used concurrently for another tracker fails here on the primary key (translated in db).
+        return _SAVE_KEY, {"user_id": stream.user_id, "key": idempotency.key, "fingerprint": idempotency.fingerprint,
+                           "title_id": stream.title_id, "from_version": entries[0].version,
+                           "to_version": entries[-1].version}

@@ -39,8 +39,8 @@ CREATE INDEX IF NOT EXISTS titles_genres ON titles USING gin (genres);
 CREATE SEQUENCE IF NOT EXISTS events_id_seq AS bigint;
 CREATE TABLE IF NOT EXISTS events (
     id           bigint NOT NULL DEFAULT nextval('events_id_seq'),
-    user_id      bigint NOT NULL REFERENCES users (id),
-    title_id     bigint NOT NULL REFERENCES titles (id),
+    user_id      bigint NOT NULL,
+    title_id     bigint NOT NULL,
     stream       text GENERATED ALWAYS AS ('tracker-' || user_id || '-' || title_id) STORED,
     version      integer NOT NULL CHECK (version >= 1),
     type         text NOT NULL,
@@ -80,6 +80,30 @@ BEGIN
     RETURN erased;
 END $$;
 
+-- Append to one stream at an expected version (the caller holds the stream lock, and the log
+-- lock, which it keeps to commit so that commits happen in position order).
+CREATE OR REPLACE FUNCTION append_events(p_user_id bigint, p_title_id bigint, p_expected_version integer,
+                                         p_events jsonb, p_metadata jsonb)
+RETURNS TABLE (id bigint, version integer, recorded_at timestamptz) LANGUAGE plpgsql AS $$
+DECLARE
+    current_version integer;
+BEGIN
+    SELECT coalesce(max(e.version), 0) INTO current_version
+    FROM events e WHERE e.user_id = p_user_id AND e.title_id = p_title_id;
+    IF current_version <> p_expected_version THEN
+        RAISE EXCEPTION 'stream tracker-%-% is at version %, not %',
+                        p_user_id, p_title_id, current_version, p_expected_version
+            USING ERRCODE = 'PS412',
+                  DETAIL = json_build_object('actual', current_version, 'expected', p_expected_version);
+    END IF;
+    RETURN QUERY
+    INSERT INTO events AS e (user_id, title_id, version, type, data, metadata, occurred_at)
+    SELECT p_user_id, p_title_id, x.version, x.type, x.data, p_metadata, x.occurred_at
+    FROM jsonb_to_recordset(p_events) AS x(version integer, type text, data jsonb, occurred_at timestamptz)
+    ORDER BY x.version
+    RETURNING e.id, e.version, e.recorded_at;
+END $$;
+
 -- A retried write with the same key appends nothing and returns the first result.
 CREATE TABLE IF NOT EXISTS idempotency_keys (
     user_id      bigint NOT NULL,
@@ -93,9 +117,11 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
 );
 
 -- Projections: kept in the append's transaction, rebuildable from the log.
+-- Every stream has a tracker_state row from its first event on, so these keys also guard the
+-- log (a title with history cannot be deleted) without a key-share lock on every append.
 CREATE TABLE IF NOT EXISTS tracker_state (
-    user_id          bigint NOT NULL,
-    title_id         bigint NOT NULL,
+    user_id          bigint NOT NULL REFERENCES users (id),
+    title_id         bigint NOT NULL REFERENCES titles (id),
     active           boolean NOT NULL,
     status           text NOT NULL,
     progress         integer NOT NULL,

@@ -16,8 +16,8 @@ from typing import Any, Iterable, Iterator, NamedTuple, Sequence
 
 import sqlalchemy as sa
 
-from ..domain.events import Event, Recorded, event_from
-from ..errors import VersionConflict
+from ..db import COMMIT, Statement, run_together
+from ..domain.events import Recorded, event_from
 
 LOG_LOCK = (0x70726f67, 1)  # (class, key) of the two-int advisory lock space; streams use the bigint one
 
@@ -48,20 +48,17 @@ class StoredEvent:
 
 _LOCK_STREAM = sa.text("SELECT pg_advisory_xact_lock((CAST(:user_id AS bigint) << 32) + :title_id)")
 
+_LOG_LOCK = sa.text("SELECT pg_advisory_xact_lock(:lock_class, :lock_key)")
+
 _APPEND = sa.text("""
-    WITH log_lock AS (SELECT pg_advisory_xact_lock(:lock_class, :lock_key))
-    INSERT INTO events (user_id, title_id, version, type, data, metadata, occurred_at)
-    SELECT :user_id, :title_id, e.version, e.type, e.data, CAST(:metadata AS jsonb), e.occurred_at
-    FROM log_lock, jsonb_to_recordset(CAST(:events AS jsonb))
-         AS e(version integer, type text, data jsonb, occurred_at timestamptz)
-    WHERE (SELECT coalesce(max(version), 0) FROM events
-           WHERE user_id = :user_id AND title_id = :title_id) = :expected_version
-    ORDER BY e.version
-    RETURNING id, version, recorded_at
+    SELECT id, version, recorded_at
+    FROM append_events(:user_id, :title_id, :expected_version, CAST(:events AS jsonb), CAST(:metadata AS jsonb))
 """)
 
-_CURRENT_VERSION = sa.text(
-    "SELECT coalesce(max(version), 0) FROM events WHERE user_id = :user_id AND title_id = :title_id")
+_APPENDED = sa.text("""
+    SELECT id, version, recorded_at FROM events
+    WHERE user_id = :user_id AND title_id = :title_id AND version > :expected_version ORDER BY version
+""")
 
 _COLUMNS = "id, user_id, title_id, version, type, data, metadata, occurred_at, recorded_at"
 
@@ -74,37 +71,40 @@ _READ_ALL = sa.text(f"SELECT {_COLUMNS} FROM events WHERE id > :after ORDER BY i
 _READ_ENTRY = sa.text(f"SELECT {_COLUMNS} FROM events WHERE id = :id")
 
 
+def stream_lock(stream: Stream) -> Statement:
+    """Serialize writers of one stream until the transaction ends (take it before reading state)."""
+    return _LOCK_STREAM, stream._asdict()
+
+
 def lock_stream(conn: sa.Connection, stream: Stream) -> None:
-    """Serialize writers of one stream until this transaction ends (take it before reading state)."""
-    conn.execute(_LOCK_STREAM, stream._asdict())
+    run_together(conn, [stream_lock(stream)])
 
 
 def append(conn: sa.Connection, stream: Stream, events: Sequence[Recorded], *, expected_version: int,
-           metadata: dict[str, Any] | None = None) -> list[Recorded]:
+           metadata: dict[str, Any] | None = None, before: Sequence[Statement] = (),
+           commit: bool = False) -> list[Recorded]:
     """Append ``events`` (numbered from ``expected_version + 1``) to ``stream``.
 
-    Raises VersionConflict when the stream is not at ``expected_version``. Call ``lock_stream``
-    first in the same transaction; the positions are final once the transaction commits.
+    Raises VersionConflict when the stream is not at ``expected_version``. Take the stream lock
+    first in the same transaction. ``before`` runs in the same round trip just ahead of the
+    append (the inline projections), so the log lock does not wait for them. With ``commit`` the
+    COMMIT goes in that round trip too (in a ``Database.write`` block) and the positions it made
+    final are read back after it: the log lock is never held across a round trip to the client.
     """
     if not events:
         return []
-    payload = [{"version": e.version, "type": e.event.type, "data": e.event.data(),
-                "occurred_at": e.occurred_at.isoformat()} for e in events]
     if [e.version for e in events] != list(range(expected_version + 1, expected_version + 1 + len(events))):
         raise ValueError("events must be numbered consecutively after the expected version")
-    rows = conn.execute(_APPEND, {
-        **stream._asdict(), "lock_class": LOG_LOCK[0], "lock_key": LOG_LOCK[1],
-        "events": json.dumps(payload), "metadata": json.dumps(metadata or {}),
-        "expected_version": expected_version,
-    }).all()
-    if not rows:
-        actual = conn.execute(_CURRENT_VERSION, stream._asdict()).scalar_one()
-        raise VersionConflict(
-            f"The tracker is at version {actual}, not {expected_version} as this change expected.",
-            expected=expected_version, actual=actual)
-    stored = {row.version: row for row in rows}
+    payload = [{"version": e.version, "type": e.event.type, "data": e.event.data(),
+                "occurred_at": e.occurred_at.isoformat()} for e in events]
+    params = {**stream._asdict(), "expected_version": expected_version,
+              "events": json.dumps(payload), "metadata": json.dumps(metadata or {})}
+    statements = [*before, (_LOG_LOCK, {"lock_class": LOG_LOCK[0], "lock_key": LOG_LOCK[1]}), (_APPEND, params)]
+    if commit:
+        statements += [COMMIT, (_APPENDED, params)]
+    stored = {row["version"]: row for row in run_together(conn, statements)}
     return [Recorded(version=e.version, event=e.event, occurred_at=e.occurred_at,
-                     id=stored[e.version].id, recorded_at=stored[e.version].recorded_at) for e in events]
+                     id=stored[e.version]["id"], recorded_at=stored[e.version]["recorded_at"]) for e in events]
 
 
 def read_stream(conn: sa.Connection, stream: Stream) -> list[Recorded]:

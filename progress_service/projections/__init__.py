@@ -12,6 +12,7 @@ from typing import Any, Sequence
 
 import sqlalchemy as sa
 
+from ..db import Statement, run_together
 from ..domain.events import Recorded
 from ..domain.tracker import NEW, TrackerState
 from ..eventstore import Stream
@@ -62,8 +63,7 @@ def tracker_row(stream: Stream, state: TrackerState) -> dict[str, Any]:
             "version": state.version, "updated_at": state.updated_at}
 
 
-def state_from_row(row: sa.Row | dict) -> TrackerState:
-    row = row if isinstance(row, dict) else row._mapping
+def state_from_row(row: dict[str, Any]) -> TrackerState:
     return TrackerState(
         active=row["active"], status=row["status"], progress=row["progress"], total=row["total"],
         rating=float(row["rating"]) if row["rating"] is not None else None, notes=tuple(row["notes"]),
@@ -90,7 +90,7 @@ _LOAD_TRACKER = sa.text(f"""
 
 _ADD_STATS = sa.text(f"""
     INSERT INTO title_stats (title_id, {', '.join(STATS_COLUMNS)})
-    SELECT :title_id, {', '.join('d.' + c for c in STATS_COLUMNS)}
+    SELECT CAST(:title_id AS bigint), {', '.join('d.' + c for c in STATS_COLUMNS)}
     FROM jsonb_populate_record(NULL::title_stats, CAST(:delta AS jsonb)) d
     ON CONFLICT (title_id) DO UPDATE SET
         {', '.join(f'{c} = title_stats.{c} + EXCLUDED.{c}' for c in STATS_COLUMNS)}
@@ -138,30 +138,37 @@ def erase_user(conn: sa.Connection, user_id: int) -> int:
     return conn.execute(sa.text("SELECT erase_user_events(:user_id)"), {"user_id": user_id}).scalar_one()
 
 
-def load_tracker(conn: sa.Connection, stream: Stream) -> tuple[TitleFacts | None, TrackerState]:
-    """The title's facts and the tracker's current state (NEW when it has no events yet)."""
-    row = conn.execute(_LOAD_TRACKER, stream._asdict()).first()
-    if row is None:
+def load_tracker(conn: sa.Connection, stream: Stream, *, first: Sequence[Statement] = ()
+                 ) -> tuple[TitleFacts | None, TrackerState]:
+    """The title's facts and the tracker's current state (NEW when it has no events yet).
+
+    ``first`` runs in the same round trip ahead of the read (the stream lock).
+    """
+    rows = run_together(conn, [*first, (_LOAD_TRACKER, stream._asdict())])
+    if not rows:
         return None, NEW
-    title = TitleFacts(row.title_id, row.kind, row.total_units)
-    return title, (NEW if row.version is None else state_from_row(row))
+    row = rows[0]
+    title = TitleFacts(row["title_id"], row["kind"], row["total_units"])
+    return title, (NEW if row["version"] is None else state_from_row(row))
 
 
 def rows_json(rows: Sequence[dict[str, Any]]) -> str:
     return json.dumps(rows, default=lambda value: value.isoformat())
 
 
-def project(conn: sa.Connection, stream: Stream, before: TrackerState, after: TrackerState,
-            entries: Sequence[Recorded]) -> None:
-    """Carry the change from ``before`` to ``after`` (made by ``entries``) into every projection."""
-    conn.execute(_UPSERT_TRACKER, {"rows": rows_json([tracker_row(stream, after)])})
+def changes(stream: Stream, before: TrackerState, after: TrackerState,
+            entries: Sequence[Recorded]) -> list[Statement]:
+    """The statements that carry the change from ``before`` to ``after`` (made by ``entries``)
+    into every projection."""
+    statements: list[Statement] = [(_UPSERT_TRACKER, {"rows": rows_json([tracker_row(stream, after)])})]
     delta = stats_delta(before, after)
-    if delta:
-        conn.execute(_ADD_STATS, {"title_id": stream.title_id, "delta": json.dumps(
-            {column: delta.get(column, 0) for column in STATS_COLUMNS})})
+    if delta:  # most entries change no title figure; skipping them keeps popular titles' rows cool
+        statements.append((_ADD_STATS, {"title_id": stream.title_id, "delta": json.dumps(
+            {column: delta.get(column, 0) for column in STATS_COLUMNS})}))
     days: dict = {}
     for entry in entries:
         day = entry.occurred_at.astimezone(timezone.utc).date()
         days[day] = days.get(day, 0) + 1
-    for day, count in days.items():
-        conn.execute(_ADD_ACTIVITY, {"user_id": stream.user_id, "day": day, "events": count})
+    statements += [(_ADD_ACTIVITY, {"user_id": stream.user_id, "day": day, "events": count})
+                   for day, count in days.items()]
+    return statements

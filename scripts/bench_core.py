@@ -1,0 +1,914 @@
+#!/usr/bin/env python
+"""Benchmark of the progress-service core against raw PostgreSQL on the same server, in one run.
+
+    python scripts/bench_core.py [--database-url SERVER_URL] [--events 1000000] [--users 10000]
+                                 [--quick] [--keep] [--markdown FILE]
+
+It makes a fresh database ``progress_bench_<random>`` on the server (DATABASE_URL, else an embedded
+PostgreSQL in a temporary folder), applies the schema with ``prepare_schema``, and drops the
+database at the end unless ``--keep``. Every figure is printed beside a *raw ceiling* measured in
+the same run, on the same server, with the same row shape: plain psycopg2 (no SQLAlchemy, no
+domain code) doing the least SQL that gives the same rows.
+
+  1. appends/s with inline projections, 1 and 16 writer threads (``Tracker.log``) vs. per
+     transaction one INSERT into a copy of ``events`` + one upsert into a copy of ``tracker_state``;
+  2. a log of ``--events`` valid events over ``--users`` users, built through the pure domain
+     (``rules.decide`` + ``tracker.advance``) with 5% of streams carrying corrections, retractions
+     and rollbacks, loaded with COPY; then ``rebuild.rebuild`` in one transaction vs. a plain
+     set-based GROUP BY rebuild; then ``rebuild.verify`` and a check of the rebuilt tracker_state
+     against the generator's own fold of every stream;
+  3. p50/p99 of ``queries.tracker`` and ``queries.history(limit=50)`` each in ``db.read()``
+     vs. the same SQL on a plain psycopg2 connection;
+  4. the 50-newest history read of the same users when the log holds the first ~10k events and
+     again once it holds all of them.
+
+This is a benchmark, not a test: it prints figures and a Markdown table and exits 0 whether or not
+targets are met (non-zero only when something fails outright).
+"""
+from __future__ import annotations
+
+import argparse
+import atexit
+import io
+import json
+import os
+import platform
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import psycopg2  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from progress_service import queries  # noqa: E402
+from progress_service.db import Database, embedded_url, prepare_schema  # noqa: E402
+from progress_service.domain.events import EntryCorrected, EntryRetracted, Recorded, is_change  # noqa: E402
+from progress_service.domain.rules import (  # noqa: E402
+    AddNote, AddProgress, CorrectEntry, LogChanges, Rate, RemoveTracker, RetractEntry, RollBack, SetProgress,
+    SetStatus, decide,
+)
+from progress_service.domain.tracker import NEW, advance, effective_changes  # noqa: E402
+from progress_service.errors import ProgressServiceError  # noqa: E402
+from progress_service.eventstore import LOG_LOCK, Stream  # noqa: E402
+from progress_service.projections import (  # noqa: E402
+    TRACKER_COLUMNS, rebuild, rows_json, tracker_row, upsert_trackers_sql,
+)
+from progress_service.services import Tracker  # noqa: E402
+
+NOTES = ("great pilot", "slow start, picking up", "rewatch with friends", "the finale!", "on repeat",
+         "skipped the filler", "better than the book", "chapter 12 is a tear-jerker", "live version is best",
+         "comfort show", "recommended by Sam", "paused for exams")
+
+
+def log(message: str = "") -> None:
+    print(message, flush=True)
+
+
+# ------------------------------------------------------------------------------------------------
+# Sizes
+# ------------------------------------------------------------------------------------------------
+@dataclass
+class Sizes:
+    events: int
+    users: int
+    first_events: int          # the log size of the "small" history measurement (part 4)
+    append_seconds: float      # measured seconds per append round
+    append_warmup: float
+    append_rounds: int
+    writer_users: int          # users that only the append benchmark writes to
+    read_picks: int            # random picks per read figure (part 3)
+    history_reps: int          # repetitions of the one-user history read (part 4)
+    rebuild_runs: int
+
+    @classmethod
+    def for_args(cls, args: argparse.Namespace) -> "Sizes":
+        if args.quick:
+            sizes = cls(events=20_000, users=200, first_events=2_000, append_seconds=1.0, append_warmup=0.3,
+                        append_rounds=1, writer_users=200, read_picks=300, history_reps=300, rebuild_runs=1)
+        else:
+            sizes = cls(events=1_000_000, users=10_000, first_events=10_000, append_seconds=4.0,
+                        append_warmup=1.0, append_rounds=3, writer_users=2_000, read_picks=3_000,
+                        history_reps=2_000, rebuild_runs=2)
+        if args.events is not None:
+            sizes.events = args.events
+        if args.users is not None:
+            sizes.users = args.users
+        sizes.first_events = min(sizes.first_events, max(1, sizes.events // 10))
+        return sizes
+
+
+# ------------------------------------------------------------------------------------------------
+# Results
+# ------------------------------------------------------------------------------------------------
+@dataclass
+class Figure:
+    name: str
+    ours: float | None
+    raw: float | None
+    unit: str
+    higher_is_better: bool
+    target: str = "report"
+    met: bool | None = None
+    ratio_override: float | None = None
+    section: int = 0  # the part of the brief, for the table's order
+
+    @property
+    def ratio(self) -> float | None:
+        if self.ratio_override is not None:
+            return self.ratio_override
+        if not self.ours or not self.raw:
+            return None
+        return self.ours / self.raw if self.higher_is_better else self.raw / self.ours
+
+
+def fmt(value: float | None, unit: str) -> str:
+    if value is None:
+        return "—"
+    if unit == "ms":
+        return f"{value:.3f} ms"
+    if unit == "x":
+        return f"{value:.2f}×"
+    if unit == "count":
+        return f"{value:,.0f}"
+    if value >= 100:
+        return f"{value:,.0f} {unit}"
+    return f"{value:,.1f} {unit}"
+
+
+def markdown_table(figures: list[Figure]) -> str:
+    lines = ["| figure | ours | raw ceiling | ratio | target | met? |", "|---|---|---|---|---|---|"]
+    for f in sorted(figures, key=lambda f: f.section):
+        ratio = "—" if f.ratio is None else f"{f.ratio:.2f}"
+        met = "—" if f.met is None else ("yes" if f.met else "**no**")
+        lines.append(f"| {f.name} | {fmt(f.ours, f.unit)} | {fmt(f.raw, f.unit)} | {ratio} | {f.target} | {met} |")
+    lines.append("")
+    lines.append("ratio: ours/raw for rates and raw/ours for latencies, so higher is better and 1.00 is the raw "
+                 "ceiling; in the growth row it is ours (full log / small log), with raw's growth beside it.")
+    return "\n".join(lines)
+
+
+def percentile(samples: list[float], p: float) -> float:
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, max(0, int(round(p / 100 * len(ordered) + 0.5)) - 1))
+    return ordered[index]
+
+
+# ------------------------------------------------------------------------------------------------
+# Connections
+# ------------------------------------------------------------------------------------------------
+def psycopg2_kwargs(url: str) -> dict[str, Any]:
+    """libpq keywords for a SQLAlchemy URL (the embedded server's puts its socket in ?host=)."""
+    parsed = make_url(url)
+    kwargs: dict[str, Any] = {k: v for k, v in parsed.translate_connect_args(
+        username="user", database="dbname").items() if v not in (None, "")}
+    kwargs.update({k: v for k, v in parsed.query.items() if isinstance(v, str)})
+    kwargs["options"] = "-c timezone=UTC"  # as Database does
+    return kwargs
+
+
+def raw_connect(url: str, *, autocommit: bool = False):
+    conn = psycopg2.connect(**psycopg2_kwargs(url))
+    conn.autocommit = autocommit
+    return conn
+
+
+# ------------------------------------------------------------------------------------------------
+# Part 2a: generate a valid log through the pure domain
+# ------------------------------------------------------------------------------------------------
+@dataclass
+class Title:
+    id: int
+    kind: str
+    total: int | None
+
+
+@dataclass
+class Generated:
+    # one row per event: (user_id, title_id, version, type, data, occurred_at); data is a JSON
+    # string, or a dict for corrections/retractions whose entry_id is filled in once ids are known
+    rows: list[tuple] = field(default_factory=list)
+    states: dict[tuple[int, int], Any] = field(default_factory=dict)  # the fold's final state per stream
+    meta_streams: set[tuple[int, int]] = field(default_factory=set)
+    skipped_commands: int = 0
+
+
+def next_command(rng: random.Random, state, total: int | None, history: list[Recorded], at: datetime,
+                 meta: bool, remaining: int, force_meta: bool = False):
+    """A realistic command for a tracker in ``state``; decide() is the judge of validity."""
+    if meta and history and (force_meta or rng.random() < 0.25):
+        kind = rng.random()
+        if kind < 0.2:
+            return RollBack(rng.randint(1, state.version), at)
+        effective = effective_changes(history)
+        targets = [e.version for e in history if is_change(e.event) and effective.get(e.version) is not None]
+        if not targets:
+            return RollBack(rng.randint(1, state.version), at)
+        target = rng.choice(targets)
+        if kind < 0.6:
+            return RetractEntry(history, target, at)
+        change = rng.choice([SetProgress(rng.randint(0, total or 20)), Rate(rng.randint(1, 10) / 2),
+                             AddProgress(1), SetStatus("completed")])
+        return CorrectEntry(history, target, change, at)
+    if not state.active:
+        r = rng.random()
+        if r < 0.35:
+            return LogChanges((SetStatus("planned"),), at)
+        if r < 0.75 or total is None:
+            return LogChanges((AddProgress(1),), at)
+        return LogChanges((SetProgress(rng.randint(1, max(1, total // 3))),), at)
+    r = rng.random()
+    if r < 0.58:  # progress
+        if total is None:
+            return LogChanges((AddProgress(rng.choice((1, 1, 1, 2, 3))),), at)
+        if state.progress < total:
+            step = min(total - state.progress, rng.choice((1, 1, 1, 2, 3)))
+            if remaining >= 2 and rng.random() < 0.1:
+                return LogChanges((AddProgress(step), Rate(rng.randint(1, 10) / 2)), at)
+            return LogChanges((AddProgress(step),), at)
+        return LogChanges((SetProgress(1),), at)  # a rewatch / reread
+    if r < 0.74:
+        return LogChanges((Rate(rng.randint(1, 10) / 2),), at)
+    if r < 0.86:
+        return LogChanges((AddNote(rng.choice(NOTES)),), at)
+    if r < 0.95:
+        return LogChanges((SetStatus(rng.choice(("paused", "in_progress", "dropped", "completed"))),), at)
+    if r < 0.98:
+        return LogChanges((Rate(None),), at)
+    return RemoveTracker(at)
+
+
+def generate(sizes: Sizes, titles: list[Title], now: datetime, seed: int = 42) -> Generated:
+    """``sizes.events`` events over users 1..``sizes.users``, each stream built through decide + advance."""
+    rng = random.Random(seed)
+    out = Generated()
+    rows = out.rows
+    per_user = [sizes.events // sizes.users + (1 if u < sizes.events % sizes.users else 0)
+                for u in range(sizes.users)]
+    data_cache: dict[Any, str] = {}
+    year = timedelta(days=365).total_seconds()
+    for index, budget in enumerate(per_user):
+        user_id = index + 1
+        picked = rng.sample(titles, min(len(titles), rng.randint(10, 15)))
+        weights = [rng.uniform(0.3, 1.7) for _ in picked]
+        scale = max(0, budget - len(picked)) / sum(weights)
+        counts = [1 + int(w * scale) for w in weights]
+        for i in range(budget - sum(counts)):
+            counts[i % len(counts)] += 1
+        while sum(counts) > budget:  # budgets below the title count
+            counts[counts.index(max(counts))] -= 1
+        for title, count in zip(picked, counts):
+            if count <= 0:
+                continue
+            meta = rng.random() < 0.05 and count >= 2  # ~5% of streams get meta entries
+            stream = (user_id, title.id)
+            state, history = NEW, []
+            start = now - timedelta(seconds=rng.uniform(0.05, 1.0) * year)
+            mean_gap = (now - start).total_seconds() / (count + 1)
+            clock = start
+            attempts = 0
+            while state.version < count and attempts < count * 5:
+                attempts += 1
+                # never past now, never before the stream's previous entry: ids follow versions
+                clock = min(now, clock + timedelta(seconds=rng.expovariate(1 / mean_gap)))
+                force = meta and count - state.version <= 2 and stream not in out.meta_streams
+                command = next_command(rng, state, title.total, history, clock, meta, count - state.version, force)
+                try:
+                    events = decide(state, command, total=title.total, now=now)
+                except ProgressServiceError:
+                    out.skipped_commands += 1
+                    continue
+                if state.version + len(events) > count:
+                    continue
+                entries = [Recorded(state.version + i, event, command.occurred_at)
+                           for i, event in enumerate(events, start=1)]
+                state = advance(state, entries, lambda: history)
+                history.extend(entries)
+                for entry in entries:
+                    event = entry.event
+                    if isinstance(event, (EntryCorrected, EntryRetracted)):
+                        data: Any = event.data()  # entry_id is filled in once ids are assigned
+                        out.meta_streams.add(stream)
+                    else:
+                        if event.type == "tracker_rolled_back":
+                            out.meta_streams.add(stream)
+                        data = data_cache.get(event)
+                        if data is None:
+                            data = data_cache[event] = json.dumps(event.data())
+                    rows.append((user_id, title.id, entry.version, event.type, data, entry.occurred_at))
+            out.states[stream] = state
+    return out
+
+
+def copy_text(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def assign_ids(gen: Generated, first_users: int) -> tuple[list[tuple], list[tuple]]:
+    """Order the log as it would have been recorded: the first ``first_users`` users' events (in
+    time order) get the lowest ids, then everyone else's in time order. Fill in entry_ids."""
+    first = [r for r in gen.rows if r[0] <= first_users]
+    rest = [r for r in gen.rows if r[0] > first_users]
+    key = lambda r: (r[5], r[0], r[1], r[2])  # noqa: E731
+    first.sort(key=key)
+    rest.sort(key=key)
+    ids: dict[tuple[int, int, int], int] = {}
+    numbered = []
+    for position, r in enumerate(first + rest, start=1):
+        if (r[0], r[1]) in gen.meta_streams:
+            ids[(r[0], r[1], r[2])] = position
+        numbered.append((position, *r))
+    out = []
+    for r in numbered:
+        data = r[5]
+        if isinstance(data, dict):
+            data = json.dumps({**data, "entry_id": ids[(r[1], r[2], data["entry_version"])]})
+        out.append((r[0], r[1], r[2], r[3], r[4], data, r[6]))
+    return out[:len(first)], out[len(first):]
+
+
+def copy_events(raw, rows: list[tuple], batch: int = 200_000) -> None:
+    with raw.cursor() as cur:
+        for start in range(0, len(rows), batch):
+            buf = io.StringIO()
+            for id_, user_id, title_id, version, type_, data, occurred_at in rows[start:start + batch]:
+                buf.write(f"{id_}\t{user_id}\t{title_id}\t{version}\t{type_}\t{copy_text(data)}\t{{}}\t"
+                          f"{occurred_at.isoformat()}\n")
+            buf.seek(0)
+            cur.copy_expert("COPY events (id, user_id, title_id, version, type, data, metadata, occurred_at) "
+                            "FROM STDIN", buf)
+        cur.execute("SELECT setval('events_id_seq', (SELECT max(id) FROM events))")
+    raw.commit()
+
+
+def vacuum_analyze(url: str, *tables: str) -> None:
+    conn = raw_connect(url, autocommit=True)
+    with conn.cursor() as cur:
+        for table in tables:
+            cur.execute(f"VACUUM ANALYZE {table}")
+    conn.close()
+
+
+# ------------------------------------------------------------------------------------------------
+# Part 2b: rebuild, ours and plain
+# ------------------------------------------------------------------------------------------------
+# The plain set-based rebuild: (table, its columns and key, the SELECT that fills it).
+PLAIN_REBUILD = [
+    ("plain_trackers",
+     "user_id bigint, title_id bigint, version integer, events bigint, last_type text, progress bigint, "
+     "rating numeric, updated_at timestamptz, PRIMARY KEY (user_id, title_id)",
+     """SELECT user_id, title_id, max(version) AS version, count(*) AS events,
+               (array_agg(type ORDER BY version DESC))[1] AS last_type,
+               coalesce(sum((data ->> 'delta')::int), 0) AS progress,
+               max((data ->> 'rating')::numeric) AS rating, max(occurred_at) AS updated_at
+        FROM events GROUP BY user_id, title_id"""),
+    ("plain_title_stats",
+     "title_id bigint PRIMARY KEY, trackers bigint, removed bigint, rating_count bigint, rating_sum numeric, "
+     "progress numeric",
+     """SELECT title_id, count(*) AS trackers, count(*) FILTER (WHERE last_type = 'tracker_removed') AS removed,
+               count(rating) AS rating_count, coalesce(sum(rating), 0) AS rating_sum, sum(progress) AS progress
+        FROM plain_trackers GROUP BY title_id"""),
+    ("plain_user_activity", "user_id bigint, day date, events bigint, PRIMARY KEY (user_id, day)",
+     """SELECT user_id, (occurred_at AT TIME ZONE 'UTC')::date AS day, count(*) AS events
+        FROM events GROUP BY 1, 2"""),
+]
+
+
+def time_plain_rebuild(url: str, *, logged: bool = False) -> float:
+    """Seconds for the plain rebuild in one transaction: into temporary tables made by CREATE TABLE AS
+    (no WAL, no index: the ceiling), or, ``logged``, into ordinary tables with primary keys as the
+    projections have (dropped afterwards, untimed)."""
+    conn = raw_connect(url)
+    started = time.perf_counter()
+    with conn.cursor() as cur:
+        for table, columns, select in PLAIN_REBUILD:
+            if logged:
+                cur.execute(f"CREATE TABLE {table} ({columns})")
+                cur.execute(f"INSERT INTO {table} {select}")
+            else:
+                cur.execute(f"CREATE TEMP TABLE {table} ON COMMIT DROP AS {select}")
+    conn.commit()
+    elapsed = time.perf_counter() - started
+    if logged:
+        with conn.cursor() as cur:
+            cur.execute("DROP TABLE " + ", ".join(table for table, _, _ in PLAIN_REBUILD))
+        conn.commit()
+    conn.close()
+    return elapsed
+
+
+def time_our_rebuild(db: Database) -> float:
+    started = time.perf_counter()
+    with db.transaction() as conn:
+        rebuild.rebuild(conn)
+    return time.perf_counter() - started
+
+
+def check_against_fold(db: Database, gen: Generated) -> int:
+    """Rows where the rebuilt tracker_state differs from the generator's own fold of the stream."""
+    rows = [tracker_row(Stream(*stream), state) for stream, state in gen.states.items() if state.version]
+    with db.transaction() as conn:
+        conn.execute(sa.text("CREATE TEMP TABLE folded_trackers (LIKE tracker_state INCLUDING ALL) ON COMMIT DROP"))
+        upsert = upsert_trackers_sql("folded_trackers")
+        for start in range(0, len(rows), 20_000):
+            conn.execute(upsert, {"rows": rows_json(rows[start:start + 20_000])})
+        columns = ", ".join(TRACKER_COLUMNS)
+        found = conn.execute(sa.text(f"""
+            SELECT count(*) FROM ((SELECT {columns} FROM tracker_state EXCEPT SELECT {columns} FROM folded_trackers)
+                                  UNION ALL
+                                  (SELECT {columns} FROM folded_trackers EXCEPT SELECT {columns} FROM tracker_state)) d
+        """)).scalar_one()
+        if found:
+            sample = conn.execute(sa.text(f"""
+                SELECT 'rebuilt' AS side, {columns} FROM
+                    (SELECT {columns} FROM tracker_state EXCEPT SELECT {columns} FROM folded_trackers) x
+                UNION ALL SELECT 'folded', {columns} FROM
+                    (SELECT {columns} FROM folded_trackers EXCEPT SELECT {columns} FROM tracker_state) y
+                ORDER BY 2, 3, 1 LIMIT 6""")).all()
+            for row in sample:
+                log(f"    {tuple(row)}")
+    return found
+
+
+# ------------------------------------------------------------------------------------------------
+# Part 3 and 4: read latency
+# ------------------------------------------------------------------------------------------------
+RAW_TRACKER_SQL = queries._TRACKER.text.replace(":user_id", "%(user_id)s").replace(":title_id", "%(title_id)s")
+RAW_HISTORY_SQL = ("SELECT id, user_id, title_id, version, type, data, occurred_at, recorded_at "
+                   "FROM events WHERE user_id = %(user_id)s ORDER BY id DESC LIMIT %(limit)s")
+
+
+def measure_pairs(picks: list[tuple], ours: Callable[[tuple], Any], raw: Callable[[tuple], Any],
+                  warmup: int) -> tuple[list[float], list[float]]:
+    """Latency (ms) of ``ours`` and ``raw`` on every pick, alternating which goes first."""
+    for pick in picks[:warmup]:
+        ours(pick)
+        raw(pick)
+    ours_ms, raw_ms = [], []
+    clock = time.perf_counter_ns
+    for i, pick in enumerate(picks):
+        order = ((ours, ours_ms), (raw, raw_ms)) if i % 2 == 0 else ((raw, raw_ms), (ours, ours_ms))
+        for fn, samples in order:
+            started = clock()
+            fn(pick)
+            samples.append((clock() - started) / 1e6)
+    return ours_ms, raw_ms
+
+
+def reader_pair(db: Database, raw_conn, kind: str):
+    cur = raw_conn.cursor()
+    if kind == "tracker":
+        def ours(pick):
+            with db.read() as conn:
+                return queries.tracker(conn, pick[0], pick[1])
+
+        def raw(pick):
+            cur.execute(RAW_TRACKER_SQL, {"user_id": pick[0], "title_id": pick[1]})
+            return cur.fetchone()
+    else:
+        def ours(pick):
+            with db.read() as conn:
+                return queries.history(conn, pick[0], limit=50)
+
+        def raw(pick):
+            cur.execute(RAW_HISTORY_SQL, {"user_id": pick[0], "limit": 50})
+            return cur.fetchall()
+    return ours, raw
+
+
+def explain(raw_conn, sql: str, params: dict) -> str:
+    with raw_conn.cursor() as cur:
+        cur.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, TIMING OFF) " + sql, params)
+        return "\n".join("      " + r[0] for r in cur.fetchall())
+
+
+# ------------------------------------------------------------------------------------------------
+# Part 1: appends
+# ------------------------------------------------------------------------------------------------
+class Workload:
+    """The per-thread mix of realistic changes on the writer users: progress +1 on songs (no total,
+    never bounded) and shows (rewatch from 1 at the end), absolute progress on shows, ratings, notes."""
+
+    def __init__(self, rng: random.Random, users: list[int], shows: list[Title], songs: list[Title]):
+        self.rng, self.users, self.shows, self.songs = rng, users, shows, songs
+
+    def next(self) -> tuple[int, Title, str, Any]:
+        r = self.rng.random()
+        user = self.rng.choice(self.users)
+        if r < 0.45:
+            return user, self.rng.choice(self.songs), "add", 1
+        title = self.rng.choice(self.shows) if r < 0.75 or r >= 0.95 else self.rng.choice(self.songs)
+        if r < 0.65:
+            return user, title, "add", 1
+        if r < 0.75:
+            return user, title, "set", self.rng.randint(1, title.total)
+        if r < 0.90:
+            return user, title, "rate", self.rng.randint(1, 10) / 2
+        return user, title, "note", self.rng.choice(NOTES)
+
+
+class OurWriter:
+    def __init__(self, db: Database, workload: Workload, progress: dict[tuple[int, int], int]):
+        self.tracker, self.workload = Tracker(db), workload
+        self.progress = progress  # per stream, shared by every round (a user is in one thread at a time)
+
+    def step(self) -> None:
+        user, title, kind, value = self.workload.next()
+        key = (user, title.id)
+        if kind == "add":
+            below_total = title.total is None or self.progress.get(key, 0) < title.total
+            change = AddProgress(1) if below_total else SetProgress(1)  # a rewatch from episode 1
+        elif kind == "set":
+            change = SetProgress(value)
+        elif kind == "rate":
+            change = Rate(value)
+        else:
+            change = AddNote(value)
+        outcome = self.tracker.log(user, title.id, [change])
+        self.progress[key] = outcome.state.progress
+
+
+RAW_INSERT_EVENT = """
+    INSERT INTO raw_events (user_id, title_id, version, type, data, metadata, occurred_at)
+    VALUES (%s, %s, %s, %s, %s, '{}', %s)
+"""
+# The same INSERT taking the event store's log lock the way eventstore.append does (held to commit)
+RAW_INSERT_EVENT_LOCKED = f"""
+    WITH log_lock AS (SELECT pg_advisory_xact_lock({LOG_LOCK[0]}, {LOG_LOCK[1]}))
+    INSERT INTO raw_events (user_id, title_id, version, type, data, metadata, occurred_at)
+    SELECT %s, %s, %s, %s, %s, '{{}}', %s FROM log_lock
+"""
+RAW_UPSERT_TRACKER = """
+    INSERT INTO raw_tracker_state (user_id, title_id, active, status, progress, total, rating, notes,
+                                   started_at, completed_at, times_completed, version, updated_at)
+    VALUES (%s, %s, true, %s, %s, %s, %s, %s, %s, NULL, 0, %s, %s)
+    ON CONFLICT (user_id, title_id) DO UPDATE SET
+        active = EXCLUDED.active, status = EXCLUDED.status, progress = EXCLUDED.progress,
+        total = EXCLUDED.total, rating = EXCLUDED.rating, notes = EXCLUDED.notes,
+        started_at = EXCLUDED.started_at, completed_at = EXCLUDED.completed_at,
+        times_completed = EXCLUDED.times_completed, version = EXCLUDED.version, updated_at = EXCLUDED.updated_at
+"""
+
+
+class RawWriter:
+    """The ceiling: one event row + one tracker row per transaction, plain psycopg2."""
+
+    def __init__(self, url: str, workload: Workload, streams: dict[tuple[int, int], list], *,
+                 log_lock: bool = False):
+        self.insert = RAW_INSERT_EVENT_LOCKED if log_lock else RAW_INSERT_EVENT
+        self.conn = raw_connect(url)
+        self.cur = self.conn.cursor()
+        self.workload = workload
+        self.streams = streams  # per stream [version, progress, rating, notes, started_at], shared by rounds
+
+    def step(self) -> None:
+        user, title, kind, value = self.workload.next()
+        key = (user, title.id)
+        s = self.streams.setdefault(key, [0, 0, None, [], None])
+        now = datetime.now(timezone.utc)
+        if kind in ("add", "set"):
+            progress = value if kind == "set" else (s[1] + 1 if title.total is None or s[1] < title.total else 1)
+            data = json.dumps({"progress": progress if kind == "set" else None,
+                               "delta": 1 if kind == "add" else None, "total": title.total})
+            s[1] = progress
+            s[4] = s[4] or now
+            type_ = "progress_logged"
+        elif kind == "rate":
+            data, type_ = json.dumps({"rating": value}), "rating_set"
+            s[2] = value
+        else:
+            data, type_ = json.dumps({"text": value}), "note_added"
+            s[3] = s[3] + [value]
+        s[0] += 1
+        status = "completed" if title.total is not None and s[1] >= title.total else (
+            "in_progress" if s[1] > 0 else "planned")
+        # tracker row first, event last, as Tracker._write orders them: a log lock covers insert + commit only
+        self.cur.execute(RAW_UPSERT_TRACKER, (user, title.id, status, s[1], title.total, s[2], s[3], s[4], s[0], now))
+        self.cur.execute(self.insert, (user, title.id, s[0], type_, data, now))
+        self.conn.commit()
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def run_writers(writers: list, warmup: float, seconds: float) -> tuple[float, int]:
+    """Transactions per second of ``writers`` (one thread each) over ``seconds`` after ``warmup``."""
+    phase = {"value": "warmup"}
+    counts = [0] * len(writers)
+    errors: list[BaseException] = []
+
+    def loop(i: int) -> None:
+        writer = writers[i]
+        try:
+            while phase["value"] != "stop":
+                writer.step()
+                if phase["value"] == "measure":
+                    counts[i] += 1
+        except BaseException as error:  # a failing writer spoils the figure: surface it
+            errors.append(error)
+
+    threads = [threading.Thread(target=loop, args=(i,), daemon=True) for i in range(len(writers))]
+    for t in threads:
+        t.start()
+    time.sleep(warmup)
+    phase["value"] = "measure"
+    started = time.perf_counter()
+    time.sleep(seconds)
+    phase["value"] = "stop"
+    elapsed = time.perf_counter() - started
+    for t in threads:
+        t.join()
+    if errors:
+        raise RuntimeError(f"{len(errors)} writer(s) failed: {errors[0]!r}") from errors[0]
+    return sum(counts) / elapsed, sum(counts)
+
+
+def bench_appends(db: Database, url: str, sizes: Sizes, shows: list[Title], songs: list[Title],
+                  figures: list[Figure]) -> None:
+    first_writer = sizes.users + 1
+    writer_users = list(range(first_writer, first_writer + sizes.writer_users))
+    rng = random.Random(7)
+    our_progress: dict[tuple[int, int], int] = {}
+    raw_streams: dict[tuple[int, int], list] = {}
+    for threads in (1, 16):
+        runs: dict[str, list[float]] = {"ours": [], "raw": [], "raw+lock": []}
+        kinds = ["ours", "raw"] + (["raw+lock"] if threads > 1 else [])
+        for round_ in range(sizes.append_rounds):
+            for kind in kinds if round_ % 2 == 0 else kinds[::-1]:
+                # each thread writes its own users, so streams never contend; titles (stats rows) do
+                groups = [writer_users[i::threads] for i in range(threads)]
+                if kind == "ours":
+                    writers = [OurWriter(db, Workload(random.Random(rng.random()), g, shows, songs), our_progress)
+                               for g in groups]
+                else:
+                    writers = [RawWriter(url, Workload(random.Random(rng.random()), g, shows, songs), raw_streams,
+                                         log_lock=kind == "raw+lock") for g in groups]
+                rate, count = run_writers(writers, sizes.append_warmup, sizes.append_seconds)
+                if kind != "ours":
+                    for w in writers:
+                        w.close()
+                runs[kind].append(rate)
+                log(f"    {threads:>2} writer(s) round {round_ + 1} {kind:>8}: {rate:8.0f} appends/s ({count} in "
+                    f"{sizes.append_seconds:.0f} s)")
+        ours, raw = statistics.median(runs["ours"]), statistics.median(runs["raw"])
+        log(f"  {threads:>2} writer(s): ours {ours:.0f}/s  raw {raw:.0f}/s  ours/raw {ours / raw:.2f}")
+        if threads == 1:
+            figures.append(Figure("appends/s, 1 writer (median of rounds)", ours, raw, "/s", True,
+                                  "≥ 0.5 of raw", ours / raw >= 0.5, section=1))
+        else:
+            figures.append(Figure("appends/s, 16 writers (median of rounds)", ours, raw, "/s", True, "report",
+                                  section=1))
+            locked = statistics.median(runs["raw+lock"])
+            log(f"  {threads:>2} writer(s): raw taking the log lock {locked:.0f}/s = {locked / raw:.2f} of raw")
+            figures.append(Figure("appends/s, 16 writers: *raw with the log lock* in the ours column", locked, raw,
+                                  "/s", True, "report", section=1))
+
+
+# ------------------------------------------------------------------------------------------------
+# The run
+# ------------------------------------------------------------------------------------------------
+def server_info(url: str) -> dict[str, str]:
+    conn = raw_connect(url, autocommit=True)
+    with conn.cursor() as cur:
+        cur.execute("SELECT version()")
+        info = {"version": cur.fetchone()[0]}
+        for setting in ("shared_buffers", "work_mem", "synchronous_commit", "fsync", "max_connections"):
+            cur.execute(f"SHOW {setting}")
+            info[setting] = cur.fetchone()[0]
+    conn.close()
+    return info
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"),
+                        help="a PostgreSQL server URL (default: DATABASE_URL, else an embedded server)")
+    parser.add_argument("--events", type=int, help="events to generate (default 1,000,000; --quick 20,000)")
+    parser.add_argument("--users", type=int, help="users to spread them over (default 10,000; --quick 200)")
+    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke check in well under a minute")
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument("--markdown", type=Path, help="also write the results table to this file")
+    args = parser.parse_args(argv)
+    sizes = Sizes.for_args(args)
+    run_started = time.perf_counter()
+
+    server_url = args.database_url
+    if not server_url:
+        folder = Path(tempfile.mkdtemp(prefix="progress_bench_pg_"))
+        if not args.keep:  # registered first, so it runs after pgserver has stopped the server
+            atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        log(f"starting an embedded PostgreSQL in {folder}")
+        server_url = embedded_url(folder / "postgres")
+    name = f"progress_bench_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    db = Database(url, pool_size=20)
+    figures: list[Figure] = []
+    try:
+        info = server_info(url)
+        log(f"database {name} on {info['version'].split(' on ')[0]}; {os.cpu_count()} CPUs (nproc), "
+            f"Python {platform.python_version()}")
+        log("server settings: " + ", ".join(f"{k}={v}" for k, v in info.items() if k != "version"))
+        log(f"sizes: {sizes}")
+        prepare_schema(db)
+        run(db, url, sizes, figures)
+    finally:
+        db.dispose()
+        if args.keep:
+            log(f"kept database {name}: {url}")
+        else:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    table = markdown_table(figures)
+    log("")
+    log(table)
+    log(f"\n(whole run: {time.perf_counter() - run_started:.0f} s)")
+    if args.markdown:
+        args.markdown.write_text(table + "\n")
+    return 0
+
+
+def run(db: Database, url: str, sizes: Sizes, figures: list[Figure]) -> None:
+    raw = raw_connect(url)
+    with raw.cursor() as cur:
+        cur.execute("SELECT id, kind, total_units FROM titles ORDER BY id")
+        titles = [Title(*r) for r in cur.fetchall()]
+        cur.execute("INSERT INTO users (id, username, password_hash) "
+                    "SELECT g, 'bench_' || g, '-' FROM generate_series(1, %s) g",
+                    (sizes.users + sizes.writer_users,))
+    raw.commit()
+    shows = [t for t in titles if t.kind == "tv_show" and t.total]
+    songs = [t for t in titles if t.kind == "song" and t.total is None]
+    log(f"catalog: {len(titles)} titles ({len(shows)} shows with a total, {len(songs)} songs without); "
+        f"{sizes.users + sizes.writer_users} users")
+
+    # -- 2a. generate -------------------------------------------------------------------------
+    log(f"\n[2] generating {sizes.events:,} events over {sizes.users:,} users through the domain ...")
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    started = time.perf_counter()
+    gen = generate(sizes, titles, now)
+    gen_seconds = time.perf_counter() - started
+    kinds: dict[str, int] = {}
+    for r in gen.rows:
+        kinds[r[3]] = kinds.get(r[3], 0) + 1
+    log(f"  {len(gen.rows):,} events in {len(gen.states):,} streams ({len(gen.meta_streams):,} = "
+        f"{100 * len(gen.meta_streams) / len(gen.states):.1f}% with corrections/retractions/rollbacks) "
+        f"in {gen_seconds:.1f} s ({len(gen.rows) / gen_seconds:,.0f} events/s); "
+        f"{gen.skipped_commands:,} commands refused by the rules and skipped")
+    log("  by type: " + ", ".join(f"{k} {v:,}" for k, v in sorted(kinds.items(), key=lambda kv: -kv[1])))
+
+    # first users whose events together make up the "small" log of part 4
+    per_user: dict[int, int] = {}
+    for r in gen.rows:
+        per_user[r[0]] = per_user.get(r[0], 0) + 1
+    first_users, running = 0, 0
+    while first_users < sizes.users and running + per_user.get(first_users + 1, 0) <= sizes.first_events:
+        first_users += 1
+        running += per_user.get(first_users, 0)
+    first_rows, rest_rows = assign_ids(gen, first_users)
+
+    # -- 4a. history on the small log ---------------------------------------------------------
+    started = time.perf_counter()
+    copy_events(raw, first_rows)
+    vacuum_analyze(url, "events")
+    log(f"\n[4] loaded the first {len(first_rows):,} events (users 1..{first_users}) in "
+        f"{time.perf_counter() - started:.1f} s")
+    probe = max(range(1, first_users + 1), key=lambda u: per_user.get(u, 0))
+    log(f"  probe user {probe}: {per_user[probe]} events; reading its 50 newest, {sizes.history_reps} times")
+    raw_read = raw_connect(url, autocommit=True)
+    ours_h, raw_h = reader_pair(db, raw_read, "history")
+    small = measure_pairs([(probe,)] * sizes.history_reps, ours_h, raw_h, warmup=min(200, sizes.history_reps))
+    plan_small = explain(raw_read, RAW_HISTORY_SQL, {"user_id": probe, "limit": 50})
+
+    # -- 2b. load the rest --------------------------------------------------------------------
+    started = time.perf_counter()
+    copy_events(raw, rest_rows)
+    copy_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    vacuum_analyze(url, "events")
+    log(f"\n[2] loaded the other {len(rest_rows):,} events with COPY in {copy_seconds:.1f} s "
+        f"({len(rest_rows) / copy_seconds:,.0f} rows/s); VACUUM ANALYZE {time.perf_counter() - started:.1f} s")
+    with raw.cursor() as cur:
+        cur.execute("SELECT count(*), pg_size_pretty(pg_total_relation_size('events')) FROM events")
+        total_events, size = cur.fetchone()
+    raw.commit()
+    log(f"  the log now holds {total_events:,} events ({size} with indexes)")
+
+    # -- 4b. history on the full log ----------------------------------------------------------
+    large = measure_pairs([(probe,)] * sizes.history_reps, ours_h, raw_h, warmup=min(200, sizes.history_reps))
+    plan_large = explain(raw_read, RAW_HISTORY_SQL, {"user_id": probe, "limit": 50})
+    for label, (o, r) in ((f"{len(first_rows):,} events", small), (f"{total_events:,} events", large)):
+        log(f"  history(user {probe}, limit=50) with {label}: ours p50 {percentile(o, 50):.3f} ms "
+            f"p99 {percentile(o, 99):.3f} ms | raw p50 {percentile(r, 50):.3f} ms p99 {percentile(r, 99):.3f} ms")
+    log(f"  plan with {len(first_rows):,} events:\n{plan_small}\n  plan with {total_events:,} events:\n{plan_large}")
+    small_p50, large_p50 = percentile(small[0], 50), percentile(large[0], 50)
+    raw_ratio = percentile(large[1], 50) / percentile(small[1], 50)
+    figures.append(Figure(f"history p50, 1 user, log of {len(first_rows):,}", small_p50, percentile(small[1], 50),
+                          "ms", False, section=4))
+    figures.append(Figure(f"history p50, same user, log of {total_events:,}", large_p50, percentile(large[1], 50),
+                          "ms", False, section=4))
+    growth = large_p50 / small_p50
+    figures.append(Figure("history p50 growth, full log / small log (ratio column: ours)", growth, raw_ratio, "x",
+                          False, "≤ 1.5", growth <= 1.5, ratio_override=growth, section=4))
+    p99_growth = percentile(large[0], 99) / percentile(small[0], 99)
+    log(f"  growth full/small: ours p50 {growth:.2f}× p99 {p99_growth:.2f}×; raw p50 {raw_ratio:.2f}×")
+
+    # -- 2c. rebuild ---------------------------------------------------------------------------
+    log(f"\n[2] rebuild of every projection from {total_events:,} events")
+    warm = time_plain_rebuild(url)
+    log(f"  plain rebuild (warm-up): {warm:.2f} s")
+    ours_runs, raw_runs = [], []
+    for i in range(sizes.rebuild_runs):
+        ours_runs.append(time_our_rebuild(db))
+        log(f"  run {i + 1}: rebuild.rebuild {ours_runs[-1]:.2f} s = {total_events / ours_runs[-1]:,.0f} events/s")
+        raw_runs.append(time_plain_rebuild(url))
+        log(f"  run {i + 1}: plain GROUP BY rebuild {raw_runs[-1]:.2f} s = {total_events / raw_runs[-1]:,.0f} events/s")
+    logged_runs = [time_plain_rebuild(url, logged=True) for _ in range(sizes.rebuild_runs)]
+    log("  plain rebuild into logged tables with primary keys: "
+        + ", ".join(f"{t:.2f} s = {total_events / t:,.0f} events/s" for t in logged_runs))
+    ours_rate, raw_rate = total_events / min(ours_runs), total_events / min(raw_runs)
+    figures.append(Figure(f"rebuild, events/s ({total_events:,} events, best of {sizes.rebuild_runs})",
+                          ours_rate, raw_rate, "/s", True, "≥ 0.5 of raw", ours_rate / raw_rate >= 0.5, section=2))
+    figures.append(Figure("rebuild, events/s vs. a plain rebuild into logged tables with keys", ours_rate,
+                          total_events / min(logged_runs), "/s", True, "report", section=2))
+    with raw.cursor() as cur:
+        cur.execute("SELECT (SELECT count(*) FROM tracker_state), (SELECT count(*) FROM title_stats), "
+                    "(SELECT count(*) FROM user_activity)")
+        counts = cur.fetchone()
+    raw.commit()
+    log(f"  projections: {counts[0]:,} tracker_state, {counts[1]:,} title_stats, {counts[2]:,} user_activity rows")
+
+    started = time.perf_counter()
+    with db.transaction(isolation_level="REPEATABLE READ") as conn:
+        differences = rebuild.verify(conn)
+    log(f"  rebuild.verify (REPEATABLE READ): {len(differences)} differences in {time.perf_counter() - started:.1f} s")
+    for d in differences[:5]:
+        log(f"    {d}")
+    figures.append(Figure("rebuild.verify differences after the rebuild", len(differences), None, "count", False,
+                          "0", not differences, section=2))
+    started = time.perf_counter()
+    unlike = check_against_fold(db, gen)
+    log(f"  rebuilt tracker_state vs. the generator's domain fold of every stream: {unlike} differing rows "
+        f"({time.perf_counter() - started:.1f} s)")
+    figures.append(Figure("tracker_state rows unlike the domain fold (generator)", unlike, None, "count", False,
+                          "0", unlike == 0, section=2))
+
+    # -- 3. reads -------------------------------------------------------------------------------
+    log(f"\n[3] read latency, {sizes.read_picks} random picks each, alternating ours and raw")
+    with raw.cursor() as cur:
+        cur.execute("SELECT setseed(0.42)")
+        cur.execute("SELECT user_id, title_id FROM tracker_state WHERE active ORDER BY random() LIMIT %s",
+                    (sizes.read_picks,))
+        tracker_picks = cur.fetchall()
+    raw.commit()
+    rng = random.Random(3)
+    history_picks = [(rng.randint(1, sizes.users),) for _ in range(sizes.read_picks)]
+    for kind, picks in (("tracker", tracker_picks), ("history", history_picks)):
+        ours_fn, raw_fn = reader_pair(db, raw_read, kind)
+        o, r = measure_pairs(picks, ours_fn, raw_fn, warmup=min(500, len(picks)))
+        label = "queries.tracker" if kind == "tracker" else "queries.history(limit=50)"
+        log(f"  {label}: ours p50 {percentile(o, 50):.3f} ms p99 {percentile(o, 99):.3f} ms | "
+            f"raw p50 {percentile(r, 50):.3f} ms p99 {percentile(r, 99):.3f} ms")
+        figures.append(Figure(f"{label} p50", percentile(o, 50), percentile(r, 50), "ms", False, section=3))
+        p99 = percentile(o, 99)
+        figures.append(Figure(f"{label} p99", p99, percentile(r, 99), "ms", False, "< 2 ms", p99 < 2.0, section=3))
+    raw_read.close()
+
+    # -- 1. appends -----------------------------------------------------------------------------
+    log("\n[1] appends with inline projections vs. INSERT event + upsert tracker row (raw)")
+    started = time.perf_counter()
+    with raw.cursor() as cur:
+        cur.execute("CREATE TABLE raw_events (LIKE events INCLUDING ALL)")
+        cur.execute("CREATE TABLE raw_tracker_state (LIKE tracker_state INCLUDING ALL)")
+        # the same starting size as ours: a copy of the loaded log and of the rebuilt trackers
+        cur.execute("INSERT INTO raw_events (id, user_id, title_id, version, type, data, metadata, occurred_at, "
+                    "recorded_at) SELECT id, user_id, title_id, version, type, data, metadata, occurred_at, "
+                    "recorded_at FROM events")
+        cur.execute("INSERT INTO raw_tracker_state SELECT * FROM tracker_state")
+    raw.commit()
+    vacuum_analyze(url, "raw_events", "raw_tracker_state", "tracker_state", "title_stats", "user_activity")
+    raw.close()
+    log(f"  raw tables made (LIKE ... INCLUDING ALL) and filled with a copy of the log and trackers in "
+        f"{time.perf_counter() - started:.1f} s")
+    log(f"  writers: {sizes.writer_users} users of their own, split between the threads; "
+        f"{sizes.append_rounds} round(s) of {sizes.append_seconds:.0f} s after {sizes.append_warmup:.1f} s warm-up")
+    bench_appends(db, url, sizes, shows, songs, figures)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
