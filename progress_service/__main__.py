@@ -54,9 +54,9 @@ def _serve(config: Config, db: Database, args: argparse.Namespace) -> int:
 
 
 def _bar(db: Database, description: str) -> tqdm:
-    with db.transaction() as conn:
-        lo, hi = projection_rebuild.user_range(conn)
-    return tqdm(total=hi - lo, desc=description, unit="users", file=sys.stderr)
+    with db.read() as conn:
+        events = projection_rebuild.count_events(conn)
+    return tqdm(total=events, desc=description, unit="events", unit_scale=True, file=sys.stderr)
 
 
 def _rebuild(config: Config, db: Database, args: argparse.Namespace) -> int:

@@ -38,7 +38,11 @@ class StatusChanged(Event):
 
 @dataclass(frozen=True)
 class ProgressLogged(Event):
-    """Absolute ``progress`` (episode 13) or a relative ``delta`` (+1), exactly one of them."""
+    """Progress on a tracker: to ``progress`` (episode 13), or by ``delta`` (+1).
+
+    An entry made with a delta also records the progress it reached then. A re-fold after a
+    correction applies the delta again, so "+1" stays "one more than before".
+    """
 
     type: ClassVar[str] = "progress_logged"
     progress: int | None = None

@@ -129,7 +129,9 @@ def _require_active(state: TrackerState) -> None:
 def _change_event(request: ChangeRequest, state: TrackerState, total: int | None) -> Event:
     event = _validated_change(request, total)
     if isinstance(request, AddProgress):
-        _check_progress((state.progress if state.active else 0) + request.delta, total, field="delta")
+        reached = (state.progress if state.active else 0) + request.delta
+        _check_progress(reached, total, field="delta")
+        return ProgressLogged(progress=reached, delta=request.delta, total=total)
     if isinstance(event, StatusChanged) and not state.active:
         return TrackerAdded(status=event.status, total=total)
     return event

@@ -61,7 +61,7 @@ def evolve(state: TrackerState, change: Event, at: datetime) -> TrackerState:
         return _set_status(replace(state, total=change.total), change.status, at)
     if isinstance(change, ProgressLogged):
         state = replace(state, total=change.total)
-        progress = change.progress if change.progress is not None else state.progress + (change.delta or 0)
+        progress = state.progress + change.delta if change.delta is not None else (change.progress or 0)
         # Only a re-fold after a correction can push progress out of bounds; clamp it there.
         progress = max(0, progress if state.total is None else min(progress, state.total))
         state = replace(state, progress=progress)

@@ -1,9 +1,10 @@
 """Rebuild every projection from the log, and verify the live projections against a rebuild.
 
 tracker_state is rebuilt set-based in SQL (the *projection queries*) for every stream that has
-no correction, retraction or rollback: only the entries after the stream's last removal count,
-and progress, status, completions and times follow from window functions over them. Streams with
-meta entries re-fold in Python with ``domain.tracker.fold`` (their entries rewrite earlier ones).
+no correction, retraction or rollback: one sort of the log by stream and version, two window
+passes (the last removal, the status before each entry, when the tracker started and completed)
+and one aggregate per stream. Streams with meta
+entries re-fold in Python with ``domain.tracker.fold`` (their entries rewrite earlier ones).
 title_stats and user_activity are plain aggregates of tracker_state and of the log.
 """
 from __future__ import annotations
@@ -22,79 +23,71 @@ PROJECTIONS = ("tracker_state", "title_stats", "user_activity")
 META = ", ".join(f"'{cls.type}'" for cls in META_TYPES)
 _CODE_TO_STATUS = "(ARRAY['planned','in_progress','completed','paused','dropped'])"
 
-# Streams of users in [lo, hi) with no meta entries. "Last value so far" comes from max() over a
-# packed (version, value) bigint, since PostgreSQL's window functions cannot IGNORE NULLS.
+# Every stream with no meta entries, folded from one sort of the log by stream and version.
+# In such a stream each entry's effect is its own: a progress entry records the progress it
+# reached, so the status it sets follows from its own row. "The last value" of anything is a max()
+# over a packed (version, value) bigint. A removal resets progress (0), status (planned), rating
+# and total, as the fold does; what counts per tracker otherwise starts after the last removal.
+_PACK = 4294967296  # 2^32: the version above, the value below
+_CARRIES_TOTAL = "('tracker_added', 'status_changed', 'progress_logged')"
 TRACKERS_QUERY = f"""
-WITH streams AS (
-    SELECT user_id, title_id, max(version) AS version,
-           coalesce(max(version) FILTER (WHERE type = 'tracker_removed'), 0) AS removed_version,
-           (array_agg(occurred_at ORDER BY version DESC))[1] AS updated_at
-    FROM events WHERE user_id >= :lo AND user_id < :hi
-    GROUP BY user_id, title_id
-    HAVING NOT bool_or(type IN ({META}))
+WITH entries AS (
+    SELECT user_id, title_id, version, type, occurred_at, data ->> 'text' AS note,
+           CASE WHEN type = 'progress_logged' THEN (data ->> 'progress')::int
+                WHEN type IN ('tracker_added', 'status_changed') AND data ->> 'status' = 'completed'
+                     THEN (data ->> 'total')::int
+                WHEN type = 'tracker_removed' THEN 0 END AS progress,
+           CASE WHEN type IN ('tracker_added', 'status_changed')
+                     THEN array_position({_CODE_TO_STATUS}, data ->> 'status')
+                WHEN type = 'tracker_removed' THEN 1
+                WHEN type = 'progress_logged' AND (data ->> 'progress')::int >= (data ->> 'total')::int THEN 3
+                WHEN type = 'progress_logged' AND (data ->> 'progress')::int > 0 THEN 2 END AS effect,
+           CASE WHEN type IN {_CARRIES_TOTAL} THEN coalesce((data ->> 'total')::int + 1, 0)
+                WHEN type = 'tracker_removed' THEN 0 END AS total_code,
+           CASE WHEN type = 'rating_set' THEN ((data ->> 'rating')::numeric * 2)::int
+                WHEN type IN ('rating_cleared', 'tracker_removed') THEN 0 END AS rating_code
+    FROM events
 ),
-entries AS (  -- the entries after the last removal, with what each does
-    SELECT e.user_id, e.title_id, e.version, e.type, e.occurred_at,
-           (e.data ->> 'total')::int AS total,
-           CASE WHEN e.type = 'progress_logged' THEN coalesce((e.data ->> 'delta')::int, 0) ELSE 0 END AS delta,
-           CASE WHEN e.type = 'progress_logged' THEN (e.data ->> 'progress')::int
-                WHEN e.type IN ('tracker_added', 'status_changed') AND e.data ->> 'status' = 'completed'
-                     THEN (e.data ->> 'total')::int END AS anchor,
-           CASE WHEN e.type IN ('tracker_added', 'status_changed')
-                THEN array_position({_CODE_TO_STATUS}, e.data ->> 'status') END AS set_status,
-           CASE WHEN e.type = 'rating_set' THEN (e.data ->> 'rating')::numeric END AS rating,
-           e.data ->> 'text' AS note
-    FROM events e JOIN streams s USING (user_id, title_id)
-    WHERE e.user_id >= :lo AND e.user_id < :hi AND e.version > s.removed_version
+sequenced AS (
+    SELECT *, coalesce(max(version) FILTER (WHERE type = 'tracker_removed') OVER stream, 0) AS removed_version,
+              max(version) OVER stream AS last_version,
+              bool_or(type IN ({META})) OVER stream AS has_meta,
+              coalesce(max(version::bigint * 8 + effect) FILTER (WHERE effect IS NOT NULL) OVER before % 8, 1)
+                  AS previous_status
+    FROM entries
+    WINDOW stream AS (PARTITION BY user_id, title_id),
+           before AS (stream ORDER BY version ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
 ),
-progressed AS (
-    SELECT *, coalesce(max(version::bigint * 4294967296 + (anchor - cum_delta + 2147483648))
-                   FILTER (WHERE anchor IS NOT NULL) OVER w % 4294967296 - 2147483648, 0) + cum_delta AS progress
-    FROM (SELECT *, sum(delta) OVER w AS cum_delta FROM entries
-          WINDOW w AS (PARTITION BY user_id, title_id ORDER BY version)) x
-    WINDOW w AS (PARTITION BY user_id, title_id ORDER BY version)
-),
-statused AS (  -- status after each entry; progress moves it to in_progress or completed
-    SELECT *, coalesce(max(version::bigint * 8 + effect) FILTER (WHERE effect IS NOT NULL) OVER w % 8, 1)
-                  AS status_code
-    FROM (SELECT *, CASE WHEN set_status IS NOT NULL THEN set_status
-                         WHEN type <> 'progress_logged' THEN NULL
-                         WHEN total IS NOT NULL AND progress >= total THEN 3
-                         WHEN progress > 0 THEN 2 END AS effect
-          FROM progressed) x
-    WINDOW w AS (PARTITION BY user_id, title_id ORDER BY version)
-),
-transitions AS (
-    SELECT *, effect = 3 AND lag(status_code, 1, 1) OVER w <> 3 AS completes
-    FROM statused
-    WINDOW w AS (PARTITION BY user_id, title_id ORDER BY version)
-),
-folded AS (
-    SELECT user_id, title_id,
-           {_CODE_TO_STATUS}[(array_agg(status_code ORDER BY version DESC))[1]] AS status,
-           (array_agg(progress ORDER BY version DESC))[1] AS progress,
-           (array_agg(total ORDER BY version DESC)
-               FILTER (WHERE type IN ('tracker_added', 'status_changed', 'progress_logged')))[1] AS total,
-           (array_agg(rating ORDER BY version DESC)
-               FILTER (WHERE type IN ('rating_set', 'rating_cleared')))[1] AS rating,
-           coalesce(array_agg(note ORDER BY version) FILTER (WHERE type = 'note_added'), '{{}}') AS notes,
-           (array_agg(occurred_at ORDER BY version) FILTER (WHERE effect IN (2, 3)))[1] AS started_at,
-           (array_agg(occurred_at ORDER BY version DESC) FILTER (WHERE completes))[1] AS completed_at,
-           count(*) FILTER (WHERE completes) AS times_completed
-    FROM transitions GROUP BY user_id, title_id
+marked AS (
+    SELECT *, min(version) FILTER (WHERE effect IN (2, 3) AND version > removed_version) OVER stream
+                  AS started_version,
+              max(version) FILTER (WHERE completes AND version > removed_version) OVER stream AS completed_version,
+              array_agg(note) FILTER (WHERE type = 'note_added' AND version > removed_version) OVER whole
+                  AS notes
+    FROM (SELECT *, effect = 3 AND previous_status <> 3 AS completes FROM sequenced WHERE NOT has_meta) x
+    WINDOW stream AS (PARTITION BY user_id, title_id),
+           whole AS (stream ORDER BY version ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
 )
-SELECT s.user_id, s.title_id, f.user_id IS NOT NULL AS active, coalesce(f.status, 'planned') AS status,
-       coalesce(f.progress, 0) AS progress, f.total, f.rating, coalesce(f.notes, '{{}}') AS notes,
-       f.started_at, f.completed_at, coalesce(f.times_completed, 0) AS times_completed,
-       s.version, s.updated_at
-FROM streams s LEFT JOIN folded f USING (user_id, title_id)
+SELECT user_id, title_id, max(version) > max(removed_version) AS active,
+       coalesce({_CODE_TO_STATUS}[max(version::bigint * 8 + effect) % 8], 'planned') AS status,
+       coalesce(max(version::bigint * {_PACK} + progress) % {_PACK}, 0) AS progress,
+       nullif(max(version::bigint * {_PACK} + total_code) % {_PACK}, 0) - 1 AS total,
+       nullif(max(version::bigint * 16 + rating_code) % 16, 0) / 2.0 AS rating,
+       coalesce(max(notes), '{{}}') AS notes,
+       max(occurred_at) FILTER (WHERE version = started_version) AS started_at,
+       max(occurred_at) FILTER (WHERE version = completed_version) AS completed_at,
+       count(*) FILTER (WHERE completes AND version > removed_version) AS times_completed,
+       max(version) AS version,
+       max(occurred_at) FILTER (WHERE version = last_version) AS updated_at
+FROM marked
+GROUP BY user_id, title_id
 """
 
 _META_STREAM_EVENTS = sa.text(f"""
+    WITH meta AS MATERIALIZED (SELECT DISTINCT user_id, title_id FROM events WHERE type IN ({META}))
     SELECT e.id, e.user_id, e.title_id, e.version, e.type, e.data, e.metadata, e.occurred_at, e.recorded_at
-    FROM events e
-    WHERE e.user_id >= :lo AND e.user_id < :hi AND (e.user_id, e.title_id) IN (
-        SELECT user_id, title_id FROM events WHERE user_id >= :lo AND user_id < :hi AND type IN ({META}))
+    FROM meta CROSS JOIN LATERAL (
+        SELECT * FROM events WHERE user_id = meta.user_id AND title_id = meta.title_id) e
     ORDER BY e.user_id, e.title_id, e.version
 """)
 
@@ -106,34 +99,30 @@ _USER_ACTIVITY_QUERY = """
 Progress = Callable[[int], None]
 
 
-def build(conn: sa.Connection, *, into: dict[str, str], batches: int = 20,
-          progress: Progress = lambda done: None) -> None:
-    """Fill the tables named in ``into`` (projection -> table) from the log; they start empty."""
-    lo, hi = user_range(conn)
-    step = max(1, -(-(hi - lo) // batches))
+def build(conn: sa.Connection, *, into: dict[str, str], progress: Progress = lambda events: None) -> None:
+    """Fill the tables named in ``into`` (projection -> table) from the log; they start empty.
+    ``progress`` is told how many events each step has folded."""
+    conn.execute(sa.text("SET LOCAL work_mem = '256MB'"))  # the fold sorts the whole log once
+    total = count_events(conn)
+    folded = [(stream, fold(entries), len(entries))
+              for stream, entries in stream_entries(conn.execute(_META_STREAM_EVENTS))]
+    conn.execute(sa.text(f"INSERT INTO {into['tracker_state']} ({', '.join(TRACKER_COLUMNS)}) {TRACKERS_QUERY}"))
+    progress(total - sum(events for _, _, events in folded))
     upsert = upsert_trackers_sql(into["tracker_state"])
-    for start in range(lo, hi, step):
-        bounds = {"lo": start, "hi": min(hi, start + step)}
-        conn.execute(sa.text(f"INSERT INTO {into['tracker_state']} ({', '.join(TRACKER_COLUMNS)}) "
-                             f"{TRACKERS_QUERY}"), bounds)
-        rows = [tracker_row(stream, fold(entries)) for stream, entries in
-                stream_entries(conn.execute(_META_STREAM_EVENTS, bounds))]
-        if rows:
-            conn.execute(upsert, {"rows": rows_json(rows)})
-        progress(bounds["hi"] - bounds["lo"])
+    for start in range(0, len(folded), 5000):
+        chunk = folded[start:start + 5000]
+        conn.execute(upsert, {"rows": rows_json([tracker_row(stream, state) for stream, state, _ in chunk])})
+        progress(sum(events for _, _, events in chunk))
     conn.execute(sa.text(f"INSERT INTO {into['title_stats']} (title_id, {', '.join(STATS_COLUMNS)}) "
                          + title_stats_query(into["tracker_state"])))
     conn.execute(sa.text(f"INSERT INTO {into['user_activity']} (user_id, day, events) {_USER_ACTIVITY_QUERY}"))
 
 
-def user_range(conn: sa.Connection) -> tuple[int, int]:
-    """The user ids of the log as a half-open range (a progress bar counts through it)."""
-    lo, hi = conn.execute(sa.text("SELECT coalesce(min(user_id), 0), coalesce(max(user_id), 0) + 1 "
-                                  "FROM events")).one()
-    return lo, hi
+def count_events(conn: sa.Connection) -> int:
+    return conn.execute(sa.text("SELECT count(*) FROM events")).scalar_one()
 
 
-def rebuild(conn: sa.Connection, *, progress: Progress = lambda done: None) -> None:
+def rebuild(conn: sa.Connection, *, progress: Progress = lambda events: None) -> None:
     """Replace every projection with one recomputed from the log.
 
     Appends write their projections before they draw positions, so holding these table locks
@@ -167,7 +156,7 @@ _NONZERO = {"title_stats": "WHERE trackers <> 0 OR rating_count <> 0 OR completi
             "tracker_state": "", "user_activity": ""}
 
 
-def verify(conn: sa.Connection, *, progress: Progress = lambda done: None) -> list[Difference]:
+def verify(conn: sa.Connection, *, progress: Progress = lambda events: None) -> list[Difference]:
     """Every difference between the live projections and a rebuild from the same snapshot.
 
     Run it in a REPEATABLE READ transaction: the log and the projections commit together.

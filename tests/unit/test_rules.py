@@ -162,6 +162,13 @@ def test_several_changes_in_one_command_are_checked_in_order():
         stream.log(SetProgress(2), AddProgress(9))
 
 
+def test_a_delta_entry_records_the_progress_it_reached():
+    stream = Stream(total=62)
+    stream.log(SetProgress(12))
+    [entry] = stream.log(AddProgress(1))
+    assert entry.event == ProgressLogged(progress=13, delta=1, total=62)
+
+
 def test_a_correction_refolds_everything_after_the_entry():
     stream = Stream(total=20)
     for _ in range(3):
