@@ -61,14 +61,14 @@ def _bar(db: Database, description: str) -> tqdm:
 
 def _rebuild(config: Config, db: Database, args: argparse.Namespace) -> int:
     with _bar(db, "rebuilding projections") as bar, db.transaction() as conn:
-        projection_rebuild.rebuild(conn, progress=bar.update)
+        projection_rebuild.rebuild(conn, progress=bar.update, second=db)
     print("rebuilt " + ", ".join(projection_rebuild.PROJECTIONS) + " from the event log")
     return 0
 
 
 def _verify(config: Config, db: Database, args: argparse.Namespace) -> int:
     with _bar(db, "verifying projections") as bar, db.transaction(isolation_level="REPEATABLE READ") as conn:
-        differences = projection_rebuild.verify(conn, progress=bar.update)
+        differences = projection_rebuild.verify(conn, progress=bar.update, second=db)
     for difference in differences:
         print(difference)
     print(f"{len(differences)} difference(s) between the projections and a rebuild from the log")

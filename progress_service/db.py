@@ -77,23 +77,24 @@ COMMIT: Statement = (sa.text("COMMIT"), {})
 _BEGIN: dict[str, Statement] = {level: (sa.text(f"BEGIN ISOLATION LEVEL {level}"), {})
                                 for level in ("READ COMMITTED", "REPEATABLE READ", "SERIALIZABLE")}
 _NUMBERED = postgresql.dialect(paramstyle="numeric_dollar")
+_PYFORMAT = postgresql.psycopg2.dialect()
 _PREPARABLE = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "VALUES")
 
 
 @dataclass(frozen=True)
 class _Prepared:
-    name: str | None  # None: sent as it is (BEGIN, COMMIT)
+    name: str | None  # None: not preparable (BEGIN, SET ...); sent with its parameters filled in
     sql: str
     parameters: tuple[str, ...]
 
 
 @functools.lru_cache(maxsize=None)
 def _prepared(clause: sa.TextClause) -> _Prepared:
+    if not clause.text.strip().upper().startswith(_PREPARABLE):
+        return _Prepared(None, str(clause.compile(dialect=_PYFORMAT)).strip(), ())
     compiled = clause.compile(dialect=_NUMBERED)
-    sql = str(compiled).strip()
-    if not sql.upper().startswith(_PREPARABLE):
-        return _Prepared(None, sql, ())
-    return _Prepared(f"progress_service_{_prepared.cache_info().currsize}", sql, tuple(compiled.positiontup or ()))
+    return _Prepared(f"progress_service_{_prepared.cache_info().currsize}", str(compiled).strip(),
+                     tuple(compiled.positiontup or ()))
 
 
 def run_together(conn: sa.Connection, statements: Sequence[Statement]) -> list[dict[str, Any]]:
@@ -110,7 +111,7 @@ def run_together(conn: sa.Connection, statements: Sequence[Statement]) -> list[d
         for clause, params in statements:
             statement = _prepared(clause)
             if statement.name is None:
-                batch.append(statement.sql.encode())
+                batch.append(cursor.mogrify(statement.sql, params) if params else statement.sql.encode())
                 continue
             if statement.name not in prepared_here:  # once per connection, in a round trip of its own
                 cursor.execute(f"PREPARE {statement.name} AS {statement.sql}")
@@ -137,10 +138,14 @@ class Database:
         )
 
     @contextlib.contextmanager
-    def transaction(self, *, isolation_level: str = "READ COMMITTED") -> Iterator[sa.Connection]:
-        """One transaction: committed when the block ends, rolled back if it raises."""
+    def transaction(self, *, isolation_level: str = "READ COMMITTED",
+                    snapshot: str | None = None) -> Iterator[sa.Connection]:
+        """One transaction: committed when the block ends, rolled back if it raises. ``snapshot``
+        (from ``pg_export_snapshot()``, REPEATABLE READ) makes it see what another one sees."""
         with self.write() as conn:
             run_together(conn, [_BEGIN[isolation_level]])
+            if snapshot is not None:
+                run_together(conn, [(sa.text("SET TRANSACTION SNAPSHOT :snapshot"), {"snapshot": snapshot})])
             yield conn
             run_together(conn, [COMMIT])
 

@@ -167,3 +167,7 @@ def test_rebuild_keeps_live_projections_exactly(tracker, db, user, show):
         rebuild.rebuild(conn)
     assert tracker_row(db, user, show[0]) == before
     assert before["progress"] == 6 and before["version"] == 4
+    with db.read() as conn:  # the foreign keys it lifted for the load are back
+        keys = conn.execute(sa.text("SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                                    "WHERE conrelid = 'tracker_state'::regclass AND contype = 'f' ORDER BY 1")).scalars().all()
+    assert keys == ["FOREIGN KEY (title_id) REFERENCES titles(id)", "FOREIGN KEY (user_id) REFERENCES users(id)"]
