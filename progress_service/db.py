@@ -8,7 +8,7 @@ import logging
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import psycopg2
 import sqlalchemy as sa
@@ -22,13 +22,12 @@ log = logging.getLogger(__name__)
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 
-# Unique constraints a client can run into, and what each means for the client.
-_CONFLICTS: dict[str, tuple[type[ProgressServiceError], str]] = {
-    "users_username": (Conflict, "That username is already taken."),
-    "titles_identity": (Conflict, "A title of that kind, name and creator is already in the catalog."),
-    "events_stream_version": (Conflict, "The tracker changed while this entry was being written; try again."),
-    "idempotency_keys_pkey": (IdempotencyKeyReused,
-                              "This Idempotency-Key was already used for a different request; use a new key."),
+# Unique constraints a client can run into, and the error each means for the client.
+_CONFLICTS: dict[str, Callable[[], ProgressServiceError]] = {
+    "users_username": lambda: Conflict("That username is already taken."),
+    "titles_identity": lambda: Conflict("A title of that kind, name and creator is already in the catalog."),
+    "events_stream_version": lambda: Conflict("The tracker changed while this entry was being written; try again."),
+    "idempotency_keys_pkey": IdempotencyKeyReused,
 }
 VERSION_CONFLICT = "PS412"  # the SQLSTATE append_events raises
 
@@ -53,10 +52,7 @@ def _translated(error: Exception) -> ProgressServiceError | None:
                                "as this change expected.", **versions)
     if isinstance(driver_error, psycopg2.IntegrityError):
         constraint = getattr(driver_error.diag, "constraint_name", None)
-        if constraint in _CONFLICTS:
-            error_class, detail = _CONFLICTS[constraint]
-            return error_class(detail)
-        return None
+        return _CONFLICTS[constraint]() if constraint in _CONFLICTS else None
     if getattr(error, "connection_invalidated", False) or (
             isinstance(driver_error, (psycopg2.OperationalError, psycopg2.InterfaceError))
             and _is_unavailable(driver_error)):

@@ -104,6 +104,10 @@ class InvalidStatus(InvalidChange):
 class IdempotencyKeyReused(InvalidChange):
     title = "Idempotency key reused"
 
+    def __init__(self, detail: str = "This Idempotency-Key was already used for a different request; "
+                                     "use a new key."):
+        super().__init__(detail)
+
 
 class TooManyRequests(ProgressServiceError):
     status = 429

@@ -102,7 +102,7 @@ class Tracker:
 
     # -- reads that fold ------------------------------------------------------------------------
     def history(self, user_id: int, title_id: int) -> list[Recorded]:
-        with self.db.transaction() as conn:
+        with self.db.read() as conn:
             return eventstore.read_stream(conn, Stream(user_id, title_id))
 
     def state_at(self, user_id: int, title_id: int, *, version: int | None = None,
@@ -121,7 +121,7 @@ class Tracker:
 
     # -- the one write path ---------------------------------------------------------------------
     def _entry_of(self, user_id: int, entry_id: int) -> tuple[Stream, Recorded]:
-        with self.db.transaction() as conn:
+        with self.db.read() as conn:
             found = eventstore.read_entry(conn, entry_id)
         if found is None or found.stream.user_id != user_id:
             raise EntryNotFound(f"There is no entry {entry_id} in this user's log.")
@@ -160,8 +160,7 @@ class Tracker:
         if row is None:
             return None
         if row.fingerprint != idempotency.fingerprint:
-            raise IdempotencyKeyReused(
-                "This Idempotency-Key was already used for a different request; use a new key.")
+            raise IdempotencyKeyReused()
         history = eventstore.read_stream(conn, Stream(stream.user_id, row.title_id))
         entries = [e for e in history if row.from_version <= e.version <= row.to_version]
         return Outcome(Stream(stream.user_id, row.title_id), entries,
