@@ -151,7 +151,8 @@ class Tracker:
             key = [self._key_statement(stream, idempotency, entries)] if idempotency is not None else []
             appended = eventstore.append(
                 conn, stream, entries, expected_version=state.version, commit=True,
-                metadata={**(metadata or {}), **({"idempotency_key": idempotency.key} if idempotency else {})},
+                metadata={"actor": stream.user_id, **(metadata or {}),
+                          **({"idempotency_key": idempotency.key} if idempotency else {})},
                 before=[*key, *projections.changes(stream, state, after, entries)])
         return Outcome(stream, appended, after)
 

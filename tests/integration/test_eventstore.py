@@ -91,6 +91,17 @@ def test_a_retried_write_with_the_same_key_appends_once_and_answers_the_same(tra
     assert again.replayed and not first.replayed
     assert again.entries == first.entries and again.state == first.state
     assert count_events(db, user) == 2
+    with db.read() as conn:
+        assert eventstore.read_entry(conn, first.entries[0].id).metadata == {"actor": user, "idempotency_key": "retry-1"}
+
+
+def test_every_entry_names_who_made_it(tracker, db, make_user, song):
+    owner, admin = make_user(), make_user("admin")
+    own = tracker.log(owner, song[0], [AddProgress(1)])
+    on_behalf = tracker.log(owner, song[0], [AddProgress(1)], metadata={"actor": admin, "request_id": "r-7"})
+    with db.read() as conn:
+        assert eventstore.read_entry(conn, own.entries[0].id).metadata == {"actor": owner}
+        assert eventstore.read_entry(conn, on_behalf.entries[0].id).metadata == {"actor": admin, "request_id": "r-7"}
 
 
 def test_the_same_key_with_another_request_is_refused(tracker, db, user, show, song):
