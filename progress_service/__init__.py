@@ -10,13 +10,18 @@ from .db import Database, open_database
 def create_app(config: Config | None = None, *, db: Database | None = None) -> Flask:
     """The app factory: one Database, one Tracker service, the blueprints and the error handler."""
     from . import api
+    from .accounts import Accounts
+    from .security import Tokens, signing_secret
     from .services import Tracker
 
     config = config or Config.from_env()
     app = Flask(__name__)
     app.config["PROGRESS_SERVICE"] = config
     database = db or open_database(config)
+    tokens = Tokens(signing_secret(config), config.token_ttl)
     app.extensions["progress_service.db"] = database
+    app.extensions["progress_service.tokens"] = tokens
     app.extensions["progress_service.tracker"] = Tracker(database)
+    app.extensions["progress_service.accounts"] = Accounts(database, tokens)
     api.register(app)
     return app

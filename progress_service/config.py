@@ -18,6 +18,8 @@ class Config:
     port: int = 5000
     user_svc_base_url: str | None = None
     pool_size: int = 20
+    secret_key: str | None = None  # None: generated once and kept in data_dir
+    token_ttl: int = 3600
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "Config":
@@ -28,6 +30,8 @@ class Config:
             port=_int(env, "PORT", 5000),
             user_svc_base_url=env.get("USER_SVC_BASE_URL") or None,
             pool_size=_int(env, "PROGRESS_SERVICE_POOL_SIZE", 20),
+            secret_key=env.get("PROGRESS_SERVICE_SECRET_KEY") or None,
+            token_ttl=_int(env, "PROGRESS_SERVICE_TOKEN_TTL", 3600),
         )
         return replace(config, **{key: value for key, value in overrides.items() if value is not None})
 

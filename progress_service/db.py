@@ -16,7 +16,10 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql
 
 from .config import Config
-from .errors import Conflict, IdempotencyKeyReused, ProgressServiceError, ServiceUnavailable, VersionConflict
+from .errors import (
+    Conflict, IdempotencyKeyReused, ProgressServiceError, ServiceUnavailable, TitleNotFound, UserNotFound,
+    VersionConflict,
+)
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +31,8 @@ _CONFLICTS: dict[str, Callable[[], ProgressServiceError]] = {
     "titles_identity": lambda: Conflict("A title of that kind, name and creator is already in the catalog."),
     "events_stream_version": lambda: Conflict("The tracker changed while this entry was being written; try again."),
     "idempotency_keys_pkey": IdempotencyKeyReused,
+    "tracker_state_user_id_fkey": lambda: UserNotFound("There is no such user."),
+    "tracker_state_title_id_fkey": lambda: TitleNotFound("There is no such title in the catalog."),
 }
 VERSION_CONFLICT = "PS412"  # the SQLSTATE append_events raises
 

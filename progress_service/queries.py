@@ -7,35 +7,72 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from .domain.events import STATUSES
+from .domain.tracker import TrackerState
+from .projections import state_from_row
 
-_TRACKER = sa.text("""
-    SELECT s.user_id, s.title_id, s.status, s.progress, coalesce(s.total, t.total_units) AS total,
-           s.rating, s.notes, s.started_at, s.completed_at, s.times_completed, s.version, s.updated_at,
-           t.name, t.kind, t.total_units, t.unit
-    FROM tracker_state s JOIN titles t ON t.id = s.title_id
+
+_TRACKER_COLUMNS = """
+    s.user_id, s.title_id, s.active, s.status, s.progress, s.total, s.rating, s.notes, s.started_at,
+    s.completed_at, s.times_completed, s.version, s.updated_at, t.name, t.kind, t.unit, t.total_units
+"""
+_TRACKER = sa.text(f"""
+    SELECT {_TRACKER_COLUMNS} FROM tracker_state s JOIN titles t ON t.id = s.title_id
     WHERE s.user_id = :user_id AND s.title_id = :title_id AND s.active
 """)
+_TITLE_BRIEF = sa.text("SELECT id, name, kind, unit, total_units FROM titles WHERE id = :title_id")
+
+
+def tracker_json(user_id: int, title: dict[str, Any], state: TrackerState) -> dict[str, Any]:
+    """The API's ``tracker`` object: a tracker's state on a title (``title`` as in title_brief)."""
+    total = state.total if state.total is not None else title["total_units"]
+    return {
+        "user_id": user_id, "title_id": title["id"],
+        "title": {key: title[key] for key in ("id", "name", "kind", "unit", "total_units")},
+        "status": state.status, "progress": state.progress, "total": total,
+        "percent": round(state.progress * 100.0 / total, 1) if total else None,
+        "rating": state.rating, "notes": list(state.notes), "started_at": state.started_at,
+        "completed_at": state.completed_at, "times_completed": state.times_completed,
+        "version": state.version, "updated_at": state.updated_at,
+    }
+
+
+def _tracker_from_row(row: dict[str, Any]) -> dict[str, Any]:
+    title = {"id": row["title_id"], "name": row["name"], "kind": row["kind"], "unit": row["unit"],
+             "total_units": row["total_units"]}
+    return tracker_json(row["user_id"], title, state_from_row(row))
 
 
 def tracker(conn: sa.Connection, user_id: int, title_id: int) -> dict[str, Any] | None:
     """The API's ``tracker`` object, or None when the user has no active tracker on the title."""
-    row = conn.execute(_TRACKER, {"user_id": user_id, "title_id": title_id}).first()
-    if row is None:
-        return None
-    return {
-        "user_id": row.user_id, "title_id": row.title_id,
-        "title": {"id": row.title_id, "name": row.name, "kind": row.kind, "unit": row.unit,
-                  "total_units": row.total_units},
-        "status": row.status, "progress": row.progress, "total": row.total,
-        "percent": round(row.progress * 100.0 / row.total, 1) if row.total else None,
-        "rating": float(row.rating) if row.rating is not None else None, "notes": list(row.notes),
-        "started_at": row.started_at, "completed_at": row.completed_at,
-        "times_completed": row.times_completed, "version": row.version, "updated_at": row.updated_at,
-    }
+    row = conn.execute(_TRACKER, {"user_id": user_id, "title_id": title_id}).mappings().first()
+    return _tracker_from_row(row) if row else None
+
+
+def title_brief(conn: sa.Connection, title_id: int) -> dict[str, Any] | None:
+    row = conn.execute(_TITLE_BRIEF, {"title_id": title_id}).mappings().first()
+    return dict(row) if row else None
+
+
+def board(conn: sa.Connection, user_id: int, *, status: str | None = None, kind: str | None = None
+          ) -> dict[str, list[dict[str, Any]]]:
+    """A user's active trackers by status, most recently changed first."""
+    rows = conn.execute(sa.text(f"""
+        SELECT {_TRACKER_COLUMNS} FROM tracker_state s JOIN titles t ON t.id = s.title_id
+        WHERE s.user_id = :user_id AND s.active
+          AND (CAST(:status AS text) IS NULL OR s.status = :status)
+          AND (CAST(:kind AS text) IS NULL OR t.kind = :kind)
+        ORDER BY s.updated_at DESC NULLS LAST, s.title_id
+    """), {"user_id": user_id, "status": status, "kind": kind}).mappings()
+    grouped: dict[str, list[dict[str, Any]]] = {name: [] for name in STATUSES}
+    for row in rows:
+        grouped[row["status"]].append(_tracker_from_row(row))
+    return grouped
 
 
 def history(conn: sa.Connection, user_id: int, *, title_id: int | None = None, before: int | None = None,
-            since: datetime | None = None, until: datetime | None = None, limit: int = 50) -> list[dict[str, Any]]:
+            since: datetime | None = None, until: datetime | None = None, type_: str | None = None,
+            limit: int = 50) -> list[dict[str, Any]]:
     """A user's entries (the API's ``event`` objects), newest first: a page of ``limit`` below the
     cursor ``before`` (a log id).
 
@@ -43,7 +80,7 @@ def history(conn: sa.Connection, user_id: int, *, title_id: int | None = None, b
     """
     conditions = ["user_id = :user_id"]
     params: dict[str, Any] = {"user_id": user_id, "limit": limit}
-    for column, operator, value in (("title_id", "=", title_id), ("id", "<", before),
+    for column, operator, value in (("title_id", "=", title_id), ("id", "<", before), ("type", "=", type_),
                                     ("occurred_at", ">=", since), ("occurred_at", "<", until)):
         if value is not None:
             conditions.append(f"{column} {operator} :{column}_{len(params)}")

@@ -15,7 +15,8 @@ from .domain.rules import (
 )
 from .domain.tracker import TrackerState, advance, state_at_version, version_as_of
 from .errors import (
-    EntryNotFound, IdempotencyKeyReused, InvalidChange, TitleNotFound, TrackerNotFound, VersionConflict,
+    EntryNotFound, IdempotencyKeyReused, InvalidChange, PermissionDenied, TitleNotFound, TrackerNotFound,
+    VersionConflict,
 )
 from .eventstore import Stream
 
@@ -123,8 +124,10 @@ class Tracker:
     def _entry_of(self, user_id: int, entry_id: int) -> tuple[Stream, Recorded]:
         with self.db.read() as conn:
             found = eventstore.read_entry(conn, entry_id)
-        if found is None or found.stream.user_id != user_id:
-            raise EntryNotFound(f"There is no entry {entry_id} in this user's log.")
+        if found is None:
+            raise EntryNotFound(f"There is no entry {entry_id} in the log.")
+        if found.stream.user_id != user_id:
+            raise PermissionDenied(f"Entry {entry_id} belongs to another user's log.")
         return found.stream, found.entry
 
     def _write(self, stream: Stream, make_command: Callable[[Sequence[Recorded]], Command], *,

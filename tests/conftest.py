@@ -107,14 +107,25 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-@pytest.fixture
-def app(db):
+@pytest.fixture(scope="session")
+def app(db, tmp_path_factory):
     from progress_service import create_app
     from progress_service.config import Config
 
-    return create_app(Config(database_url=db.url), db=db)
+    return create_app(Config(database_url=db.url, data_dir=tmp_path_factory.mktemp("data")), db=db)
 
 
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def register(client):
+    """Register a new account through the API; returns (user, headers with its bearer token)."""
+    def make(password: str = "correct horse battery") -> tuple[dict, dict]:
+        response = client.post("/api/auth/register", json={"username": f"u_{uuid.uuid4().hex[:10]}",
+                                                          "password": password})
+        assert response.status_code == 201, response.json
+        return response.json["user"], {"Authorization": f"Bearer {response.json['access_token']}"}
+    return make

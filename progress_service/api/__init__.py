@@ -1,11 +1,22 @@
-"""The HTTP edge: blueprints, and the one place where errors become problem+json."""
+"""The HTTP edge: the flask-smorest Api (OpenAPI from the marshmallow schemas), bearer tokens,
+and the one place where every error becomes problem+json."""
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, jsonify
+import re
+
+from flask import Flask, Response, current_app, g, jsonify, request
+from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
-from ..errors import ProgressServiceError
+from ..errors import AuthenticationFailed, PermissionDenied, ProgressServiceError
+from ..security import Caller
 from .health import health
+
+# Routes anyone may call; every other /api route needs a bearer token.
+_PUBLIC = [("GET", re.compile(r"/api/titles(/.*)?")), ("GET", re.compile(r"/api/genres")),
+           ("GET", re.compile(r"/api/openapi\.json")), ("GET", re.compile(r"/api/docs(/.*)?")),
+           ("POST", re.compile(r"/api/auth/(register|login)"))]
+_JSON = re.compile(r"application/([\w.+-]+\+)?json")
 
 
 def problem(status: int, title: str, detail: str, *, type_: str = "about:blank",
@@ -19,16 +30,84 @@ def problem(status: int, title: str, detail: str, *, type_: str = "about:blank",
     return response
 
 
+def caller() -> Caller:
+    """Who is calling (the bearer token was checked before the view ran)."""
+    return g.caller
+
+
+def require_access(user_id: int, *, write: bool = False) -> Caller:
+    """The caller may reach ``user_id``'s data: their own always; an admin may read anyone's."""
+    who = caller()
+    if who.user_id != user_id and not (who.is_admin and not write):
+        raise PermissionDenied("You may only reach your own trackers and entries.")
+    return who
+
+
+def require_admin() -> Caller:
+    who = caller()
+    if not who.is_admin:
+        raise PermissionDenied("Only an admin may do this.")
+    return who
+
+
+def _check_request() -> Response | None:
+    if not request.path.startswith("/api") or request.routing_exception is not None:
+        return None  # not ours, or an unknown route / wrong method: 404 or 405 for everyone
+    if request.method in ("POST", "PUT", "PATCH") and request.content_length and not _JSON.fullmatch(
+            request.mimetype or ""):
+        return problem(415, "Unsupported media type", "Send the request body as JSON (Content-Type: application/json).")
+    if any(method == request.method and path.fullmatch(request.path) for method, path in _PUBLIC) \
+            or request.method == "OPTIONS":
+        return None
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationFailed("Send a bearer token: Authorization: Bearer <access_token> (from /api/auth/login).")
+    g.caller = current_app.extensions["progress_service.tokens"].verify(token.strip())
+    return None
+
+
+def _validation_errors(error: HTTPException) -> dict | None:
+    messages = (getattr(error, "data", None) or {}).get("messages")
+    if not isinstance(messages, dict):
+        return None
+    errors: dict = {}
+    for location in messages.values():  # {"json": {"rating": [...]}, "query": {...}}
+        if isinstance(location, dict):
+            errors.update(location)
+        else:
+            errors.setdefault("_body", []).extend(location if isinstance(location, list) else [location])
+    return errors
+
+
 def register(app: Flask) -> None:
+    from . import auth, progress, trackers, users
+
+    app.config.update(API_TITLE="progress-service", API_VERSION="1", OPENAPI_VERSION="3.0.3",
+                      OPENAPI_URL_PREFIX="/api", OPENAPI_JSON_PATH="openapi.json")
+    api = Api(app, spec_kwargs={"components": {"securitySchemes": {
+        "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}}, "security": [{"bearer": []}]})
     app.register_blueprint(health)
+    for blueprint in (auth.blp, users.blp, progress.blp, trackers.blp):
+        api.register_blueprint(blueprint)
+    app.before_request(_check_request)
 
     @app.errorhandler(ProgressServiceError)
     def domain_error(error: ProgressServiceError) -> Response:
-        return problem(error.status, error.title, error.detail, type_=error.type, errors=error.errors)
+        response = problem(error.status, error.title, error.detail, type_=error.type, errors=error.errors)
+        if error.status == 401:
+            response.headers["WWW-Authenticate"] = "Bearer"
+        return response
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:
-        return problem(error.code or 500, error.name, error.description or error.name)
+        errors = _validation_errors(error)
+        status = error.code or 500
+        if status == 400 and errors:  # webargs could not parse the body
+            return problem(400, "Bad request", "The request body is not valid JSON.")
+        if errors:
+            fields = ", ".join(sorted(errors))
+            return problem(status, "Invalid request", f"Some fields are not valid: {fields}.", errors=errors)
+        return problem(status, error.name, error.description or error.name)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Response:

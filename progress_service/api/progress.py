@@ -1,0 +1,105 @@
+"""The progress log: write an entry, page through entries, correct or retract one."""
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from flask import current_app, request
+from flask_smorest import Blueprint
+
+from .. import queries
+from ..domain.events import Recorded
+from ..domain.rules import AddNote, AddProgress, ChangeRequest, Rate, SetProgress, SetStatus
+from ..errors import BadRequest
+from ..eventstore import Stream
+from ..schemas.progress import ChangeSchema, EventPageSchema, EventSchema, LogQuerySchema, LogSchema
+from ..services import Idempotency
+from . import caller, require_access, require_admin
+
+blp = Blueprint("progress", __name__, url_prefix="/api/progress", description="The progress log")
+
+
+def tracker_service():
+    return current_app.extensions["progress_service.tracker"]
+
+
+def db():
+    return current_app.extensions["progress_service.db"]
+
+
+def change_requests(body: dict[str, Any]) -> list[ChangeRequest]:
+    """The changes in a request body, in the order they apply: progress, then status, rating, note."""
+    makers = {"progress": SetProgress, "delta": AddProgress, "status": SetStatus, "rating": Rate, "note": AddNote}
+    return [make(body[name]) for name, make in makers.items() if name in body]
+
+
+def event_json(stream: Stream, entry: Recorded) -> dict[str, Any]:
+    return {"id": entry.id, "user_id": stream.user_id, "title_id": stream.title_id, "version": entry.version,
+            "type": entry.event.type, "data": entry.event.data(), "occurred_at": entry.occurred_at,
+            "recorded_at": entry.recorded_at}
+
+
+def write_options(*, expected_version: int | None = None) -> dict[str, Any]:
+    """What every write passes on: who acted, the request id, the Idempotency-Key, If-Match."""
+    options: dict[str, Any] = {"metadata": {"actor": caller().user_id}}
+    if request_id := request.headers.get("X-Request-Id"):
+        options["metadata"]["request_id"] = request_id[:200]
+    if key := request.headers.get("Idempotency-Key"):
+        body = json.dumps(request.get_json(silent=True), sort_keys=True)
+        fingerprint = hashlib.sha256(f"{request.method} {request.path} {body}".encode()).hexdigest()
+        options["idempotency"] = Idempotency(key[:200], fingerprint)
+    if_match = request.headers.get("If-Match")
+    if if_match is not None and if_match.strip() != "*":
+        try:
+            options["expected_version"] = int(if_match.strip().removeprefix("W/").strip('"'))
+        except ValueError:
+            raise BadRequest('If-Match must be a tracker version in quotes, such as "3".') from None
+    elif expected_version is not None:
+        options["expected_version"] = expected_version
+    return options
+
+
+@blp.post("/log")
+@blp.arguments(LogSchema)
+@blp.response(201, EventSchema)
+def log_entry(body):
+    """Log one change on a title (the first one creates the tracker)."""
+    user_id = body.get("user_id", caller().user_id)
+    if user_id != caller().user_id:  # only an admin logs for someone else, and only for a real user
+        require_admin()
+        current_app.extensions["progress_service.accounts"].get(user_id)
+    outcome = tracker_service().log(user_id, body["title_id"], change_requests(body),
+                                    occurred_at=body.get("occurred_at"), **write_options())
+    return event_json(outcome.stream, outcome.entries[0])
+
+
+@blp.put("/log/<int:log_id>")
+@blp.arguments(ChangeSchema)
+@blp.response(200, EventSchema)
+def correct_entry(body, log_id):
+    """Correct an entry: the tracker re-folds as if the entry had carried this change."""
+    [change] = change_requests(body)
+    outcome = tracker_service().correct(caller().user_id, log_id, change, **write_options())
+    return event_json(outcome.stream, outcome.entries[0])
+
+
+@blp.delete("/log/<int:log_id>")
+@blp.response(200, EventSchema)
+def retract_entry(log_id):
+    """Retract an entry: the tracker re-folds as if it had never happened."""
+    outcome = tracker_service().retract(caller().user_id, log_id, **write_options())
+    return event_json(outcome.stream, outcome.entries[0])
+
+
+@blp.get("/<int:user_id>")
+@blp.arguments(LogQuerySchema, location="query")
+@blp.response(200, EventPageSchema)
+def list_entries(query, user_id):
+    """A user's entries, newest first; pass next_before as before for the next page."""
+    require_access(user_id)
+    limit = query.pop("limit")
+    type_ = query.pop("type", None)
+    with db().read() as conn:
+        items = queries.history(conn, user_id, limit=limit, type_=type_, **query)
+    return {"items": items, "next_before": items[-1]["id"] if len(items) == limit else None}

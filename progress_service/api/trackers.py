@@ -1,0 +1,81 @@
+"""Trackers: the board, one tracker (now, at a version or a time), changes, removal, rollback."""
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from .. import queries
+from ..errors import TitleNotFound, TrackerNotFound
+from ..schemas.progress import (
+    BoardQuerySchema, BoardSchema, EventSchema, RollbackSchema, TrackerQuerySchema, TrackerSchema,
+    TrackerUpdateSchema,
+)
+from . import require_access
+from .progress import change_requests, db, event_json, tracker_service, write_options
+
+blp = Blueprint("trackers", __name__, url_prefix="/api/progress/<int:user_id>/trackers",
+                description="Trackers: the current state of each title, a projection of the log")
+
+
+def current(user_id: int, title_id: int) -> dict:
+    with db().read() as conn:
+        found = queries.tracker(conn, user_id, title_id)
+    if found is None:
+        raise TrackerNotFound(f"User {user_id} has no tracker on title {title_id}.")
+    return found
+
+
+def with_etag(tracker: dict) -> tuple[dict, int, dict]:
+    return tracker, 200, {"ETag": f'"{tracker["version"]}"'}
+
+
+@blp.get("")
+@blp.arguments(BoardQuerySchema, location="query")
+@blp.response(200, BoardSchema)
+def board(query, user_id):
+    require_access(user_id)
+    with db().read() as conn:
+        return queries.board(conn, user_id, **query)
+
+
+@blp.get("/<int:title_id>")
+@blp.arguments(TrackerQuerySchema, location="query")
+@blp.response(200, TrackerSchema)
+def get_tracker(query, user_id, title_id):
+    """The tracker now (with its version as ETag), right after version N, or as recorded at a time."""
+    require_access(user_id)
+    if not query:
+        return with_etag(current(user_id, title_id))
+    state = tracker_service().state_at(user_id, title_id, version=query.get("version"), as_of=query.get("as_of"))
+    with db().read() as conn:
+        title = queries.title_brief(conn, title_id)
+    if title is None:
+        raise TitleNotFound(f"There is no title {title_id} in the catalog.")
+    return queries.tracker_json(user_id, title, state)
+
+
+@blp.put("/<int:title_id>")
+@blp.arguments(TrackerUpdateSchema)
+@blp.response(200, TrackerSchema)
+def update_tracker(body, user_id, title_id):
+    """One entry per given field, appended together; If-Match guards against a tracker that moved on."""
+    require_access(user_id, write=True)
+    tracker_service().log(user_id, title_id, change_requests(body), **write_options())
+    return with_etag(current(user_id, title_id))
+
+
+@blp.delete("/<int:title_id>")
+@blp.response(200, EventSchema)
+def remove_tracker(user_id, title_id):
+    require_access(user_id, write=True)
+    outcome = tracker_service().remove(user_id, title_id, **write_options())
+    return event_json(outcome.stream, outcome.entries[0])
+
+
+@blp.post("/<int:title_id>/rollback")
+@blp.arguments(RollbackSchema)
+@blp.response(200, TrackerSchema)
+def roll_back(body, user_id, title_id):
+    """Restore the tracker to its state at a version or a time, by a new tracker_rolled_back entry."""
+    require_access(user_id, write=True)
+    tracker_service().roll_back(user_id, title_id, **body, **write_options())
+    return with_etag(current(user_id, title_id))

@@ -1,0 +1,28 @@
+"""The caller's own account."""
+from flask_smorest import Blueprint
+
+from ..schemas.accounts import UserSchema, UserUpdateSchema
+from . import caller
+from .auth import accounts
+
+blp = Blueprint("users", __name__, url_prefix="/api/users", description="Your account")
+
+
+@blp.get("/me")
+@blp.response(200, UserSchema)
+def me():
+    return accounts().get(caller().user_id)
+
+
+@blp.patch("/me")
+@blp.arguments(UserUpdateSchema)
+@blp.response(200, UserSchema)
+def update_me(body):
+    return accounts().update(caller().user_id, body)
+
+
+@blp.delete("/me")
+@blp.response(204)
+def delete_me():
+    """Erase the account and every event of it."""
+    accounts().erase(caller().user_id)

@@ -1,0 +1,1 @@
+"""marshmallow schemas for every request and response: the single source of the OpenAPI document."""

@@ -1,0 +1,125 @@
+"""Entries of the progress log, trackers, time travel and rollback."""
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from ..domain.events import EVENT_TYPES, STATUSES
+
+CHANGES = ("status", "progress", "delta", "rating", "note")
+RATING = validate.Range(min=0.5, max=5)
+
+
+class ChangeSchema(Schema):
+    """Exactly one change to a tracker."""
+
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    progress = fields.Integer(strict=True, validate=validate.Range(min=0))
+    delta = fields.Integer(strict=True)
+    rating = fields.Float(allow_none=True, validate=RATING, metadata={"description": "0.5 to 5 in steps of 0.5; null clears"})
+    note = fields.String(validate=validate.Length(min=1, max=2000))
+    occurred_at = fields.AwareDateTime(metadata={"description": "when it happened; may be in the past"})
+
+    @validates_schema
+    def exactly_one_change(self, data, **kwargs):
+        given = [name for name in CHANGES if name in data]
+        if len(given) != 1:
+            raise ValidationError(f"Say exactly one change of {', '.join(CHANGES)}; got {len(given)}.", "_schema")
+
+
+class LogSchema(ChangeSchema):
+    title_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    user_id = fields.Integer(strict=True, validate=validate.Range(min=1),
+                             metadata={"description": "an admin may log for another user"})
+
+
+class EventSchema(Schema):
+    id = fields.Integer(required=True)
+    user_id = fields.Integer(required=True)
+    title_id = fields.Integer(required=True)
+    version = fields.Integer(required=True)
+    type = fields.String(required=True, validate=validate.OneOf(list(EVENT_TYPES)))
+    data = fields.Dict(required=True)
+    occurred_at = fields.AwareDateTime(required=True)
+    recorded_at = fields.AwareDateTime(required=True)
+
+
+class EventPageSchema(Schema):
+    items = fields.List(fields.Nested(EventSchema), required=True)
+    next_before = fields.Integer(allow_none=True, required=True)
+
+
+class LogQuerySchema(Schema):
+    title_id = fields.Integer(validate=validate.Range(min=1))
+    type = fields.String(validate=validate.OneOf(list(EVENT_TYPES)))
+    since = fields.AwareDateTime()
+    until = fields.AwareDateTime()
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    before = fields.Integer(validate=validate.Range(min=1))
+
+
+class TitleBriefSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    kind = fields.String(required=True)
+    unit = fields.String(required=True)
+    total_units = fields.Integer(allow_none=True, required=True)
+
+
+class TrackerSchema(Schema):
+    user_id = fields.Integer(required=True)
+    title_id = fields.Integer(required=True)
+    title = fields.Nested(TitleBriefSchema, required=True)
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    progress = fields.Integer(required=True)
+    total = fields.Integer(allow_none=True, required=True)
+    percent = fields.Float(allow_none=True, required=True)
+    rating = fields.Float(allow_none=True, required=True)
+    notes = fields.List(fields.String(), required=True)
+    started_at = fields.AwareDateTime(allow_none=True, required=True)
+    completed_at = fields.AwareDateTime(allow_none=True, required=True)
+    times_completed = fields.Integer(required=True)
+    version = fields.Integer(required=True)
+    updated_at = fields.AwareDateTime(allow_none=True, required=True)
+
+
+class BoardSchema(Schema):
+    planned = fields.List(fields.Nested(TrackerSchema), required=True)
+    in_progress = fields.List(fields.Nested(TrackerSchema), required=True)
+    completed = fields.List(fields.Nested(TrackerSchema), required=True)
+    paused = fields.List(fields.Nested(TrackerSchema), required=True)
+    dropped = fields.List(fields.Nested(TrackerSchema), required=True)
+
+
+class BoardQuerySchema(Schema):
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    kind = fields.String(validate=validate.OneOf(["tv_show", "book", "album", "song"]))
+
+
+class TrackerQuerySchema(Schema):
+    version = fields.Integer(validate=validate.Range(min=1), metadata={"description": "state right after this version"})
+    as_of = fields.AwareDateTime(metadata={"description": "state as recorded at this time"})
+
+    @validates_schema
+    def one_moment(self, data, **kwargs):
+        if "version" in data and "as_of" in data:
+            raise ValidationError("Ask for a version or a time (as_of), not both.", "_schema")
+
+
+class TrackerUpdateSchema(Schema):
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    progress = fields.Integer(strict=True, validate=validate.Range(min=0))
+    rating = fields.Float(allow_none=True, validate=RATING)
+    note = fields.String(validate=validate.Length(min=1, max=2000))
+
+    @validates_schema
+    def some_change(self, data, **kwargs):
+        if not data:
+            raise ValidationError("Say at least one of status, progress, rating or note.", "_schema")
+
+
+class RollbackSchema(Schema):
+    to_version = fields.Integer(strict=True, validate=validate.Range(min=1))
+    to_time = fields.AwareDateTime()
+
+    @validates_schema
+    def one_target(self, data, **kwargs):
+        if ("to_version" in data) == ("to_time" in data):
+            raise ValidationError("Say to_version or to_time, one of them.", "_schema")

@@ -1,0 +1,158 @@
+"""The progress log and trackers through the real Flask stack."""
+from __future__ import annotations
+
+import pytest
+
+from tests.api.test_auth import problem_of
+
+
+def log(client, headers, **body):
+    return client.post("/api/progress/log", json=body, headers=headers)
+
+
+def test_logging_progress_returns_the_entry_and_creates_the_tracker(client, register, show):
+    user, headers = register()
+    response = log(client, headers, title_id=show[0], progress=12, occurred_at="2026-11-01T20:00:00+00:00")
+    assert response.status_code == 201
+    entry = response.json
+    assert (entry["user_id"], entry["title_id"], entry["version"], entry["type"]) == (user["id"], show[0], 1, "progress_logged")
+    assert entry["data"]["progress"] == 12 and entry["occurred_at"] == "2026-11-01T20:00:00+00:00"
+    tracker = client.get(f"/api/progress/{user['id']}/trackers/{show[0]}", headers=headers)
+    assert tracker.status_code == 200 and tracker.headers["ETag"] == '"1"'
+    assert (tracker.json["status"], tracker.json["progress"], tracker.json["total"]) == ("in_progress", 12, show[1])
+    assert tracker.json["title"]["unit"] == "episode"
+
+
+@pytest.mark.parametrize("body, status, field", [
+    ({"progress": 1, "rating": 4}, 422, "_schema"),
+    ({}, 422, "_schema"),
+    ({"rating": 7}, 422, "rating"),
+    ({"status": "watching"}, 422, "status"),
+    ({"progress": -1}, 422, "progress"),
+    ({"progress": "12"}, 422, "progress"),
+    ({"progress": 1, "occurred_at": "2026-11-21T10:00:00"}, 422, "occurred_at"),
+])
+def test_invalid_entries_are_422_and_append_nothing(client, register, show, body, status, field):
+    user, headers = register()
+    assert field in problem_of(log(client, headers, title_id=show[0], **body), status)["errors"]
+    assert client.get(f"/api/progress/{user['id']}", headers=headers).json["items"] == []
+
+
+def test_the_rules_of_trackers_answer_422_with_a_sentence(client, register, show):
+    _, headers = register()
+    detail = problem_of(log(client, headers, title_id=show[0], progress=show[1] + 1), 422)["detail"]
+    assert f"Progress cannot pass the title's {show[1]} units" in detail
+    problem_of(log(client, headers, title_id=show[0], rating=4.3), 422)
+    problem_of(log(client, headers, title_id=show[0], progress=1, occurred_at="2099-01-01T00:00:00+00:00"), 422)
+
+
+def test_unknown_titles_bad_json_and_non_json_bodies(client, register):
+    _, headers = register()
+    problem_of(log(client, headers, title_id=987654321, progress=1), 404)
+    problem_of(client.post("/api/progress/log", data="{not json", headers={**headers, "Content-Type": "application/json"}), 400)
+    problem_of(client.post("/api/progress/log", data="title_id=1", headers={**headers, "Content-Type": "text/plain"}), 415)
+
+
+def test_a_retried_request_with_the_same_idempotency_key_appends_once(client, register, song):
+    user, headers = register()
+    keyed = {**headers, "Idempotency-Key": "tap-1"}
+    first = client.post("/api/progress/log", json={"title_id": song[0], "delta": 1}, headers=keyed)
+    again = client.post("/api/progress/log", json={"title_id": song[0], "delta": 1}, headers=keyed)
+    assert (first.status_code, again.status_code) == (201, 201) and first.json == again.json
+    problem_of(client.post("/api/progress/log", json={"title_id": song[0], "delta": 2}, headers=keyed), 422)
+    assert len(client.get(f"/api/progress/{user['id']}", headers=headers).json["items"]) == 1
+
+
+def test_if_match_guards_tracker_changes(client, register, show):
+    user, headers = register()
+    log(client, headers, title_id=show[0], progress=1)
+    url = f"/api/progress/{user['id']}/trackers/{show[0]}"
+    changed = client.put(url, json={"progress": 3, "rating": 4.5}, headers={**headers, "If-Match": '"1"'})
+    assert changed.status_code == 200 and changed.headers["ETag"] == '"3"'
+    assert (changed.json["progress"], changed.json["rating"]) == (3, 4.5)
+    problem_of(client.put(url, json={"progress": 4}, headers={**headers, "If-Match": '"1"'}), 412)
+    problem_of(client.post(url + "/rollback", json={"to_version": 1}, headers={**headers, "If-Match": '"2"'}), 412)
+    assert client.get(url, headers=headers).json["version"] == 3
+
+
+def test_time_travel_rollback_and_rolling_back_the_rollback(client, register, show):
+    user, headers = register()
+    url = f"/api/progress/{user['id']}/trackers/{show[0]}"
+    log(client, headers, title_id=show[0], progress=2)
+    log(client, headers, title_id=show[0], rating=3)
+    log(client, headers, title_id=show[0], progress=show[1])
+    assert client.get(url, query_string={"version": 2}, headers=headers).json["progress"] == 2
+    restored = client.post(url + "/rollback", json={"to_version": 1}, headers=headers)
+    assert (restored.json["progress"], restored.json["rating"], restored.json["version"]) == (2, None, 4)
+    undone = client.post(url + "/rollback", json={"to_version": 3}, headers=headers)
+    assert (undone.json["status"], undone.json["rating"], undone.json["times_completed"]) == ("completed", 3, 1)
+    problem_of(client.get(url, query_string={"version": 99}, headers=headers), 422)
+
+
+def test_corrections_and_retractions_refold_the_tracker(client, register, show):
+    user, headers = register()
+    first = log(client, headers, title_id=show[0], delta=1).json
+    log(client, headers, title_id=show[0], delta=1)
+    corrected = client.put(f"/api/progress/log/{first['id']}", json={"progress": 10}, headers=headers)
+    assert corrected.status_code == 200 and corrected.json["type"] == "entry_corrected"
+    url = f"/api/progress/{user['id']}/trackers/{show[0]}"
+    assert client.get(url, headers=headers).json["progress"] == 11
+    retracted = client.delete(f"/api/progress/log/{first['id']}", headers=headers)
+    assert retracted.status_code == 200 and retracted.json["type"] == "entry_retracted"
+    assert client.get(url, headers=headers).json["progress"] == 1
+    problem_of(client.delete(f"/api/progress/log/{first['id']}", headers=headers), 409)
+    problem_of(client.delete("/api/progress/log/999999999", headers=headers), 404)
+
+
+def test_the_board_groups_trackers_by_status(client, register, show, song):
+    user, headers = register()
+    log(client, headers, title_id=show[0], status="planned")
+    log(client, headers, title_id=song[0], delta=3)
+    board = client.get(f"/api/progress/{user['id']}/trackers", headers=headers).json
+    assert [t["title_id"] for t in board["planned"]] == [show[0]]
+    assert [t["title_id"] for t in board["in_progress"]] == [song[0]]
+    assert board["completed"] == board["paused"] == board["dropped"] == []
+    only_songs = client.get(f"/api/progress/{user['id']}/trackers", query_string={"kind": "song"}, headers=headers).json
+    assert only_songs["planned"] == [] and len(only_songs["in_progress"]) == 1
+
+
+def test_removing_a_tracker_hides_it_but_keeps_its_history(client, register, show):
+    user, headers = register()
+    log(client, headers, title_id=show[0], progress=4)
+    removed = client.delete(f"/api/progress/{user['id']}/trackers/{show[0]}", headers=headers)
+    assert removed.status_code == 200 and removed.json["type"] == "tracker_removed"
+    problem_of(client.get(f"/api/progress/{user['id']}/trackers/{show[0]}", headers=headers), 404)
+    assert [e["type"] for e in client.get(f"/api/progress/{user['id']}", headers=headers).json["items"]] == \
+        ["tracker_removed", "progress_logged"]
+
+
+def test_the_log_pages_with_a_cursor(client, register, song):
+    user, headers = register()
+    for _ in range(5):
+        log(client, headers, title_id=song[0], delta=1)
+    first = client.get(f"/api/progress/{user['id']}", query_string={"limit": 2}, headers=headers).json
+    second = client.get(f"/api/progress/{user['id']}", query_string={"limit": 2, "before": first["next_before"]},
+                        headers=headers).json
+    third = client.get(f"/api/progress/{user['id']}", query_string={"limit": 2, "before": second["next_before"]},
+                       headers=headers).json
+    ids = [e["id"] for page in (first, second, third) for e in page["items"]]
+    assert len(ids) == 5 and ids == sorted(ids, reverse=True) and third["next_before"] is None
+    problem_of(client.get(f"/api/progress/{user['id']}", query_string={"limit": 0}, headers=headers), 422)
+
+
+def test_a_user_reaches_only_their_own_trackers_and_entries(client, register, show):
+    owner, owner_headers = register()
+    _, other_headers = register()
+    entry = log(client, owner_headers, title_id=show[0], progress=1).json
+    base = f"/api/progress/{owner['id']}"
+    for method, url, body in [("get", base, None), ("get", f"{base}/trackers", None),
+                              ("get", f"{base}/trackers/{show[0]}", None),
+                              ("put", f"{base}/trackers/{show[0]}", {"progress": 2}),
+                              ("delete", f"{base}/trackers/{show[0]}", None),
+                              ("post", f"{base}/trackers/{show[0]}/rollback", {"to_version": 1}),
+                              ("put", f"/api/progress/log/{entry['id']}", {"progress": 5}),
+                              ("delete", f"/api/progress/log/{entry['id']}", None)]:
+        response = getattr(client, method)(url, json=body, headers=other_headers)
+        problem_of(response, 403)
+    problem_of(log(client, other_headers, title_id=show[0], progress=1, user_id=owner["id"]), 403)
+    assert client.get(base, headers=owner_headers).json["items"][0]["id"] == entry["id"]
