@@ -2,7 +2,7 @@
 (time travel aside, whose job that is — see services.Tracker.state_at)."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -89,3 +89,50 @@ def history(conn: sa.Connection, user_id: int, *, title_id: int | None = None, b
         "SELECT id, user_id, title_id, version, type, data, occurred_at, recorded_at FROM events "
         f"WHERE {' AND '.join(conditions)} ORDER BY id DESC LIMIT :limit"), params).mappings()
     return [dict(row) for row in rows]
+
+
+def title_briefs(conn: sa.Connection, title_ids: set[int]) -> dict[int, dict[str, Any]]:
+    rows = conn.execute(sa.text("SELECT id, name, kind, unit, total_units FROM titles WHERE id = ANY(:ids)"),
+                        {"ids": sorted(title_ids)}).mappings()
+    return {row["id"]: dict(row) for row in rows}
+
+
+_UNITS = ("episode", "page", "track", "play")
+_KINDS = ("tv_show", "book", "album", "song")
+
+
+def summary(conn: sa.Connection, user_id: int, *, today: date, days: int = 30) -> dict[str, Any]:
+    """A user's trackers counted by status and kind, units consumed, ratings, and daily activity."""
+    rows = conn.execute(sa.text("""
+        SELECT s.status, t.kind, t.unit, count(*) FILTER (WHERE s.active) AS trackers,
+               coalesce(sum(s.progress) FILTER (WHERE s.active), 0) AS units,
+               count(s.rating) FILTER (WHERE s.active) AS rated, sum(s.rating) FILTER (WHERE s.active) AS rating_sum,
+               max(s.updated_at) AS last_activity_at
+        FROM tracker_state s JOIN titles t ON t.id = s.title_id
+        WHERE s.user_id = :user_id GROUP BY s.status, t.kind, t.unit
+    """), {"user_id": user_id}).mappings().all()
+    counts = {status: 0 for status in STATUSES}
+    by_kind = {kind: {status: 0 for status in STATUSES} for kind in _KINDS}
+    units = {unit: 0 for unit in _UNITS}
+    rated, rating_sum = 0, 0
+    for row in rows:
+        counts[row["status"]] += row["trackers"]
+        by_kind[row["kind"]][row["status"]] += row["trackers"]
+        units[row["unit"]] += row["units"]
+        rated += row["rated"]
+        rating_sum += row["rating_sum"] or 0
+    last = max((row["last_activity_at"] for row in rows if row["last_activity_at"]), default=None)
+    first_day = today - timedelta(days=days - 1)
+    per_day = dict(conn.execute(sa.text(
+        "SELECT day, events FROM user_activity WHERE user_id = :user_id AND day BETWEEN :first AND :last"),
+        {"user_id": user_id, "first": first_day, "last": today}).all())
+    return {"user_id": user_id, "counts": counts, "by_kind": by_kind, "units": units,
+            "ratings": {"count": rated, "average": round(float(rating_sum) / rated, 2) if rated else None},
+            "last_activity_at": last,
+            "activity": [{"date": first_day + timedelta(days=i), "events": per_day.get(first_day + timedelta(days=i), 0)}
+                         for i in range(days)]}
+
+
+def active_titles(conn: sa.Connection, user_id: int) -> list[int]:
+    return list(conn.execute(sa.text("SELECT title_id FROM tracker_state WHERE user_id = :u AND active ORDER BY title_id"),
+                             {"u": user_id}).scalars())

@@ -7,13 +7,14 @@ from typing import Any, Callable, Sequence
 
 import sqlalchemy as sa
 
-from . import eventstore, projections
+from . import eventstore, projections, queries
 from .db import BEGIN, Database, Statement
-from .domain.events import Recorded
+from .domain import describe
+from .domain.events import Recorded, event_from
 from .domain.rules import (
     ChangeRequest, Command, CorrectEntry, LogChanges, RemoveTracker, RetractEntry, RollBack, decide,
 )
-from .domain.tracker import TrackerState, advance, state_at_version, version_as_of
+from .domain.tracker import TrackerState, advance, state_at_version, timeline, version_as_of
 from .errors import (
     EntryNotFound, IdempotencyKeyReused, InvalidChange, PermissionDenied, TitleNotFound, TrackerNotFound,
     VersionConflict,
@@ -119,6 +120,53 @@ class Tracker:
         if version is None or version < 1 or version > history[-1].version:
             raise InvalidChange(f"This tracker has versions 1 to {history[-1].version}.", field="version")
         return state_at_version(history, version)
+
+    def timeline(self, user_id: int, **page: Any) -> list[dict[str, Any]]:
+        """A page of the user's entries, newest first, each with its title, a sentence, and the
+        tracker's state right after it (as it was recorded then)."""
+        with self.db.read() as conn:
+            entries = queries.history(conn, user_id, **page)
+            titles = queries.title_briefs(conn, {e["title_id"] for e in entries})
+            states = {title_id: timeline(eventstore.read_stream(conn, Stream(user_id, title_id), up_to=max(
+                e["version"] for e in entries if e["title_id"] == title_id))) for title_id in titles}
+        return [self._timeline_item(user_id, entry, titles[entry["title_id"]],
+                                    states[entry["title_id"]][entry["version"] - 1]) for entry in entries]
+
+    def export(self, user_id: int) -> list[dict[str, Any]]:
+        """Every entry of the user in log order, with its title and the tracker's state after it."""
+        with self.db.read() as conn:
+            rows = conn.execute(sa.text("SELECT id, user_id, title_id, version, type, data, metadata, occurred_at, "
+                                        "recorded_at FROM events WHERE user_id = :u ORDER BY title_id, version"),
+                                {"u": user_id})
+            streams = list(eventstore.stream_entries(rows))
+            titles = queries.title_briefs(conn, {stream.title_id for stream, _ in streams})
+        items = []
+        for stream, history in streams:
+            for entry, state in zip(history, timeline(history)):
+                event = {"id": entry.id, "user_id": user_id, "title_id": stream.title_id, "version": entry.version,
+                         "type": entry.event.type, "data": entry.event.data(), "occurred_at": entry.occurred_at,
+                         "recorded_at": entry.recorded_at}
+                items.append(self._timeline_item(user_id, event, titles[stream.title_id], state))
+        return sorted(items, key=lambda item: item["event"]["id"])
+
+    @staticmethod
+    def _timeline_item(user_id: int, event: dict[str, Any], title: dict[str, Any], state: TrackerState) -> dict[str, Any]:
+        return {"event": event, "title": {key: title[key] for key in ("id", "name", "kind")},
+                "summary": describe.summary(event_from(event["type"], event["data"]), state, title["kind"]),
+                "state": queries.tracker_json(user_id, title, state)}
+
+    def clear(self, user_id: int, **options: Any) -> int:
+        """Remove every tracker of the user by new entries (history keeps all); how many were removed."""
+        with self.db.read() as conn:
+            title_ids = queries.active_titles(conn, user_id)
+        removed = 0
+        for title_id in title_ids:
+            try:
+                self.remove(user_id, title_id, **options)
+                removed += 1
+            except TrackerNotFound:  # removed meanwhile by another request
+                pass
+        return removed
 
     # -- the one write path ---------------------------------------------------------------------
     def _entry_of(self, user_id: int, entry_id: int) -> tuple[Stream, Recorded]:

@@ -1,11 +1,14 @@
 """The progress log: write an entry, page through entries, correct or retract one."""
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
+from datetime import datetime, timezone
 from typing import Any
 
-from flask import current_app, request
+from flask import Response, current_app, request
 from flask_smorest import Blueprint
 
 from .. import queries
@@ -13,7 +16,10 @@ from ..domain.events import Recorded
 from ..domain.rules import AddNote, AddProgress, ChangeRequest, Rate, SetProgress, SetStatus
 from ..errors import BadRequest
 from ..eventstore import Stream
-from ..schemas.progress import ChangeSchema, EventPageSchema, EventSchema, LogQuerySchema, LogSchema
+from ..schemas.progress import (
+    ChangeSchema, ClearedSchema, ClearQuerySchema, EventPageSchema, EventSchema, ExportQuerySchema,
+    HistoryItemSchema, HistoryPageSchema, HistoryQuerySchema, LogQuerySchema, LogSchema, SummarySchema,
+)
 from ..services import Idempotency
 from . import caller, require_access, require_admin
 
@@ -103,3 +109,61 @@ def list_entries(query, user_id):
     with db().read() as conn:
         items = queries.history(conn, user_id, limit=limit, type_=type_, **query)
     return {"items": items, "next_before": items[-1]["id"] if len(items) == limit else None}
+
+
+@blp.get("/<int:user_id>/history")
+@blp.arguments(HistoryQuerySchema, location="query")
+@blp.response(200, HistoryPageSchema)
+def history(query, user_id):
+    """The timeline: each entry with a sentence and the tracker's state right after it, newest first."""
+    require_access(user_id)
+    items = tracker_service().timeline(user_id, **query)
+    return {"items": items, "next_before": items[-1]["event"]["id"] if len(items) == query["limit"] else None}
+
+
+@blp.get("/summary/<int:user_id>")
+@blp.response(200, SummarySchema)
+def summary(user_id):
+    require_access(user_id)
+    with db().read() as conn:
+        return queries.summary(conn, user_id, today=datetime.now(timezone.utc).date())
+
+
+_EXPORT_COLUMNS = ("id", "occurred_at", "recorded_at", "title_id", "title", "kind", "version", "type", "data",
+                   "summary", "status", "progress", "total", "rating", "times_completed")
+
+
+@blp.get("/<int:user_id>/export")
+@blp.arguments(ExportQuerySchema, location="query")
+@blp.response(200, HistoryItemSchema(many=True))
+@blp.alt_response(200, description="CSV with a header row, when format=csv", content_type="text/csv",
+                  success=True)
+def export(query, user_id):
+    """The user's whole history, one row per entry, with the title and the tracker state after it."""
+    require_access(user_id)
+    items = tracker_service().export(user_id)
+    if query["format"] == "json":
+        return items
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(_EXPORT_COLUMNS)
+    for item in items:
+        event, state = item["event"], item["state"]
+        writer.writerow([event["id"], event["occurred_at"].isoformat(), event["recorded_at"].isoformat(),
+                         event["title_id"], item["title"]["name"], item["title"]["kind"], event["version"],
+                         event["type"], json.dumps(event["data"]), item["summary"], state["status"],
+                         state["progress"], state["total"], state["rating"], state["times_completed"]])
+    return Response(buffer.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="progress-{user_id}.csv"'})
+
+
+@blp.delete("/user/<int:user_id>/logs")
+@blp.arguments(ClearQuerySchema, location="query")
+@blp.response(200, ClearedSchema)
+def clear(query, user_id):
+    """Remove every tracker of the user by new entries; an admin's ?purge=true erases the events."""
+    if query["purge"]:
+        require_admin()
+        return {"purged": tracker_service().erase_user(user_id)}
+    require_access(user_id, write=True)
+    return {"retracted": tracker_service().clear(user_id, metadata={"actor": caller().user_id})}

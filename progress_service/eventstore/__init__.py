@@ -63,7 +63,9 @@ _APPENDED = sa.text("""
 _COLUMNS = "id, user_id, title_id, version, type, data, metadata, occurred_at, recorded_at"
 
 _READ_STREAM = sa.text(f"""
-    SELECT {_COLUMNS} FROM events WHERE user_id = :user_id AND title_id = :title_id ORDER BY version
+    SELECT {_COLUMNS} FROM events WHERE user_id = :user_id AND title_id = :title_id
+      AND (CAST(:up_to AS integer) IS NULL OR version <= :up_to)
+    ORDER BY version
 """)
 
 _READ_ALL = sa.text(f"SELECT {_COLUMNS} FROM events WHERE id > :after ORDER BY id LIMIT :limit")
@@ -107,8 +109,9 @@ def append(conn: sa.Connection, stream: Stream, events: Sequence[Recorded], *, e
                      id=stored[e.version]["id"], recorded_at=stored[e.version]["recorded_at"]) for e in events]
 
 
-def read_stream(conn: sa.Connection, stream: Stream) -> list[Recorded]:
-    return [stored_event(row).entry for row in conn.execute(_READ_STREAM, stream._asdict())]
+def read_stream(conn: sa.Connection, stream: Stream, *, up_to: int | None = None) -> list[Recorded]:
+    """A stream's entries in version order (up to version ``up_to`` when given)."""
+    return [stored_event(row).entry for row in conn.execute(_READ_STREAM, {**stream._asdict(), "up_to": up_to})]
 
 
 def read_entry(conn: sa.Connection, event_id: int) -> StoredEvent | None:

@@ -123,3 +123,78 @@ class RollbackSchema(Schema):
     def one_target(self, data, **kwargs):
         if ("to_version" in data) == ("to_time" in data):
             raise ValidationError("Say to_version or to_time, one of them.", "_schema")
+
+
+class HistoryQuerySchema(Schema):
+    title_id = fields.Integer(validate=validate.Range(min=1))
+    since = fields.AwareDateTime()
+    until = fields.AwareDateTime()
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    before = fields.Integer(validate=validate.Range(min=1))
+
+
+class TitleNameSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    kind = fields.String(required=True)
+
+
+class HistoryItemSchema(Schema):
+    event = fields.Nested(EventSchema, required=True)
+    title = fields.Nested(TitleNameSchema, required=True)
+    summary = fields.String(required=True, metadata={"description": 'e.g. "Watched episode 13 of 62"'})
+    state = fields.Nested(TrackerSchema, required=True, metadata={"description": "the tracker right after the entry"})
+
+
+class HistoryPageSchema(Schema):
+    items = fields.List(fields.Nested(HistoryItemSchema), required=True)
+    next_before = fields.Integer(allow_none=True, required=True)
+
+
+class StatusCountsSchema(Schema):
+    planned = fields.Integer(required=True)
+    in_progress = fields.Integer(required=True)
+    completed = fields.Integer(required=True)
+    paused = fields.Integer(required=True)
+    dropped = fields.Integer(required=True)
+
+
+class UnitsSchema(Schema):
+    episode = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    track = fields.Integer(required=True)
+    play = fields.Integer(required=True)
+
+
+class RatingsSchema(Schema):
+    count = fields.Integer(required=True)
+    average = fields.Float(allow_none=True, required=True)
+
+
+class ActivityDaySchema(Schema):
+    date = fields.Date(required=True)
+    events = fields.Integer(required=True)
+
+
+class SummarySchema(Schema):
+    user_id = fields.Integer(required=True)
+    counts = fields.Nested(StatusCountsSchema, required=True)
+    by_kind = fields.Dict(keys=fields.String(), values=fields.Nested(StatusCountsSchema), required=True)
+    units = fields.Nested(UnitsSchema, required=True)
+    ratings = fields.Nested(RatingsSchema, required=True)
+    last_activity_at = fields.AwareDateTime(allow_none=True, required=True)
+    activity = fields.List(fields.Nested(ActivityDaySchema), required=True,
+                           metadata={"description": "entries per day over the last 30 days, oldest first"})
+
+
+class ExportQuerySchema(Schema):
+    format = fields.String(load_default="json", validate=validate.OneOf(["csv", "json"]))
+
+
+class ClearQuerySchema(Schema):
+    purge = fields.Boolean(load_default=False, metadata={"description": "admin: erase the events themselves"})
+
+
+class ClearedSchema(Schema):
+    retracted = fields.Integer()
+    purged = fields.Integer()

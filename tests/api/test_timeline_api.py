@@ -1,0 +1,102 @@
+"""The history timeline, the summary, export, and clearing a log, through the real Flask stack."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, timezone
+
+from tests.api.test_auth import problem_of
+from tests.api.test_progress_api import log
+
+
+def test_the_timeline_says_what_happened_and_shows_the_state_after_each_entry(client, register, show, song):
+    user, headers = register()
+    log(client, headers, title_id=show[0], progress=2)
+    log(client, headers, title_id=show[0], delta=1)
+    log(client, headers, title_id=show[0], rating=4)
+    log(client, headers, title_id=song[0], delta=1)
+    page = client.get(f"/api/progress/{user['id']}/history", headers=headers).json
+    assert [item["summary"] for item in page["items"]] == [
+        "Played it (1 play so far)", "Rated 4", f"Watched episode 3 of {show[1]}", f"Watched episode 2 of {show[1]}"]
+    assert [item["state"]["progress"] for item in page["items"]] == [1, 3, 3, 2]
+    assert [item["state"]["rating"] for item in page["items"]] == [None, 4, None, None]
+    assert page["items"][1]["title"]["kind"] == "tv_show" and page["next_before"] is None
+    only_show = client.get(f"/api/progress/{user['id']}/history", query_string={"title_id": show[0], "limit": 2},
+                           headers=headers).json
+    assert [item["event"]["version"] for item in only_show["items"]] == [3, 2]
+    rest = client.get(f"/api/progress/{user['id']}/history",
+                      query_string={"title_id": show[0], "limit": 2, "before": only_show["next_before"]}, headers=headers).json
+    assert [item["event"]["version"] for item in rest["items"]] == [1]
+
+
+def test_a_corrected_entry_keeps_its_old_state_in_the_timeline(client, register, show):
+    user, headers = register()
+    first = log(client, headers, title_id=show[0], progress=2).json
+    client.put(f"/api/progress/log/{first['id']}", json={"progress": 7}, headers=headers)
+    items = client.get(f"/api/progress/{user['id']}/history", headers=headers).json["items"]
+    assert [item["state"]["progress"] for item in items] == [7, 2]
+    assert items[0]["summary"] == f"Corrected entry {first['id']} to: episode 7"
+
+
+def test_the_summary_counts_trackers_units_ratings_and_todays_activity(client, register, show, song):
+    user, headers = register()
+    log(client, headers, title_id=show[0], progress=show[1])
+    log(client, headers, title_id=show[0], rating=5)
+    log(client, headers, title_id=song[0], delta=3)
+    log(client, headers, title_id=song[0], rating=4)
+    summary = client.get(f"/api/progress/summary/{user['id']}", headers=headers).json
+    assert summary["counts"] == {"planned": 0, "in_progress": 1, "completed": 1, "paused": 0, "dropped": 0}
+    assert summary["by_kind"]["tv_show"]["completed"] == 1 and summary["by_kind"]["song"]["in_progress"] == 1
+    assert summary["units"] == {"episode": show[1], "page": 0, "track": 0, "play": 3}
+    assert summary["ratings"] == {"count": 2, "average": 4.5}
+    assert len(summary["activity"]) == 30
+    assert summary["activity"][-1] == {"date": datetime.now(timezone.utc).date().isoformat(), "events": 4}
+
+
+def test_export_gives_every_entry_with_its_title_and_state(client, register, show, song):
+    user, headers = register()
+    log(client, headers, title_id=show[0], progress=5)
+    log(client, headers, title_id=song[0], delta=1)
+    log(client, headers, title_id=show[0], rating=3.5)
+    as_json = client.get(f"/api/progress/{user['id']}/export", headers=headers)
+    assert as_json.status_code == 200
+    assert [(item["event"]["type"], item["state"]["progress"]) for item in as_json.json] == \
+        [("progress_logged", 5), ("progress_logged", 1), ("rating_set", 5)]
+    as_csv = client.get(f"/api/progress/{user['id']}/export", query_string={"format": "csv"}, headers=headers)
+    assert as_csv.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(as_csv.get_data(as_text=True))))
+    assert len(rows) == 3 and rows[2]["rating"] == "3.5" and rows[0]["title"] == as_json.json[0]["title"]["name"]
+    problem_of(client.get(f"/api/progress/{user['id']}/export", query_string={"format": "xml"}, headers=headers), 422)
+
+
+def test_clearing_a_log_removes_every_tracker_but_keeps_the_history(client, register, show, song):
+    user, headers = register()
+    log(client, headers, title_id=show[0], progress=1)
+    log(client, headers, title_id=song[0], delta=1)
+    cleared = client.delete(f"/api/progress/user/{user['id']}/logs", headers=headers)
+    assert cleared.status_code == 200 and cleared.json == {"retracted": 2}
+    board = client.get(f"/api/progress/{user['id']}/trackers", headers=headers).json
+    assert all(column == [] for column in board.values())
+    assert len(client.get(f"/api/progress/{user['id']}", headers=headers).json["items"]) == 4
+    problem_of(client.delete(f"/api/progress/user/{user['id']}/logs", query_string={"purge": "true"},
+                             headers=headers), 403)
+
+
+def test_an_admin_purges_a_users_events(client, app, register, make_user, show):
+    user, headers = register()
+    log(client, headers, title_id=show[0], progress=1)
+    log(client, headers, title_id=show[0], rating=2)
+    admin = {"Authorization": "Bearer " + app.extensions["progress_service.tokens"].issue(make_user("admin"), "admin")}
+    purged = client.delete(f"/api/progress/user/{user['id']}/logs", query_string={"purge": "true"}, headers=admin)
+    assert purged.status_code == 200 and purged.json == {"purged": 2}
+    assert client.get(f"/api/progress/{user['id']}", headers=headers).json["items"] == []
+    assert client.get(f"/api/progress/{user['id']}", headers=admin).status_code == 200  # an admin reads anyone's
+
+
+def test_these_routes_are_the_users_own(client, register):
+    owner, _ = register()
+    _, other = register()
+    for url in (f"/api/progress/{owner['id']}/history", f"/api/progress/summary/{owner['id']}",
+                f"/api/progress/{owner['id']}/export"):
+        problem_of(client.get(url, headers=other), 403)
+    problem_of(client.delete(f"/api/progress/user/{owner['id']}/logs", headers=other), 403)
