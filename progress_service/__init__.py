@@ -11,6 +11,7 @@ def create_app(config: Config | None = None, *, db: Database | None = None) -> F
     """The app factory: one Database, one Tracker service, the blueprints and the error handler."""
     from . import api
     from .accounts import Accounts
+    from .directory import UserDirectory
     from .security import Tokens, signing_secret
     from .services import Tracker
 
@@ -21,7 +22,8 @@ def create_app(config: Config | None = None, *, db: Database | None = None) -> F
     tokens = Tokens(signing_secret(config), config.token_ttl)
     app.extensions["progress_service.db"] = database
     app.extensions["progress_service.tokens"] = tokens
-    app.extensions["progress_service.tracker"] = Tracker(database)
+    users = UserDirectory(config.user_svc_base_url) if config.user_svc_base_url else None
+    app.extensions["progress_service.tracker"] = Tracker(database, users=users)
     app.extensions["progress_service.accounts"] = Accounts(database, tokens)
     api.register(app)
     return app

@@ -24,6 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--threads", type=int, default=16, help="waitress worker threads")
     serve.add_argument("--user_svc_base_url", "--user-svc-base-url", dest="user_svc_base_url",
                        help="user service to validate user ids against")
+    admin = commands.add_parser("create-admin", parents=[common], help="create an admin (or promote a user)")
+    admin.add_argument("username")
+    admin.add_argument("--password", required=True)
     commands.add_parser("rebuild", parents=[common], help="rebuild every projection from the event log")
     commands.add_parser("verify", parents=[common],
                         help="compare the projections with a rebuild from the log; exit 1 on any difference")
@@ -37,7 +40,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(error))
     db = Database(database_url(config), pool_size=config.pool_size)
     prepare_schema(db)
-    return {"serve": _serve, "rebuild": _rebuild, "verify": _verify}[args.command](config, db, args)
+    return {"serve": _serve, "create-admin": _create_admin, "rebuild": _rebuild,
+            "verify": _verify}[args.command](config, db, args)
 
 
 def _serve(config: Config, db: Database, args: argparse.Namespace) -> int:
@@ -50,6 +54,24 @@ def _serve(config: Config, db: Database, args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     print(f"progress-service listening on http://{args.host}:{config.port}", flush=True)
     waitress.serve(app, host=args.host, port=config.port, threads=args.threads, ident="progress-service")
+    return 0
+
+
+def _create_admin(config: Config, db: Database, args: argparse.Namespace) -> int:
+    from marshmallow import ValidationError
+
+    from .accounts import Accounts
+    from .schemas.accounts import PASSWORD, USERNAME
+    from .security import Tokens, signing_secret
+
+    for check, value in ((USERNAME, args.username), (PASSWORD, args.password)):
+        try:
+            check(value)
+        except ValidationError as error:
+            print(f"error: {' '.join(error.messages)}", file=sys.stderr)
+            return 2
+    user = Accounts(db, Tokens(signing_secret(config), config.token_ttl)).create_admin(args.username, args.password)
+    print(f"{user['username']} (id {user['id']}) is an admin")
     return 0
 
 

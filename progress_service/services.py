@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from . import eventstore, projections, queries
 from .db import BEGIN, Database, Statement
+from .directory import UserDirectory
 from .domain import describe
 from .domain.events import Recorded, event_from
 from .domain.rules import (
@@ -57,9 +58,10 @@ _SAVE_KEY = sa.text("""
 class Tracker:
     """Writes and time travel on the trackers of one database."""
 
-    def __init__(self, db: Database, *, clock: Callable[[], datetime] = utcnow):
+    def __init__(self, db: Database, *, clock: Callable[[], datetime] = utcnow, users: UserDirectory | None = None):
         self.db = db
         self.clock = clock
+        self.users = users  # checked before every write, when configured
 
     # -- writes ---------------------------------------------------------------------------------
     def log(self, user_id: int, title_id: int, changes: Sequence[ChangeRequest], *,
@@ -181,6 +183,8 @@ class Tracker:
     def _write(self, stream: Stream, make_command: Callable[[Sequence[Recorded]], Command], *,
                needs_history: bool = False, expected_version: int | None = None,
                idempotency: Idempotency | None = None, metadata: dict[str, Any] | None = None) -> Outcome:
+        if self.users is not None:
+            self.users.check(stream.user_id)
         with self.db.write() as conn:
             title, state = projections.load_tracker(conn, stream, first=[BEGIN, eventstore.stream_lock(stream)])
             if title is None:

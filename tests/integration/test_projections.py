@@ -171,3 +171,4 @@ def test_rebuild_keeps_live_projections_exactly(tracker, db, user, show):
         keys = conn.execute(sa.text("SELECT pg_get_constraintdef(oid) FROM pg_constraint "
                                     "WHERE conrelid = 'tracker_state'::regclass AND contype = 'f' ORDER BY 1")).scalars().all()
     assert keys == ["FOREIGN KEY (title_id) REFERENCES titles(id)", "FOREIGN KEY (user_id) REFERENCES users(id)"]
+

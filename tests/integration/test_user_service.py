@@ -1,0 +1,91 @@
+"""User ids checked against a real user service on loopback before anything is written."""
+from __future__ import annotations
+
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import sqlalchemy as sa
+
+from progress_service.directory import UserDirectory
+from progress_service.domain.rules import AddProgress
+from progress_service.errors import ServiceUnavailable, UserNotFound
+from progress_service.services import Tracker
+
+
+class StubUserService:
+    """Answers GET /users/{id}: 200 for known ids, 404 otherwise, slowly for ids in ``slow``."""
+
+    def __init__(self):
+        self.known: set[int] = set()
+        self.slow: set[int] = set()
+        self.asked: list[int] = []
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                user_id = int(self.path.rsplit("/", 1)[-1])
+                stub.asked.append(user_id)
+                if user_id in stub.slow:
+                    time.sleep(1.0)
+                self.send_response(200 if user_id in stub.known else 404)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/users"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def stub():
+    service = StubUserService()
+    yield service
+    service.stop()
+
+
+def events_of(db, user_id):
+    with db.read() as conn:
+        return conn.execute(sa.text("SELECT count(*) FROM events WHERE user_id = :u"), {"u": user_id}).scalar()
+
+
+def test_a_known_user_writes_and_an_unknown_one_is_404_with_nothing_appended(db, stub, make_user, song):
+    known, unknown = make_user(), make_user()
+    stub.known.add(known)
+    tracker = Tracker(db, users=UserDirectory(stub.url, timeout=0.5))
+    assert tracker.log(known, song[0], [AddProgress(1)]).state.progress == 1
+    with pytest.raises(UserNotFound) as refused:
+        tracker.log(unknown, song[0], [AddProgress(1)])
+    assert refused.value.status == 404
+    assert (events_of(db, known), events_of(db, unknown)) == (1, 0)
+
+
+def test_a_slow_or_missing_user_service_is_503_with_nothing_appended(db, stub, make_user, song):
+    slow = make_user()
+    stub.known.add(slow)
+    stub.slow.add(slow)
+    tracker = Tracker(db, users=UserDirectory(stub.url, timeout=0.2))
+    with pytest.raises(ServiceUnavailable):
+        tracker.log(slow, song[0], [AddProgress(1)])
+    stub.stop()
+    gone = Tracker(db, users=UserDirectory(stub.url, timeout=0.2))
+    with pytest.raises(ServiceUnavailable) as unavailable:
+        gone.log(make_user(), song[0], [AddProgress(1)])
+    assert unavailable.value.status == 503 and events_of(db, slow) == 0
+
+
+def test_answers_are_remembered_for_a_while(db, stub, make_user, song):
+    user = make_user()
+    stub.known.add(user)
+    tracker = Tracker(db, users=UserDirectory(stub.url, timeout=0.5, ttl=60))
+    for _ in range(3):
+        tracker.log(user, song[0], [AddProgress(1)])
+    assert stub.asked == [user]
