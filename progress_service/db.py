@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql
 
 from .config import Config
 from .errors import (
-    Conflict, IdempotencyKeyReused, ProgressServiceError, ServiceUnavailable, TitleNotFound, UserNotFound,
+    BadRequest, Conflict, IdempotencyKeyReused, ProgressServiceError, ServiceUnavailable, TitleNotFound, UserNotFound,
     VersionConflict,
 )
 
@@ -55,6 +55,8 @@ def _translated(error: Exception) -> ProgressServiceError | None:
         versions = json.loads(driver_error.diag.message_detail)
         return VersionConflict(f"The tracker is at version {versions['actual']}, not {versions['expected']} "
                                "as this change expected.", **versions)
+    if (getattr(driver_error, "pgcode", None) or "").startswith("22"):  # data exception: a value out of range
+        return BadRequest("A value in the request is out of the range this service accepts.")
     if isinstance(driver_error, psycopg2.IntegrityError):
         constraint = getattr(driver_error.diag, "constraint_name", None)
         return _CONFLICTS[constraint]() if constraint in _CONFLICTS else None

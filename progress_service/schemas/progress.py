@@ -2,6 +2,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ..domain.events import EVENT_TYPES, STATUSES
+from . import UtcDateTime
 
 CHANGES = ("status", "progress", "delta", "rating", "note")
 RATING = validate.Range(min=0.5, max=5)
@@ -15,7 +16,7 @@ class ChangeSchema(Schema):
     delta = fields.Integer(strict=True)
     rating = fields.Float(allow_none=True, validate=RATING, metadata={"description": "0.5 to 5 in steps of 0.5; null clears"})
     note = fields.String(validate=validate.Length(min=1, max=2000))
-    occurred_at = fields.AwareDateTime(metadata={"description": "when it happened; may be in the past"})
+    occurred_at = UtcDateTime(metadata={"description": "when it happened; may be in the past"})
 
     @validates_schema
     def exactly_one_change(self, data, **kwargs):
@@ -49,8 +50,8 @@ class EventPageSchema(Schema):
 class LogQuerySchema(Schema):
     title_id = fields.Integer(validate=validate.Range(min=1))
     type = fields.String(validate=validate.OneOf(list(EVENT_TYPES)))
-    since = fields.AwareDateTime()
-    until = fields.AwareDateTime()
+    since = UtcDateTime()
+    until = UtcDateTime()
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     before = fields.Integer(validate=validate.Range(min=1))
 
@@ -95,7 +96,7 @@ class BoardQuerySchema(Schema):
 
 class TrackerQuerySchema(Schema):
     version = fields.Integer(validate=validate.Range(min=1), metadata={"description": "state right after this version"})
-    as_of = fields.AwareDateTime(metadata={"description": "state as recorded at this time"})
+    as_of = UtcDateTime(metadata={"description": "state as recorded at this time"})
 
     @validates_schema
     def one_moment(self, data, **kwargs):
@@ -117,7 +118,7 @@ class TrackerUpdateSchema(Schema):
 
 class RollbackSchema(Schema):
     to_version = fields.Integer(strict=True, validate=validate.Range(min=1))
-    to_time = fields.AwareDateTime()
+    to_time = UtcDateTime()
 
     @validates_schema
     def one_target(self, data, **kwargs):
@@ -127,8 +128,8 @@ class RollbackSchema(Schema):
 
 class HistoryQuerySchema(Schema):
     title_id = fields.Integer(validate=validate.Range(min=1))
-    since = fields.AwareDateTime()
-    until = fields.AwareDateTime()
+    since = UtcDateTime()
+    until = UtcDateTime()
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     before = fields.Integer(validate=validate.Range(min=1))
 
