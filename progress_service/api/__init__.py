@@ -80,14 +80,14 @@ def _validation_errors(error: HTTPException) -> dict | None:
 
 
 def register(app: Flask) -> None:
-    from . import auth, progress, trackers, users
+    from . import auth, catalog, progress, reports, trackers, users
 
     app.config.update(API_TITLE="progress-service", API_VERSION="1", OPENAPI_VERSION="3.0.3",
                       OPENAPI_URL_PREFIX="/api", OPENAPI_JSON_PATH="openapi.json")
     api = Api(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}}, "security": [{"bearer": []}]})
     app.register_blueprint(health)
-    for blueprint in (auth.blp, users.blp, progress.blp, trackers.blp):
+    for blueprint in (auth.blp, users.blp, progress.blp, trackers.blp, catalog.blp, reports.blp):
         api.register_blueprint(blueprint)
     app.before_request(_check_request)
 

@@ -1,0 +1,26 @@
+"""Reports: a title's figures (public, like the catalog) and a whole kind's (any signed-in user)."""
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from .. import catalog
+from ..schemas.catalog import KindReportSchema, TitleReportSchema
+from .progress import db
+
+blp = Blueprint("reports", __name__, url_prefix="/api", description="Reports over the trackers of titles and kinds")
+
+
+@blp.get("/titles/<int:title_id>/report")
+@blp.response(200, TitleReportSchema)
+@blp.doc(security=[])
+def title_report(title_id):
+    with db().read() as conn:
+        return catalog.title_report(conn, title_id)
+
+
+@blp.get("/reports/kinds/<kind>")
+@blp.response(200, KindReportSchema)
+def kind_report(kind):
+    """The figures of every title of a kind together, and its 10 most tracked titles."""
+    with db().read() as conn:
+        return catalog.kind_report(conn, kind)

@@ -1,0 +1,190 @@
+"""The catalog: titles and genres, the admin's changes to them, and the reports per title and per
+kind. Plain SQL over ``titles`` and the ``title_stats`` projection."""
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from .errors import Conflict, NotFound, TitleNotFound
+from .projections import RATING_COLUMNS, STATS_COLUMNS, STATUS_COLUMNS
+
+KINDS = ("tv_show", "book", "album", "song")
+SORTS = ("name", "-year", "-rating", "-popularity")
+EDITABLE = ("kind", "name", "creator", "genres", "year", "total_units", "release_date", "description")
+
+_TITLE_COLUMNS = """
+    t.id, t.kind, t.name, t.creator, t.genres, t.year, t.total_units, t.unit, t.release_date, t.description,
+    coalesce(s.rating_sum, 0) AS rating_sum, coalesce(s.rating_count, 0) AS rating_count
+"""
+_AVERAGE = "s.rating_sum / nullif(s.rating_count, 0)"
+# Ties fall back to the name, then the id, so pages never overlap or skip.
+_ORDER = {
+    "name": "lower(t.name), t.id",
+    "-year": "t.year DESC NULLS LAST, lower(t.name), t.id",
+    "-rating": f"{_AVERAGE} DESC NULLS LAST, s.rating_count DESC NULLS LAST, lower(t.name), t.id",
+    "-popularity": "coalesce(s.trackers, 0) DESC, lower(t.name), t.id",
+}
+# One statement per sort order: the page and the number of matches, from one snapshot. A page past
+# the end still brings back one row, carrying the total and no title.
+_SEARCH = {sort: sa.text(f"""
+    WITH matching AS (
+        SELECT {_TITLE_COLUMNS}, row_number() OVER (ORDER BY {order}) AS position
+        FROM titles t LEFT JOIN title_stats s ON s.title_id = t.id
+        WHERE (CAST(:q AS text) IS NULL OR strpos(lower(t.name), lower(:q)) > 0)
+          AND (CAST(:genre AS text) IS NULL OR t.genres @> ARRAY[lower(:genre)])
+          AND (CAST(:kind AS text) IS NULL OR t.kind = :kind)
+          AND (CAST(:creator AS text) IS NULL OR strpos(lower(t.creator), lower(:creator)) > 0)
+          AND (CAST(:year AS integer) IS NULL OR t.year = :year)
+    )
+    SELECT counted.total, page.*
+    FROM (SELECT count(*) AS total FROM matching) AS counted
+    LEFT JOIN (SELECT * FROM matching WHERE position > :offset AND position <= :offset + :limit) AS page ON true
+    ORDER BY page.position
+""") for sort, order in _ORDER.items()}
+
+_TITLE = sa.text(f"""
+    SELECT {_TITLE_COLUMNS} FROM titles t LEFT JOIN title_stats s ON s.title_id = t.id WHERE t.id = :title_id
+""")
+
+_GENRES = sa.text("""
+    SELECT genre AS name, count(DISTINCT t.id) AS count
+    FROM titles t CROSS JOIN LATERAL unnest(t.genres) AS genre
+    GROUP BY genre ORDER BY genre
+""")
+
+_CREATE = sa.text(f"""
+    WITH t AS (
+        INSERT INTO titles ({', '.join(EDITABLE)}) VALUES ({', '.join(':' + c for c in EDITABLE)}) RETURNING *
+    )
+    SELECT {_TITLE_COLUMNS} FROM t LEFT JOIN title_stats s ON s.title_id = t.id
+""")
+
+# Deleting: lock the title first, so that no first entry on it (whose foreign key check needs a
+# key-share lock on the title) can slip in between the check and the delete.
+_LOCK_TITLE = sa.text("SELECT id FROM titles WHERE id = :title_id FOR UPDATE")
+_TRACKERS_OF_TITLE = sa.text("""
+    SELECT count(*) FILTER (WHERE active) AS active, count(*) AS ever FROM tracker_state WHERE title_id = :title_id
+""")
+_DELETE = [sa.text("DELETE FROM title_stats WHERE title_id = :title_id"),
+           sa.text("DELETE FROM titles WHERE id = :title_id")]
+
+_TITLE_REPORT = sa.text(f"""
+    SELECT t.id AS title_id, {', '.join(f'coalesce(s.{c}, 0) AS {c}' for c in STATS_COLUMNS)}
+    FROM titles t LEFT JOIN title_stats s ON s.title_id = t.id WHERE t.id = :title_id
+""")
+
+_TOP_TITLES = 10
+_KIND_REPORT = sa.text(f"""
+    SELECT {', '.join(f'coalesce(sum(s.{c}), 0) AS {c}' for c in STATS_COLUMNS)},
+           (SELECT coalesce(json_agg(json_build_object('id', top.id, 'name', top.name, 'trackers', top.trackers,
+                                                       'rating_sum', top.rating_sum, 'rating_count', top.rating_count)
+                                     ORDER BY top.rank), '[]')
+            FROM (SELECT t.id, t.name, s.trackers, s.rating_sum, s.rating_count,
+                         row_number() OVER (ORDER BY s.trackers DESC, {_AVERAGE} DESC NULLS LAST,
+                                            lower(t.name), t.id) AS rank
+                  FROM titles t JOIN title_stats s ON s.title_id = t.id
+                  WHERE t.kind = :kind AND s.trackers > 0
+                  ORDER BY rank LIMIT {_TOP_TITLES}) AS top) AS top_titles
+    FROM titles t LEFT JOIN title_stats s ON s.title_id = t.id WHERE t.kind = :kind
+""")
+
+
+def _average(rating_sum: Any, count: int) -> float | None:
+    return round(float(rating_sum) / count, 2) if count else None
+
+
+def _title_json(row: Any) -> dict[str, Any]:
+    """The API's ``title``, with its average rating and number of ratings."""
+    title = {key: row[key] for key in ("id", "kind", "name", "creator", "genres", "year", "total_units", "unit",
+                                       "release_date", "description", "rating_count")}
+    title["average_rating"] = _average(row["rating_sum"], row["rating_count"])
+    return title
+
+
+def search(conn: sa.Connection, *, q: str | None = None, genre: str | None = None, kind: str | None = None,
+           creator: str | None = None, year: int | None = None, sort: str = "name", limit: int = 20,
+           offset: int = 0) -> dict[str, Any]:
+    """A page of the titles matching every given filter, and how many match in all."""
+    rows = conn.execute(_SEARCH[sort], {"q": q, "genre": genre, "kind": kind, "creator": creator, "year": year,
+                                        "limit": limit, "offset": offset}).mappings().all()
+    return {"items": [_title_json(row) for row in rows if row["id"] is not None], "total": rows[0]["total"],
+            "limit": limit, "offset": offset}
+
+
+def title(conn: sa.Connection, title_id: int) -> dict[str, Any]:
+    row = conn.execute(_TITLE, {"title_id": title_id}).mappings().first()
+    if row is None:
+        raise TitleNotFound(f"There is no title {title_id} in the catalog.")
+    return _title_json(row)
+
+
+def genres(conn: sa.Connection) -> dict[str, list[dict[str, Any]]]:
+    """Every genre in the catalog, by name, with how many titles carry it."""
+    return {"items": [dict(row) for row in conn.execute(_GENRES).mappings()]}
+
+
+def create(conn: sa.Connection, fields: dict[str, Any]) -> dict[str, Any]:
+    """Add a title (a duplicate kind, name and creator is a Conflict, from the titles_identity key)."""
+    return _title_json(conn.execute(_CREATE, {column: fields.get(column) for column in EDITABLE}).mappings().one())
+
+
+def update(conn: sa.Connection, title_id: int, changes: dict[str, Any]) -> dict[str, Any]:
+    """Change the given fields of a title; the others stay as they are."""
+    assignments = ", ".join(f"{column} = :{column}" for column in EDITABLE if column in changes)
+    row = conn.execute(sa.text(f"""
+        WITH t AS (UPDATE titles SET {assignments} WHERE id = :title_id RETURNING *)
+        SELECT {_TITLE_COLUMNS} FROM t LEFT JOIN title_stats s ON s.title_id = t.id
+    """), {**{column: changes[column] for column in EDITABLE if column in changes}, "title_id": title_id}
+    ).mappings().first()
+    if row is None:
+        raise TitleNotFound(f"There is no title {title_id} in the catalog.")
+    return _title_json(row)
+
+
+def delete(conn: sa.Connection, title_id: int) -> None:
+    """Remove a title nobody has ever tracked (``conn`` is in a transaction): the log keeps every
+    entry, so a title with history stays in the catalog."""
+    if conn.execute(_LOCK_TITLE, {"title_id": title_id}).first() is None:
+        raise TitleNotFound(f"There is no title {title_id} in the catalog.")
+    trackers = conn.execute(_TRACKERS_OF_TITLE, {"title_id": title_id}).mappings().one()
+    if trackers["active"]:
+        raise Conflict(f"Title {title_id} cannot be deleted: {trackers['active']} "
+                       f"{'user tracks' if trackers['active'] == 1 else 'users track'} it.")
+    if trackers["ever"]:
+        raise Conflict(f"Title {title_id} cannot be deleted: users have tracked it, and the progress log "
+                       "keeps their entries on it.")
+    for statement in _DELETE:
+        conn.execute(statement, {"title_id": title_id})
+
+
+def _figures(row: Any) -> dict[str, Any]:
+    """A report's figures from title_stats columns (of one title, or summed over many)."""
+    trackers, completions = row["trackers"], row["completions"]
+    return {
+        "trackers": trackers,
+        "counts": {status: row[status] for status in STATUS_COLUMNS},
+        "completion_rate": round(row["completed"] / trackers, 4) if trackers else None,
+        "average_rating": _average(row["rating_sum"], row["rating_count"]),
+        "rating_count": row["rating_count"],
+        "rating_histogram": {column: row[column] for column in RATING_COLUMNS},  # the schema names them "0.5" ...
+        "average_days_to_complete": round(float(row["seconds_to_complete"]) / completions / 86400, 2)
+                                    if completions else None,
+    }
+
+
+def title_report(conn: sa.Connection, title_id: int) -> dict[str, Any]:
+    row = conn.execute(_TITLE_REPORT, {"title_id": title_id}).mappings().first()
+    if row is None:
+        raise TitleNotFound(f"There is no title {title_id} in the catalog.")
+    return {"title_id": title_id, **_figures(row)}
+
+
+def kind_report(conn: sa.Connection, kind: str) -> dict[str, Any]:
+    """The figures of every title of a kind together, and its most tracked titles."""
+    if kind not in KINDS:
+        raise NotFound(f"There is no kind {kind!r}; the kinds are {', '.join(KINDS)}.")
+    row = conn.execute(_KIND_REPORT, {"kind": kind}).mappings().one()
+    top_titles = [{"id": top["id"], "name": top["name"], "trackers": top["trackers"],
+                   "average_rating": _average(top["rating_sum"], top["rating_count"])} for top in row["top_titles"]]
+    return {"kind": kind, **_figures(row), "top_titles": top_titles}

@@ -1,0 +1,149 @@
+"""Titles, the catalog's search, genres, and the reports per title and per kind."""
+from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
+
+from ..catalog import EDITABLE, KINDS, SORTS
+from ..projections import RATING_COLUMNS
+from .progress import StatusCountsSchema
+
+# PostgreSQL text cannot hold NUL; refusing it here keeps it a 422 instead of a driver error.
+NO_NUL = validate.Regexp(r"\A[^\x00]*\Z", error="Text cannot contain the NUL character.")
+YEAR = validate.Range(min=-3000, max=2100, error="A year is between -3000 and 2100 (negative for BC).")
+KIND = validate.OneOf(KINDS)
+
+
+def not_blank(text: str) -> None:
+    if not text.strip():
+        raise ValidationError("Say something other than spaces.")
+
+
+def genre_in_lower_case(genre: str) -> None:
+    if genre != genre.strip().lower():
+        raise ValidationError("A genre is written in lower case, with no spaces around it.")
+
+
+def each_once(genres: list[str]) -> None:
+    if len(set(genres)) != len(genres):
+        raise ValidationError("List each genre once.")
+
+
+class TitleSchema(Schema):
+    id = fields.Integer(required=True)
+    kind = fields.String(required=True, validate=KIND)
+    name = fields.String(required=True)
+    creator = fields.String(required=True)
+    genres = fields.List(fields.String(), required=True)
+    year = fields.Integer(allow_none=True, required=True)
+    total_units = fields.Integer(allow_none=True, required=True)
+    unit = fields.String(required=True, validate=validate.OneOf(["episode", "page", "track", "play"]),
+                         metadata={"description": "follows the kind: episode, page, track or play"})
+    release_date = fields.Date(allow_none=True, required=True)
+    description = fields.String(required=True)
+    average_rating = fields.Float(allow_none=True, required=True,
+                                  metadata={"description": "mean of the active trackers' ratings, 2 decimals; "
+                                                           "null when nobody rated it"})
+    rating_count = fields.Integer(required=True)
+
+
+class TitleUpdateSchema(Schema):
+    """The fields an admin may change; those left out stay as they are."""
+
+    kind = fields.String(validate=KIND)
+    name = fields.String(validate=[validate.Length(min=1, max=200), not_blank, NO_NUL])
+    creator = fields.String(validate=[validate.Length(max=200), NO_NUL])
+    genres = fields.List(fields.String(validate=[validate.Length(min=1, max=50), genre_in_lower_case, NO_NUL]),
+                         validate=[validate.Length(max=20), each_once])
+    year = fields.Integer(strict=True, allow_none=True, validate=YEAR)
+    total_units = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=1_000_000),
+                                 metadata={"description": "episodes, pages, tracks; null when unknown or endless"})
+    release_date = fields.Date(allow_none=True)
+    description = fields.String(validate=[validate.Length(max=5000), NO_NUL])
+
+    @validates_schema
+    def some_change(self, data, **kwargs):
+        if not data:
+            raise ValidationError(f"Say at least one of {', '.join(EDITABLE)}.", "_schema")
+
+
+class TitleCreateSchema(TitleUpdateSchema):
+    kind = fields.String(required=True, validate=KIND)
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=200), not_blank, NO_NUL])
+    creator = fields.String(load_default="", validate=[validate.Length(max=200), NO_NUL])
+    genres = fields.List(fields.String(validate=[validate.Length(min=1, max=50), genre_in_lower_case, NO_NUL]),
+                         load_default=list, validate=[validate.Length(max=20), each_once])
+    description = fields.String(load_default="", validate=[validate.Length(max=5000), NO_NUL])
+
+
+class TitleQuerySchema(Schema):
+    q = fields.String(validate=[validate.Length(max=200), NO_NUL],
+                      metadata={"description": "part of the name, in any case"})
+    genre = fields.String(validate=[validate.Length(max=50), NO_NUL], metadata={"description": "exact, in any case"})
+    kind = fields.String(validate=KIND)
+    creator = fields.String(validate=[validate.Length(max=200), NO_NUL],
+                            metadata={"description": "part of the creator's name, in any case"})
+    year = fields.Integer(validate=YEAR)
+    sort = fields.String(load_default="name", validate=validate.OneOf(SORTS),
+                         metadata={"description": "-popularity: most active trackers first"})
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=2_147_483_647))
+
+    @pre_load
+    def empty_means_absent(self, data, **kwargs):
+        """A form sends ``?q=&kind=`` for fields left blank: those filter nothing."""
+        return {key: data[key] for key in data if data[key] != ""}
+
+
+class TitlePageSchema(Schema):
+    items = fields.List(fields.Nested(TitleSchema), required=True)
+    total = fields.Integer(required=True, metadata={"description": "titles matching the filters, on every page"})
+    limit = fields.Integer(required=True)
+    offset = fields.Integer(required=True)
+
+
+class GenreSchema(Schema):
+    name = fields.String(required=True)
+    count = fields.Integer(required=True, metadata={"description": "titles of this genre"})
+
+
+class GenresSchema(Schema):
+    items = fields.List(fields.Nested(GenreSchema), required=True)
+
+
+RATING_LABELS = tuple(f"{(i + 1) / 2:.1f}" for i in range(len(RATING_COLUMNS)))  # "0.5" ... "5.0"
+# Dumped from the title_stats columns rating_0_5 ... rating_5_0 (a dotted name would read as a path).
+RatingHistogramSchema = Schema.from_dict(
+    {column: fields.Integer(required=True, data_key=label) for column, label in zip(RATING_COLUMNS, RATING_LABELS)},
+    name="RatingHistogramSchema")
+
+
+class ReportSchema(Schema):
+    """Figures over the active trackers of one title or of many."""
+
+    trackers = fields.Integer(required=True, metadata={"description": "active trackers"})
+    counts = fields.Nested(StatusCountsSchema, required=True)
+    completion_rate = fields.Float(allow_none=True, required=True,
+                                   metadata={"description": "completed / trackers (0 to 1); null without trackers"})
+    average_rating = fields.Float(allow_none=True, required=True)
+    rating_count = fields.Integer(required=True)
+    rating_histogram = fields.Nested(RatingHistogramSchema, required=True,
+                                     metadata={"description": 'ratings given, by value: "0.5" to "5.0"'})
+    average_days_to_complete = fields.Float(allow_none=True, required=True,
+                                            metadata={"description": "from starting to completing, over completed "
+                                                                     "trackers; null when none"})
+
+
+class TitleReportSchema(ReportSchema):
+    title_id = fields.Integer(required=True)
+
+
+class TopTitleSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    trackers = fields.Integer(required=True)
+    average_rating = fields.Float(allow_none=True, required=True)
+
+
+class KindReportSchema(ReportSchema):
+    kind = fields.String(required=True, validate=KIND)
+    top_titles = fields.List(fields.Nested(TopTitleSchema), required=True,
+                             metadata={"description": "the 10 titles of the kind with most active trackers "
+                                                      "(titles nobody tracks are left out)"})
