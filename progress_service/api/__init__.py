@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 
-from flask import Flask, Response, current_app, g, jsonify, request
+import swagger_ui_bundle
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request, send_from_directory
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from ..errors import AuthenticationFailed, PermissionDenied, ProgressServiceError
+from ..schemas import ProblemSchema
 from ..security import Caller
 from .health import health
 
@@ -28,6 +30,21 @@ def problem(status: int, title: str, detail: str, *, type_: str = "about:blank",
     response.status_code = status
     response.mimetype = "application/problem+json"
     return response
+
+
+class ProblemApi(Api):
+    """flask-smorest's Api, documenting errors as the problem+json this service sends."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+
+# The interactive docs work with no internet: Swagger UI's files come from a package, served here.
+docs_assets = Blueprint("docs_assets", __name__)
+
+
+@docs_assets.get("/api/docs/assets/<path:filename>")
+def docs_asset(filename: str) -> Response:
+    return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
 
 
 def caller() -> Caller:
@@ -83,10 +100,12 @@ def register(app: Flask) -> None:
     from . import auth, catalog, progress, reports, trackers, users
 
     app.config.update(API_TITLE="progress-service", API_VERSION="1", OPENAPI_VERSION="3.0.3",
-                      OPENAPI_URL_PREFIX="/api", OPENAPI_JSON_PATH="openapi.json")
-    api = Api(app, spec_kwargs={"components": {"securitySchemes": {
+                      OPENAPI_URL_PREFIX="/api", OPENAPI_JSON_PATH="openapi.json",
+                      OPENAPI_SWAGGER_UI_PATH="docs", OPENAPI_SWAGGER_UI_URL="/api/docs/assets/")
+    api = ProblemApi(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}}, "security": [{"bearer": []}]})
     app.register_blueprint(health)
+    app.register_blueprint(docs_assets)
     for blueprint in (auth.blp, users.blp, progress.blp, trackers.blp, catalog.blp, reports.blp):
         api.register_blueprint(blueprint)
     app.before_request(_check_request)

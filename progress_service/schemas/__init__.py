@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timezone
 
-from marshmallow import ValidationError, fields
+from marshmallow import Schema, ValidationError, fields
 
 
 class UtcDateTime(fields.AwareDateTime):
@@ -15,3 +15,13 @@ class UtcDateTime(fields.AwareDateTime):
             return moment.astimezone(timezone.utc)
         except OverflowError:
             raise ValidationError("That time is out of range.") from None
+
+
+class ProblemSchema(Schema):
+    """Every 4xx/5xx answer (application/problem+json, RFC 9457)."""
+
+    type = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True, metadata={"description": "a sentence a person understands"})
+    errors = fields.Dict(keys=fields.String(), metadata={"description": "per field, for validation errors"})
