@@ -87,7 +87,12 @@ def test_the_account_can_change_its_email_and_password(client, register):
 def test_deleting_the_account_erases_it(client, register, show, db):
     user, headers = register("goodbye pass")
     assert client.post("/api/progress/log", json={"title_id": show[0], "progress": 2}, headers=headers).status_code == 201
+    assert client.post("/api/progress/log", json={"title_id": show[0], "rating": 1}, headers=headers).status_code == 201
+    before = client.get(f"/api/titles/{show[0]}/report").json
     assert client.delete("/api/users/me", headers=headers).status_code == 204
+    after = client.get(f"/api/titles/{show[0]}/report").json
+    assert (after["trackers"], after["rating_count"]) == (before["trackers"] - 1, before["rating_count"] - 1)
+    assert after["rating_histogram"]["1.0"] == before["rating_histogram"]["1.0"] - 1
     problem_of(client.post("/api/auth/login", json={"username": user["username"], "password": "goodbye pass"}), 401)
     import sqlalchemy as sa
     with db.read() as conn:
