@@ -84,8 +84,8 @@ def _check_request() -> Response | None:
 
 
 def _validation_errors(error: HTTPException) -> dict | None:
-    messages = (getattr(error, "data", None) or {}).get("messages")
-    if not isinstance(messages, dict):
+    messages = _messages(error)
+    if messages is None:
         return None
     errors: dict = {}
     for location in messages.values():  # {"json": {"rating": [...]}, "query": {...}}
@@ -96,6 +96,12 @@ def _validation_errors(error: HTTPException) -> dict | None:
     return errors
 
 
+def _messages(error: HTTPException) -> dict | None:
+    """webargs' validation messages by location ({"json": {...}, "query": {...}}), if any."""
+    messages = (getattr(error, "data", None) or {}).get("messages")
+    return messages if isinstance(messages, dict) else None
+
+
 def register(app: Flask) -> None:
     from . import auth, catalog, progress, reports, trackers, users
 
@@ -104,7 +110,7 @@ def register(app: Flask) -> None:
                       OPENAPI_SWAGGER_UI_PATH="docs", OPENAPI_SWAGGER_UI_URL="/api/docs/assets/")
     api = ProblemApi(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}}, "security": [{"bearer": []}]})
-    app.register_blueprint(health)
+    api.register_blueprint(health)
     app.register_blueprint(docs_assets)
     for blueprint in (auth.blp, users.blp, progress.blp, trackers.blp, catalog.blp, reports.blp):
         api.register_blueprint(blueprint)
@@ -123,6 +129,9 @@ def register(app: Flask) -> None:
         status = error.code or 500
         if status == 400 and errors:  # webargs could not parse the body
             return problem(400, "Bad request", "The request body is not valid JSON.")
+        if errors and "query" in (_messages(error) or {}):  # API.md: a malformed query is a 400
+            fields = ", ".join(sorted(errors))
+            return problem(400, "Bad request", f"Some query parameters are not valid: {fields}.", errors=errors)
         if errors:
             fields = ", ".join(sorted(errors))
             return problem(status, "Invalid request", f"Some fields are not valid: {fields}.", errors=errors)

@@ -1,18 +1,30 @@
 """Liveness and readiness."""
-from flask import Blueprint, current_app
+from flask import current_app
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
 
 from ..errors import ServiceUnavailable
 
-health = Blueprint("health", __name__)
+health = Blueprint("health", __name__, description="Liveness and readiness")
+
+
+class HealthSchema(Schema):
+    status = fields.String(required=True)
 
 
 @health.get("/healthz")
+@health.response(200, HealthSchema)
+@health.doc(security=[])
 def healthz():
+    """200 while the process runs."""
     return {"status": "ok"}
 
 
 @health.get("/readyz")
+@health.response(200, HealthSchema)
+@health.doc(security=[])
 def readyz():
+    """200 when the database answers, else 503."""
     if not current_app.extensions["progress_service.db"].is_ready():
         raise ServiceUnavailable("The database is not answering.")
     return {"status": "ready"}

@@ -1,6 +1,7 @@
 """The caller's own account."""
 from flask_smorest import Blueprint
 
+from ..errors import AuthenticationFailed, UserNotFound
 from ..schemas.accounts import UserSchema, UserUpdateSchema
 from . import caller
 from .auth import accounts
@@ -11,7 +12,10 @@ blp = Blueprint("users", __name__, url_prefix="/api/users", description="Your ac
 @blp.get("/me")
 @blp.response(200, UserSchema)
 def me():
-    return accounts().get(caller().user_id)
+    try:
+        return accounts().get(caller().user_id)
+    except UserNotFound:  # a token that outlived its account
+        raise AuthenticationFailed("This account no longer exists; register or log in again.") from None
 
 
 @blp.patch("/me")

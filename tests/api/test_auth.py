@@ -94,6 +94,7 @@ def test_deleting_the_account_erases_it(client, register, show, db):
     assert (after["trackers"], after["rating_count"]) == (before["trackers"] - 1, before["rating_count"] - 1)
     assert after["rating_histogram"]["1.0"] == before["rating_histogram"]["1.0"] - 1
     problem_of(client.post("/api/auth/login", json={"username": user["username"], "password": "goodbye pass"}), 401)
+    assert "no longer exists" in problem_of(client.get("/api/users/me", headers=headers), 401)["detail"]
     import sqlalchemy as sa
     with db.read() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM events WHERE user_id = :u"), {"u": user["id"]}).scalar() == 0

@@ -126,8 +126,8 @@ def test_by_default_a_page_holds_the_first_20_titles_by_name(client):
     ({"kind": "movie"}, "kind"), ({"year": "nineteen"}, "year"), ({"year": 10 ** 12}, "year"),
     ({"q": "nul\x00byte"}, "q"),
 ])
-def test_bad_query_values_are_422_naming_the_field(client, query, field):
-    assert field in problem_of(client.get("/api/titles", query_string=query), 422)["errors"]
+def test_malformed_query_values_are_400_naming_the_field(client, query, field):
+    assert field in problem_of(client.get("/api/titles", query_string=query), 400)["errors"]
 
 
 def test_sort_orders(client, add_title, user_headers):

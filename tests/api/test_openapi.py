@@ -8,7 +8,7 @@ def test_the_openapi_document_covers_every_route_of_the_contract(client):
     spec = client.get("/api/openapi.json").json
     assert spec["openapi"].startswith("3.")
     operations = {(method.upper(), path) for path, item in spec["paths"].items() for method in item}
-    for expected in [("POST", "/api/auth/register"), ("POST", "/api/auth/login"), ("GET", "/api/users/me"),
+    for expected in [("GET", "/healthz"), ("GET", "/readyz"), ("POST", "/api/auth/register"), ("POST", "/api/auth/login"), ("GET", "/api/users/me"),
                      ("PATCH", "/api/users/me"), ("DELETE", "/api/users/me"), ("GET", "/api/titles"),
                      ("GET", "/api/titles/{title_id}"), ("GET", "/api/genres"), ("POST", "/api/titles"),
                      ("PATCH", "/api/titles/{title_id}"), ("DELETE", "/api/titles/{title_id}"),

@@ -137,7 +137,9 @@ def test_the_log_pages_with_a_cursor(client, register, song):
                        headers=headers).json
     ids = [e["id"] for page in (first, second, third) for e in page["items"]]
     assert len(ids) == 5 and ids == sorted(ids, reverse=True) and third["next_before"] is None
-    problem_of(client.get(f"/api/progress/{user['id']}", query_string={"limit": 0}, headers=headers), 422)
+    assert "limit" in problem_of(client.get(f"/api/progress/{user['id']}", query_string={"limit": 0}, headers=headers),
+                                 400)["errors"]
+    problem_of(client.get(f"/api/progress/{user['id']}", query_string={"limit": "many"}, headers=headers), 400)
 
 
 def test_a_user_reaches_only_their_own_trackers_and_entries(client, register, show):

@@ -66,7 +66,7 @@ def test_export_gives_every_entry_with_its_title_and_state(client, register, sho
     assert as_csv.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(as_csv.get_data(as_text=True))))
     assert len(rows) == 3 and rows[2]["rating"] == "3.5" and rows[0]["title"] == as_json.json[0]["title"]["name"]
-    problem_of(client.get(f"/api/progress/{user['id']}/export", query_string={"format": "xml"}, headers=headers), 422)
+    problem_of(client.get(f"/api/progress/{user['id']}/export", query_string={"format": "xml"}, headers=headers), 400)
 
 
 def test_clearing_a_log_removes_every_tracker_but_keeps_the_history(client, register, show, song):
