@@ -1,0 +1,847 @@
+#!/usr/bin/env python
+"""Benchmark of the progress-service HTTP API against a bare endpoint on the same server, in one run.
+
+    python scripts/bench_http.py [--database-url SERVER_URL] [--seconds 10] [--connections 16]
+                                 [--users 320] [--rounds 3] [--quick] [--markdown FILE]
+
+It makes a fresh database ``progress_http_<random>`` on the server (DATABASE_URL, else
+postgresql://postgres@127.0.0.1:5432/postgres), starts the real service as a subprocess on a free
+loopback port (``python -m progress_service serve --threads 16`` with PROGRESS_SERVICE_DATA_DIR in a
+temporary folder), registers users through ``POST /api/auth/register`` and picks songs (no total,
+so ``{"delta": 1}`` never hits a bound) from ``GET /api/titles``. Beside it, in its own subprocess,
+runs a *bare endpoint*: a minimal Flask app on waitress with the same number of threads and a plain
+psycopg2 pool (one autocommit connection per thread) whose ``POST /log`` does one
+``INSERT INTO raw_events ... RETURNING`` into a table made ``(LIKE events INCLUDING ALL)`` and
+answers 201 with the row as JSON, and whose ``GET /tracker/<u>/<t>`` and ``GET /history/<u>`` run
+the same SQL as ``queries.tracker`` and ``queries.history`` on the real tables. That is the ceiling.
+
+The load comes from Python threads in this process, each with its own keep-alive
+``http.client.HTTPConnection`` and its own users' bearer tokens, for ``--seconds`` after a
+warm-up, in ``--rounds`` rounds that alternate ours and the bare endpoint (rates: the median round;
+latencies: every request of every round, pooled). Figures, each beside the bare endpoint's in the same
+run: ``POST /api/progress/log`` at ``--connections`` and at 1 connection, then
+``GET /api/progress/{u}/trackers/{t}`` and ``GET /api/progress/{u}/history?limit=50`` at
+``--connections`` (after the writes, and after topping every user up to at least 50 entries, so
+each history page is full). CPU of the client, the HTTP server and PostgreSQL is sampled over each
+measurement, so a saturated client (or someone else's load on the machine) would show. With
+``--quick``: 64 users, one round of 2 s after 0.5 s warm-up, about half a minute in all.
+
+This is a benchmark, not a test: it prints figures and a Markdown table and exits 0 whether or not
+targets are met (non-zero only when something fails outright). The server is stopped and the
+database dropped at the end.
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import random
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import psutil  # noqa: E402
+import psycopg2  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from progress_service import queries  # noqa: E402
+
+DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
+PASSWORD = "bench-http-password"
+THREADS = 16  # waitress threads, for the service and the bare endpoint alike
+
+# The same SQL text the service's reads run (as scripts/bench_core.py uses it), for the bare GETs.
+RAW_TRACKER_SQL = queries._TRACKER.text.replace(":user_id", "%(user_id)s").replace(":title_id", "%(title_id)s")
+RAW_HISTORY_SQL = ("SELECT id, user_id, title_id, version, type, data, occurred_at, recorded_at "
+                   "FROM events WHERE user_id = %(user_id)s ORDER BY id DESC LIMIT %(limit)s")
+RAW_INSERT_SQL = """
+    INSERT INTO raw_events (user_id, title_id, version, type, data, metadata, occurred_at)
+    VALUES (%(user_id)s, %(title_id)s, %(version)s, 'progress_logged', %(data)s, %(metadata)s, %(occurred_at)s)
+    RETURNING id, user_id, title_id, version, type, data, occurred_at, recorded_at
+"""
+
+# The bare endpoint, run with ``python -c``: argv[1] port, argv[2] threads, argv[3] JSON of libpq
+# keywords, argv[4] JSON of the SQL texts. A version counter in the process keeps
+# (user_id, title_id, version) unique without a read.
+BARE_APP = r'''
+import itertools, json, logging, sys
+from datetime import date, datetime, timezone
+from decimal import Decimal
+import psycopg2, psycopg2.pool
+import waitress
+from flask import Flask, Response, request
+
+port, threads = int(sys.argv[1]), int(sys.argv[2])
+dsn, sql = json.loads(sys.argv[3]), json.loads(sys.argv[4])
+logging.basicConfig(level=logging.ERROR)
+pool = psycopg2.pool.ThreadedConnectionPool(threads, threads, **dsn)
+for conn in [pool.getconn() for _ in range(threads)]:
+    conn.autocommit = True
+    pool.putconn(conn)
+versions = itertools.count(1)
+app = Flask("bare")
+
+def encode(value):
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(type(value))
+
+def answer(body, status=200):
+    return Response(json.dumps(body, default=encode), status=status, mimetype="application/json")
+
+def run(statement, params, many=False):
+    conn = pool.getconn()
+    try:
+        with conn.cursor() as cur:
+            cur.execute(statement, params)
+            names = [c.name for c in cur.description]
+            rows = cur.fetchall() if many else cur.fetchmany(1)
+        rows = [dict(zip(names, row)) for row in rows]
+        return rows if many else (rows[0] if rows else None)
+    finally:
+        pool.putconn(conn)
+
+@app.post("/log")
+def log():
+    body = request.get_json()
+    user_id = body["user_id"]
+    row = run(sql["insert"], {"user_id": user_id, "title_id": body["title_id"], "version": next(versions),
+                              "data": json.dumps({"progress": None, "delta": body["delta"], "total": None}),
+                              "metadata": json.dumps({"actor": user_id}),
+                              "occurred_at": datetime.now(timezone.utc)})
+    return answer(row, 201)
+
+@app.get("/tracker/<int:user_id>/<int:title_id>")
+def tracker(user_id, title_id):
+    row = run(sql["tracker"], {"user_id": user_id, "title_id": title_id})
+    return answer(row) if row else answer({"status": 404}, 404)
+
+@app.get("/history/<int:user_id>")
+def history(user_id):
+    limit = int(request.args.get("limit", 50))
+    return answer({"items": run(sql["history"], {"user_id": user_id, "limit": limit}, many=True)})
+
+@app.get("/readyz")
+def readyz():
+    return answer({"status": "ready"})
+
+print(f"bare endpoint listening on http://127.0.0.1:{port}", flush=True)
+waitress.serve(app, host="127.0.0.1", port=port, threads=threads, ident="bare")
+'''
+
+
+def log(message: str = "") -> None:
+    print(message, flush=True)
+
+
+# ------------------------------------------------------------------------------------------------
+# Results (the same shape as scripts/bench_core.py)
+# ------------------------------------------------------------------------------------------------
+@dataclass
+class Figure:
+    name: str
+    ours: float | None
+    raw: float | None
+    unit: str
+    higher_is_better: bool
+    target: str = "report"
+    met: bool | None = None
+
+    @property
+    def ratio(self) -> float | None:
+        if not self.ours or not self.raw:
+            return None
+        return self.ours / self.raw if self.higher_is_better else self.raw / self.ours
+
+
+def fmt(value: float | None, unit: str) -> str:
+    if value is None:
+        return "—"
+    if unit == "ms":
+        return f"{value:.2f} ms"
+    if unit == "count":
+        return f"{value:,.0f}"
+    if value >= 100:
+        return f"{value:,.0f} {unit}"
+    return f"{value:,.1f} {unit}"
+
+
+def markdown_table(figures: list[Figure]) -> str:
+    lines = ["| figure | ours | raw ceiling | ratio | target | met? |", "|---|---|---|---|---|---|"]
+    for f in figures:
+        ratio = "—" if f.ratio is None else f"{f.ratio:.2f}"
+        met = "—" if f.met is None else ("yes" if f.met else "**no**")
+        lines.append(f"| {f.name} | {fmt(f.ours, f.unit)} | {fmt(f.raw, f.unit)} | {ratio} | {f.target} | {met} |")
+    lines.append("")
+    lines.append("ratio: ours/raw for rates and raw/ours for latencies, so higher is better and 1.00 is the raw "
+                 "ceiling. Raw ceiling: the bare endpoint (Flask + waitress, same threads, plain psycopg2) — "
+                 "`POST /log` for writes; for reads its `GET` routes running the same SQL as the service's "
+                 "queries (for history: the page of events only, no titles, no per-entry state).")
+    return "\n".join(lines)
+
+
+def percentile(samples: list[float], p: float) -> float:
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, max(0, int(round(p / 100 * len(ordered) + 0.5)) - 1))
+    return ordered[index]
+
+
+# ------------------------------------------------------------------------------------------------
+# Database and processes
+# ------------------------------------------------------------------------------------------------
+def psycopg2_kwargs(url: str) -> dict[str, Any]:
+    parsed = make_url(url)
+    kwargs: dict[str, Any] = {k: v for k, v in parsed.translate_connect_args(
+        username="user", database="dbname").items() if v not in (None, "")}
+    kwargs.update({k: v for k, v in parsed.query.items() if isinstance(v, str)})
+    kwargs["options"] = "-c timezone=UTC"
+    return kwargs
+
+
+def raw_connect(url: str):
+    conn = psycopg2.connect(**psycopg2_kwargs(url))
+    conn.autocommit = True
+    return conn
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_ready(port: int, process: subprocess.Popen, logfile: Path, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server on port {port} exited with {process.returncode}:\n{tail(logfile)}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/readyz")
+            if conn.getresponse().status == 200:
+                conn.close()
+                return
+            conn.close()
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"server on port {port} not ready after {timeout:.0f} s:\n{tail(logfile)}")
+
+
+def tail(path: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def stop(process: subprocess.Popen | None) -> None:
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+
+
+class CpuMeter:
+    """CPU used by the client (this process), one server process and PostgreSQL over a window, in % of
+    one core; "other" is the rest of the machine's busy time (anything else running on it)."""
+
+    def __init__(self, server_pid: int, postmaster_pid: int | None):
+        self.client, self.server = psutil.Process(), psutil.Process(server_pid)
+        self.postmaster = psutil.Process(postmaster_pid) if postmaster_pid else None
+
+    @staticmethod
+    def _cpu(process: psutil.Process) -> float | None:
+        try:
+            t = process.cpu_times()
+            return t.user + t.system
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            return None
+
+    def _sample(self) -> tuple[dict[int, float], dict[int, float]]:
+        postgres = {}
+        for p in [self.postmaster, *self.postmaster.children()] if self.postmaster else []:  # backends, workers
+            used = self._cpu(p)
+            if used is not None:
+                postgres[p.pid] = used
+        return {0: self._cpu(self.client) or 0.0, 1: self._cpu(self.server) or 0.0}, postgres
+
+    @staticmethod
+    def _busy(times) -> float:
+        return sum(times) - times.idle - getattr(times, "iowait", 0)
+
+    def start(self) -> None:
+        self.t0, self.s0, self.m0 = time.perf_counter(), self._sample(), psutil.cpu_times()
+
+    def stop(self) -> dict[str, float]:
+        elapsed = time.perf_counter() - self.t0
+        (ours1, pg1), m1 = self._sample(), psutil.cpu_times()
+        ours0, pg0 = self.s0
+        # a backend that started inside the window counts whole; one that ended in it is lost
+        postgres = sum(used - pg0.get(pid, 0.0) for pid, used in pg1.items())
+        used = {"client": ours1[0] - ours0[0], "server": ours1[1] - ours0[1], "postgres": postgres}
+        used["other"] = max(0.0, self._busy(m1) - self._busy(self.m0) - sum(used.values()))
+        return {k: v / elapsed * 100 for k, v in used.items()}
+
+
+# ------------------------------------------------------------------------------------------------
+# HTTP helpers and the load generator
+# ------------------------------------------------------------------------------------------------
+Request = tuple[str, str, bytes | None, dict[str, str]]
+
+
+def call(port: int, method: str, path: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    headers = {"Content-Type": "application/json"} if body is not None else {}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    conn.request(method, path, json.dumps(body).encode() if body is not None else None, headers)
+    response = conn.getresponse()
+    data = response.read()
+    conn.close()
+    return response.status, (json.loads(data) if data else None)
+
+
+@dataclass
+class Result:
+    label: str
+    connections: int
+    seconds: float
+    latencies_ms: list[float]
+    non_2xx: int                    # over warm-up and measurement
+    statuses: dict[int, int]
+    failures: int                   # exceptions (connection reset, timeout)
+    cpu: dict[str, float] = field(default_factory=dict)
+    rounds: list["Result"] = field(default_factory=list)
+    answered_2xx: int = 0           # over warm-up and measurement
+
+    @property
+    def rate(self) -> float:
+        if self.rounds:  # the median round, as scripts/bench_core.py reports rates
+            return statistics.median(r.rate for r in self.rounds)
+        return len(self.latencies_ms) / self.seconds
+
+    @classmethod
+    def merged(cls, rounds: list["Result"]) -> "Result":
+        """Rounds of one measurement: median rate; latencies of every round pooled; CPU averaged."""
+        statuses: dict[int, int] = {}
+        for r in rounds:
+            for code, count in r.statuses.items():
+                statuses[code] = statuses.get(code, 0) + count
+        cpu = {k: statistics.mean(r.cpu[k] for r in rounds) for k in rounds[0].cpu}
+        return cls(rounds[0].label, rounds[0].connections, sum(r.seconds for r in rounds),
+                   [x for r in rounds for x in r.latencies_ms], sum(r.non_2xx for r in rounds), statuses,
+                   sum(r.failures for r in rounds), cpu, rounds if len(rounds) > 1 else [],
+                   sum(r.answered_2xx for r in rounds))
+
+    @property
+    def p50(self) -> float:
+        return percentile(self.latencies_ms, 50)
+
+    @property
+    def p99(self) -> float:
+        return percentile(self.latencies_ms, 99)
+
+    @property
+    def server_ms(self) -> float | None:
+        """The HTTP server process's CPU per answered request (ms): what a single GIL-bound process pays."""
+        if not self.cpu or not self.latencies_ms:
+            return None
+        return self.cpu["server"] / 100 * self.seconds / len(self.latencies_ms) * 1000
+
+    def line(self) -> str:
+        cpu = ", ".join(f"{k} {v:.0f}%" for k, v in self.cpu.items())
+        if self.server_ms is not None:
+            cpu += f"; server {self.server_ms:.2f} ms CPU/request"
+        bad = f"non-2xx {self.non_2xx}" + (f" {dict(self.statuses)}" if self.statuses else "") + \
+              (f", failures {self.failures}" if self.failures else "")
+        rounds = f" (median of {', '.join(f'{r.rate:,.0f}' for r in self.rounds)})" if self.rounds else ""
+        return (f"  {self.label:<44} {self.connections:>2} conn: {self.rate:8,.0f} req/s{rounds}  "
+                f"p50 {self.p50:7.2f} ms  p99 {self.p99:7.2f} ms  {bad}  (n={len(self.latencies_ms):,}; CPU {cpu})")
+
+
+def drive(port: int, streams: list[Iterator[Request | None]], *, warmup: float | None, seconds: float | None,
+          label: str = "", meter: CpuMeter | None = None) -> Result:
+    """One thread and one keep-alive connection per request stream. With ``seconds``, run for
+    ``warmup`` + ``seconds`` and keep the requests that started and ended inside the measured
+    window; without, run until every stream yields None (a fill) and keep every request."""
+    n = len(streams)
+    samples: list[list[tuple[float, float]]] = [[] for _ in range(n)]
+    statuses: list[dict[int, int]] = [{} for _ in range(n)]
+    failures = [0] * n
+    stop_at = {"t": float("inf")}
+    errors: list[BaseException] = []
+
+    def worker(i: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        clock = time.perf_counter
+        mine, bad = samples[i], statuses[i]
+        try:
+            for request in streams[i]:
+                if request is None or clock() >= stop_at["t"]:
+                    break
+                method, path, body, headers = request
+                started = clock()
+                try:
+                    conn.request(method, path, body, headers)
+                    response = conn.getresponse()
+                    response.read()
+                except (OSError, http.client.HTTPException):
+                    failures[i] += 1
+                    conn.close()
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                    continue
+                ended = clock()
+                if not 200 <= response.status < 300:
+                    bad[response.status] = bad.get(response.status, 0) + 1
+                mine.append((started, ended))
+        except BaseException as error:  # a failing worker spoils the figure: surface it
+            errors.append(error)
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(n)]
+    began = time.perf_counter()
+    for t in threads:
+        t.start()
+    window = (began, began)
+    if seconds is not None:
+        stop_at["t"] = began + warmup + seconds
+        time.sleep(warmup)
+        window_start = time.perf_counter()
+        if meter:
+            meter.start()
+        time.sleep(max(0.0, stop_at["t"] - time.perf_counter()))
+        cpu = meter.stop() if meter else {}
+        window = (window_start, stop_at["t"])
+    for t in threads:
+        t.join()
+    if errors:
+        raise RuntimeError(f"{len(errors)} load thread(s) failed: {errors[0]!r}") from errors[0]
+    merged: dict[int, int] = {}
+    for s in statuses:
+        for code, count in s.items():
+            merged[code] = merged.get(code, 0) + count
+    if seconds is None:
+        kept = [(e - s) * 1000 for per in samples for s, e in per]
+        return Result(label, n, time.perf_counter() - began, kept, sum(merged.values()), merged, sum(failures),
+                      answered_2xx=sum(len(per) for per in samples) - sum(merged.values()))
+    kept = [(e - s) * 1000 for per in samples for s, e in per if s >= window[0] and e <= window[1]]
+    return Result(label, n, window[1] - window[0], kept, sum(merged.values()), merged, sum(failures), cpu,
+                  answered_2xx=sum(len(per) for per in samples) - sum(merged.values()))
+
+
+# ------------------------------------------------------------------------------------------------
+# The workload
+# ------------------------------------------------------------------------------------------------
+@dataclass
+class User:
+    id: int
+    token: str
+    songs: list[int]  # the songs this user plays
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+JSON = {"Content-Type": "application/json"}
+
+
+def ours_writes(users: list[User], rng: random.Random, budget: dict[int, int] | None = None
+                ) -> Iterator[Request | None]:
+    """POST /api/progress/log as each user in turn, +1 play on one of their songs.
+    With ``budget`` (user id → writes wanted), stop when it is spent."""
+    headers = [{**JSON, **u.auth} for u in users]
+    i = 0
+    while True:
+        if budget is not None:
+            users_left = [k for k, u in enumerate(users) if budget.get(u.id, 0) > 0]
+            if not users_left:
+                yield None
+                return
+            k = users_left[i % len(users_left)]
+            budget[users[k].id] -= 1
+        else:
+            k = i % len(users)
+        user = users[k]
+        body = json.dumps({"title_id": rng.choice(user.songs), "delta": 1}).encode()
+        yield "POST", "/api/progress/log", body, headers[k]
+        i += 1
+
+
+def bare_writes(users: list[User], rng: random.Random) -> Iterator[Request]:
+    i = 0
+    while True:
+        user = users[i % len(users)]
+        body = json.dumps({"user_id": user.id, "title_id": rng.choice(user.songs), "delta": 1}).encode()
+        yield "POST", "/log", body, JSON
+        i += 1
+
+
+def tracker_reads(picks: list[tuple[User, int]], rng: random.Random, *, bare: bool) -> Iterator[Request]:
+    while True:
+        user, title_id = rng.choice(picks)
+        if bare:
+            yield "GET", f"/tracker/{user.id}/{title_id}", None, {}
+        else:
+            yield "GET", f"/api/progress/{user.id}/trackers/{title_id}", None, user.auth
+
+
+def history_reads(users: list[User], rng: random.Random, *, bare: bool) -> Iterator[Request]:
+    while True:
+        user = rng.choice(users)
+        if bare:
+            yield "GET", f"/history/{user.id}?limit=50", None, {}
+        else:
+            yield "GET", f"/api/progress/{user.id}/history?limit=50", None, user.auth
+
+
+def split(users: list[User], connections: int) -> list[list[User]]:
+    return [users[i::connections] for i in range(connections)]
+
+
+# ------------------------------------------------------------------------------------------------
+# The run
+# ------------------------------------------------------------------------------------------------
+@dataclass
+class Settings:
+    seconds: float
+    warmup: float
+    connections: int
+    users: int
+    songs_per_user: int
+    history_depth: int  # entries every user has before the history reads
+    rounds: int
+
+    @classmethod
+    def for_args(cls, args: argparse.Namespace) -> "Settings":
+        if args.quick:
+            s = cls(seconds=2.0, warmup=0.5, connections=args.connections, users=64, songs_per_user=5,
+                    history_depth=50, rounds=1)
+        else:
+            s = cls(seconds=10.0, warmup=2.0, connections=args.connections, users=320, songs_per_user=5,
+                    history_depth=50, rounds=3)
+        if args.seconds is not None:
+            s.seconds = args.seconds
+        if args.users is not None:
+            s.users = args.users
+        if args.rounds is not None:
+            s.rounds = args.rounds
+        s.users = max(s.users, s.connections)
+        return s
+
+
+def server_info(conn) -> dict[str, str]:
+    with conn.cursor() as cur:
+        cur.execute("SELECT version()")
+        info = {"version": cur.fetchone()[0]}
+        for setting in ("shared_buffers", "synchronous_commit", "fsync", "max_connections"):
+            cur.execute(f"SHOW {setting}")
+            info[setting] = cur.fetchone()[0]
+    return info
+
+
+def register_users(port: int, count: int, songs: list[int], songs_per_user: int, rng: random.Random,
+                   prefix: str) -> list[User]:
+    users: list[User | None] = [None] * count
+    errors: list[str] = []
+    picks = [rng.sample(songs, min(songs_per_user, len(songs))) for _ in range(count)]
+
+    def register(indexes: range) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        for i in indexes:
+            body = json.dumps({"username": f"{prefix}{i}", "password": PASSWORD}).encode()
+            conn.request("POST", "/api/auth/register", body, JSON)
+            response = conn.getresponse()
+            data = json.loads(response.read())
+            if response.status != 201:
+                errors.append(f"{response.status} {data}")
+                return
+            users[i] = User(data["user"]["id"], data["access_token"], picks[i])
+        conn.close()
+
+    workers = 4
+    threads = [threading.Thread(target=register, args=(range(w, count, workers),)) for w in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise RuntimeError(f"registration failed: {errors[0]}")
+    return [u for u in users if u is not None]
+
+
+def song_ids(port: int, url: str) -> tuple[list[int], str]:
+    status, body = call(port, "GET", "/api/titles?kind=song&limit=100")
+    if status == 200:
+        songs = [t["id"] for t in body["items"] if t["kind"] == "song" and t["total_units"] is None]
+        return songs, "GET /api/titles?kind=song"
+    conn = raw_connect(url)  # the catalog route is not there yet: read the ids from the database
+    with conn.cursor() as cur:
+        cur.execute("SELECT id FROM titles WHERE kind = 'song' AND total_units IS NULL ORDER BY id")
+        songs = [r[0] for r in cur.fetchall()]
+    conn.close()
+    return songs, f"the database (GET /api/titles answered {status})"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL") or DEFAULT_SERVER,
+                        help=f"a PostgreSQL server URL (default: DATABASE_URL, else {DEFAULT_SERVER})")
+    parser.add_argument("--seconds", type=float, help="measured seconds per figure (default 10; --quick 2)")
+    parser.add_argument("--connections", type=int, default=16, help="concurrent connections (default 16)")
+    parser.add_argument("--users", type=int, help="users to register (default 320; --quick 64)")
+    parser.add_argument("--rounds", type=int, help="rounds per figure, ours and bare alternating (default 3; "
+                        "--quick 1); rates are the median round, latencies pool every round")
+    parser.add_argument("--quick", action="store_true", help="~2 s per measurement: a smoke check under a minute")
+    parser.add_argument("--markdown", type=Path, help="also write the results table to this file")
+    args = parser.parse_args(argv)
+    settings = Settings.for_args(args)
+    run_started = time.perf_counter()
+
+    server_url = args.database_url
+    name = f"progress_http_{uuid.uuid4().hex[:10]}"
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    admin = raw_connect(server_url)
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    workdir = Path(tempfile.mkdtemp(prefix="progress_http_"))
+    service = bare = None
+    figures: list[Figure] = []
+    try:
+        info = server_info(admin)
+        log(f"database {name} on {info['version'].split(' on ')[0]}; {os.cpu_count()} CPUs (nproc), "
+            f"Python {platform.python_version()}")
+        log("server settings: " + ", ".join(f"{k}={v}" for k, v in info.items() if k != "version"))
+        log(f"settings: {settings}")
+
+        # -- the service ----------------------------------------------------------------------
+        port = free_port()
+        env = {**os.environ, "PROGRESS_SERVICE_DATA_DIR": str(workdir / "data")}
+        env.pop("DATABASE_URL", None)
+        service_log = workdir / "service.log"
+        command = [sys.executable, "-m", "progress_service", "serve", "--port", str(port), "--database-url", url,
+                   "--threads", str(THREADS)]
+        started = time.perf_counter()
+        with open(service_log, "wb") as out:
+            service = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+        wait_ready(port, service, service_log)
+        log(f"service: {' '.join(command[1:])} (pid {service.pid}) ready in {time.perf_counter() - started:.1f} s")
+
+        # -- the bare endpoint ------------------------------------------------------------------
+        raw = raw_connect(url)
+        with raw.cursor() as cur:
+            cur.execute("CREATE TABLE raw_events (LIKE events INCLUDING ALL)")
+        bare_port = free_port()
+        bare_log = workdir / "bare.log"
+        sql = {"insert": RAW_INSERT_SQL, "tracker": RAW_TRACKER_SQL, "history": RAW_HISTORY_SQL}
+        with open(bare_log, "wb") as out:
+            bare = subprocess.Popen([sys.executable, "-c", BARE_APP, str(bare_port), str(THREADS),
+                                     json.dumps(psycopg2_kwargs(url)), json.dumps(sql)],
+                                    cwd=workdir, env=env, stdout=out, stderr=subprocess.STDOUT)
+        wait_ready(bare_port, bare, bare_log)
+        log(f"bare endpoint: Flask + waitress ({THREADS} threads), psycopg2 pool of {THREADS} autocommit "
+            f"connections, INSERT INTO raw_events (LIKE events INCLUDING ALL) (pid {bare.pid})")
+
+        # -- users and titles ------------------------------------------------------------------
+        rng = random.Random(42)
+        songs, source = song_ids(port, url)
+        if not songs:
+            raise RuntimeError("no songs in the catalog")
+        started = time.perf_counter()
+        users = register_users(port, settings.users, songs, settings.songs_per_user, rng,
+                               prefix=f"h{uuid.uuid4().hex[:6]}_")
+        log(f"{len(songs)} songs from {source}; {len(users)} users registered through POST /api/auth/register "
+            f"in {time.perf_counter() - started:.1f} s, {settings.songs_per_user} songs each")
+
+        with raw.cursor() as cur:
+            cur.execute("SELECT pg_backend_pid()")
+            backend = cur.fetchone()[0]
+        try:  # PostgreSQL's CPU is measured when it runs on this machine
+            postmaster = psutil.Process(backend).ppid()
+        except psutil.Error:
+            postmaster = None
+        ours_meter, bare_meter = CpuMeter(service.pid, postmaster), CpuMeter(bare.pid, postmaster)
+        results: dict[str, Result] = {}
+        c = settings.connections
+        busy_elsewhere: list[str] = []
+
+        def compare(key: str, connections: int, ours: tuple[str, Callable[[], list]],
+                    bare_: tuple[str, Callable[[], list]]) -> None:
+            """Ours and the bare endpoint, ``settings.rounds`` rounds each, alternating which goes first."""
+            runs: dict[str, list[Result]] = {"ours": [], "bare": []}
+            sides = [("ours", port, ours_meter, *ours), ("bare", bare_port, bare_meter, *bare_)]
+            for round_ in range(settings.rounds):
+                for side, on_port, meter, label, streams in (sides if round_ % 2 == 0 else sides[::-1]):
+                    result = drive(on_port, streams(), warmup=settings.warmup, seconds=settings.seconds,
+                                   label=label, meter=meter)
+                    runs[side].append(result)
+                    if settings.rounds > 1:
+                        log(result.line().replace("  ", f"  r{round_ + 1} ", 1))
+                    if result.cpu.get("other", 0) > 25:
+                        busy_elsewhere.append(f"{label} ({connections} conn): other {result.cpu['other']:.0f}%")
+            for side, name in (("ours", key), ("bare", f"bare_{key}")):
+                results[name] = Result.merged(runs[side])
+                log(results[name].line())
+
+        # -- writes -----------------------------------------------------------------------------
+        log(f"\n[1] log writes: {settings.rounds} round(s) of {settings.warmup:.1f} s warm-up + "
+            f"{settings.seconds:.0f} s measured, ours and bare alternating")
+        for connections in dict.fromkeys((c, 1)):
+            groups = split(users, connections)
+            compare(f"write{connections}", connections,
+                    ("POST /api/progress/log",
+                     lambda: [ours_writes(g, random.Random(rng.random())) for g in groups]),
+                    ("bare POST /log", lambda: [bare_writes(g, random.Random(rng.random())) for g in groups]))
+
+        # -- fill: every user gets history_depth entries, so history pages are full ------------
+        with raw.cursor() as cur:
+            cur.execute("SELECT user_id, count(*) FROM events GROUP BY user_id")
+            have = dict(cur.fetchall())
+        budget = {u.id: max(0, settings.history_depth - have.get(u.id, 0)) for u in users}
+        needed = sum(budget.values())
+        if needed:
+            started = time.perf_counter()
+            fill = drive(port, [ours_writes(g, random.Random(rng.random()), budget) for g in split(users, c)],
+                         warmup=None, seconds=None)
+            log(f"\nfill: {needed:,} more log writes so every user has ≥ {settings.history_depth} entries, in "
+                f"{time.perf_counter() - started:.1f} s (non-2xx {fill.non_2xx}, failures {fill.failures})")
+            if fill.non_2xx or fill.failures:
+                raise RuntimeError(f"the fill had failures: {fill.statuses}")
+            filled = fill.answered_2xx
+        else:
+            filled = 0
+
+        # -- the log after the writes: nothing lost, versions contiguous, projections equal to the log --
+        ours_201 = filled + sum(r.answered_2xx for k, r in results.items() if k.startswith("write"))
+        bare_201 = sum(r.answered_2xx for k, r in results.items() if k.startswith("bare_write"))
+        with raw.cursor() as cur:
+            cur.execute("SELECT count(*) FROM events WHERE type = 'progress_logged'")
+            logged = cur.fetchone()[0]
+            cur.execute("SELECT count(*) FROM raw_events")
+            bare_rows = cur.fetchone()[0]
+            cur.execute("""
+                WITH streams AS (
+                    SELECT user_id, title_id, count(*) AS n, min(version) AS low, max(version) AS high,
+                           count(*) FILTER (WHERE type = 'progress_logged') AS plays
+                    FROM events GROUP BY user_id, title_id)
+                SELECT count(*) FILTER (WHERE s.n <> s.high OR s.low <> 1),
+                       count(*) FILTER (WHERE t.user_id IS NULL OR t.version <> s.high OR t.progress <> s.plays)
+                FROM streams s LEFT JOIN tracker_state t USING (user_id, title_id)""")
+            gaps, unlike = cur.fetchone()
+        log(f"writes answered 2xx: ours {ours_201:,}, progress_logged events in the log {logged:,}; bare "
+            f"{bare_201:,}, rows in raw_events {bare_rows:,}; streams with version gaps {gaps}, "
+            f"tracker_state rows unlike their stream (version, plays) {unlike}")
+        with raw.cursor() as cur:
+            cur.execute("SELECT sum(n), count(*), min(n), max(n) FROM "
+                        "(SELECT user_id, count(*) n FROM events GROUP BY user_id) x")
+            events, streams_users, low, high = cur.fetchone()
+            cur.execute("SELECT count(*), max(version) FROM tracker_state WHERE active")
+            trackers, longest = cur.fetchone()
+            cur.execute("SELECT user_id, title_id FROM tracker_state WHERE active")
+            active = cur.fetchall()
+            cur.execute("VACUUM ANALYZE events")
+        log(f"log: {events:,} events of {streams_users} users ({low}–{high} each), {trackers:,} trackers, "
+            f"longest stream {longest} events")
+
+        # -- reads ------------------------------------------------------------------------------
+        by_id = {u.id: u for u in users}
+        picks: dict[int, list[tuple[User, int]]] = {}
+        for user_id, title_id in active:
+            if user_id in by_id:
+                picks.setdefault(user_id, []).append((by_id[user_id], title_id))
+        probe = users[0]
+        status, page = call(port, "GET", f"/api/progress/{probe.id}/history?limit=50", token=probe.token)
+        items = page["items"] if status == 200 else []
+        log(f"\n[2] reads, as [1]; a history page "
+            f"of user {probe.id}: {status}, {len(items)} entries over "
+            f"{len({i['title']['id'] for i in items})} titles")
+        groups = split(users, c)
+        group_picks = [[p for u in g for p in picks.get(u.id, [])] for g in groups]
+        compare("tracker", c,
+                ("GET /api/progress/{u}/trackers/{t}",
+                 lambda: [tracker_reads(p, random.Random(rng.random()), bare=False) for p in group_picks]),
+                ("bare GET /tracker/{u}/{t} (same SQL)",
+                 lambda: [tracker_reads(p, random.Random(rng.random()), bare=True) for p in group_picks]))
+        compare("history", c,
+                ("GET /api/progress/{u}/history?limit=50",
+                 lambda: [history_reads(g, random.Random(rng.random()), bare=False) for g in groups]),
+                ("bare GET /history/{u}?limit=50 (same SQL)",
+                 lambda: [history_reads(g, random.Random(rng.random()), bare=True) for g in groups]))
+        raw.close()
+
+        # -- figures ----------------------------------------------------------------------------
+        r = results
+        for connections in dict.fromkeys((c, 1)):
+            o, b = r[f"write{connections}"], r[f"bare_write{connections}"]
+            conn_label = f"{connections} connection" + ("s" if connections > 1 else "")
+            figures.append(Figure(f"`POST /api/progress/log` req/s, {conn_label}", o.rate, b.rate, "/s", True,
+                                  "≥ 0.5 of raw", o.rate / b.rate >= 0.5))
+            figures.append(Figure(f"`POST /api/progress/log` p50, {conn_label}", o.p50, b.p50, "ms", False))
+            figures.append(Figure(f"`POST /api/progress/log` p99, {conn_label}", o.p99, b.p99, "ms", False))
+        for key, route in (("tracker", "`GET …/trackers/{title_id}`"), ("history", "`GET …/history?limit=50`")):
+            o, b = r[key], r[f"bare_{key}"]
+            conns = f"{c} connection" + ("s" if c > 1 else "")
+            figures.append(Figure(f"{route} req/s, {conns}", o.rate, b.rate, "/s", True))
+            figures.append(Figure(f"{route} p50, {conns}", o.p50, b.p50, "ms", False))
+            figures.append(Figure(f"{route} p99, {conns}", o.p99, b.p99, "ms", False, "< 25 ms", o.p99 < 25))
+        ours_bad = sum(v.non_2xx + v.failures for k, v in r.items() if not k.startswith("bare"))
+        bare_bad = sum(v.non_2xx + v.failures for k, v in r.items() if k.startswith("bare"))
+        figures.append(Figure("non-2xx answers or failed requests, all measurements (incl. warm-up)", ours_bad,
+                              bare_bad, "count", False, "0", ours_bad == 0))
+        figures.append(Figure("writes answered 2xx minus entries in the log (ours: progress_logged events)",
+                              ours_201 - logged, bare_201 - bare_rows, "count", False, "0", ours_201 == logged))
+        figures.append(Figure("streams with version gaps + tracker_state rows unlike their stream", gaps + unlike,
+                              None, "count", False, "0", gaps + unlike == 0))
+        cpu_lines = [f"{v.label} ({v.connections} conn): " + ", ".join(f"{k} {x:.0f}%" for k, x in v.cpu.items())
+                     + f"; server {v.server_ms:.2f} ms CPU/request" for v in r.values()]
+    finally:
+        stop(service)
+        stop(bare)
+        for process, logfile in ((service, workdir / "service.log"), (bare, workdir / "bare.log")):
+            if process is not None and process.returncode not in (0, -signal.SIGTERM, None):
+                log(f"server pid {process.pid} exited with {process.returncode}:\n{tail(logfile)}")
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+    table = markdown_table(figures)
+    log(f"\nCPU over each measured window, % of one core ({os.cpu_count()} cores = {os.cpu_count() * 100}%); "
+        "other = the machine's busy time not used by the client, the server or PostgreSQL:")
+    for line in cpu_lines:
+        log(f"  {line}")
+    if busy_elsewhere:
+        log("WARNING: something else kept the machine busy (> 25% of a core) during: " + "; ".join(busy_elsewhere))
+    log("")
+    log(table)
+    log(f"\n(whole run: {time.perf_counter() - run_started:.0f} s)")
+    if args.markdown:
+        args.markdown.write_text(table + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
