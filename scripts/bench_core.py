@@ -48,10 +48,10 @@ from typing import Any, Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import psycopg2  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from benchlib import Figure, log, markdown_table, percentile, raw_connect  # noqa: E402
 from progress_service import queries  # noqa: E402
 from progress_service.db import Database, embedded_url, prepare_schema  # noqa: E402
 from progress_service.domain.events import EntryCorrected, EntryRetracted, Recorded, is_change  # noqa: E402
@@ -72,8 +72,6 @@ NOTES = ("great pilot", "slow start, picking up", "rewatch with friends", "the f
          "comfort show", "recommended by Sam", "paused for exams")
 
 
-def log(message: str = "") -> None:
-    print(message, flush=True)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -112,76 +110,19 @@ class Sizes:
 # ------------------------------------------------------------------------------------------------
 # Results
 # ------------------------------------------------------------------------------------------------
-@dataclass
-class Figure:
-    name: str
-    ours: float | None
-    raw: float | None
-    unit: str
-    higher_is_better: bool
-    target: str = "report"
-    met: bool | None = None
-    ratio_override: float | None = None
-    section: int = 0  # the part of the brief, for the table's order
-
-    @property
-    def ratio(self) -> float | None:
-        if self.ratio_override is not None:
-            return self.ratio_override
-        if not self.ours or not self.raw:
-            return None
-        return self.ours / self.raw if self.higher_is_better else self.raw / self.ours
 
 
-def fmt(value: float | None, unit: str) -> str:
-    if value is None:
-        return "—"
-    if unit == "ms":
-        return f"{value:.3f} ms"
-    if unit == "x":
-        return f"{value:.2f}×"
-    if unit == "count":
-        return f"{value:,.0f}"
-    if value >= 100:
-        return f"{value:,.0f} {unit}"
-    return f"{value:,.1f} {unit}"
 
 
-def markdown_table(figures: list[Figure]) -> str:
-    lines = ["| figure | ours | raw ceiling | ratio | target | met? |", "|---|---|---|---|---|---|"]
-    for f in sorted(figures, key=lambda f: f.section):
-        ratio = "—" if f.ratio is None else f"{f.ratio:.2f}"
-        met = "—" if f.met is None else ("yes" if f.met else "**no**")
-        lines.append(f"| {f.name} | {fmt(f.ours, f.unit)} | {fmt(f.raw, f.unit)} | {ratio} | {f.target} | {met} |")
-    lines.append("")
-    lines.append("ratio: ours/raw for rates and raw/ours for latencies, so higher is better and 1.00 is the raw "
-                 "ceiling; in the growth row it is ours (full log / small log), with raw's growth beside it.")
-    return "\n".join(lines)
 
 
-def percentile(samples: list[float], p: float) -> float:
-    ordered = sorted(samples)
-    index = min(len(ordered) - 1, max(0, int(round(p / 100 * len(ordered) + 0.5)) - 1))
-    return ordered[index]
 
 
 # ------------------------------------------------------------------------------------------------
 # Connections
 # ------------------------------------------------------------------------------------------------
-def psycopg2_kwargs(url: str) -> dict[str, Any]:
-    """libpq keywords for a SQLAlchemy URL (the embedded server's puts its socket in ?host=)."""
-    parsed = make_url(url)
-    kwargs: dict[str, Any] = {k: v for k, v in parsed.translate_connect_args(
-        username="user", database="dbname").items() if v not in (None, "")}
-    kwargs.update({k: v for k, v in parsed.query.items() if isinstance(v, str)})
-    kwargs["options"] = "-c timezone=UTC"  # as Database does
-    return kwargs
 
 
-def raw_connect(url: str, *, autocommit: bool = False):
-    conn = psycopg2.connect(**psycopg2_kwargs(url))
-    conn.autocommit = autocommit
-    return conn
 
 
 # ------------------------------------------------------------------------------------------------
@@ -734,7 +675,8 @@ def main(argv: list[str] | None = None) -> int:
             with admin.connect() as conn:
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
-    table = markdown_table(figures)
+    table = markdown_table(figures, "; in the growth row it is ours (full log / small log), with raw's growth "
+                                    "beside it.")
     log("")
     log(table)
     log(f"\n(whole run: {time.perf_counter() - run_started:.0f} s)")

@@ -56,9 +56,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import psutil  # noqa: E402
-import psycopg2  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from benchlib import Figure, log, markdown_table, percentile, psycopg2_kwargs, raw_connect  # noqa: E402
 from progress_service import queries  # noqa: E402
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -147,78 +147,24 @@ waitress.serve(app, host="127.0.0.1", port=port, threads=threads, ident="bare")
 '''
 
 
-def log(message: str = "") -> None:
-    print(message, flush=True)
 
 
 # ------------------------------------------------------------------------------------------------
 # Results (the same shape as scripts/bench_core.py)
 # ------------------------------------------------------------------------------------------------
-@dataclass
-class Figure:
-    name: str
-    ours: float | None
-    raw: float | None
-    unit: str
-    higher_is_better: bool
-    target: str = "report"
-    met: bool | None = None
-
-    @property
-    def ratio(self) -> float | None:
-        if not self.ours or not self.raw:
-            return None
-        return self.ours / self.raw if self.higher_is_better else self.raw / self.ours
 
 
-def fmt(value: float | None, unit: str) -> str:
-    if value is None:
-        return "—"
-    if unit == "ms":
-        return f"{value:.2f} ms"
-    if unit == "count":
-        return f"{value:,.0f}"
-    if value >= 100:
-        return f"{value:,.0f} {unit}"
-    return f"{value:,.1f} {unit}"
 
 
-def markdown_table(figures: list[Figure]) -> str:
-    lines = ["| figure | ours | raw ceiling | ratio | target | met? |", "|---|---|---|---|---|---|"]
-    for f in figures:
-        ratio = "—" if f.ratio is None else f"{f.ratio:.2f}"
-        met = "—" if f.met is None else ("yes" if f.met else "**no**")
-        lines.append(f"| {f.name} | {fmt(f.ours, f.unit)} | {fmt(f.raw, f.unit)} | {ratio} | {f.target} | {met} |")
-    lines.append("")
-    lines.append("ratio: ours/raw for rates and raw/ours for latencies, so higher is better and 1.00 is the raw "
-                 "ceiling. Raw ceiling: the bare endpoint (Flask + waitress, same threads, plain psycopg2) — "
-                 "`POST /log` for writes; for reads its `GET` routes running the same SQL as the service's "
-                 "queries (for history: the page of events only, no titles, no per-entry state).")
-    return "\n".join(lines)
 
 
-def percentile(samples: list[float], p: float) -> float:
-    ordered = sorted(samples)
-    index = min(len(ordered) - 1, max(0, int(round(p / 100 * len(ordered) + 0.5)) - 1))
-    return ordered[index]
 
 
 # ------------------------------------------------------------------------------------------------
 # Database and processes
 # ------------------------------------------------------------------------------------------------
-def psycopg2_kwargs(url: str) -> dict[str, Any]:
-    parsed = make_url(url)
-    kwargs: dict[str, Any] = {k: v for k, v in parsed.translate_connect_args(
-        username="user", database="dbname").items() if v not in (None, "")}
-    kwargs.update({k: v for k, v in parsed.query.items() if isinstance(v, str)})
-    kwargs["options"] = "-c timezone=UTC"
-    return kwargs
 
 
-def raw_connect(url: str):
-    conn = psycopg2.connect(**psycopg2_kwargs(url))
-    conn.autocommit = True
-    return conn
 
 
 def free_port() -> int:
@@ -598,7 +544,7 @@ def song_ids(port: int, url: str) -> tuple[list[int], str]:
     if status == 200:
         songs = [t["id"] for t in body["items"] if t["kind"] == "song" and t["total_units"] is None]
         return songs, "GET /api/titles?kind=song"
-    conn = raw_connect(url)  # the catalog route is not there yet: read the ids from the database
+    conn = raw_connect(url, autocommit=True)  # the catalog route is not there yet: read the ids from the database
     with conn.cursor() as cur:
         cur.execute("SELECT id FROM titles WHERE kind = 'song' AND total_units IS NULL ORDER BY id")
         songs = [r[0] for r in cur.fetchall()]
@@ -625,7 +571,7 @@ def main(argv: list[str] | None = None) -> int:
     server_url = args.database_url
     name = f"progress_http_{uuid.uuid4().hex[:10]}"
     url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    admin = raw_connect(server_url)
+    admin = raw_connect(server_url, autocommit=True)
     with admin.cursor() as cur:
         cur.execute(f'CREATE DATABASE "{name}"')
     workdir = Path(tempfile.mkdtemp(prefix="progress_http_"))
@@ -652,7 +598,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"service: {' '.join(command[1:])} (pid {service.pid}) ready in {time.perf_counter() - started:.1f} s")
 
         # -- the bare endpoint ------------------------------------------------------------------
-        raw = raw_connect(url)
+        raw = raw_connect(url, autocommit=True)
         with raw.cursor() as cur:
             cur.execute("CREATE TABLE raw_events (LIKE events INCLUDING ALL)")
         bare_port = free_port()
@@ -828,7 +774,10 @@ def main(argv: list[str] | None = None) -> int:
             cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
         shutil.rmtree(workdir, ignore_errors=True)
-    table = markdown_table(figures)
+    table = markdown_table(figures, ". Raw ceiling: the bare endpoint (Flask + waitress, same threads, plain "
+                                    "psycopg2) — `POST /log` for writes; for reads its `GET` routes running the same SQL "
+                                    "as the service's queries (for history: the page of events only, no titles, no "
+                                    "per-entry state).")
     log(f"\nCPU over each measured window, % of one core ({os.cpu_count()} cores = {os.cpu_count() * 100}%); "
         "other = the machine's busy time not used by the client, the server or PostgreSQL:")
     for line in cpu_lines:

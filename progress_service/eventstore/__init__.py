@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 import json
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Iterable, Iterator, NamedTuple, Sequence
 
 import sqlalchemy as sa

@@ -14,7 +14,7 @@ from sqlalchemy import exc as sa_exc
 
 from progress_service import eventstore
 from progress_service.domain.events import NoteAdded, ProgressLogged, Recorded, TrackerAdded
-from progress_service.domain.rules import AddNote, AddProgress, Rate, SetProgress, SetStatus
+from progress_service.domain.rules import AddProgress, Rate, SetProgress, SetStatus
 from progress_service.projections import rebuild
 from progress_service.errors import IdempotencyKeyReused, TitleNotFound, VersionConflict
 from progress_service.eventstore import Stream
