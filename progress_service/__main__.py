@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 
@@ -21,7 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", parents=[common], help="run the HTTP service on waitress")
     serve.add_argument("--port", type=int, help="port to listen on (default: PORT or 5000)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument("--threads", type=int, default=16, help="waitress worker threads")
+    serve.add_argument("--threads", type=int, default=16, help="waitress threads per worker process")
+    serve.add_argument("--workers", type=int, default=0, help="worker processes (default: one per CPU)")
     serve.add_argument("--user_svc_base_url", "--user-svc-base-url", dest="user_svc_base_url",
                        help="user service to validate user ids against")
     admin = commands.add_parser("create-admin", parents=[common], help="create an admin (or promote a user)")
@@ -45,16 +47,56 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _serve(config: Config, db: Database, args: argparse.Namespace) -> int:
+    """waitress in ``--workers`` processes sharing one listening socket: one Python process uses
+    at most one core, so a worker per core is what lets the service use the machine."""
+    import socket
+
+    from .security import signing_secret
+
+    workers = args.workers or os.cpu_count() or 1
+    listener = socket.create_server((args.host, config.port), backlog=1024)
+    signing_secret(config)  # created once here, so the workers only read it
+    db.dispose()  # every worker opens connections of its own
+    print(f"progress-service listening on http://{args.host}:{config.port} ({workers} worker(s))", flush=True)
+    if workers == 1:
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+        _run_worker(config, db.url, listener, args.threads)
+        return 0
+    children = []
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            try:
+                _run_worker(config, db.url, listener, args.threads)
+            finally:
+                os._exit(0)
+        children.append(pid)
+
+    def stop(signum, frame):
+        for child in children:
+            try:
+                os.kill(child, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    # SIGTERM or Ctrl-C stop the workers; the parent then returns, and exit handlers stop an
+    # embedded PostgreSQL it started.
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for child in children:
+        os.waitpid(child, 0)
+    return 0
+
+
+def _run_worker(config: Config, url: str, listener, threads: int) -> None:
     import waitress
 
     from . import create_app
 
-    app = create_app(config, db=db)
-    # SIGTERM exits like Ctrl-C, so exit handlers run (they stop an embedded PostgreSQL).
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
-    print(f"progress-service listening on http://{args.host}:{config.port}", flush=True)
-    waitress.serve(app, host=args.host, port=config.port, threads=args.threads, ident="progress-service")
-    return 0
+    app = create_app(config, db=Database(url, pool_size=config.pool_size))
+    waitress.serve(app, sockets=[listener], threads=threads, ident="progress-service")
 
 
 def _create_admin(config: Config, db: Database, args: argparse.Namespace) -> int:
