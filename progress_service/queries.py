@@ -7,8 +7,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .domain.events import STATUSES
+from .domain.events import STATUSES, Recorded
 from .domain.tracker import TrackerState
+from .eventstore import Stream
 from .projections import state_from_row
 
 
@@ -21,6 +22,13 @@ _TRACKER = sa.text(f"""
     WHERE s.user_id = :user_id AND s.title_id = :title_id AND s.active
 """)
 _TITLE_BRIEF = sa.text("SELECT id, name, kind, unit, total_units FROM titles WHERE id = :title_id")
+
+
+def event_json(stream: Stream, entry: Recorded) -> dict[str, Any]:
+    """The API's ``event`` object for an entry of ``stream``."""
+    return {"id": entry.id, "user_id": stream.user_id, "title_id": stream.title_id, "version": entry.version,
+            "type": entry.event.type, "data": entry.event.data(), "occurred_at": entry.occurred_at,
+            "recorded_at": entry.recorded_at}
 
 
 def tracker_json(user_id: int, title: dict[str, Any], state: TrackerState) -> dict[str, Any]:

@@ -145,10 +145,8 @@ class Tracker:
         items = []
         for stream, history in streams:
             for entry, state in zip(history, timeline(history)):
-                event = {"id": entry.id, "user_id": user_id, "title_id": stream.title_id, "version": entry.version,
-                         "type": entry.event.type, "data": entry.event.data(), "occurred_at": entry.occurred_at,
-                         "recorded_at": entry.recorded_at}
-                items.append(self._timeline_item(user_id, event, titles[stream.title_id], state))
+                items.append(self._timeline_item(user_id, queries.event_json(stream, entry),
+                                                 titles[stream.title_id], state))
         return sorted(items, key=lambda item: item["event"]["id"])
 
     @staticmethod

@@ -12,10 +12,9 @@ from flask import Response, current_app, request
 from flask_smorest import Blueprint
 
 from .. import queries
-from ..domain.events import Recorded
 from ..domain.rules import AddNote, AddProgress, ChangeRequest, Rate, SetProgress, SetStatus
 from ..errors import BadRequest
-from ..eventstore import Stream
+from ..queries import event_json
 from ..schemas.progress import (
     ChangeSchema, ClearedSchema, ClearQuerySchema, EventPageSchema, EventSchema, ExportQuerySchema,
     HistoryItemSchema, HistoryPageSchema, HistoryQuerySchema, LogQuerySchema, LogSchema, SummarySchema,
@@ -38,12 +37,6 @@ def change_requests(body: dict[str, Any]) -> list[ChangeRequest]:
     """The changes in a request body, in the order they apply: progress, then status, rating, note."""
     makers = {"progress": SetProgress, "delta": AddProgress, "status": SetStatus, "rating": Rate, "note": AddNote}
     return [make(body[name]) for name, make in makers.items() if name in body]
-
-
-def event_json(stream: Stream, entry: Recorded) -> dict[str, Any]:
-    return {"id": entry.id, "user_id": stream.user_id, "title_id": stream.title_id, "version": entry.version,
-            "type": entry.event.type, "data": entry.event.data(), "occurred_at": entry.occurred_at,
-            "recorded_at": entry.recorded_at}
 
 
 def write_options(*, expected_version: int | None = None) -> dict[str, Any]:

@@ -47,19 +47,27 @@ class EventPageSchema(Schema):
     next_before = fields.Integer(allow_none=True, required=True)
 
 
-class LogQuerySchema(Schema):
+class HistoryQuerySchema(Schema):
+    """A page of a user's entries, newest first."""
+
     title_id = fields.Integer(validate=validate.Range(min=1))
-    type = fields.String(validate=validate.OneOf(list(EVENT_TYPES)))
     since = UtcDateTime()
     until = UtcDateTime()
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     before = fields.Integer(validate=validate.Range(min=1))
 
 
-class TitleBriefSchema(Schema):
+class LogQuerySchema(HistoryQuerySchema):
+    type = fields.String(validate=validate.OneOf(list(EVENT_TYPES)))
+
+
+class TitleNameSchema(Schema):
     id = fields.Integer(required=True)
     name = fields.String(required=True)
     kind = fields.String(required=True)
+
+
+class TitleBriefSchema(TitleNameSchema):
     unit = fields.String(required=True)
     total_units = fields.Integer(allow_none=True, required=True)
 
@@ -124,20 +132,6 @@ class RollbackSchema(Schema):
     def one_target(self, data, **kwargs):
         if ("to_version" in data) == ("to_time" in data):
             raise ValidationError("Say to_version or to_time, one of them.", "_schema")
-
-
-class HistoryQuerySchema(Schema):
-    title_id = fields.Integer(validate=validate.Range(min=1))
-    since = UtcDateTime()
-    until = UtcDateTime()
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    before = fields.Integer(validate=validate.Range(min=1))
-
-
-class TitleNameSchema(Schema):
-    id = fields.Integer(required=True)
-    name = fields.String(required=True)
-    kind = fields.String(required=True)
 
 
 class HistoryItemSchema(Schema):
