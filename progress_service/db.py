@@ -220,13 +220,17 @@ def prepare_schema(db: Database, *, sql_dir: Path = SQL_DIR) -> None:
     ``schema.sql`` always describes the whole current schema and is idempotent. A change that
     idempotent DDL cannot express goes in ``sql/migrations/NNNN_name.sql``, applied once in name
     order and recorded in ``schema_migrations``; a fresh database gets schema.sql and records every
-    migration as already applied.
+    migration as already applied. A projection table new to an existing database is filled by a
+    rebuild from the log.
     """
     migrations = sorted((sql_dir / "migrations").glob("*.sql"))
     with db.transaction() as conn:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('progress_service.schema'))"))
         fresh = conn.execute(sa.text("SELECT to_regclass('events') IS NULL")).scalar()
         applied = set() if fresh else set(conn.execute(sa.text("SELECT name FROM schema_migrations")).scalars())
+        from .projections.rebuild import PROJECTIONS, rebuild
+        missing = [] if fresh else [name for name in PROJECTIONS if conn.execute(
+            sa.text("SELECT to_regclass(:name) IS NULL"), {"name": name}).scalar()]
         for migration in migrations:
             if not fresh and migration.name not in applied:
                 log.info("applying migration %s", migration.name)
@@ -235,6 +239,9 @@ def prepare_schema(db: Database, *, sql_dir: Path = SQL_DIR) -> None:
         for migration in migrations:
             if migration.name not in applied:
                 conn.execute(sa.text("INSERT INTO schema_migrations (name) VALUES (:name)"), {"name": migration.name})
+        if missing:  # a projection new to this database starts out filled from the log
+            log.info("filling the new projection(s) %s from the log", ", ".join(missing))
+            rebuild(conn)
         if not conn.execute(sa.text("SELECT EXISTS (SELECT FROM titles)")).scalar():
             run_sql_file(conn, sql_dir / "seed.sql")
 

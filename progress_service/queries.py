@@ -1,108 +1,161 @@
-"""The read side: GET routes read projection tables and the log with plain SQL, never re-folding
-(time travel aside, whose job that is — see services.Tracker.state_at)."""
+"""The read side: GET routes read projection tables and the log with plain SQL, never re-folding.
+
+Each answer comes back from PostgreSQL as the API's JSON text (built by the SQL functions
+``event_json``, ``tracker_json`` and ``entry_summary`` in sql/schema.sql), so a page of fifty
+timeline entries costs one query and no per-field work in Python. The marshmallow schemas in
+``schemas/`` document these answers; the API tests and schemathesis check that they match.
+"""
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Iterator
 
 import sqlalchemy as sa
 
+from .db import run_together
+
 from .domain.events import STATUSES, Recorded
-from .domain.tracker import TrackerState
+from .errors import InvalidChange, TitleNotFound, TrackerNotFound
 from .eventstore import Stream
-from .projections import state_from_row
+
+_STATE = ("{s}.status, {s}.progress, {s}.total, {s}.rating, {s}.notes, {s}.started_at, {s}.completed_at, "
+          "{s}.times_completed, {s}.version, {s}.updated_at")
 
 
-_TRACKER_COLUMNS = """
-    s.user_id, s.title_id, s.active, s.status, s.progress, s.total, s.rating, s.notes, s.started_at,
-    s.completed_at, s.times_completed, s.version, s.updated_at, t.name, t.kind, t.unit, t.total_units
-"""
+def _tracker_json(state: str, title: str = "t") -> str:
+    """SQL for the API's tracker object of the state row ``state`` on the titles row ``title``."""
+    return f"tracker_json({state}.user_id, {title}, {_STATE.format(s=state)})"
+
+
 _TRACKER = sa.text(f"""
-    SELECT {_TRACKER_COLUMNS} FROM tracker_state s JOIN titles t ON t.id = s.title_id
+    SELECT {_tracker_json('s')}::text AS body, s.version FROM tracker_state s JOIN titles t ON t.id = s.title_id
     WHERE s.user_id = :user_id AND s.title_id = :title_id AND s.active
 """)
-_TITLE_BRIEF = sa.text("SELECT id, name, kind, unit, total_units FROM titles WHERE id = :title_id")
+_TRACKER_AT = sa.text(f"""
+    SELECT {_tracker_json('v')}::text AS body, v.version FROM tracker_versions v JOIN titles t ON t.id = v.title_id
+    WHERE v.user_id = :user_id AND v.title_id = :title_id AND v.version = :version
+""")
+_VERSIONS = sa.text("""
+    SELECT s.version AS last, (SELECT max(e.version) FROM events e WHERE e.user_id = :user_id
+                               AND e.title_id = :title_id AND e.recorded_at <= :as_of) AS as_of
+    FROM tracker_state s WHERE s.user_id = :user_id AND s.title_id = :title_id
+""")
+_BOARD = sa.text(f"""
+    SELECT json_build_object({', '.join(
+        f"'{status}', coalesce(json_agg({_tracker_json('s')} ORDER BY s.updated_at DESC NULLS LAST, s.title_id) "
+        f"FILTER (WHERE s.status = '{status}'), '[]')" for status in STATUSES)})::text AS body
+    FROM tracker_state s JOIN titles t ON t.id = s.title_id
+    WHERE s.user_id = :user_id AND s.active
+      AND (CAST(:status AS text) IS NULL OR s.status = :status)
+      AND (CAST(:kind AS text) IS NULL OR t.kind = :kind)
+""")
+
+# A timeline item: the entry, its title, a sentence, and the tracker's state right after it.
+_TIMELINE_ITEM = f"""json_build_object(
+    'event', event_json(page.e), 'title', json_build_object('id', t.id, 'name', t.name, 'kind', t.kind),
+    'summary', entry_summary((page.e).type, (page.e).data, v.progress, v.total, t.kind),
+    'state', {_tracker_json('v')})"""
+_TIMELINE_JOINS = """
+    JOIN tracker_versions v ON v.user_id = (page.e).user_id AND v.title_id = (page.e).title_id
+                           AND v.version = (page.e).version
+    JOIN titles t ON t.id = (page.e).title_id"""
+
+
+def tracker(conn: sa.Connection, user_id: int, title_id: int) -> tuple[str, int] | None:
+    """The API's ``tracker`` object (JSON) and its version, or None when the user has no active
+    tracker on the title."""
+    rows = run_together(conn, [(_TRACKER, {"user_id": user_id, "title_id": title_id})])
+    return (rows[0]["body"], rows[0]["version"]) if rows else None
+
+
+def tracker_at(conn: sa.Connection, user_id: int, title_id: int, *, version: int | None = None,
+               as_of: datetime | None = None) -> tuple[str, int]:
+    """The tracker right after its ``version``-th entry, or as it was recorded at ``as_of``."""
+    versions = conn.execute(_VERSIONS, {"user_id": user_id, "title_id": title_id, "as_of": as_of}).first()
+    if versions is None:
+        if conn.execute(sa.text("SELECT FROM titles WHERE id = :id"), {"id": title_id}).first() is None:
+            raise TitleNotFound(f"There is no title {title_id} in the catalog.")
+        raise TrackerNotFound("There is no tracker for this title.")
+    if as_of is not None:
+        version = versions.as_of
+        if version is None:
+            raise TrackerNotFound(f"The tracker did not exist yet at {as_of.isoformat()}.")
+    if version is None or not 1 <= version <= versions.last:
+        raise InvalidChange(f"This tracker has versions 1 to {versions.last}.", field="version")
+    row = conn.execute(_TRACKER_AT, {"user_id": user_id, "title_id": title_id, "version": version}).one()
+    return row.body, row.version
+
+
+def board(conn: sa.Connection, user_id: int, *, status: str | None = None, kind: str | None = None) -> str:
+    """A user's active trackers by status, most recently changed first (JSON)."""
+    return run_together(conn, [(_BOARD, {"user_id": user_id, "status": status, "kind": kind})])[0]["body"]
+
+
+_PAGE_CONDITIONS = {"title_id": "e.title_id = :title_id", "before": "e.id < :before", "type_": "e.type = :type_",
+                    "since": "e.occurred_at >= :since", "until": "e.occurred_at < :until"}
+
+
+@functools.lru_cache(maxsize=None)
+def _page_sql(item: str, joins: str, conditions: tuple[str, ...]) -> sa.TextClause:
+    """A page of a user's entries, newest first, as ``{items: [item...], next_before}``: ``limit``
+    entries below the cursor ``before`` (a log id), meeting ``conditions`` (keys of _PAGE_CONDITIONS).
+    Walks the (user_id, id) primary key backwards, so its cost follows the page, not the log."""
+    where = " AND ".join(["e.user_id = :user_id", *(_PAGE_CONDITIONS[key] for key in conditions)])
+    return sa.text(f"""
+        WITH page AS (SELECT e FROM events e WHERE {where} ORDER BY e.id DESC LIMIT :limit)
+        SELECT json_build_object('items', coalesce(json_agg({item} ORDER BY (page.e).id DESC), '[]'),
+                                 'next_before', CASE WHEN count(*) = :limit THEN min((page.e).id) END)::text AS body
+        FROM page {joins}
+    """)
+
+
+def _page(conn: sa.Connection, item: str, joins: str, user_id: int, limit: int, conditions: dict[str, Any]) -> str:
+    given = {key: value for key, value in conditions.items() if value is not None}
+    statement = _page_sql(item, joins, tuple(sorted(given)))
+    return run_together(conn, [(statement, {"user_id": user_id, "limit": limit, **given})])[0]["body"]
+
+
+def history(conn: sa.Connection, user_id: int, *, limit: int = 50, **conditions: Any) -> str:
+    """A page of a user's entries (the API's ``event`` objects), newest first (JSON); ``conditions``:
+    title_id, before, type_, since, until."""
+    return _page(conn, "event_json(page.e)", "", user_id, limit, conditions)
+
+
+def timeline(conn: sa.Connection, user_id: int, *, limit: int = 50, **conditions: Any) -> str:
+    """A page of the history timeline (JSON): each entry with its title, a sentence, and the
+    tracker's state right after it, as it was recorded then."""
+    return _page(conn, _TIMELINE_ITEM, _TIMELINE_JOINS, user_id, limit, conditions)
+
+
+_EXPORT = sa.text(f"""
+    SELECT {_TIMELINE_ITEM}::text AS item, (page.e).id, (page.e).occurred_at, (page.e).recorded_at,
+           (page.e).title_id, t.name, t.kind, (page.e).version, (page.e).type, (page.e).data::text AS data,
+           entry_summary((page.e).type, (page.e).data, v.progress, v.total, t.kind) AS summary, v.status,
+           v.progress, coalesce(v.total, t.total_units) AS total, v.rating, v.times_completed
+    FROM (SELECT e FROM events e WHERE e.user_id = :user_id AND e.id > :after ORDER BY e.id LIMIT 1000) page
+    {_TIMELINE_JOINS}
+    ORDER BY (page.e).id
+""")
+
+
+def export(conn: sa.Connection, user_id: int) -> Iterator[sa.Row]:
+    """Every entry of the user in log order, a thousand at a time: ``item`` (the timeline item as
+    JSON) and its columns. Run it in one REPEATABLE READ transaction for one snapshot."""
+    after = 0
+    while True:
+        rows = conn.execute(_EXPORT, {"user_id": user_id, "after": after}).all()
+        yield from rows
+        if len(rows) < 1000:
+            return
+        after = rows[-1].id
 
 
 def event_json(stream: Stream, entry: Recorded) -> dict[str, Any]:
-    """The API's ``event`` object for an entry of ``stream``."""
+    """The API's ``event`` object for an entry a write has just appended (the answer to a write)."""
     return {"id": entry.id, "user_id": stream.user_id, "title_id": stream.title_id, "version": entry.version,
             "type": entry.event.type, "data": entry.event.data(), "occurred_at": entry.occurred_at,
             "recorded_at": entry.recorded_at}
-
-
-def tracker_json(user_id: int, title: dict[str, Any], state: TrackerState) -> dict[str, Any]:
-    """The API's ``tracker`` object: a tracker's state on a title (``title`` as in title_brief)."""
-    total = state.total if state.total is not None else title["total_units"]
-    return {
-        "user_id": user_id, "title_id": title["id"],
-        "title": {key: title[key] for key in ("id", "name", "kind", "unit", "total_units")},
-        "status": state.status, "progress": state.progress, "total": total,
-        "percent": round(state.progress * 100.0 / total, 1) if total else None,
-        "rating": state.rating, "notes": list(state.notes), "started_at": state.started_at,
-        "completed_at": state.completed_at, "times_completed": state.times_completed,
-        "version": state.version, "updated_at": state.updated_at,
-    }
-
-
-def _tracker_from_row(row: dict[str, Any]) -> dict[str, Any]:
-    title = {"id": row["title_id"], "name": row["name"], "kind": row["kind"], "unit": row["unit"],
-             "total_units": row["total_units"]}
-    return tracker_json(row["user_id"], title, state_from_row(row))
-
-
-def tracker(conn: sa.Connection, user_id: int, title_id: int) -> dict[str, Any] | None:
-    """The API's ``tracker`` object, or None when the user has no active tracker on the title."""
-    row = conn.execute(_TRACKER, {"user_id": user_id, "title_id": title_id}).mappings().first()
-    return _tracker_from_row(row) if row else None
-
-
-def title_brief(conn: sa.Connection, title_id: int) -> dict[str, Any] | None:
-    row = conn.execute(_TITLE_BRIEF, {"title_id": title_id}).mappings().first()
-    return dict(row) if row else None
-
-
-def board(conn: sa.Connection, user_id: int, *, status: str | None = None, kind: str | None = None
-          ) -> dict[str, list[dict[str, Any]]]:
-    """A user's active trackers by status, most recently changed first."""
-    rows = conn.execute(sa.text(f"""
-        SELECT {_TRACKER_COLUMNS} FROM tracker_state s JOIN titles t ON t.id = s.title_id
-        WHERE s.user_id = :user_id AND s.active
-          AND (CAST(:status AS text) IS NULL OR s.status = :status)
-          AND (CAST(:kind AS text) IS NULL OR t.kind = :kind)
-        ORDER BY s.updated_at DESC NULLS LAST, s.title_id
-    """), {"user_id": user_id, "status": status, "kind": kind}).mappings()
-    grouped: dict[str, list[dict[str, Any]]] = {name: [] for name in STATUSES}
-    for row in rows:
-        grouped[row["status"]].append(_tracker_from_row(row))
-    return grouped
-
-
-def history(conn: sa.Connection, user_id: int, *, title_id: int | None = None, before: int | None = None,
-            since: datetime | None = None, until: datetime | None = None, type_: str | None = None,
-            limit: int = 50) -> list[dict[str, Any]]:
-    """A user's entries (the API's ``event`` objects), newest first: a page of ``limit`` below the
-    cursor ``before`` (a log id).
-
-    Walks the (user_id, id) primary key backwards, so its cost follows the page, not the log.
-    """
-    conditions = ["user_id = :user_id"]
-    params: dict[str, Any] = {"user_id": user_id, "limit": limit}
-    for column, operator, value in (("title_id", "=", title_id), ("id", "<", before), ("type", "=", type_),
-                                    ("occurred_at", ">=", since), ("occurred_at", "<", until)):
-        if value is not None:
-            conditions.append(f"{column} {operator} :{column}_{len(params)}")
-            params[f"{column}_{len(params)}"] = value
-    rows = conn.execute(sa.text(
-        "SELECT id, user_id, title_id, version, type, data, occurred_at, recorded_at FROM events "
-        f"WHERE {' AND '.join(conditions)} ORDER BY id DESC LIMIT :limit"), params).mappings()
-    return [dict(row) for row in rows]
-
-
-def title_briefs(conn: sa.Connection, title_ids: set[int]) -> dict[int, dict[str, Any]]:
-    rows = conn.execute(sa.text("SELECT id, name, kind, unit, total_units FROM titles WHERE id = ANY(:ids)"),
-                        {"ids": sorted(title_ids)}).mappings()
-    return {row["id"]: dict(row) for row in rows}
 
 
 _UNITS = ("episode", "page", "track", "play")

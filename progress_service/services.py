@@ -10,12 +10,11 @@ import sqlalchemy as sa
 from . import eventstore, projections, queries
 from .db import BEGIN, Database, Statement
 from .directory import UserDirectory
-from .domain import describe
-from .domain.events import Recorded, event_from
+from .domain.events import Recorded
 from .domain.rules import (
     ChangeRequest, Command, CorrectEntry, LogChanges, RemoveTracker, RetractEntry, RollBack, decide,
 )
-from .domain.tracker import TrackerState, advance, state_at_version, timeline, version_as_of
+from .domain.tracker import TrackerState, advance, state_at_version, version_as_of
 from .errors import (
     EntryNotFound, IdempotencyKeyReused, InvalidChange, PermissionDenied, TitleNotFound, TrackerNotFound,
     VersionConflict,
@@ -104,56 +103,10 @@ class Tracker:
         with self.db.transaction() as conn:
             return projections.erase_user(conn, user_id)
 
-    # -- reads that fold ------------------------------------------------------------------------
+    # -- reads ----------------------------------------------------------------------------------
     def history(self, user_id: int, title_id: int) -> list[Recorded]:
         with self.db.read() as conn:
             return eventstore.read_stream(conn, Stream(user_id, title_id))
-
-    def state_at(self, user_id: int, title_id: int, *, version: int | None = None,
-                 as_of: datetime | None = None) -> TrackerState:
-        """The tracker right after its ``version``-th event, or as it was recorded at ``as_of``."""
-        history = self.history(user_id, title_id)
-        if not history:
-            raise TrackerNotFound("There is no tracker for this title.")
-        if as_of is not None:
-            version = version_as_of(history, as_of)
-            if version == 0:
-                raise TrackerNotFound(f"The tracker did not exist yet at {as_of.isoformat()}.")
-        if version is None or version < 1 or version > history[-1].version:
-            raise InvalidChange(f"This tracker has versions 1 to {history[-1].version}.", field="version")
-        return state_at_version(history, version)
-
-    def timeline(self, user_id: int, **page: Any) -> list[dict[str, Any]]:
-        """A page of the user's entries, newest first, each with its title, a sentence, and the
-        tracker's state right after it (as it was recorded then)."""
-        with self.db.read() as conn:
-            entries = queries.history(conn, user_id, **page)
-            titles = queries.title_briefs(conn, {e["title_id"] for e in entries})
-            states = {title_id: timeline(eventstore.read_stream(conn, Stream(user_id, title_id), up_to=max(
-                e["version"] for e in entries if e["title_id"] == title_id))) for title_id in titles}
-        return [self._timeline_item(user_id, entry, titles[entry["title_id"]],
-                                    states[entry["title_id"]][entry["version"] - 1]) for entry in entries]
-
-    def export(self, user_id: int) -> list[dict[str, Any]]:
-        """Every entry of the user in log order, with its title and the tracker's state after it."""
-        with self.db.read() as conn:
-            rows = conn.execute(sa.text("SELECT id, user_id, title_id, version, type, data, metadata, occurred_at, "
-                                        "recorded_at FROM events WHERE user_id = :u ORDER BY title_id, version"),
-                                {"u": user_id})
-            streams = list(eventstore.stream_entries(rows))
-            titles = queries.title_briefs(conn, {stream.title_id for stream, _ in streams})
-        items = []
-        for stream, history in streams:
-            for entry, state in zip(history, timeline(history)):
-                items.append(self._timeline_item(user_id, queries.event_json(stream, entry),
-                                                 titles[stream.title_id], state))
-        return sorted(items, key=lambda item: item["event"]["id"])
-
-    @staticmethod
-    def _timeline_item(user_id: int, event: dict[str, Any], title: dict[str, Any], state: TrackerState) -> dict[str, Any]:
-        return {"event": event, "title": {key: title[key] for key in ("id", "name", "kind")},
-                "summary": describe.summary(event_from(event["type"], event["data"]), state, title["kind"]),
-                "state": queries.tracker_json(user_id, title, state)}
 
     def clear(self, user_id: int, **options: Any) -> int:
         """Remove every tracker of the user by new entries (history keeps all); how many were removed."""
@@ -200,14 +153,14 @@ class Tracker:
             events = decide(state, command, total=title.total_units, now=self.clock())
             entries = [Recorded(state.version + i, event, command.occurred_at)
                        for i, event in enumerate(events, start=1)]
-            after = advance(state, entries, lambda: history or eventstore.read_stream(conn, stream))
+            states = advance(state, entries, lambda: history or eventstore.read_stream(conn, stream))
             key = [self._key_statement(stream, idempotency, entries)] if idempotency is not None else []
             appended = eventstore.append(
                 conn, stream, entries, expected_version=state.version, commit=True,
                 metadata={"actor": stream.user_id, **(metadata or {}),
                           **({"idempotency_key": idempotency.key} if idempotency else {})},
-                before=[*key, *projections.changes(stream, state, after, entries)])
-        return Outcome(stream, appended, after)
+                before=[*key, *projections.changes(stream, state, states, entries)])
+        return Outcome(stream, appended, states[-1])
 
     def _replay(self, conn: sa.Connection, stream: Stream, idempotency: Idempotency) -> Outcome | None:
         row = conn.execute(_FIND_KEY, {"user_id": stream.user_id, "key": idempotency.key}).first()

@@ -9,11 +9,12 @@ postgresql://postgres@127.0.0.1:5432/postgres), starts the real service as a sub
 loopback port (``python -m progress_service serve --threads 16`` with PROGRESS_SERVICE_DATA_DIR in a
 temporary folder), registers users through ``POST /api/auth/register`` and picks songs (no total,
 so ``{"delta": 1}`` never hits a bound) from ``GET /api/titles``. Beside it, in its own subprocess,
-runs a *bare endpoint*: a minimal Flask app on waitress with the same number of threads and a plain
-psycopg2 pool (one autocommit connection per thread) whose ``POST /log`` does one
+runs a *bare endpoint*: a minimal Flask app on waitress with the same worker processes and threads
+and a plain psycopg2 pool (one autocommit connection per thread) whose ``POST /log`` does one
 ``INSERT INTO raw_events ... RETURNING`` into a table made ``(LIKE events INCLUDING ALL)`` and
 answers 201 with the row as JSON, and whose ``GET /tracker/<u>/<t>`` and ``GET /history/<u>`` run
-the same SQL as ``queries.tracker`` and ``queries.history`` on the real tables. That is the ceiling.
+the same SQL as ``queries.tracker`` and ``queries.timeline`` on the real tables (that SQL builds the
+answer's JSON) and pass its answer on. That is the ceiling.
 
 The load comes from Python threads in this process, each with its own keep-alive
 ``http.client.HTTPConnection`` and its own users' bearer tokens, for ``--seconds`` after a
@@ -67,8 +68,8 @@ THREADS = 16  # waitress threads, for the service and the bare endpoint alike
 
 # The same SQL text the service's reads run (as scripts/bench_core.py uses it), for the bare GETs.
 RAW_TRACKER_SQL = queries._TRACKER.text.replace(":user_id", "%(user_id)s").replace(":title_id", "%(title_id)s")
-RAW_HISTORY_SQL = ("SELECT id, user_id, title_id, version, type, data, occurred_at, recorded_at "
-                   "FROM events WHERE user_id = %(user_id)s ORDER BY id DESC LIMIT %(limit)s")
+RAW_HISTORY_SQL = (queries._page_sql(queries._TIMELINE_ITEM, queries._TIMELINE_JOINS, ()).text
+                   .replace(":user_id", "%(user_id)s").replace(":limit", "%(limit)s"))
 RAW_INSERT_SQL = """
     INSERT INTO raw_events (user_id, title_id, version, type, data, metadata, occurred_at)
     VALUES (%(user_id)s, %(title_id)s, %(version)s, 'progress_logged', %(data)s, %(metadata)s, %(occurred_at)s)
@@ -76,24 +77,39 @@ RAW_INSERT_SQL = """
 """
 
 # The bare endpoint, run with ``python -c``: argv[1] port, argv[2] threads, argv[3] JSON of libpq
-# keywords, argv[4] JSON of the SQL texts. A version counter in the process keeps
-# (user_id, title_id, version) unique without a read.
+# keywords, argv[4] JSON of the SQL texts, argv[5] worker processes. A version counter in each worker
+# (stepping by the number of workers) keeps (user_id, title_id, version) unique without a read.
 BARE_APP = r'''
-import itertools, json, logging, sys
+import itertools, json, logging, os, signal, socket, sys
 from datetime import date, datetime, timezone
 from decimal import Decimal
 import psycopg2, psycopg2.pool
 import waitress
 from flask import Flask, Response, request
 
-port, threads = int(sys.argv[1]), int(sys.argv[2])
+port, threads, workers = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[5])
 dsn, sql = json.loads(sys.argv[3]), json.loads(sys.argv[4])
 logging.basicConfig(level=logging.ERROR)
+listener = socket.create_server(("127.0.0.1", port), backlog=1024)
+# As the service does: one process per worker on the shared socket, each with a pool of its own.
+children = []
+for index in range(workers):
+    pid = os.fork()
+    if pid == 0:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        break
+    children.append(pid)
+else:
+    signal.signal(signal.SIGTERM, lambda *_: [os.kill(child, signal.SIGTERM) for child in children])
+    print(f"bare endpoint listening on http://127.0.0.1:{port} ({workers} worker(s))", flush=True)
+    for child in children:
+        os.waitpid(child, 0)
+    sys.exit(0)
 pool = psycopg2.pool.ThreadedConnectionPool(threads, threads, **dsn)
 for conn in [pool.getconn() for _ in range(threads)]:
     conn.autocommit = True
     pool.putconn(conn)
-versions = itertools.count(1)
+versions = itertools.count(index + 1, workers)  # unique across the workers
 app = Flask("bare")
 
 def encode(value):
@@ -128,22 +144,25 @@ def log():
                               "occurred_at": datetime.now(timezone.utc)})
     return answer(row, 201)
 
+# The reads run the service's own SQL, which builds the answer's JSON; the bare endpoint passes it on.
 @app.get("/tracker/<int:user_id>/<int:title_id>")
 def tracker(user_id, title_id):
     row = run(sql["tracker"], {"user_id": user_id, "title_id": title_id})
-    return answer(row) if row else answer({"status": 404}, 404)
+    if row is None:
+        return answer({"status": 404}, 404)
+    return Response(row["body"], mimetype="application/json", headers={"ETag": f'"{row["version"]}"'})
 
 @app.get("/history/<int:user_id>")
 def history(user_id):
     limit = int(request.args.get("limit", 50))
-    return answer({"items": run(sql["history"], {"user_id": user_id, "limit": limit}, many=True)})
+    return Response(run(sql["history"], {"user_id": user_id, "limit": limit})["body"], mimetype="application/json")
 
 @app.get("/readyz")
 def readyz():
     return answer({"status": "ready"})
 
-print(f"bare endpoint listening on http://127.0.0.1:{port}", flush=True)
-waitress.serve(app, host="127.0.0.1", port=port, threads=threads, ident="bare")
+waitress.serve(app, sockets=[listener], threads=threads, ident="bare")
+os._exit(0)
 '''
 
 
@@ -210,8 +229,8 @@ def stop(process: subprocess.Popen | None) -> None:
 
 
 class CpuMeter:
-    """CPU used by the client (this process), one server process and PostgreSQL over a window, in % of
-    one core; "other" is the rest of the machine's busy time (anything else running on it)."""
+    """CPU used by the client (this process), a server (its process and worker processes) and PostgreSQL
+    over a window, in % of one core; "other" is the rest of the machine's busy time."""
 
     def __init__(self, server_pid: int, postmaster_pid: int | None):
         self.client, self.server = psutil.Process(), psutil.Process(server_pid)
@@ -231,7 +250,8 @@ class CpuMeter:
             used = self._cpu(p)
             if used is not None:
                 postgres[p.pid] = used
-        return {0: self._cpu(self.client) or 0.0, 1: self._cpu(self.server) or 0.0}, postgres
+        server = sum(self._cpu(p) or 0.0 for p in [self.server, *self.server.children()])
+        return {0: self._cpu(self.client) or 0.0, 1: server}, postgres
 
     @staticmethod
     def _busy(times) -> float:
@@ -563,6 +583,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, help="rounds per figure, ours and bare alternating (default 3; "
                         "--quick 1); rates are the median round, latencies pool every round")
     parser.add_argument("--quick", action="store_true", help="~2 s per measurement: a smoke check under a minute")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="worker processes for the service and the bare endpoint alike (default: one per CPU, "
+                             "as serve runs)")
     parser.add_argument("--markdown", type=Path, help="also write the results table to this file")
     args = parser.parse_args(argv)
     settings = Settings.for_args(args)
@@ -590,7 +613,7 @@ def main(argv: list[str] | None = None) -> int:
         env.pop("DATABASE_URL", None)
         service_log = workdir / "service.log"
         command = [sys.executable, "-m", "progress_service", "serve", "--port", str(port), "--database-url", url,
-                   "--threads", str(THREADS)]
+                   "--threads", str(THREADS), "--workers", str(args.workers)]
         started = time.perf_counter()
         with open(service_log, "wb") as out:
             service = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -606,10 +629,10 @@ def main(argv: list[str] | None = None) -> int:
         sql = {"insert": RAW_INSERT_SQL, "tracker": RAW_TRACKER_SQL, "history": RAW_HISTORY_SQL}
         with open(bare_log, "wb") as out:
             bare = subprocess.Popen([sys.executable, "-c", BARE_APP, str(bare_port), str(THREADS),
-                                     json.dumps(psycopg2_kwargs(url)), json.dumps(sql)],
+                                     json.dumps(psycopg2_kwargs(url)), json.dumps(sql), str(args.workers)],
                                     cwd=workdir, env=env, stdout=out, stderr=subprocess.STDOUT)
         wait_ready(bare_port, bare, bare_log)
-        log(f"bare endpoint: Flask + waitress ({THREADS} threads), psycopg2 pool of {THREADS} autocommit "
+        log(f"bare endpoint: Flask + waitress ({args.workers} worker(s) x {THREADS} threads), psycopg2 pool of {THREADS} autocommit "
             f"connections, INSERT INTO raw_events (LIKE events INCLUDING ALL) (pid {bare.pid})")
 
         # -- users and titles ------------------------------------------------------------------
@@ -774,10 +797,9 @@ def main(argv: list[str] | None = None) -> int:
             cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
         shutil.rmtree(workdir, ignore_errors=True)
-    table = markdown_table(figures, ". Raw ceiling: the bare endpoint (Flask + waitress, same threads, plain "
+    table = markdown_table(figures, ". Raw ceiling: the bare endpoint (Flask + waitress, same workers and threads, plain "
                                     "psycopg2) — `POST /log` for writes; for reads its `GET` routes running the same SQL "
-                                    "as the service's queries (for history: the page of events only, no titles, no "
-                                    "per-entry state).")
+                                    "as the service's queries, which build the JSON, passed on as it comes.")
     log(f"\nCPU over each measured window, % of one core ({os.cpu_count()} cores = {os.cpu_count() * 100}%); "
         "other = the machine's busy time not used by the client, the server or PostgreSQL:")
     for line in cpu_lines:

@@ -166,3 +166,96 @@ CREATE TABLE IF NOT EXISTS user_activity (
     events   integer NOT NULL,
     PRIMARY KEY (user_id, day)
 );
+
+-- The tracker's state right after each entry, as it was recorded then: the history timeline and
+-- time travel read it. A state after version N depends only on entries 1..N, so a row never
+-- changes once written; a rebuild recomputes every row from the log.
+CREATE TABLE IF NOT EXISTS tracker_versions (
+    user_id          bigint NOT NULL,
+    title_id         bigint NOT NULL,
+    version          integer NOT NULL,
+    active           boolean NOT NULL,
+    status           text NOT NULL,
+    progress         integer NOT NULL,
+    total            integer,
+    rating           numeric(2, 1),
+    notes            text[] NOT NULL DEFAULT '{}',
+    started_at       timestamptz,
+    completed_at     timestamptz,
+    times_completed  integer NOT NULL DEFAULT 0,
+    updated_at       timestamptz,
+    PRIMARY KEY (user_id, title_id, version)
+);
+
+-- The read side answers in the API's own JSON, built here (docs: the marshmallow schemas).
+-- A time as the API writes it everywhere: ISO 8601 in UTC, microseconds when there are any.
+CREATE OR REPLACE FUNCTION api_time(t timestamptz) RETURNS text LANGUAGE sql STABLE AS $$
+    SELECT to_char(t AT TIME ZONE 'UTC', CASE WHEN date_trunc('second', t) = t THEN 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"'
+                                              ELSE 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"' END)
+$$;
+
+-- The API's `event` object.
+CREATE OR REPLACE FUNCTION event_json(e events) RETURNS json LANGUAGE sql STABLE AS $$
+    SELECT json_build_object('id', e.id, 'user_id', e.user_id, 'title_id', e.title_id, 'version', e.version,
+                             'type', e.type, 'data', e.data, 'occurred_at', api_time(e.occurred_at),
+                             'recorded_at', api_time(e.recorded_at))
+$$;
+
+-- The API's `tracker` object: a tracker state (a tracker_state or tracker_versions row) on a title.
+CREATE OR REPLACE FUNCTION tracker_json(
+    p_user_id bigint, t titles, p_status text, p_progress integer, p_total integer, p_rating numeric,
+    p_notes text[], p_started_at timestamptz, p_completed_at timestamptz, p_times_completed integer,
+    p_version integer, p_updated_at timestamptz) RETURNS json LANGUAGE sql STABLE AS $$
+    SELECT json_build_object(
+        'user_id', p_user_id, 'title_id', t.id,
+        'title', json_build_object('id', t.id, 'name', t.name, 'kind', t.kind, 'unit', t.unit,
+                                   'total_units', t.total_units),
+        'status', p_status, 'progress', p_progress, 'total', coalesce(p_total, t.total_units),
+        'percent', round(p_progress * 100.0 / nullif(coalesce(p_total, t.total_units), 0), 1),
+        'rating', p_rating, 'notes', p_notes, 'started_at', api_time(p_started_at),
+        'completed_at', api_time(p_completed_at), 'times_completed', p_times_completed, 'version', p_version,
+        'updated_at', api_time(p_updated_at))
+$$;
+
+-- One plain sentence for an entry, in the words of what was tracked, given the progress and total
+-- right after it ("Watched episode 13 of 62", "Rated 4.5", "Corrected entry 7 to: +2 plays").
+CREATE OR REPLACE FUNCTION entry_summary(p_type text, p_data jsonb, p_progress integer, p_total integer,
+                                         p_kind text) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    unit text := CASE p_kind WHEN 'tv_show' THEN 'episode' WHEN 'book' THEN 'page' WHEN 'album' THEN 'track'
+                             WHEN 'song' THEN 'play' ELSE 'unit' END;
+    change jsonb := p_data -> 'change';
+    delta integer := (change -> 'data' ->> 'delta')::integer;
+    said text;
+BEGIN
+    CASE p_type
+    WHEN 'progress_logged' THEN
+        IF p_kind = 'song' THEN
+            RETURN format('Played it (%s play%s so far)', p_progress, CASE WHEN p_progress = 1 THEN '' ELSE 's' END);
+        END IF;
+        RETURN format('%s %s %s%s', CASE p_kind WHEN 'tv_show' THEN 'Watched' WHEN 'book' THEN 'Read to'
+                                                WHEN 'album' THEN 'Listened to' ELSE 'Reached' END,
+                      unit, p_progress, ' of ' || p_total);
+    WHEN 'tracker_added', 'status_changed' THEN
+        RETURN CASE p_data ->> 'status' WHEN 'planned' THEN 'Planned' WHEN 'in_progress' THEN 'Started'
+                   WHEN 'completed' THEN 'Finished' WHEN 'paused' THEN 'Paused' WHEN 'dropped' THEN 'Dropped' END;
+    WHEN 'rating_set' THEN RETURN 'Rated ' || trim_scale((p_data ->> 'rating')::numeric);
+    WHEN 'rating_cleared' THEN RETURN 'Cleared the rating';
+    WHEN 'note_added' THEN RETURN 'Noted: ' || (p_data ->> 'text');
+    WHEN 'tracker_removed' THEN RETURN 'Removed from the board';
+    WHEN 'entry_corrected' THEN
+        IF change ->> 'type' = 'progress_logged' AND delta IS NOT NULL THEN
+            said := format('%s%s %s%s', CASE WHEN delta >= 0 THEN '+' ELSE '' END, delta, unit,
+                           CASE WHEN abs(delta) = 1 THEN '' ELSE 's' END);
+        ELSIF change ->> 'type' = 'progress_logged' THEN
+            said := unit || ' ' || (change -> 'data' ->> 'progress');
+        ELSE
+            said := entry_summary(change ->> 'type', change -> 'data', p_progress, p_total, p_kind);
+            said := lower(left(said, 1)) || substr(said, 2);
+        END IF;
+        RETURN format('Corrected entry %s to: %s', p_data ->> 'entry_id', said);
+    WHEN 'entry_retracted' THEN RETURN 'Retracted entry ' || (p_data ->> 'entry_id');
+    WHEN 'tracker_rolled_back' THEN RETURN 'Restored to how it was at version ' || (p_data ->> 'to_version');
+    ELSE RETURN upper(left(p_type, 1)) || replace(substr(p_type, 2), '_', ' ');
+    END CASE;
+END $$;

@@ -97,6 +97,12 @@ def show(db) -> tuple[int, int]:
 
 
 @pytest.fixture
+def book(db) -> tuple[int, int]:
+    """A book from the catalog with a known number of pages: (title id, total)."""
+    return _title(db, "book", with_total=True)
+
+
+@pytest.fixture
 def song(db) -> tuple[int, None]:
     """A song: counted in plays, with no total."""
     return _title(db, "song", with_total=False)

@@ -32,6 +32,11 @@ def problem(status: int, title: str, detail: str, *, type_: str = "about:blank",
     return response
 
 
+def json_answer(body: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """An answer whose JSON PostgreSQL has already built (the read side, see queries)."""
+    return Response(body, status=status, headers=headers, mimetype="application/json")
+
+
 class ProblemApi(Api):
     """flask-smorest's Api, documenting errors as the problem+json this service sends."""
 

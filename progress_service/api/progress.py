@@ -20,7 +20,7 @@ from ..schemas.progress import (
     HistoryItemSchema, HistoryPageSchema, HistoryQuerySchema, LogQuerySchema, LogSchema, SummarySchema,
 )
 from ..services import Idempotency
-from . import caller, require_access, require_admin
+from . import caller, json_answer, require_access, require_admin
 
 blp = Blueprint("progress", __name__, url_prefix="/api/progress", description="The progress log")
 
@@ -97,11 +97,8 @@ def retract_entry(log_id):
 def list_entries(query, user_id):
     """A user's entries, newest first; pass next_before as before for the next page."""
     require_access(user_id)
-    limit = query.pop("limit")
-    type_ = query.pop("type", None)
     with db().read() as conn:
-        items = queries.history(conn, user_id, limit=limit, type_=type_, **query)
-    return {"items": items, "next_before": items[-1]["id"] if len(items) == limit else None}
+        return json_answer(queries.history(conn, user_id, type_=query.pop("type", None), **query))
 
 
 @blp.get("/<int:user_id>/history")
@@ -110,8 +107,8 @@ def list_entries(query, user_id):
 def history(query, user_id):
     """The timeline: each entry with a sentence and the tracker's state right after it, newest first."""
     require_access(user_id)
-    items = tracker_service().timeline(user_id, **query)
-    return {"items": items, "next_before": items[-1]["event"]["id"] if len(items) == query["limit"] else None}
+    with db().read() as conn:
+        return json_answer(queries.timeline(conn, user_id, **query))
 
 
 @blp.get("/summary/<int:user_id>")
@@ -132,21 +129,36 @@ _EXPORT_COLUMNS = ("id", "occurred_at", "recorded_at", "title_id", "title", "kin
 @blp.alt_response(200, description="CSV with a header row, when format=csv", content_type="text/csv",
                   success=True)
 def export(query, user_id):
-    """The user's whole history, one row per entry, with the title and the tracker state after it."""
+    """The user's whole history, one row per entry, with the title and the tracker state after it,
+    streamed in log order."""
     require_access(user_id)
-    items = tracker_service().export(user_id)
+    database = db()
+
+    def rows():  # one snapshot, read in batches as the answer goes out
+        with database.transaction(isolation_level="REPEATABLE READ") as conn:
+            yield from queries.export(conn, user_id)
+
     if query["format"] == "json":
-        return items
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(_EXPORT_COLUMNS)
-    for item in items:
-        event, state = item["event"], item["state"]
-        writer.writerow([event["id"], event["occurred_at"].isoformat(), event["recorded_at"].isoformat(),
-                         event["title_id"], item["title"]["name"], item["title"]["kind"], event["version"],
-                         event["type"], json.dumps(event["data"]), item["summary"], state["status"],
-                         state["progress"], state["total"], state["rating"], state["times_completed"]])
-    return Response(buffer.getvalue(), mimetype="text/csv", headers={
+        def items():
+            yield "["
+            for i, row in enumerate(rows()):
+                yield ("," if i else "") + row.item
+            yield "]"
+        return Response(items(), mimetype="application/json")
+
+    def lines():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(_EXPORT_COLUMNS)
+        for row in rows():
+            writer.writerow([row.id, row.occurred_at.isoformat(), row.recorded_at.isoformat(), row.title_id, row.name,
+                             row.kind, row.version, row.type, row.data, row.summary, row.status, row.progress,
+                             row.total, row.rating, row.times_completed])
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+        yield buffer.getvalue()
+    return Response(lines(), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="progress-{user_id}.csv"'})
 
 

@@ -1,31 +1,30 @@
 """Trackers: the board, one tracker (now, at a version or a time), changes, removal, rollback."""
 from __future__ import annotations
 
+from flask import Response
 from flask_smorest import Blueprint
 
 from .. import queries
-from ..errors import TitleNotFound, TrackerNotFound
+from ..errors import TrackerNotFound
 from ..schemas.progress import (
     BoardQuerySchema, BoardSchema, EventSchema, RollbackSchema, TrackerQuerySchema, TrackerSchema,
     TrackerUpdateSchema,
 )
-from . import require_access
+from . import json_answer, require_access
 from .progress import change_requests, db, event_json, tracker_service, write_options
 
 blp = Blueprint("trackers", __name__, url_prefix="/api/progress/<int:user_id>/trackers",
                 description="Trackers: the current state of each title, a projection of the log")
 
 
-def current(user_id: int, title_id: int) -> dict:
+def current(user_id: int, title_id: int) -> Response:
+    """The tracker now, with its version as ETag (for If-Match)."""
     with db().read() as conn:
         found = queries.tracker(conn, user_id, title_id)
     if found is None:
         raise TrackerNotFound(f"User {user_id} has no tracker on title {title_id}.")
-    return found
-
-
-def with_etag(tracker: dict) -> tuple[dict, int, dict]:
-    return tracker, 200, {"ETag": f'"{tracker["version"]}"'}
+    body, version = found
+    return json_answer(body, headers={"ETag": f'"{version}"'})
 
 
 @blp.get("")
@@ -34,7 +33,7 @@ def with_etag(tracker: dict) -> tuple[dict, int, dict]:
 def board(query, user_id):
     require_access(user_id)
     with db().read() as conn:
-        return queries.board(conn, user_id, **query)
+        return json_answer(queries.board(conn, user_id, **query))
 
 
 @blp.get("/<int:title_id>")
@@ -44,13 +43,10 @@ def get_tracker(query, user_id, title_id):
     """The tracker now (with its version as ETag), right after version N, or as recorded at a time."""
     require_access(user_id)
     if not query:
-        return with_etag(current(user_id, title_id))
-    state = tracker_service().state_at(user_id, title_id, version=query.get("version"), as_of=query.get("as_of"))
+        return current(user_id, title_id)
     with db().read() as conn:
-        title = queries.title_brief(conn, title_id)
-    if title is None:
-        raise TitleNotFound(f"There is no title {title_id} in the catalog.")
-    return queries.tracker_json(user_id, title, state)
+        body, _ = queries.tracker_at(conn, user_id, title_id, **query)
+    return json_answer(body)
 
 
 @blp.put("/<int:title_id>")
@@ -60,7 +56,7 @@ def update_tracker(body, user_id, title_id):
     """One entry per given field, appended together; If-Match guards against a tracker that moved on."""
     require_access(user_id, write=True)
     tracker_service().log(user_id, title_id, change_requests(body), **write_options())
-    return with_etag(current(user_id, title_id))
+    return current(user_id, title_id)
 
 
 @blp.delete("/<int:title_id>")
@@ -78,4 +74,4 @@ def roll_back(body, user_id, title_id):
     """Restore the tracker to its state at a version or a time, by a new tracker_rolled_back entry."""
     require_access(user_id, write=True)
     tracker_service().roll_back(user_id, title_id, **body, **write_options())
-    return with_etag(current(user_id, title_id))
+    return current(user_id, title_id)

@@ -1,7 +1,6 @@
 """The fold: how a tracker's state follows from its events. Pure; ``apply`` never fails."""
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Callable, Sequence
@@ -137,12 +136,19 @@ def needs_refold(event: Event) -> bool:
 
 
 def advance(state: TrackerState, entries: Sequence[Recorded],
-            load_history: Callable[[], Sequence[Recorded]]) -> TrackerState:
-    """The state once ``entries`` follow ``state``: folded on one by one, or re-folded from the
-    whole stream (``load_history`` gives what came before) when a meta entry rewrites the past."""
-    if any(needs_refold(entry.event) for entry in entries):
-        return fold([*load_history(), *entries])
-    return functools.reduce(apply, entries, state)
+            load_history: Callable[[], Sequence[Recorded]]) -> list[TrackerState]:
+    """The state right after each of ``entries``, which follow ``state``, as the timeline records it:
+    folded on one by one, or re-folded from the whole stream (``load_history`` gives what came
+    before) after a meta entry that rewrites the past."""
+    states: list[TrackerState] = []
+    history: Sequence[Recorded] | None = None
+    for i, entry in enumerate(entries):
+        if needs_refold(entry.event):
+            history = load_history() if history is None else history
+            states.append(fold([*history, *entries[: i + 1]]))
+        else:
+            states.append(apply(states[-1] if states else state, entry))
+    return states
 
 
 def timeline(history: Sequence[Recorded]) -> list[TrackerState]:

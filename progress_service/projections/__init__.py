@@ -1,4 +1,5 @@
-"""Read models kept in the append's transaction: tracker_state, title_stats, user_activity.
+"""Read models kept in the append's transaction: tracker_state, tracker_versions, title_stats,
+user_activity.
 
 ``project`` is the inline, incremental path; ``rebuild`` recomputes the same tables from the log.
 Both write tracker rows through ``tracker_row`` and count titles through ``contribution``.
@@ -81,6 +82,10 @@ def upsert_trackers_sql(table: str = "tracker_state") -> sa.TextClause:
 
 
 _UPSERT_TRACKER = upsert_trackers_sql()
+_ADD_VERSIONS = sa.text(f"""
+    INSERT INTO tracker_versions ({', '.join(TRACKER_COLUMNS)})
+    SELECT {', '.join(TRACKER_COLUMNS)} FROM jsonb_populate_recordset(NULL::tracker_versions, CAST(:rows AS jsonb))
+""")
 
 _LOAD_TRACKER = sa.text(f"""
     SELECT t.id AS title_id, t.kind, t.total_units, {', '.join('s.' + c for c in TRACKER_COLUMNS[2:])}
@@ -124,7 +129,7 @@ _ERASE_USER = [sa.text("LOCK TABLE tracker_state IN SHARE ROW EXCLUSIVE MODE"), 
     FROM ({title_stats_query("(SELECT * FROM tracker_state WHERE user_id = :user_id) AS t")}) AS mine
     WHERE s.title_id = mine.title_id
 """)] + [sa.text(f"DELETE FROM {table} WHERE user_id = :user_id")
-         for table in ("tracker_state", "user_activity", "idempotency_keys")]
+         for table in ("tracker_state", "tracker_versions", "user_activity", "idempotency_keys")]
 
 
 def erase_user(conn: sa.Connection, user_id: int) -> int:
@@ -156,11 +161,14 @@ def rows_json(rows: Sequence[dict[str, Any]]) -> str:
     return json.dumps(rows, default=lambda value: value.isoformat())
 
 
-def changes(stream: Stream, before: TrackerState, after: TrackerState,
+def changes(stream: Stream, before: TrackerState, states: Sequence[TrackerState],
             entries: Sequence[Recorded]) -> list[Statement]:
-    """The statements that carry the change from ``before`` to ``after`` (made by ``entries``)
-    into every projection."""
-    statements: list[Statement] = [(_UPSERT_TRACKER, {"rows": rows_json([tracker_row(stream, after)])})]
+    """The statements that carry ``entries`` (``states``: the state right after each) into every
+    projection; ``before`` is the state they follow."""
+    after = states[-1]
+    statements: list[Statement] = [
+        (_UPSERT_TRACKER, {"rows": rows_json([tracker_row(stream, after)])}),
+        (_ADD_VERSIONS, {"rows": rows_json([tracker_row(stream, state) for state in states])})]
     delta = stats_delta(before, after)
     if delta:  # most entries change no title figure; skipping them keeps popular titles' rows cool
         statements.append((_ADD_STATS, {"title_id": stream.title_id, "delta": json.dumps(

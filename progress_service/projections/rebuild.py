@@ -1,11 +1,11 @@
 """Rebuild every projection from the log, and verify the live projections against a rebuild.
 
-tracker_state is rebuilt set-based in SQL (the *projection queries*) for every stream that has
-no correction, retraction or rollback: one sort of the log by stream and version, two window
-passes (the last removal, the status before each entry, when the tracker started and completed)
-and one aggregate per stream. Streams with meta
-entries re-fold in Python with ``domain.tracker.fold`` (their entries rewrite earlier ones).
-title_stats and user_activity are plain aggregates of tracker_state and of the log.
+tracker_versions (the state after each entry) is rebuilt set-based in SQL (``STATES_QUERY``)
+for every stream that has no correction, retraction or rollback: one sort of the log by stream
+and version, running windows over each stream and over each stretch since its last removal; the
+rows at each stream's last version are its tracker_state. Streams with meta entries re-fold in
+Python with ``domain.tracker.timeline`` (their entries rewrite earlier ones). title_stats and
+user_activity are plain aggregates of tracker_state and of the log.
 """
 from __future__ import annotations
 
@@ -15,24 +15,27 @@ from typing import Callable
 
 import sqlalchemy as sa
 
-from ..domain.events import META_TYPES
 from ..db import Database
-from ..domain.tracker import TrackerState, fold
+from ..domain.events import META_TYPES
+from ..domain.tracker import TrackerState, timeline
 from ..eventstore import Stream, stream_entries
 from . import STATS_COLUMNS, TRACKER_COLUMNS, rows_json, title_stats_query, tracker_row
 
-PROJECTIONS = ("tracker_state", "title_stats", "user_activity")
+PROJECTIONS = ("tracker_state", "tracker_versions", "title_stats", "user_activity")
 META = ", ".join(f"'{cls.type}'" for cls in META_TYPES)
 _CODE_TO_STATUS = "(ARRAY['planned','in_progress','completed','paused','dropped'])"
 
-# Every stream with no meta entries, folded from one sort of the log by stream and version.
-# In such a stream each entry's effect is its own: a progress entry records the progress it
-# reached, so the status it sets follows from its own row. "The last value" of anything is a max()
-# over a packed (version, value) bigint. A removal resets progress (0), status (planned), rating
-# and total, as the fold does; what counts per tracker otherwise starts after the last removal.
+# The state after every entry of every stream with no meta entries, from one sort of the log by
+# stream and version. In such a stream each entry's effect is its own: a progress entry records
+# the progress it reached, so the status it sets follows from its own row. "The last value so far"
+# of anything is a running max() over a packed (version, value) bigint (or a (version, time)
+# array). A removal resets progress (0), status (planned), rating and total, as the fold does, and
+# starts a new stretch ("since", the removals so far) for what counts per tracker: notes, start,
+# completions.
 _PACK = 4294967296  # 2^32: the version above, the value below
 _CARRIES_TOTAL = "('tracker_added', 'status_changed', 'progress_logged')"
-TRACKERS_QUERY = f"""
+_MICROS = "(extract(epoch FROM occurred_at) * 1000000)::bigint"
+STATES_QUERY = f"""
 WITH entries AS (
     SELECT user_id, title_id, version, type, occurred_at, data ->> 'text' AS note,
            CASE WHEN type = 'progress_logged' THEN (data ->> 'progress')::int
@@ -51,38 +54,33 @@ WITH entries AS (
     FROM events
 ),
 sequenced AS (
-    SELECT *, coalesce(max(version) FILTER (WHERE type = 'tracker_removed') OVER stream, 0) AS removed_version,
-              max(version) OVER stream AS last_version,
+    SELECT *, max(version) OVER stream AS last_version,
               bool_or(type IN ({META})) OVER stream AS has_meta,
+              count(*) FILTER (WHERE type = 'tracker_removed') OVER so_far AS since,
+              coalesce(max(version::bigint * 8 + effect) FILTER (WHERE effect IS NOT NULL) OVER so_far % 8, 1)
+                  AS status_code,
               coalesce(max(version::bigint * 8 + effect) FILTER (WHERE effect IS NOT NULL) OVER before % 8, 1)
-                  AS previous_status
+                  AS previous_status,
+              max(version::bigint * {_PACK} + progress) OVER so_far % {_PACK} AS progress_so_far,
+              nullif(max(version::bigint * {_PACK} + total_code) OVER so_far % {_PACK}, 0) - 1 AS total_so_far,
+              nullif(max(version::bigint * 16 + rating_code) OVER so_far % 16, 0) / 2.0 AS rating_so_far
     FROM entries
     WINDOW stream AS (PARTITION BY user_id, title_id),
+           so_far AS (stream ORDER BY version ROWS UNBOUNDED PRECEDING),
            before AS (stream ORDER BY version ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
-),
-marked AS (
-    SELECT *, min(version) FILTER (WHERE effect IN (2, 3) AND version > removed_version) OVER stream
-                  AS started_version,
-              max(version) FILTER (WHERE completes AND version > removed_version) OVER stream AS completed_version,
-              array_agg(note) FILTER (WHERE type = 'note_added' AND version > removed_version) OVER whole
-                  AS notes
-    FROM (SELECT *, effect = 3 AND previous_status <> 3 AS completes FROM sequenced WHERE NOT has_meta) x
-    WINDOW stream AS (PARTITION BY user_id, title_id),
-           whole AS (stream ORDER BY version ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
 )
-SELECT user_id, title_id, max(version) > max(removed_version) AS active,
-       coalesce({_CODE_TO_STATUS}[max(version::bigint * 8 + effect) % 8], 'planned') AS status,
-       coalesce(max(version::bigint * {_PACK} + progress) % {_PACK}, 0) AS progress,
-       nullif(max(version::bigint * {_PACK} + total_code) % {_PACK}, 0) - 1 AS total,
-       nullif(max(version::bigint * 16 + rating_code) % 16, 0) / 2.0 AS rating,
-       coalesce(max(notes), '{{}}') AS notes,
-       max(occurred_at) FILTER (WHERE version = started_version) AS started_at,
-       max(occurred_at) FILTER (WHERE version = completed_version) AS completed_at,
-       count(*) FILTER (WHERE completes AND version > removed_version) AS times_completed,
-       max(version) AS version,
-       max(occurred_at) FILTER (WHERE version = last_version) AS updated_at
-FROM marked
-GROUP BY user_id, title_id
+SELECT user_id, title_id, version, version = last_version AS last,
+       type <> 'tracker_removed' AS active, {_CODE_TO_STATUS}[status_code] AS status,
+       coalesce(progress_so_far, 0) AS progress, total_so_far AS total, rating_so_far AS rating,
+       coalesce(array_agg(note) FILTER (WHERE type = 'note_added') OVER stretch, '{{}}') AS notes,
+       'epoch'::timestamptz + (min(ARRAY[version, {_MICROS}]) FILTER (WHERE effect IN (2, 3)) OVER stretch)[2]
+           * interval '1 microsecond' AS started_at,
+       'epoch'::timestamptz + (max(ARRAY[version, {_MICROS}]) FILTER (WHERE completes) OVER stretch)[2]
+           * interval '1 microsecond' AS completed_at,
+       count(*) FILTER (WHERE completes) OVER stretch AS times_completed,
+       occurred_at AS updated_at
+FROM (SELECT *, effect = 3 AND previous_status <> 3 AS completes FROM sequenced WHERE NOT has_meta) x
+WINDOW stretch AS (PARTITION BY user_id, title_id, since ORDER BY version ROWS UNBOUNDED PRECEDING)
 """
 
 _META_STREAM_EVENTS = sa.text(f"""
@@ -119,28 +117,35 @@ def build(conn: sa.Connection, *, into: dict[str, str], progress: Progress = lam
             meta = pool.submit(_fold_meta_streams_on, second, conn.execute(
                 sa.text("SELECT pg_export_snapshot()")).scalar_one())
         # The log lies in time order: one scan and an in-memory sort beat walking the stream index.
+        columns = ", ".join(TRACKER_COLUMNS)
         conn.execute(sa.text("SET LOCAL enable_indexscan = off"))
-        conn.execute(sa.text(f"INSERT INTO {into['tracker_state']} ({', '.join(TRACKER_COLUMNS)}) {TRACKERS_QUERY}"))
+        conn.execute(sa.text(f"""
+            WITH states AS MATERIALIZED ({STATES_QUERY}),
+                 versions AS (INSERT INTO {into['tracker_versions']} ({columns}) SELECT {columns} FROM states)
+            INSERT INTO {into['tracker_state']} ({columns}) SELECT {columns} FROM states WHERE last"""))
         conn.execute(sa.text("SET LOCAL enable_indexscan = on"))
         folded = meta.result()
-    progress(total - sum(events for _, _, events in folded))
-    insert = sa.text(f"INSERT INTO {into['tracker_state']} ({', '.join(TRACKER_COLUMNS)}) SELECT {', '.join(TRACKER_COLUMNS)} "
-                     f"FROM jsonb_populate_recordset(NULL::{into['tracker_state']}, CAST(:rows AS jsonb))")
-    for start in range(0, len(folded), 5000):
-        chunk = folded[start:start + 5000]
-        conn.execute(insert, {"rows": rows_json([tracker_row(stream, state) for stream, state, _ in chunk])})
-        progress(sum(events for _, _, events in chunk))
+    meta_events = sum(len(states) for _, states in folded)
+    progress(total - meta_events)
+    rows = {into["tracker_state"]: [tracker_row(stream, states[-1]) for stream, states in folded],
+            into["tracker_versions"]: [tracker_row(stream, state) for stream, states in folded for state in states]}
+    for table, table_rows in rows.items():
+        insert = sa.text(f"INSERT INTO {table} ({columns}) SELECT {columns} "
+                         f"FROM jsonb_populate_recordset(NULL::{table}, CAST(:rows AS jsonb))")
+        for start in range(0, len(table_rows), 5000):
+            conn.execute(insert, {"rows": rows_json(table_rows[start:start + 5000])})
+    progress(meta_events)
     conn.execute(sa.text(f"INSERT INTO {into['title_stats']} (title_id, {', '.join(STATS_COLUMNS)}) "
                          + title_stats_query(into["tracker_state"])))
     conn.execute(sa.text(f"INSERT INTO {into['user_activity']} (user_id, day, events) {_USER_ACTIVITY_QUERY}"))
 
 
-def _fold_meta_streams(conn: sa.Connection) -> list[tuple[Stream, TrackerState, int]]:
-    return [(stream, fold(entries), len(entries))
-            for stream, entries in stream_entries(conn.execute(_META_STREAM_EVENTS))]
+def _fold_meta_streams(conn: sa.Connection) -> list[tuple[Stream, list[TrackerState]]]:
+    """Every stream with meta entries and the state after each of its entries."""
+    return [(stream, timeline(entries)) for stream, entries in stream_entries(conn.execute(_META_STREAM_EVENTS))]
 
 
-def _fold_meta_streams_on(db: Database, snapshot: str) -> list[tuple[Stream, TrackerState, int]]:
+def _fold_meta_streams_on(db: Database, snapshot: str) -> list[tuple[Stream, list[TrackerState]]]:
     with db.transaction(isolation_level="REPEATABLE READ", snapshot=snapshot) as conn:
         return _fold_meta_streams(conn)
 
@@ -186,10 +191,11 @@ class Difference:
             f"{k} is {live!r}, a rebuild says {rebuilt!r}" for k, (live, rebuilt) in changed.items())
 
 
-_KEYS = {"tracker_state": ("user_id", "title_id"), "title_stats": ("title_id",), "user_activity": ("user_id", "day")}
+_KEYS = {"tracker_state": ("user_id", "title_id"), "tracker_versions": ("user_id", "title_id", "version"),
+         "title_stats": ("title_id",), "user_activity": ("user_id", "day")}
 # title_stats keeps a row whose every count went back to 0; a rebuild has no row there.
 _NONZERO = {"title_stats": "WHERE trackers <> 0 OR rating_count <> 0 OR completions <> 0",
-            "tracker_state": "", "user_activity": ""}
+            "tracker_state": "", "tracker_versions": "", "user_activity": ""}
 
 
 def verify(conn: sa.Connection, *, progress: Progress = lambda events: None,

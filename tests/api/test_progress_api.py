@@ -158,3 +158,18 @@ def test_a_user_reaches_only_their_own_trackers_and_entries(client, register, sh
         problem_of(response, 403)
     problem_of(log(client, other_headers, title_id=show[0], progress=1, user_id=owner["id"]), 403)
     assert client.get(base, headers=owner_headers).json["items"][0]["id"] == entry["id"]
+
+
+def test_an_entry_and_a_tracker_read_the_same_wherever_they_appear(client, register, show):
+    user, headers = register()
+    for body in ({"progress": 3}, {"rating": 4.5}, {"note": "pilot was slow"}, {"delta": 1}):
+        written = log(client, headers, title_id=show[0], **body).json
+        listed = client.get(f"/api/progress/{user['id']}", query_string={"limit": 1}, headers=headers).json["items"]
+        timeline = client.get(f"/api/progress/{user['id']}/history", query_string={"limit": 1}, headers=headers).json
+        assert listed == [written] and timeline["items"][0]["event"] == written
+    tracker = client.get(f"/api/progress/{user['id']}/trackers/{show[0]}", headers=headers).json
+    at_4 = client.get(f"/api/progress/{user['id']}/trackers/{show[0]}", query_string={"version": 4}, headers=headers).json
+    board = client.get(f"/api/progress/{user['id']}/trackers", headers=headers).json
+    assert tracker == at_4 == timeline["items"][0]["state"] == board["in_progress"][0]
+    assert (tracker["progress"], tracker["rating"], tracker["notes"]) == (4, 4.5, ["pilot was slow"])
+    assert tracker["percent"] == round(400 / show[1], 1)

@@ -142,12 +142,16 @@ def test_verify_names_every_tampered_row_and_rebuild_repairs_it(tracker, db, use
                      {"u": user, "t": show[0]})
         conn.execute(sa.text("DELETE FROM tracker_state WHERE user_id = :u AND title_id = :t"),
                      {"u": user, "t": song[0]})
+        conn.execute(sa.text("UPDATE tracker_versions SET rating = 1 WHERE user_id = :u AND title_id = :t AND version = 2"),
+                     {"u": user, "t": show[0]})
     env = {**os.environ, "DATABASE_URL": database_url}
     verify = subprocess.run([sys.executable, "-m", "progress_service", "verify"], env=env,
                             capture_output=True, text=True, timeout=120)
     assert verify.returncode == 1
     assert f"tracker_state user_id={user} title_id={show[0]}: progress is 99, a rebuild says 3" in verify.stdout
     assert f"tracker_state user_id={user} title_id={song[0]}: missing" in verify.stdout
+    assert f"tracker_versions user_id={user} title_id={show[0]} version=2: rating is 1.0, a rebuild says 4.0" \
+        in verify.stdout
     rebuilt = subprocess.run([sys.executable, "-m", "progress_service", "rebuild"], env=env,
                              capture_output=True, text=True, timeout=300)
     assert rebuilt.returncode == 0, rebuilt.stderr

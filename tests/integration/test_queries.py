@@ -1,6 +1,7 @@
 """The read side: the tracker object and the history pages, in SQL over projections and the log."""
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from progress_service import queries
@@ -11,12 +12,13 @@ def test_a_tracker_reads_as_the_api_object(db, tracker, user, show):
     title_id, total = show
     tracker.log(user, title_id, [SetProgress(12), Rate(4.5), AddNote("slow burn")])
     with db.read() as conn:
-        found = queries.tracker(conn, user, title_id)
+        body, version = queries.tracker(conn, user, title_id)
+    found = json.loads(body)
     assert found["title"]["id"] == title_id and found["title"]["unit"] == "episode"
     assert found["title"]["total_units"] == total and found["total"] == total
     assert (found["status"], found["progress"], found["rating"], found["notes"]) == ("in_progress", 12, 4.5, ["slow burn"])
     assert found["percent"] == round(1200 / total, 1)
-    assert found["version"] == 3 and found["times_completed"] == 0 and found["completed_at"] is None
+    assert found["version"] == version == 3 and found["times_completed"] == 0 and found["completed_at"] is None
 
 
 def test_a_removed_or_never_started_tracker_is_not_found(db, tracker, user, show, song):
@@ -33,11 +35,11 @@ def test_history_pages_newest_first_without_gaps_or_overlap(db, tracker, user, s
     pages, before = [], None
     with db.read() as conn:
         while True:
-            page = queries.history(conn, user, limit=3, before=before)
-            if not page:
+            page = json.loads(queries.history(conn, user, limit=3, before=before))
+            pages.append([entry["id"] for entry in page["items"]])
+            before = page["next_before"]
+            if before is None:
                 break
-            pages.append([entry["id"] for entry in page])
-            before = page[-1]["id"]
     ids = [entry_id for page in pages for entry_id in page]
     assert [len(page) for page in pages] == [3, 3, 1]
     assert ids == sorted(ids, reverse=True) and len(set(ids)) == 7
@@ -48,12 +50,12 @@ def test_history_filters_by_title_and_time(db, tracker, user, show, song, now):
     tracker.log(user, song[0], [AddProgress(1)], occurred_at=now - timedelta(days=5))
     tracker.log(user, song[0], [AddProgress(1)], occurred_at=now)
     with db.read() as conn:
-        songs_only = queries.history(conn, user, title_id=song[0])
-        last_week = queries.history(conn, user, since=now - timedelta(days=7))
-        before_today = queries.history(conn, user, until=now - timedelta(days=1))
+        songs_only, last_week, before_today = (json.loads(queries.history(conn, user, **conditions))["items"] for conditions in (
+            {"title_id": song[0]}, {"since": now - timedelta(days=7)}, {"until": now - timedelta(days=1)}))
     assert [e["title_id"] for e in songs_only] == [song[0], song[0]]
-    assert [e["occurred_at"] for e in last_week] == [now, now - timedelta(days=5)]
-    assert [e["occurred_at"] for e in before_today] == [now - timedelta(days=5), now - timedelta(days=10)]
+    assert [e["occurred_at"] for e in last_week] == [now.isoformat(), (now - timedelta(days=5)).isoformat()]
+    assert [e["occurred_at"] for e in before_today] == [(now - timedelta(days=5)).isoformat(),
+                                                        (now - timedelta(days=10)).isoformat()]
     assert set(songs_only[0]) == {"id", "user_id", "title_id", "version", "type", "data", "occurred_at", "recorded_at"}
     assert songs_only[0]["data"] == {"progress": 2, "delta": 1, "total": None}  # the second +1 reached play 2
 
@@ -62,4 +64,32 @@ def test_another_users_history_is_not_in_mine(db, tracker, make_user, song):
     me, other = make_user(), make_user()
     tracker.log(other, song[0], [AddProgress(1)])
     with db.read() as conn:
-        assert queries.history(conn, me) == []
+        assert json.loads(queries.history(conn, me)) == {"items": [], "next_before": None}
+
+
+def timeline_of(db, user: int, **conditions) -> list[dict]:
+    with db.read() as conn:
+        return json.loads(queries.timeline(conn, user, limit=200, **conditions))["items"][::-1]
+
+
+def test_each_entry_reads_as_a_plain_sentence(db, tracker, user, show, book, song):
+    tracker.log(user, show[0], [SetProgress(13)])
+    tracker.log(user, book[0], [AddProgress(40)])
+    tracker.log(user, song[0], [AddProgress(1)])
+    tracker.log(user, show[0], [Rate(4.5)])
+    tracker.log(user, show[0], [AddNote("great finale")])
+    tracker.log(user, show[0], [SetStatus("completed")])
+    first = tracker.history(user, show[0])[0]
+    tracker.correct(user, first.id, SetProgress(20))
+    tracker.roll_back(user, show[0], to_version=2)
+    played = tracker.history(user, song[0])[0]
+    tracker.correct(user, played.id, AddProgress(2))
+    tracker.log(user, song[0], [Rate(4)])
+    tracker.retract(user, played.id)
+    tracker.log(user, show[0], [SetStatus("paused")])
+    tracker.remove(user, show[0])
+    assert [item["summary"] for item in timeline_of(db, user)] == [
+        f"Watched episode 13 of {show[1]}", f"Read to page 40 of {book[1]}", "Played it (1 play so far)",
+        "Rated 4.5", "Noted: great finale", "Finished", f"Corrected entry {first.id} to: episode 20",
+        "Restored to how it was at version 2", f"Corrected entry {played.id} to: +2 plays", "Rated 4",
+        f"Retracted entry {played.id}", "Paused", "Removed from the board"]

@@ -85,3 +85,21 @@ def test_every_key_of_a_user_owned_table_includes_user_id(db):
     tables = {row.table_name for row in keys}
     assert {"events", "tracker_state", "user_activity", "idempotency_keys"} <= tables
     assert [row for row in keys if not row.has_user_id] == []
+
+
+def test_a_projection_new_to_a_database_is_filled_from_the_log_on_start(fresh):
+    from progress_service.domain.rules import AddProgress, SetProgress
+    from progress_service.services import Tracker
+
+    prepare_schema(fresh)
+    user = scalar(fresh, "INSERT INTO users (username, password_hash) VALUES ('early', 'x') RETURNING id")
+    show = scalar(fresh, "SELECT id FROM titles WHERE kind = 'tv_show' AND total_units > 5 ORDER BY id LIMIT 1")
+    Tracker(fresh).log(user, show, [SetProgress(2)])
+    Tracker(fresh).log(user, show, [AddProgress(1)])
+    with fresh.transaction() as conn:  # as a database from before the table existed
+        conn.execute(sa.text("DROP TABLE tracker_versions"))
+    prepare_schema(fresh)
+    with fresh.transaction() as conn:
+        rows = conn.execute(sa.text("SELECT version, progress FROM tracker_versions WHERE user_id = :u ORDER BY 1"),
+                            {"u": user}).all()
+    assert [tuple(row) for row in rows] == [(1, 2), (2, 3)]

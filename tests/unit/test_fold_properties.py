@@ -51,7 +51,7 @@ def make(kind, arg):
 
 def play(total, script) -> tuple[Stream, list]:
     """Run a script of commands; refused ones append nothing. Returns the stream and the states
-    the service would have kept incrementally after each append."""
+    the service would have kept incrementally after each entry."""
     stream = Stream(total=total)
     kept = []
     state = fold([])
@@ -62,8 +62,9 @@ def play(total, script) -> tuple[Stream, list]:
         except ProgressServiceError:
             assert stream.history == before
             continue
-        state = advance(state, entries, lambda: before)
-        kept.append(state)
+        states = advance(state, entries, lambda: before)
+        kept.extend(states)
+        state = states[-1]
     return stream, kept
 
 
@@ -77,6 +78,7 @@ def test_the_incrementally_kept_state_always_equals_a_fold_from_scratch(total, s
     stream, kept = play(total, script)
     for state in kept:
         assert state == fold(stream.history[: state.version])
+    assert kept == timeline(stream.history)  # the state kept after each entry is its timeline state
 
 
 @settings(max_examples=300, deadline=None)

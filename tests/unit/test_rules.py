@@ -307,28 +307,3 @@ def test_every_error_carries_the_status_it_maps_to():
 def test_the_initial_state_is_an_inactive_planned_tracker():
     assert (NEW.active, NEW.status, NEW.progress, NEW.version) == (False, "planned", 0, 0)
 
-
-
-def test_each_entry_reads_as_a_plain_sentence():
-    from progress_service.domain.describe import summary
-
-    show, book, song = Stream(total=62), Stream(total=300), Stream(total=None)
-    [watched] = show.log(SetProgress(13))
-    [read] = book.log(AddProgress(40))
-    [played] = song.log(AddProgress(1))
-    [rated] = show.log(Rate(4.5))
-    [noted] = show.log(AddNote("great finale"))
-    [finished] = show.log(SetStatus("completed"))
-    [corrected] = show.correct(1, SetProgress(20))
-    [rolled] = show.roll_back(2)
-    assert summary(watched.event, fold(show.history[:1]), "tv_show") == "Watched episode 13 of 62"
-    assert summary(read.event, book.state, "book") == "Read to page 40 of 300"
-    assert summary(played.event, song.state, "song") == "Played it (1 play so far)"
-    assert summary(rated.event, fold(show.history[:2]), "tv_show") == "Rated 4.5"
-    assert summary(noted.event, fold(show.history[:3]), "tv_show") == "Noted: great finale"
-    assert summary(finished.event, fold(show.history[:4]), "tv_show") == "Finished"
-    assert summary(corrected.event, fold(show.history[:5]), "tv_show") == \
-        f"Corrected entry {watched.id} to: episode 20"
-    assert summary(rolled.event, show.state, "tv_show") == "Restored to how it was at version 2"
-    [plus] = song.correct(1, AddProgress(2))
-    assert summary(plus.event, song.state, "song") == f"Corrected entry {played.id} to: +2 plays"
