@@ -12,7 +12,7 @@ def accounts():
 
 
 @blp.post("/register")
-@blp.arguments(RegisterSchema)
+@blp.arguments(RegisterSchema())
 @blp.response(201, RegisteredSchema)
 @blp.doc(security=[])
 def register(body):
@@ -21,7 +21,7 @@ def register(body):
 
 
 @blp.post("/login")
-@blp.arguments(LoginSchema)
+@blp.arguments(LoginSchema())
 @blp.response(200, TokenSchema)
 @blp.doc(security=[])
 def login(body):

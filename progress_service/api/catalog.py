@@ -14,7 +14,7 @@ blp = Blueprint("catalog", __name__, url_prefix="/api", description="The catalog
 
 
 @blp.get("/titles")
-@blp.arguments(TitleQuerySchema, location="query")
+@blp.arguments(TitleQuerySchema(), location="query")
 @blp.response(200, TitlePageSchema)
 @blp.doc(security=[])
 def search_titles(query):
@@ -40,7 +40,7 @@ def list_genres():
 
 
 @blp.post("/titles")
-@blp.arguments(TitleCreateSchema)
+@blp.arguments(TitleCreateSchema())
 @blp.response(201, TitleSchema)
 def create_title(body):
     require_admin()
@@ -50,7 +50,7 @@ def create_title(body):
 
 
 @blp.patch("/titles/<int:title_id>")
-@blp.arguments(TitleUpdateSchema)
+@blp.arguments(TitleUpdateSchema())
 @blp.response(200, TitleSchema)
 def update_title(body, title_id):
     require_admin()

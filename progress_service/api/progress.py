@@ -60,7 +60,7 @@ def write_options(*, expected_version: int | None = None) -> dict[str, Any]:
 
 
 @blp.post("/log")
-@blp.arguments(LogSchema)
+@blp.arguments(LogSchema())
 @blp.response(201, EventSchema)
 def log_entry(body):
     """Log one change on a title (the first one creates the tracker)."""
@@ -74,7 +74,7 @@ def log_entry(body):
 
 
 @blp.put("/log/<int:log_id>")
-@blp.arguments(ChangeSchema)
+@blp.arguments(ChangeSchema())
 @blp.response(200, EventSchema)
 def correct_entry(body, log_id):
     """Correct an entry: the tracker re-folds as if the entry had carried this change."""
@@ -92,7 +92,7 @@ def retract_entry(log_id):
 
 
 @blp.get("/<int:user_id>")
-@blp.arguments(LogQuerySchema, location="query")
+@blp.arguments(LogQuerySchema(), location="query")
 @blp.response(200, EventPageSchema)
 def list_entries(query, user_id):
     """A user's entries, newest first; pass next_before as before for the next page."""
@@ -102,7 +102,7 @@ def list_entries(query, user_id):
 
 
 @blp.get("/<int:user_id>/history")
-@blp.arguments(HistoryQuerySchema, location="query")
+@blp.arguments(HistoryQuerySchema(), location="query")
 @blp.response(200, HistoryPageSchema)
 def history(query, user_id):
     """The timeline: each entry with a sentence and the tracker's state right after it, newest first."""
@@ -124,7 +124,7 @@ _EXPORT_COLUMNS = ("id", "occurred_at", "recorded_at", "title_id", "title", "kin
 
 
 @blp.get("/<int:user_id>/export")
-@blp.arguments(ExportQuerySchema, location="query")
+@blp.arguments(ExportQuerySchema(), location="query")
 @blp.response(200, HistoryItemSchema(many=True))
 @blp.alt_response(200, description="CSV with a header row, when format=csv", content_type="text/csv",
                   success=True)
@@ -163,7 +163,7 @@ def export(query, user_id):
 
 
 @blp.delete("/user/<int:user_id>/logs")
-@blp.arguments(ClearQuerySchema, location="query")
+@blp.arguments(ClearQuerySchema(), location="query")
 @blp.response(200, ClearedSchema)
 def clear(query, user_id):
     """Remove every tracker of the user by new entries; an admin's ?purge=true erases the events."""

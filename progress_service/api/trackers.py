@@ -28,7 +28,7 @@ def current(user_id: int, title_id: int) -> Response:
 
 
 @blp.get("")
-@blp.arguments(BoardQuerySchema, location="query")
+@blp.arguments(BoardQuerySchema(), location="query")
 @blp.response(200, BoardSchema)
 def board(query, user_id):
     require_access(user_id)
@@ -37,7 +37,7 @@ def board(query, user_id):
 
 
 @blp.get("/<int:title_id>")
-@blp.arguments(TrackerQuerySchema, location="query")
+@blp.arguments(TrackerQuerySchema(), location="query")
 @blp.response(200, TrackerSchema)
 def get_tracker(query, user_id, title_id):
     """The tracker now (with its version as ETag), right after version N, or as recorded at a time."""
@@ -50,7 +50,7 @@ def get_tracker(query, user_id, title_id):
 
 
 @blp.put("/<int:title_id>")
-@blp.arguments(TrackerUpdateSchema)
+@blp.arguments(TrackerUpdateSchema())
 @blp.response(200, TrackerSchema)
 def update_tracker(body, user_id, title_id):
     """One entry per given field, appended together; If-Match guards against a tracker that moved on."""
@@ -68,7 +68,7 @@ def remove_tracker(user_id, title_id):
 
 
 @blp.post("/<int:title_id>/rollback")
-@blp.arguments(RollbackSchema)
+@blp.arguments(RollbackSchema())
 @blp.response(200, TrackerSchema)
 def roll_back(body, user_id, title_id):
     """Restore the tracker to its state at a version or a time, by a new tracker_rolled_back entry."""

@@ -19,7 +19,7 @@ def me():
 
 
 @blp.patch("/me")
-@blp.arguments(UserUpdateSchema)
+@blp.arguments(UserUpdateSchema())
 @blp.response(200, UserSchema)
 def update_me(body):
     return accounts().update(caller().user_id, body)
