@@ -171,19 +171,7 @@ CREATE TABLE IF NOT EXISTS user_activity (
 -- time travel read it. A state after version N depends only on entries 1..N, so a row never
 -- changes once written; a rebuild recomputes every row from the log.
 CREATE TABLE IF NOT EXISTS tracker_versions (
-    user_id          bigint NOT NULL,
-    title_id         bigint NOT NULL,
-    version          integer NOT NULL,
-    active           boolean NOT NULL,
-    status           text NOT NULL,
-    progress         integer NOT NULL,
-    total            integer,
-    rating           numeric(2, 1),
-    notes            text[] NOT NULL DEFAULT '{}',
-    started_at       timestamptz,
-    completed_at     timestamptz,
-    times_completed  integer NOT NULL DEFAULT 0,
-    updated_at       timestamptz,
+    LIKE tracker_state INCLUDING DEFAULTS,  -- the same fields, without tracker_state's keys
     PRIMARY KEY (user_id, title_id, version)
 );
 
