@@ -1,4 +1,4 @@
-"""The command line: serve, rebuild, verify."""
+"""The command line: serve, create-admin, rebuild, verify, menu."""
 from __future__ import annotations
 
 import argparse
@@ -32,18 +32,31 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("rebuild", parents=[common], help="rebuild every projection from the event log")
     commands.add_parser("verify", parents=[common],
                         help="compare the projections with a rebuild from the log; exit 1 on any difference")
+    menu = commands.add_parser("menu", help="a numbered menu at the terminal, over the HTTP API of a running service")
+    menu.add_argument("--url", help="the service's address (default: http://127.0.0.1:PORT, PORT defaulting to 5000)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        config = Config.from_env(database_url=args.database_url,
+        config = Config.from_env(database_url=getattr(args, "database_url", None),
                                  port=getattr(args, "port", None),
                                  user_svc_base_url=getattr(args, "user_svc_base_url", None))
     except ConfigError as error:
         parser.error(str(error))
+    if args.command == "menu":  # a client of the HTTP API: it never opens the database
+        return _menu(parser, config, args)
     db = Database(database_url(config), pool_size=config.pool_size)
     prepare_schema(db)
     return {"serve": _serve, "create-admin": _create_admin, "rebuild": _rebuild,
             "verify": _verify}[args.command](config, db, args)
+
+
+def _menu(parser: argparse.ArgumentParser, config: Config, args: argparse.Namespace) -> int:
+    from .menu import run
+
+    url = args.url or f"http://127.0.0.1:{config.port}"
+    if not url.startswith(("http://", "https://")):
+        parser.error(f"--url must start with http:// or https://, got {url!r}")
+    return run(url)
 
 
 def _serve(config: Config, db: Database, args: argparse.Namespace) -> int:

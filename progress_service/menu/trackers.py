@@ -1,0 +1,148 @@
+"""The tracker board, and one title: its tracker's changes (progress, status, rating, notes) and report."""
+from __future__ import annotations
+
+from typing import Callable
+
+from .prompts import ask, ask_number, choose, confirm
+from .session import Session, attempt
+from .timeline import timeline_screen
+from .words import STATUSES, plural, progress_text, sentence, title_line, tracker_line
+
+
+def trackers_screen(session: Session) -> None:
+    while True:
+        board = session.api.request("GET", f"/api/progress/{session.user_id}/trackers")
+        listed = [tracker for status in STATUSES for tracker in board[status]]
+        if not listed:
+            print("\nYou track no titles yet: find some in the catalog.")
+            return
+        width = min(40, max(len(tracker["title"]["name"]) for tracker in listed))
+        number = 0
+        for status, label in STATUSES.items():
+            if board[status]:
+                print(f"\n{label.capitalize()} ({len(board[status])})")
+            for tracker in board[status]:
+                number += 1
+                rating = f"  rated {tracker['rating']:g}" if tracker["rating"] is not None else ""
+                print(f"  {number:>2}) {tracker['title']['name']:<{width}}  {progress_text(tracker)}{rating}")
+        print("Type a tracker's number to open it.")
+        choice = choose({"b": "Back"}, numbers=len(listed))
+        if choice == "b":
+            return
+        attempt(session, title_screen, listed[int(choice) - 1]["title_id"])
+
+
+def title_screen(session: Session, title_id: int) -> None:
+    title = session.api.request("GET", f"/api/titles/{title_id}")
+    print(f"\n{title_line(title)}")
+    if title["creator"]:
+        print(f"By {title['creator']}.")
+    if title["description"]:
+        print(title["description"])
+    while True:
+        tracker = session.tracker(title_id) if session.user else None
+        if session.user:
+            print(f"\n{title['name']}: " + (tracker_line(tracker) if tracker else "not in your trackers."))
+        actions = title_actions(title, tracker, signed_in=session.user is not None)
+        choice = choose({key: label for key, (label, _) in actions.items()} | {"b": "Back"})
+        if choice == "b":
+            return
+        attempt(session, actions[choice][1], title)
+
+
+def title_actions(title: dict, tracker: dict | None, *, signed_in: bool) -> dict[str, tuple[str, Callable]]:
+    if not signed_in:
+        return {"1": ("Report", show_report)}
+    if tracker is None:
+        return {"1": ("Add to my trackers", add_tracker), "2": ("Report", show_report)}
+    unit = title["unit"]
+    return {"1": (f"+1 {unit}", log_one_more), "2": (f"Set the number of {unit}s", set_progress),
+            "3": ("Change status", change_status), "4": ("Rate (0.5 to 5)", rate), "5": ("Add a note", add_note),
+            "6": ("Timeline of this title: retract, roll back", timeline_screen), "7": ("Report", show_report),
+            "8": ("Remove from my trackers", remove_tracker)}
+
+
+def log_change(session: Session, title: dict, change: dict) -> None:
+    """Append one entry and say what it did, in the API's own sentence from the timeline."""
+    entry = session.api.request("POST", "/api/progress/log", {"title_id": title["id"], **change})
+    said = session.api.request("GET", f"/api/progress/{session.user_id}/history",
+                               query={"title_id": title["id"], "before": entry["id"] + 1, "limit": 1})["items"]
+    if said and said[0]["event"]["id"] == entry["id"]:
+        print(f"Logged: {sentence(said[0]['summary'])}")
+
+
+def add_tracker(session: Session, title: dict) -> None:
+    status = ask_status(default="planned")
+    if status:
+        log_change(session, title, {"status": status})
+
+
+def log_one_more(session: Session, title: dict) -> None:
+    log_change(session, title, {"delta": 1})
+
+
+def set_progress(session: Session, title: dict) -> None:
+    limit = f" (0 to {title['total_units']})" if title["total_units"] else ""
+    progress = ask_number(f"How many {title['unit']}s done{limit}? ")
+    if progress is not None:
+        log_change(session, title, {"progress": progress})
+
+
+def ask_status(*, default: str | None = None) -> str | None:
+    statuses = list(STATUSES)
+    print("Statuses: " + "  ".join(f"{n}) {STATUSES[status]}" for n, status in enumerate(statuses, 1)))
+    while True:
+        answer = ask(f"Status (Enter for {STATUSES[default]}): " if default else "Status (Enter cancels): ")
+        if not answer:
+            return default
+        if answer in {str(n) for n in range(1, len(statuses) + 1)}:
+            return statuses[int(answer) - 1]
+        print(f"Type a number from 1 to {len(statuses)}.")
+
+
+def change_status(session: Session, title: dict) -> None:
+    status = ask_status()
+    if status:
+        log_change(session, title, {"status": status})
+
+
+def rate(session: Session, title: dict) -> None:
+    while answer := ask("Rating from 0.5 to 5 in halves ('none' clears it, Enter cancels): "):
+        try:
+            rating = None if answer.lower() == "none" else float(answer)
+        except ValueError:
+            print("Type a number, such as 3.5.")
+            continue
+        log_change(session, title, {"rating": rating})
+        return
+
+
+def add_note(session: Session, title: dict) -> None:
+    note = ask("Note (Enter cancels): ")
+    if note:
+        log_change(session, title, {"note": note})
+
+
+def remove_tracker(session: Session, title: dict) -> None:
+    if confirm(f"Remove {title['name']} from your trackers? Its history stays in the timeline."):
+        session.api.request("DELETE", f"/api/progress/{session.user_id}/trackers/{title['id']}")
+        print(f"Removed {title['name']} from your trackers.")
+
+
+def show_report(session: Session, title: dict) -> None:
+    report = session.api.request("GET", f"/api/titles/{title['id']}/report")
+    print(f"\nReport on {title['name']}")
+    counts = ", ".join(f"{label} {report['counts'][status]}" for status, label in STATUSES.items())
+    print(f"  Trackers: {report['trackers']} ({counts})")
+    if report["completion_rate"] is not None:
+        print(f"  Completed by {report['completion_rate']:.0%} of them")
+    if report["average_rating"] is None:
+        print("  Not rated yet")
+    else:
+        print(f"  Average rating: {report['average_rating']:g} from {report['rating_count']} "
+              f"{plural('rating', report['rating_count'])}")
+        for value, count in report["rating_histogram"].items():
+            if count:
+                print(f"    {float(value):>3g}: {'*' * count} {count}")
+    if report["average_days_to_complete"] is not None:
+        print(f"  Average time to complete: {report['average_days_to_complete']:.1f} days")

@@ -1,0 +1,59 @@
+"""How the menu puts things: kinds, statuses, progress bars, titles, times."""
+from __future__ import annotations
+
+from datetime import datetime
+
+KINDS = {"tv_show": "TV show", "book": "book", "album": "album", "song": "song"}
+UNITS = {"tv_show": "episode", "book": "page", "album": "track", "song": "play"}
+STATUSES = {"planned": "planned", "in_progress": "in progress", "completed": "completed", "paused": "paused",
+            "dropped": "dropped"}
+PAGE_SIZE = 10
+BAR_WIDTH = 10
+
+
+def plural(unit: str, count: int) -> str:
+    return unit if count == 1 else unit + "s"
+
+
+def progress_text(tracker: dict) -> str:
+    """``[#####.....] 31 / 62 episodes``; without a total (songs), the count alone: ``3 plays``."""
+    progress, total, unit = tracker["progress"], tracker["total"], tracker["title"]["unit"]
+    if total is None:
+        return f"{progress} {plural(unit, progress)}"
+    filled = BAR_WIDTH * progress // total  # the API keeps progress within 0..total, total >= 1
+    return f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {progress} / {total} {plural(unit, total)}"
+
+
+def tracker_line(tracker: dict) -> str:
+    line = f"{progress_text(tracker)}, {STATUSES[tracker['status']]}"
+    if tracker["rating"] is not None:
+        line += f", rated {tracker['rating']:g}"
+    if tracker["notes"]:
+        line += f", {len(tracker['notes'])} {plural('note', len(tracker['notes']))}"
+    return line
+
+
+def title_line(title: dict) -> str:
+    unit = title["unit"]
+    extent = f"{title['total_units']} {plural(unit, title['total_units'])}" if title["total_units"] else \
+        f"counted in {unit}s"
+    year = f", {title['year']}" if title["year"] is not None else ""
+    line = f"{title['name']} ({KINDS[title['kind']]}{year}, {extent})"
+    if title["genres"]:
+        line += " - " + ", ".join(title["genres"])
+    if title.get("average_rating") is not None:
+        line += f" - rated {title['average_rating']:g} by {title['rating_count']}"
+    return line
+
+
+def shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:width - 3] + "..."
+
+
+def sentence(text: str) -> str:
+    """The text with a full stop, unless it already ends like a sentence."""
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def when(timestamp: str) -> str:
+    return datetime.fromisoformat(timestamp).astimezone().strftime("%Y-%m-%d %H:%M")

@@ -1,0 +1,548 @@
+"""`python -m progress_service menu` driven through a pseudo-terminal, as a person would, against a real
+`serve` process on loopback with a fresh database and an admin made by `create-admin`."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from tests.e2e.test_serve import free_port, get
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+ADMIN, ADMIN_PASSWORD = "menu_admin", "menu admin password"
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="module")
+def server(new_database, tmp_path_factory):
+    """A `serve` process on a free loopback port and a fresh database that holds an admin."""
+    database_url = new_database()
+    data_dir = tmp_path_factory.mktemp("menu_server")
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["PROGRESS_SERVICE_DATA_DIR"] = str(data_dir)
+    made = subprocess.run([sys.executable, "-m", "progress_service", "create-admin", ADMIN, "--password",
+                           ADMIN_PASSWORD, "--database-url", database_url],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert made.returncode == 0, made.stdout + made.stderr
+    port = free_port()
+    log_path = data_dir / "serve.log"
+    with log_path.open("a") as log:
+        process = subprocess.Popen([sys.executable, "-m", "progress_service", "serve", "--port", str(port),
+                                    "--workers", "1", "--database-url", database_url],
+                                   cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert process.poll() is None, "serve exited:\n" + log_path.read_text()
+            assert time.monotonic() < deadline, "serve did not answer within 90 s:\n" + log_path.read_text()
+            try:
+                if get(url + "/healthz")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+class Menu:
+    """One `menu` process on a pseudo-terminal: read what it shows, type what a person would."""
+
+    def __init__(self, url: str):
+        self.child = pexpect.spawn(sys.executable, ["-m", "progress_service", "menu", "--url", url], cwd=str(ROOT),
+                                   encoding="utf-8", timeout=10, dimensions=(50, 200))
+        # We only type after the prompt shows, and getpass turns echo off before it shows its prompt.
+        self.child.delaybeforesend = None
+        self.output = io.StringIO()
+        self.child.logfile_read = self.output
+
+    def see(self, text: str) -> str:
+        """Wait for ``text``; return what was shown between the last thing seen and it."""
+        self.child.expect_exact(text)
+        return self.child.before
+
+    def answer(self, prompt: str, text: str) -> None:
+        self.see(prompt)
+        self.child.sendline(text)
+
+    def pick(self, label: str) -> None:
+        """Choose the option (or listed item) whose line shows ``label``, by the key printed before it."""
+        self.child.expect(r"(\w+)\) [^\r\n]*" + re.escape(label))
+        key = self.child.match.group(1)
+        self.answer("Choose: ", key)
+
+    def leave(self) -> int:
+        """Wait for the process to end; its exit status. A traceback is never acceptable."""
+        self.child.expect(pexpect.EOF)
+        self.child.close()
+        assert "Traceback" not in self.output.getvalue(), self.output.getvalue()
+        return self.child.exitstatus
+
+
+@pytest.fixture
+def open_menu(server):
+    opened: list[Menu] = []
+
+    def open_(url: str = server) -> Menu:
+        opened.append(Menu(url))
+        return opened[-1]
+
+    yield open_
+    for menu in opened:
+        menu.child.close(force=True)
+        assert "Traceback" not in menu.output.getvalue(), menu.output.getvalue()
+
+
+def sign_up(menu: Menu) -> str:
+    """Create an account through the menu; its username (the password is PASSWORD)."""
+    username = f"menu_{uuid.uuid4().hex[:10]}"
+    menu.pick("Create an account")
+    menu.answer("Choose a username", username)
+    menu.answer("Choose a password", PASSWORD)
+    menu.answer("Type the password again: ", PASSWORD)
+    menu.answer("Email (optional", "")
+    menu.see(f"Account created. Welcome, {username}.")
+    return username
+
+
+def open_title(menu: Menu, name: str) -> None:
+    """From the home screen, find a title by its name in the catalog and open it."""
+    menu.pick("Browse and search the catalog")
+    menu.answer("Title contains: ", name)
+    menu.answer("Genre", "")
+    menu.answer("Kind", "")
+    menu.pick(f"{name} (")
+    menu.see(f"{name}: ")
+
+
+def title(server: str, name: str) -> dict:
+    status, page = get(f"{server}/api/titles?q={name.replace(' ', '+')}")
+    assert status == 200
+    [found] = [item for item in page["items"] if item["name"] == name]
+    return found
+
+
+def test_an_account_is_created_and_logged_into_with_a_hidden_password(open_menu):
+    menu = open_menu()
+    username = sign_up(menu)
+    menu.see(f"Signed in as {username}.")
+    menu.pick("Log out")
+    menu.see("Logged out.")
+    menu.pick("Log in")
+    menu.answer("Username: ", username)
+    menu.answer("Password: ", "not the password")
+    menu.see("The username or password is wrong.")
+    menu.pick("Log in")
+    menu.answer("Username: ", username)
+    menu.answer("Password: ", PASSWORD)
+    menu.see(f"Welcome back, {username}.")
+    menu.see(f"Signed in as {username}.")
+    menu.pick("Quit")
+    menu.see("Goodbye.")
+    assert menu.leave() == 0
+    assert PASSWORD not in menu.output.getvalue()
+
+
+def test_a_taken_username_is_refused_in_the_apis_words(open_menu):
+    menu = open_menu()
+    username = sign_up(menu)
+    menu.pick("Log out")
+    menu.pick("Create an account")
+    menu.answer("Choose a username", username)
+    menu.answer("Choose a password", PASSWORD)
+    menu.answer("Type the password again: ", PASSWORD)
+    menu.answer("Email (optional", "")
+    menu.see("That username is already taken.")
+    menu.see("You are not signed in.")
+    menu.pick("Quit")
+    assert menu.leave() == 0
+
+
+def test_the_catalog_is_searched_by_title_and_filtered_by_genre_and_by_kind(server, open_menu):
+    menu = open_menu()
+    menu.pick("Browse and search the catalog")
+    menu.answer("Title contains: ", "BREAKING")
+    menu.answer("Genre", "")
+    menu.answer("Kind", "")
+    menu.see('1 title matches title contains "BREAKING"; showing 1-1:')
+    menu.see("1) Breaking Bad (TV show, 2008, 62 episodes) - drama, crime")
+
+    _, genres = get(server + "/api/genres")
+    names = [genre["name"] for genre in genres["items"]]
+    _, jazz = get(server + "/api/titles?genre=jazz&limit=10")
+    menu.pick("New search")
+    menu.answer("Title contains: ", "")
+    menu.answer("Genre (? lists them): ", "?")
+    menu.see(f"{names.index('jazz') + 1}) jazz")
+    menu.answer("Genre (? lists them): ", str(names.index("jazz") + 1))
+    menu.answer("Kind", "")
+    menu.see(f'{jazz["total"]} titles match genre "jazz"; showing 1-{len(jazz["items"])}:')
+    for number, item in enumerate(jazz["items"], 1):
+        menu.see(f"{number}) {item['name']} (")
+
+    _, songs = get(server + "/api/titles?kind=song&limit=20")
+    assert songs["total"] > 10 and all(item["kind"] == "song" for item in songs["items"])
+    menu.pick("New search")
+    menu.answer("Title contains: ", "")
+    menu.answer("Genre", "")
+    menu.see("4) song")
+    menu.answer("Kind (Enter for any): ", "4")
+    menu.see(f"{songs['total']} titles match kind song; showing 1-10:")
+    menu.see(f" 1) {songs['items'][0]['name']} (song, ")
+    shown = menu.see("Choose: ")
+    assert "TV show" not in shown
+    menu.child.sendline("n")
+    menu.see(f"{songs['total']} titles match kind song; showing 11-20:")
+    menu.see(f" 1) {songs['items'][10]['name']} (song, ")
+    menu.pick("Previous page")
+    menu.see("showing 1-10:")
+    menu.pick("Back")
+    menu.see("You are not signed in.")
+    menu.pick("Quit")
+    assert menu.leave() == 0
+
+
+def test_a_tracker_is_added_logged_rated_and_noted_and_shown_with_a_progress_bar(server, open_menu):
+    assert title(server, "Breaking Bad")["total_units"] == 62
+    assert title(server, "Bad Guy")["total_units"] is None
+    menu = open_menu()
+    sign_up(menu)
+    open_title(menu, "Breaking Bad")
+    menu.see("not in your trackers.")
+    menu.pick("Add to my trackers")
+    menu.answer("Status (Enter for planned): ", "")
+    menu.see("Logged: Planned.")
+    menu.pick("+1 episode")
+    menu.see("Logged: Watched episode 1 of 62.")
+    menu.see("Breaking Bad: [..........] 1 / 62 episodes, in progress")
+    menu.pick("Set the number of episodes")
+    menu.answer("How many episodes done (0 to 62)? ", "12")
+    menu.see("Logged: Watched episode 12 of 62.")
+    menu.pick("Change status")
+    menu.answer("Status (Enter cancels): ", "4")
+    menu.see("Logged: Paused.")
+    menu.pick("Rate")
+    menu.answer("Rating from 0.5 to 5", "4.5")
+    menu.see("Logged: Rated 4.5.")
+    menu.pick("Add a note")
+    menu.answer("Note (Enter cancels): ", "Gets good in season two")
+    menu.see("Logged: Noted: Gets good in season two.")
+    menu.see("Breaking Bad: [#.........] 12 / 62 episodes, paused, rated 4.5, 1 note")
+    menu.pick("Back")
+    menu.pick("Back")
+
+    open_title(menu, "Bad Guy")
+    menu.pick("Add to my trackers")
+    menu.answer("Status (Enter for planned): ", "")
+    menu.pick("+1 play")
+    menu.see("Logged: Played it (1 play so far).")
+    menu.pick("+1 play")
+    menu.see("Logged: Played it (2 plays so far).")
+    menu.see("Bad Guy: 2 plays, in progress")
+    menu.pick("Back")
+    menu.pick("Back")
+
+    menu.pick("My trackers")
+    board = menu.see("Type a tracker's number to open it.")
+    assert re.search(r"In progress \(1\)\s+1\) Bad Guy\s+2 plays\s+Paused \(1\)\s+2\) Breaking Bad\s+"
+                     r"\[#\.\.\.\.\.\.\.\.\.\] 12 / 62 episodes  rated 4\.5", board), board
+    menu.answer("Choose: ", "2")
+    menu.see("Breaking Bad: [#.........] 12 / 62 episodes, paused")
+    menu.answer("Choose: ", "q")
+    menu.see("Goodbye.")
+    assert menu.leave() == 0
+
+
+def test_api_errors_are_shown_as_the_apis_sentences(server, open_menu):
+    menu = open_menu()
+    sign_up(menu)
+    open_title(menu, "Breaking Bad")
+    menu.pick("Add to my trackers")
+    menu.answer("Status (Enter for planned): ", "")
+    menu.pick("Rate")
+    menu.answer("Rating from 0.5 to 5", "7")
+    menu.see("Some fields are not valid: rating.")
+    menu.see("rating: Must be greater than or equal to 0.5 and less than or equal to 5.")
+    menu.pick("Rate")
+    menu.answer("Rating from 0.5 to 5", "4.3")
+    menu.see("rating must be 0.5 to 5 in steps of 0.5; got 4.3.")
+    menu.pick("Set the number of episodes")
+    menu.answer("How many episodes done", "1000")
+    menu.see("Progress cannot pass the title's 62 units; this change would make it 1000.")
+    menu.see("Breaking Bad: [..........] 0 / 62 episodes, planned")  # nothing was logged
+    menu.answer("Choose: ", "q")
+    assert menu.leave() == 0
+
+
+def test_the_timeline_shows_the_apis_sentences_and_retracts_an_entry_and_rolls_a_tracker_back(open_menu):
+    menu = open_menu()
+    sign_up(menu)
+    open_title(menu, "Breaking Bad")
+    menu.pick("Add to my trackers")
+    menu.answer("Status (Enter for planned): ", "")
+    for progress in (1, 5, 9):
+        menu.pick("Set the number of episodes")
+        menu.answer("How many episodes done", str(progress))
+        menu.see(f"Logged: Watched episode {progress} of 62.")
+    menu.pick("Back")
+    menu.pick("Back")
+
+    menu.pick("Timeline")
+    timeline = menu.see("Type an entry's number")
+    assert re.search(r"1\) [\d-]+ [\d:]+  Breaking Bad: Watched episode 9 of 62\s+"
+                     r"2\) [\d-]+ [\d:]+  Breaking Bad: Watched episode 5 of 62\s+"
+                     r"3\) [\d-]+ [\d:]+  Breaking Bad: Watched episode 1 of 62\s+"
+                     r"4\) [\d-]+ [\d:]+  Breaking Bad: Planned\s", timeline), timeline
+    menu.answer("Choose: ", "1")
+    menu.see("Breaking Bad version 4: Watched episode 9 of 62")
+    menu.pick("Retract this entry")
+    menu.see("Breaking Bad now: [..........] 5 / 62 episodes, in progress")  # episode 9 is gone
+    menu.see("Breaking Bad: Retracted entry")
+
+    menu.pick("Watched episode 1 of 62")
+    menu.pick("Roll Breaking Bad back to how it was right after this entry")
+    menu.see("Rolled back to version 2. Breaking Bad now: [..........] 1 / 62 episodes, in progress")
+    menu.see("1) ")
+    menu.see("Breaking Bad: Restored to how it was at version 2")
+    menu.pick("Back")
+    menu.pick("My trackers")
+    menu.see("Breaking Bad  [..........] 1 / 62 episodes")
+    menu.answer("Choose: ", "q")
+    assert menu.leave() == 0
+
+
+def test_the_timeline_pages_back_and_forth(open_menu):
+    menu = open_menu()
+    sign_up(menu)
+    open_title(menu, "Bad Guy")
+    menu.pick("Add to my trackers")
+    menu.answer("Status (Enter for planned): ", "")
+    for plays in range(1, 12):
+        menu.pick("+1 play")
+        menu.see(f"Logged: Played it ({plays} play")
+    menu.pick("Timeline of this title")
+    menu.see("1) ")
+    menu.see("Played it (11 plays so far)")
+    menu.pick("Older entries")
+    menu.see(" 1) ")
+    menu.see("Played it (1 play so far)")
+    menu.see(" 2) ")
+    menu.see("Bad Guy: Planned")
+    menu.pick("Newer entries")
+    menu.see("Played it (11 plays so far)")
+    menu.answer("Choose: ", "q")
+    assert menu.leave() == 0
+
+
+def test_a_titles_report(server, open_menu):
+    hey_jude = title(server, "Hey Jude")
+    menu = open_menu()
+    sign_up(menu)
+    open_title(menu, "Hey Jude")
+    menu.pick("Add to my trackers")
+    menu.answer("Status (Enter for planned): ", "")
+    menu.pick("+1 play")
+    menu.pick("Rate")
+    menu.answer("Rating from 0.5 to 5", "4")
+    menu.see("Logged: Rated 4.")
+    menu.pick("Report")
+    menu.see("Report on Hey Jude")
+    menu.see("Trackers: 1 (planned 0, in progress 1, completed 0, paused 0, dropped 0)")
+    menu.see("Completed by 0% of them")
+    menu.see("Average rating: 4 from 1 rating")
+    menu.see("4: * 1")
+    menu.answer("Choose: ", "q")
+    assert menu.leave() == 0
+    _, report = get(f"{server}/api/titles/{hey_jude['id']}/report")
+    assert (report["trackers"], report["average_rating"]) == (1, 4.0)
+
+
+def test_the_history_is_exported_to_a_file_as_csv_and_as_json(open_menu, tmp_path):
+    menu = open_menu()
+    sign_up(menu)
+    open_title(menu, "Bad Guy")
+    menu.pick("Add to my trackers")
+    menu.answer("Status (Enter for planned): ", "")
+    menu.pick("+1 play")
+    menu.see("Logged: Played it (1 play so far).")
+    menu.pick("Back")
+    menu.pick("Back")
+
+    menu.pick("Export my history to a file")
+    menu.answer("Format, csv or json (Enter for csv): ", "")
+    menu.answer("Save to", str(tmp_path / "history.csv"))
+    menu.see(f"Saved 2 entries to {tmp_path / 'history.csv'}.")
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "history.csv").read_text(), newline="")))
+    assert [(row["title"], row["type"], row["summary"], row["status"], row["progress"]) for row in rows] == [
+        ("Bad Guy", "tracker_added", "Planned", "planned", "0"),
+        ("Bad Guy", "progress_logged", "Played it (1 play so far)", "in_progress", "1")]
+
+    menu.pick("Export my history to a file")
+    menu.answer("Format, csv or json (Enter for csv): ", "json")
+    menu.answer("Save to", str(tmp_path / "history.json"))
+    menu.see(f"Saved 2 entries to {tmp_path / 'history.json'}.")
+    entries = json.loads((tmp_path / "history.json").read_text())
+    assert [(entry["title"]["name"], entry["summary"], entry["state"]["progress"]) for entry in entries] == [
+        ("Bad Guy", "Planned", 0), ("Bad Guy", "Played it (1 play so far)", 1)]
+
+    menu.pick("Export my history to a file")
+    menu.answer("Format, csv or json (Enter for csv): ", "json")
+    menu.answer("Save to", str(tmp_path / "history.json"))
+    menu.answer("exists. Replace it? (y/N): ", "n")
+    menu.see("Signed in as")
+    menu.answer("Choose: ", "q")
+    assert menu.leave() == 0
+
+
+def test_the_admin_submenu_adds_edits_and_removes_a_title(server, open_menu):
+    name = f"The Menu Book {uuid.uuid4().hex[:6]}"
+    menu = open_menu()
+    menu.pick("Log in")
+    menu.answer("Username: ", ADMIN)
+    menu.answer("Password: ", ADMIN_PASSWORD)
+    menu.see(f"Signed in as {ADMIN} (admin).")
+    menu.pick("Admin: add, edit or remove titles")
+
+    menu.pick("Add a title")
+    menu.answer("Kind: ", "2")
+    menu.answer("Name (Enter cancels): ", name)
+    menu.answer("Creator: ", "Ann Author")
+    menu.answer("Genres, separated by commas: ", "Mystery, drama")
+    menu.answer("Year: ", "2024")
+    menu.answer("Number of pages (Enter if unknown or endless): ", "321")
+    menu.answer("Description: ", "A book about menus.")
+    menu.see(f"{name} (book, 2024, 321 pages) - mystery, drama.")
+    added = title(server, name)
+    assert (added["creator"], added["year"], added["total_units"]) == ("Ann Author", 2024, 321)
+
+    menu.pick("Edit a title")
+    menu.answer("Title (its id, or part of its name; Enter cancels): ", name)
+    menu.see(f"Editing [{added['id']}] {name}")
+    for prompt, typed in (("Name", ""), ("Creator", "Bo Author"), ("Genres", ""), ("Year", "3000"),
+                          ("Number of pages", ""), ("Description", "")):
+        menu.answer(prompt, typed)
+    menu.see("Some fields are not valid: year.")
+    menu.see("year: A year is between -3000 and 2100 (negative for BC).")
+    menu.pick("Edit a title")
+    menu.answer("Title (its id", str(added["id"]))
+    for prompt, typed in (("Name", ""), ("Creator", "Bo Author"), ("Genres", "-"), ("Year", "2025"),
+                          ("Number of pages", "-"), ("Description", "")):
+        menu.answer(prompt, typed)
+    menu.see(f"Saved title {added['id']}: {name} (book, 2025, counted in pages).")
+    edited = title(server, name)
+    assert (edited["creator"], edited["genres"], edited["year"], edited["total_units"]) == ("Bo Author", [], 2025, None)
+
+    menu.pick("Remove a title")
+    menu.answer("Title (its id", str(added["id"]))
+    menu.answer(f"Remove [{added['id']}] {name} from the catalog? (y/N): ", "y")
+    menu.see(f"Removed {name} from the catalog.")
+    assert get(f"{server}/api/titles/{added['id']}")[0] == 404
+
+    menu.pick("Back")
+    tracked = title(server, "Dancing Queen")
+    open_title(menu, "Dancing Queen")
+    menu.pick("Add to my trackers")
+    menu.answer("Status (Enter for planned): ", "")
+    menu.see("Logged: Planned.")
+    menu.pick("Back")
+    menu.pick("Back")
+    menu.pick("Admin: add, edit or remove titles")
+    menu.pick("Remove a title")
+    menu.answer("Title (its id", str(tracked["id"]))
+    menu.answer("from the catalog? (y/N): ", "y")
+    menu.see(f"Title {tracked['id']} cannot be deleted: 1 user tracks it.")  # the API's sentence
+    menu.pick("Back")
+    menu.see(f"Signed in as {ADMIN} (admin).")
+    menu.answer("Choose: ", "q")
+    assert menu.leave() == 0
+
+
+def test_a_user_who_is_not_an_admin_gets_no_admin_submenu(open_menu):
+    menu = open_menu()
+    sign_up(menu)
+    home = menu.see("Choose: ")
+    assert "My trackers" in home and "Log out" in home and "Admin" not in home
+    menu.child.sendline("5")
+    menu.see("Type 1, 2, 3, 4, l or q to quit.")
+    menu.answer("Choose: ", "q")
+    assert menu.leave() == 0
+
+
+def test_an_unreachable_server_is_a_sentence_not_a_traceback(open_menu):
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    menu = open_menu(url)
+    menu.see(f"Cannot reach progress-service at {url} (connection refused). Is it running there?")
+    assert menu.leave() == 1
+
+
+def test_a_server_that_goes_away_mid_session_is_a_sentence_and_the_menu_goes_on(open_menu):
+    class Healthy(BaseHTTPRequestHandler):  # answers the menu's first call, then is stopped
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b'{"status": "ok"}')
+
+        def log_message(self, *args):
+            pass
+
+    stand_in = ThreadingHTTPServer(("127.0.0.1", 0), Healthy)
+    thread = threading.Thread(target=stand_in.serve_forever)
+    thread.start()
+    url = f"http://127.0.0.1:{stand_in.server_port}"
+    menu = open_menu(url)
+    menu.see("You are not signed in.")
+    stand_in.shutdown()
+    stand_in.server_close()
+    thread.join()
+    menu.pick("Log in")
+    menu.answer("Username: ", "someone")
+    menu.answer("Password: ", PASSWORD)
+    menu.see(f"Cannot reach progress-service at {url} (connection refused). Is it running there?")
+    menu.see("You are not signed in.")
+    menu.answer("Choose: ", "q")
+    assert menu.leave() == 0
+
+
+def test_q_at_a_text_prompt_leaves_with_status_0(open_menu):
+    menu = open_menu()
+    menu.pick("Browse and search the catalog")
+    menu.answer("Title contains: ", "q")
+    menu.see("Goodbye.")
+    assert menu.leave() == 0
+
+
+@pytest.mark.parametrize("prompt", ["Choose: ", "Password: "])
+def test_ctrl_c_leaves_with_a_goodbye(open_menu, prompt):
+    menu = open_menu()
+    if prompt == "Password: ":
+        menu.pick("Log in")
+        menu.answer("Username: ", "someone")
+    menu.see(prompt)
+    menu.child.sendintr()
+    menu.see("Interrupted. Goodbye.")
+    assert menu.leave() == 130
+
+
+def test_ctrl_d_leaves_with_a_goodbye(open_menu):
+    menu = open_menu()
+    menu.see("Choose: ")
+    menu.child.sendeof()
+    menu.see("Goodbye.")
+    assert menu.leave() == 0
