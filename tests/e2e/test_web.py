@@ -44,6 +44,8 @@ def browser():
     except ImportError:
         pytest.fail("Playwright for Python is not installed: run scripts/setup (it is pinned in requirements.txt).",
                     pytrace=False)
+    from playwright.sync_api import expect as playwright_expect
+    playwright_expect.set_options(timeout=10_000)  # a loaded CI machine answers slower
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
@@ -109,9 +111,9 @@ def log_in(page, username: str, password: str) -> None:
     form.get_by_role("button", name="Log in").click()
 
 
-def open_view(page, name: str, heading: str | re.Pattern) -> None:
+def open_view(page, name: str, heading: str) -> None:
     page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True).click()
-    expect(page.get_by_role("heading", name=heading, level=1)).to_be_visible()
+    expect(page.get_by_role("heading", name=heading, level=1, exact=True)).to_be_visible()
 
 
 def column(page, status: str):
@@ -275,7 +277,7 @@ def test_an_api_error_is_shown_in_the_apis_own_words(open_page, server):
     expect(page.get_by_role("heading", name="Your board")).to_be_visible()
     expect(page.get_by_role("alert")).to_be_hidden()
 
-    # An action on the board that the API refuses: the card shows its sentence and what it showed before.
+    # An action on the board that the API refuses: its sentence is shown, and the card shows the tracker as it is.
     open_view(page, "Catalog", "Catalog")
     page.get_by_label("Title").fill("Fleabag")
     page.get_by_role("button", name="Search").click()
@@ -292,7 +294,23 @@ def test_an_api_error_is_shown_in_the_apis_own_words(open_page, server):
     card.get_by_role("button", name="+1 episode of Fleabag").click()
     expect(page.get_by_role("alert")).to_have_text(
         "Progress cannot pass the title's 12 units; this change would make it 13.")
-    expect(card).to_contain_text("11 / 12 episodes")
+    expect(column(page, "Completed").locator(".tracker")).to_contain_text("12 / 12 episodes")
+
+    # Logging out forgets the token; the board is then out of reach until the next login.
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    assert token_of(page) is None
+    page.goto(server + "/#/board")
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    expect(page.get_by_role("navigation", name="Main")).to_be_hidden()
+
+    # A token the API no longer takes: back to the login form, with the API's reason.
+    page.evaluate("""sessionStorage.setItem('progress.token', 'not-a-token');
+                     sessionStorage.setItem('progress.user', JSON.stringify({id: 1, username: 'x', role: 'user'}))""")
+    page.reload()
+    expect(page.get_by_role("alert")).to_have_text("The access token is not valid.")
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    assert token_of(page) is None
 
 
 def test_an_admin_adds_edits_and_removes_a_title(open_page):
@@ -415,6 +433,53 @@ def test_the_summary_counts_trackers_and_draws_a_year_of_activity(open_page, ser
     entries = json.loads(Path(download.value.path()).read_text())
     assert len(entries) == 6 and entries[-1]["title"]["name"] == book["name"]
     expect(notice(page)).to_have_text("Downloaded your history as JSON.")
+
+
+def test_the_timeline_pages_back_and_filters_by_title_and_the_catalog_by_genre(open_page, server):
+    page = open_page()
+    register(page)
+    token = token_of(page)
+    show = call_api(server, "GET", "/api/titles?q=the+sopranos&kind=tv_show")["items"][0]
+    song = call_api(server, "GET", "/api/titles?kind=song&limit=1")["items"][0]
+    call_api(server, "POST", "/api/progress/log", token, {"title_id": show["id"], "delta": 1})
+    for _ in range(51):
+        call_api(server, "POST", "/api/progress/log", token, {"title_id": song["id"], "delta": 1})
+
+    # A song has no total: its card counts plays, with no bar.
+    open_view(page, "Board", "Your board")
+    expect(tracker_card(page, song["name"])).to_contain_text("51 plays")
+    expect(tracker_card(page, song["name"]).get_by_role("progressbar")).to_have_count(0)
+    expect(tracker_card(page, song["name"]).get_by_role("button", name=f"+1 play of {song['name']}")).to_be_visible()
+
+    # 52 entries: a page of 50, then the older ones on request.
+    open_view(page, "Timeline", "Timeline")
+    sentences = page.locator(".entry .sentence")
+    expect(sentences).to_have_count(50)
+    expect(sentences.first).to_have_text("Played it (51 plays so far)")
+    page.get_by_role("button", name="Load older entries").click()
+    expect(sentences).to_have_count(52)
+    expect(sentences.last).to_have_text("Watched episode 1 of 86")
+    expect(page.get_by_role("button", name="Load older entries")).to_have_count(0)
+
+    # Filtered by a title, it is that tracker's timeline.
+    page.get_by_label("Show entries of").select_option(label="The Sopranos")
+    expect(page.get_by_role("heading", name="Timeline of The Sopranos")).to_be_visible()
+    expect(sentences).to_have_text(["Watched episode 1 of 86"])
+    expect(page.locator(".entry .state")).to_have_text("Version 1 · after it: 1 / 86 episodes · In progress · not rated")
+
+    # The catalog by genre and kind: every title shown has both.
+    open_view(page, "Catalog", "Catalog")
+    page.get_by_label("Genre").select_option("comedy")
+    page.get_by_label("Kind").select_option("tv_show")
+    expect(page).to_have_url(re.compile(r"#/catalog\?genre=comedy&kind=tv_show$"))  # the address keeps the search
+    expect(page.get_by_text(re.compile(r"^Showing 1–\d+ of \d+ titles$"))).to_be_visible()
+    assert page.locator(".title").count() > 1
+    for meta, genres in zip(page.locator(".title .meta").all_inner_texts(), page.locator(".title .genres").all_inner_texts()):
+        assert meta.startswith("TV show") and "comedy" in genres.split(", ")
+    page.get_by_label("Sort").select_option("-year")
+    expect(page).to_have_url(re.compile(r"sort=-year$"))
+    years = [int(re.search(r"· (\d{4}) ·", meta).group(1)) for meta in page.locator(".title .meta").all_inner_texts()]
+    assert years == sorted(years, reverse=True)
 
 
 def test_keyboard_alone_logs_episodes_and_rates(open_page):

@@ -1,7 +1,7 @@
 // The page's frame: which view the address (#/board, #/timeline?title=3 …) asks for, the menu,
 // and the account line. Each view lives in its own module under views/.
 import { api, session } from "./api.js";
-import { clearNotice, h, showError } from "./dom.js";
+import { clearNotice, go, h, showError } from "./dom.js";
 import * as admin from "./views/admin.js";
 import * as board from "./views/board.js";
 import * as catalog from "./views/catalog.js";

@@ -46,7 +46,6 @@ export const KINDS = { tv_show: "TV show", book: "Book", album: "Album", song: "
 export const STATUSES = {
   planned: "Planned", in_progress: "In progress", completed: "Completed", paused: "Paused", dropped: "Dropped",
 };
-export const UNITS = { tv_show: "episode", book: "page", album: "track", song: "play" };
 // What people do with each kind, for "1 person is watching it" / "3 people are watching it".
 const doing = (verb, ing, past) => ({
   planned: [`plans to ${verb} it`, `plan to ${verb} it`], in_progress: [`is ${ing} it`, `are ${ing} it`],

@@ -2,7 +2,7 @@
 // card at once, then take the tracker the API answers with (which may move it to another column).
 import { api, session } from "../api.js";
 import {
-  KINDS, STATUSES, UNITS, announce, busy, confirmAction, fill, h, progressBar, select, showError, starRating,
+  KINDS, STATUSES, announce, busy, confirmAction, fill, h, progressBar, select, showError, starRating,
 } from "../dom.js";
 
 const COLUMNS = ["planned", "in_progress", "completed"];
@@ -26,23 +26,34 @@ export async function render() {
     draw();
   };
 
-  /** Show `change` on the card now, send `request`, then show what the API says (or undo, with its sentence). */
+  /** Show `change` on the card now and send `request`. When the card's last request is answered,
+   * show the tracker the API holds (after a refusal too, with the API's sentence). */
+  const pending = new Map();  // title id → requests not answered yet
   const change = async (tracker, preview, request) => {
-    const before = trackers.get(tracker.title_id);
-    trackers.set(tracker.title_id, { ...before, ...preview });
+    const id = tracker.title_id;
+    const before = trackers.get(id);
+    trackers.set(id, { ...before, ...preview });
     draw();
+    pending.set(id, (pending.get(id) || 0) + 1);
+    let answer = null;
     try {
-      settle(await request());
+      answer = await request();
     } catch (error) {
-      trackers.set(tracker.title_id, before);
-      draw();
       showError(error);
+    }
+    pending.set(id, pending.get(id) - 1);
+    if (pending.get(id) > 0) return;  // a later click is on its way; its answer is the one to show
+    try {
+      settle(answer || await api("GET", trackerPath(id)));
+    } catch {
+      trackers.set(id, before);
+      draw();
     }
   };
 
   const card = (tracker) => {
     const { title } = tracker;
-    const unit = UNITS[title.kind] || title.unit;
+    const { unit } = title;
     const full = tracker.total !== null && tracker.progress >= tracker.total;
     const plus = h("button", {
       type: "button", class: "plus", dataset: { control: "plus" }, disabled: full,

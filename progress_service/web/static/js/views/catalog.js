@@ -1,7 +1,7 @@
 // The catalog: search by title, filter by genre and kind, sort; put a title on the board as
 // planned, or start it.
 import { api, query, session } from "../api.js";
-import { KINDS, STATUSES, UNITS, announce, busy, field, fill, h, plural, select } from "../dom.js";
+import { KINDS, STATUSES, announce, busy, field, fill, h, plural, select } from "../dom.js";
 
 const SORTS = [["name", "Name"], ["-year", "Newest first"], ["-rating", "Best rated"], ["-popularity", "Most tracked"]];
 const PAGE = 20;
@@ -42,7 +42,7 @@ export function boardActions(title, statuses) {
 }
 
 export function describeTitle(title) {
-  const unit = UNITS[title.kind] || title.unit;
+  const { unit } = title;
   return [KINDS[title.kind] || title.kind, title.creator, title.year,
     title.total_units ? plural(title.total_units, unit) : null].filter((x) => x !== null && x !== "").join(" · ");
 }
@@ -64,10 +64,13 @@ export async function render(route) {
     h("button", { type: "submit" }, "Search"));
   const results = h("div", { class: "results", "aria-live": "polite" });
 
+  let latest = 0;  // a search sent later wins, whichever answer comes first
   const search = async (offset) => {
     const values = Object.fromEntries(new FormData(form));
     const filters = { q: values.q.trim(), genre: values.genre, kind: values.kind, sort: values.sort === "name" ? "" : values.sort };
+    const ticket = ++latest;
     const page = await api("GET", `/api/titles${query({ ...filters, limit: PAGE, offset: offset || "" })}`);
+    if (ticket !== latest) return;
     // The address keeps the search, so a reload or a shared link shows the same results.
     history.replaceState(null, "", `#/catalog${query({ ...filters, offset: offset || "" })}`);
     fill(results,

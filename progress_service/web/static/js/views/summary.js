@@ -38,6 +38,19 @@ function level(count, most) {
   return Math.min(4, Math.ceil((4 * count) / most));
 }
 
+/** Place an element in the calendar's grid: row 1 holds the months, column 1 the weekdays. */
+function at(element, row, column) {
+  element.style.setProperty("grid-area", `${row} / ${column}`);
+  return element;
+}
+
+/** A box that scrolls sideways on a narrow screen (the page itself never does), showing the latest first. */
+function scroller(className, content) {
+  const box = h("div", { class: `scroll ${className}` }, content);
+  requestAnimationFrame(() => { box.scrollLeft = box.scrollWidth; });
+  return box;
+}
+
 function calendar(perDay, start, today) {
   const days = [];
   for (let i = 0; i < WEEKS * 7; i++) days.push(addDays(start, i));
@@ -48,26 +61,23 @@ function calendar(perDay, start, today) {
   const grid = h("div", {
     class: "calendar-grid", role: "img",
     "aria-label": `${plural(total, "entry", "entries")} on ${plural(active, "day")} in the last year`,
-  }, days.map((day, i) => {
-    const count = counts[i];
-    if (count === null) return h("span", { class: "day future" });
-    const text = `${plural(count, "entry", "entries")} on ${dateFormat.format(day)}`;
-    return h("span", { class: `day level-${level(count, most)}`, title: text, dataset: { date: dayKey(day), count: String(count) } });
-  }));
-  const months = h("div", { class: "calendar-months", "aria-hidden": "true" });
+  });
+  ["Mon", "Wed", "Fri"].forEach((name, i) => grid.append(at(h("span", { class: "weekday" }, name), 2 + 2 * i, 1)));
   for (let week = 0; week < WEEKS; week++) {
     const monday = addDays(start, 7 * week);
-    if (monday.getDate() <= 7) {  // the column of the month's first Monday
-      const label = h("span", {}, monthFormat.format(monday));
-      label.style.setProperty("grid-column", String(week + 1));
-      months.append(label);
-    }
+    if (monday.getDate() <= 7) grid.append(at(h("span", { class: "month" }, monthFormat.format(monday)), 1, week + 2));
   }
+  days.forEach((day, i) => {
+    const count = counts[i];
+    const cell = count === null ? h("span", { class: "day future" }) : h("span", {
+      class: `day level-${level(count, most)}`, title: `${plural(count, "entry", "entries")} on ${dateFormat.format(day)}`,
+      dataset: { date: dayKey(day), count: String(count) },
+    });
+    grid.append(at(cell, 2 + (i % 7), 2 + Math.floor(i / 7)));
+  });
   return h("figure", { class: "calendar" },
     h("figcaption", {}, h("h3", {}, "Activity calendar"), ` ${plural(active, "active day")} in the last year`),
-    h("div", { class: "calendar-body" },
-      h("div", { class: "calendar-weekdays", "aria-hidden": "true" }, ["", "Mon", "", "Wed", "", "Fri", "", ""].map((d) => h("span", {}, d))),
-      h("div", { class: "calendar-main" }, months, grid)),
+    scroller("calendar-scroll", grid),
     h("p", { class: "legend", "aria-hidden": "true" }, "Less ", [0, 1, 2, 3, 4].map((l) => h("span", { class: `day level-${l}` })), " More"));
 }
 
@@ -98,7 +108,8 @@ function weeklyChart(perDay, start, today) {
       chart.append(svg("text", { x: String(30 + i * width), y: String(height + 14), class: "axis" }, monthFormat.format(week.monday)));
     }
   });
-  return h("figure", { class: "weekly" }, h("figcaption", {}, h("h3", {}, "Entries per week")), chart);
+  return h("figure", { class: "weekly" }, h("figcaption", {}, h("h3", {}, "Entries per week"),
+    busiest ? ` the busiest had ${plural(busiest, "entry", "entries")}` : " none in the last year"), scroller("chart-scroll", chart));
 }
 
 export async function render() {

@@ -11,7 +11,7 @@ import {
 const PAGE = 50;
 const CHANGES = ["tracker_added", "status_changed", "progress_logged", "rating_set", "rating_cleared", "note_added"];
 
-export function stateText(state) {
+function stateText(state) {
   return [progressText(state), STATUSES[state.status], state.rating === null ? "not rated" : `rated ${ratingText(state.rating)}`].join(" · ");
 }
 
@@ -93,10 +93,8 @@ export async function render(route) {
     list.querySelector(".entry")?.focus();
   };
 
-  const act = async (button, work) => busy(button, work);
-
   const actions = (item, { retracted, newest }) => {
-    const { event, title, state } = item;
+    const { event, title } = item;
     const buttons = [];
     const isChange = CHANGES.includes(event.type) && !retracted;
     const correction = isChange ? correctionFields(item) : null;
@@ -110,7 +108,7 @@ export async function render(route) {
             confirmLabel: "Correct entry", fields: correction.fields,
           });
           if (!form) return;
-          await act(e.target, async () => {
+          await busy(e.target, async () => {
             await api("PUT", `/api/progress/log/${event.id}`, correction.read(form));
             await refresh(`Corrected entry ${event.id}.`);
           });
@@ -127,7 +125,7 @@ export async function render(route) {
             confirmLabel: "Retract entry",
           });
           if (!ok) return;
-          await act(e.target, async () => {
+          await busy(e.target, async () => {
             await api("DELETE", `/api/progress/log/${event.id}`);
             await refresh(`Retracted entry ${event.id}: ${title.name} is as if it never happened.`);
           });
@@ -140,11 +138,11 @@ export async function render(route) {
         onclick: async (e) => {
           const ok = await confirmAction({
             title: `Restore ${title.name} to here?`,
-            text: `It goes back to how it was right after this entry (version ${event.version}): ${stateText(state)}. Later entries stay in the timeline.`,
+            text: `It goes back to how it was right after this entry (version ${event.version}), counting the corrections and retractions made since. Later entries stay in the timeline.`,
             confirmLabel: "Restore tracker",
           });
           if (!ok) return;
-          await act(e.target, async () => {
+          await busy(e.target, async () => {
             const tracker = await api("POST", `/api/progress/${userId}/trackers/${title.id}/rollback`, { to_version: event.version });
             await refresh(`Restored ${title.name}: now ${stateText(tracker)}.`);
           });
