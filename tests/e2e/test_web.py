@@ -37,8 +37,9 @@ def server(new_database, tmp_path_factory):
 @pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
-        pytest.fail(f"Chromium is not installed at {CHROMIUM}, and the web page is tested in it: install it with "
-                    "`apt-get install -y chromium` (.ci/run does this on CI), or set CHROMIUM to its path.", pytrace=False)
+        pytest.fail(f"Chromium is not installed at {CHROMIUM}, and the web page is tested in it: install it "
+                    "with `apt-get install -y chromium` (.ci/run does this on CI), or set CHROMIUM to its path.",
+                    pytrace=False)
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -87,9 +88,9 @@ def expect(locator):
 
 def call_api(server: str, method: str, path: str, token: str | None = None, body: dict | None = None):
     """The API directly, to set up what a test needs faster than clicking."""
-    request = urllib.request.Request(server + path, method=method, data=None if body is None else json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json",
-                                              **({"Authorization": f"Bearer {token}"} if token else {})})
+    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+    request = urllib.request.Request(server + path, method=method, headers=headers,
+                                     data=None if body is None else json.dumps(body).encode())
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read() or "null")
 
@@ -147,6 +148,8 @@ def confirm(page, button: str) -> None:
 def test_register_add_a_show_track_rate_and_rewrite_its_history(open_page, server):
     page = open_page()
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    expect(page.get_by_role("button", name="Log out")).to_be_hidden()
+    expect(page.get_by_role("navigation", name="Main")).to_be_hidden()
     username = register(page)
     expect(page.get_by_text("Your board is empty.")).to_be_visible()
     expect(page.locator("#who")).to_have_text(username)
@@ -299,6 +302,7 @@ def test_an_api_error_is_shown_in_the_apis_own_words(open_page, server):
     # Logging out forgets the token; the board is then out of reach until the next login.
     page.get_by_role("button", name="Log out").click()
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    expect(page.get_by_role("button", name="Log out")).to_be_hidden()
     assert token_of(page) is None
     page.goto(server + "/#/board")
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()
@@ -424,7 +428,7 @@ def test_the_summary_counts_trackers_and_draws_a_year_of_activity(open_page, ser
     open_view(page, "Export", "Export")
     with page.expect_download() as download:
         page.get_by_role("button", name="Download CSV").click()
-    assert download.value.suggested_filename.startswith(f"progress-{username}-") and download.value.suggested_filename.endswith(".csv")
+    assert re.fullmatch(rf"progress-{username}-\d{{4}}-\d\d-\d\d\.csv", download.value.suggested_filename)
     rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
     assert [row["summary"] for row in rows if row["title"] == "The Wire"] == [
         "Started", "Watched episode 5 of 60", "Watched episode 6 of 60", "Watched episode 7 of 60", "Rated 4"]
@@ -465,7 +469,8 @@ def test_the_timeline_pages_back_and_filters_by_title_and_the_catalog_by_genre(o
     page.get_by_label("Show entries of").select_option(label="The Sopranos")
     expect(page.get_by_role("heading", name="Timeline of The Sopranos")).to_be_visible()
     expect(sentences).to_have_text(["Watched episode 1 of 86"])
-    expect(page.locator(".entry .state")).to_have_text("Version 1 · after it: 1 / 86 episodes · In progress · not rated")
+    expect(page.locator(".entry .state")).to_have_text(
+        "Version 1 · after it: 1 / 86 episodes · In progress · not rated")
 
     # The catalog by genre and kind: every title shown has both.
     open_view(page, "Catalog", "Catalog")
@@ -474,7 +479,8 @@ def test_the_timeline_pages_back_and_filters_by_title_and_the_catalog_by_genre(o
     expect(page).to_have_url(re.compile(r"#/catalog\?genre=comedy&kind=tv_show$"))  # the address keeps the search
     expect(page.get_by_text(re.compile(r"^Showing 1–\d+ of \d+ titles$"))).to_be_visible()
     assert page.locator(".title").count() > 1
-    for meta, genres in zip(page.locator(".title .meta").all_inner_texts(), page.locator(".title .genres").all_inner_texts()):
+    shown = zip(page.locator(".title .meta").all_inner_texts(), page.locator(".title .genres").all_inner_texts())
+    for meta, genres in shown:
         assert meta.startswith("TV show") and "comedy" in genres.split(", ")
     page.get_by_label("Sort").select_option("-year")
     expect(page).to_have_url(re.compile(r"sort=-year$"))

@@ -38,7 +38,7 @@ export function go(hash) {
 export function svg(tag, attributes = {}, ...children) {
   const element = document.createElementNS("http://www.w3.org/2000/svg", tag);
   for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, value);
-  element.append(...children.flat().filter(Boolean));
+  element.append(...nodes(children));
   return element;
 }
 

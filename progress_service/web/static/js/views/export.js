@@ -22,7 +22,7 @@ export async function render() {
   const day = new Date().toISOString().slice(0, 10);
   return h("section", { class: "export-view" },
     h("h1", {}, "Export"),
-    h("p", {}, "Your whole history, every entry with the tracker's state after it. Nothing leaves this browser but the download."),
+    h("p", { class: "lead" }, "Your whole history, every entry with the tracker’s state after it, as a file to keep or to open elsewhere."),
     h("ul", { class: "downloads" }, Object.entries(FORMATS).map(([format, { label, type, what }]) => h("li", { class: "card" },
       h("button", {
         type: "button",
