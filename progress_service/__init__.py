@@ -8,12 +8,13 @@ from .db import Database, open_database
 
 
 def create_app(config: Config | None = None, *, db: Database | None = None) -> Flask:
-    """The app factory: one Database, one Tracker service, the blueprints and the error handler."""
+    """The app factory: one Database, one Tracker service, the blueprints, the error handler and the web page."""
     from . import api
     from .accounts import Accounts
     from .directory import UserDirectory
     from .security import Tokens, signing_secret
     from .services import Tracker
+    from .web import web
 
     config = config or Config.from_env()
     app = Flask(__name__)
@@ -26,4 +27,5 @@ def create_app(config: Config | None = None, *, db: Database | None = None) -> F
     app.extensions["progress_service.tracker"] = Tracker(database, users=users)
     app.extensions["progress_service.accounts"] = Accounts(database, tokens)
     api.register(app)
+    app.register_blueprint(web)
     return app

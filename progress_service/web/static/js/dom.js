@@ -1,0 +1,220 @@
+// Small helpers every view shares: building elements, the words of the domain, notices and the
+// confirmation dialog. Text always goes in as text nodes, never as HTML.
+
+/** h("button", {class: "x", onclick: f}, "Label") → an element. Children may be strings, nodes,
+ * arrays, or null/false (left out). */
+export function h(tag, props = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(props || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name.startsWith("on")) element.addEventListener(name.slice(2), value);
+    else if (name === "class") element.className = value;
+    else if (name === "dataset") Object.assign(element.dataset, value);
+    else if (name in element && !name.includes("-") && typeof value !== "string") element[name] = value;
+    else element.setAttribute(name, value === true ? "" : value);
+  }
+  element.append(...nodes(children));
+  return element;
+}
+
+/** Replace an element's children (nested arrays flattened; null, undefined and false left out). */
+export function fill(element, ...children) {
+  element.replaceChildren(...nodes(children));
+  return element;
+}
+
+function nodes(children) {
+  return children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false)
+    .map((c) => (c instanceof Node ? c : document.createTextNode(String(c))));
+}
+
+/** Go to a view ("#/board"); going to the one shown shows it again, fresh. */
+export function go(hash) {
+  if (location.hash === hash) window.dispatchEvent(new HashChangeEvent("hashchange"));
+  else location.hash = hash;
+}
+
+/** Like h, for SVG elements. */
+export function svg(tag, attributes = {}, ...children) {
+  const element = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, value);
+  element.append(...nodes(children));
+  return element;
+}
+
+export const KINDS = { tv_show: "TV show", book: "Book", album: "Album", song: "Song" };
+export const STATUSES = {
+  planned: "Planned", in_progress: "In progress", completed: "Completed", paused: "Paused", dropped: "Dropped",
+};
+// What people do with each kind, for "1 person is watching it" / "3 people are watching it".
+const doing = (verb, ing, past) => ({
+  planned: [`plans to ${verb} it`, `plan to ${verb} it`], in_progress: [`is ${ing} it`, `are ${ing} it`],
+  completed: [past, past], paused: ["paused it", "paused it"], dropped: ["dropped it", "dropped it"],
+});
+const VERBS = {
+  tv_show: doing("watch", "watching", "watched it"), book: doing("read", "reading", "read it"),
+  album: doing("hear", "listening to", "heard it"), song: doing("play", "playing", "played it"),
+};
+
+/** "1 person is watching it", "3 people are watching it". */
+export function peopleWho(count, kind, status) {
+  const [one, many] = (VERBS[kind] || VERBS.tv_show)[status];
+  return count === 1 ? `1 person ${one}` : `${count} people ${many}`;
+}
+
+/** "1 episode", "2 episodes"; "3 entries" with plural(3, "entry", "entries"). */
+export function plural(count, word, words = `${word}s`) {
+  return `${count} ${count === 1 ? word : words}`;
+}
+
+/** "12 / 50 episodes", or "7 plays" for what has no total. */
+export function progressText(tracker) {
+  const unit = tracker.title.unit;
+  if (tracker.total === null || tracker.total === undefined) return plural(tracker.progress, unit);
+  return `${tracker.progress} / ${tracker.total} ${unit}s`;
+}
+
+export function progressBar(tracker) {
+  const text = progressText(tracker);
+  if (tracker.total === null || tracker.total === undefined) {
+    return h("p", { class: "progress-text" }, text);
+  }
+  return h("div", { class: "progress" },
+    h("progress", { max: tracker.total, value: tracker.progress, "aria-label": `Progress: ${text}` }),
+    h("span", { class: "progress-text" }, text));
+}
+
+export function ratingText(rating) {
+  return rating === null || rating === undefined ? "not rated" : `${Number(rating).toFixed(1).replace(/\.0$/, "")} / 5`;
+}
+
+/** Five stars in half steps: ten radio buttons (arrow keys move, Space picks), drawn as half stars.
+ * `onRate(value)` runs a moment after the last change, so arrowing across sends one request. */
+let ratingIds = 0;
+export function starRating(rating, onRate, { label = "Rating" } = {}) {
+  const name = `rating-${++ratingIds}`;
+  const group = h("fieldset", { class: "stars" }, h("legend", { class: "visually-hidden" }, label));
+  const shown = h("span", { class: "stars-value" }, ratingText(rating));
+  let current = rating;
+  let timer = null;
+  const paint = (value) => {
+    for (const half of group.querySelectorAll("label")) half.classList.toggle("on", value !== null && Number(half.dataset.value) <= value);
+  };
+  for (let step = 1; step <= 10; step++) {
+    const value = step / 2;
+    const id = `${name}-${step}`;
+    const input = h("input", {
+      type: "radio", name, id, value: String(value), class: "visually-hidden", checked: rating === value,
+      onchange: () => {
+        current = value;
+        paint(value);
+        shown.textContent = ratingText(value);
+        clearTimeout(timer);
+        timer = setTimeout(() => onRate(value), 350);
+      },
+    });
+    const half = h("label", {
+      for: id, class: step % 2 ? "half left" : "half right", dataset: { value: String(value) },
+      title: `${value} star${value === 1 ? "" : "s"}`,
+      onmouseenter: () => paint(value),
+    }, h("span", { "aria-hidden": "true" }, "★"), h("span", { class: "visually-hidden" }, `${value} star${value === 1 ? "" : "s"}`));
+    group.append(input, half);
+  }
+  group.addEventListener("mouseleave", () => paint(current));
+  paint(rating);
+  return h("div", { class: "rating" }, group, shown);
+}
+
+const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: "long", day: "numeric", month: "long", year: "numeric" });
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+
+/** The local calendar day of a time, as YYYY-MM-DD. */
+export function dayKey(date) {
+  const d = new Date(date);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+}
+
+export function dayLabel(date) {
+  const key = dayKey(date);
+  const today = new Date();
+  const yesterday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 1);
+  const prefix = key === dayKey(today) ? "Today, " : key === dayKey(yesterday) ? "Yesterday, " : "";
+  return prefix + dayFormat.format(new Date(date));
+}
+
+export function timeLabel(date) {
+  return timeFormat.format(new Date(date));
+}
+
+// Notices: one alert for errors (the API's own sentence), one polite status line for successes.
+const notice = () => document.getElementById("notice");
+
+export function showError(error) {
+  const box = notice();
+  box.replaceChildren(h("p", {}, error.message || String(error)));
+  // Validation problems name each field; a sentence that only repeats the detail is left out.
+  const fields = Object.entries(error.errors || {})
+    .map(([name, messages]) => [name, [].concat(messages).filter((m) => m !== error.message).join(" ")])
+    .filter(([, text]) => text);
+  if (fields.length) {
+    box.append(h("ul", {}, fields.map(([name, text]) => h("li", {}, name.startsWith("_") ? text : `${name}: ${text}`))));
+  }
+  box.className = "notice error";
+  box.hidden = false;
+}
+
+export function announce(message) {
+  const box = notice();
+  box.replaceChildren(h("p", {}, message));
+  box.className = "notice success";
+  box.hidden = false;
+  document.getElementById("status").textContent = message;
+}
+
+export function clearNotice() {
+  notice().hidden = true;
+  notice().replaceChildren();
+}
+
+/** Ask before doing something. Resolves to the dialog's form data (its fields) or null on Cancel. */
+export function confirmAction({ title, text, confirmLabel, fields = [] }) {
+  const dialog = document.getElementById("confirm");
+  dialog.querySelector("#confirm-title").textContent = title;
+  dialog.querySelector("#confirm-text").textContent = text;
+  dialog.querySelector("#confirm-fields").replaceChildren(...fields);
+  dialog.querySelector("#confirm-ok").textContent = confirmLabel;
+  dialog.returnValue = "";
+  // Cancel is a plain button, so Enter in a field submits the dialog's OK, its default button.
+  dialog.querySelector("#confirm-cancel").onclick = () => dialog.close("cancel");
+  return new Promise((resolve) => {
+    const form = dialog.querySelector("form");
+    dialog.addEventListener("close", () => {
+      resolve(dialog.returnValue === "ok" ? new FormData(form) : null);
+    }, { once: true });
+    dialog.showModal();
+  });
+}
+
+/** A labelled field: h("label") around the text and the control, so a click on the words focuses it. */
+export function field(labelText, control, hint) {
+  return h("label", { class: "field" }, h("span", { class: "label" }, labelText), control,
+    hint ? h("small", {}, hint) : null);
+}
+
+export function select(name, options, selected, props = {}) {
+  return h("select", { name, ...props },
+    options.map(([value, text]) => h("option", { value, selected: String(value) === String(selected ?? "") }, text)));
+}
+
+/** Run an API call from a button: it is disabled meanwhile, and an error shows the API's sentence. */
+export async function busy(button, work) {
+  if (button) button.disabled = true;
+  try {
+    return await work();
+  } catch (error) {
+    showError(error);
+    return undefined;
+  } finally {
+    if (button && button.isConnected) button.disabled = false;
+  }
+}

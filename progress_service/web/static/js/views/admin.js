@@ -1,0 +1,95 @@
+// Admin: add, edit and remove catalog titles (the API refuses anyone but an admin).
+import { api, query } from "../api.js";
+import { KINDS, announce, busy, confirmAction, field, fill, h, select } from "../dom.js";
+import { describeTitle } from "./catalog.js";
+
+/** The title form's fields, filled from `title` when editing. */
+function titleFields(title = {}) {
+  return [
+    field("Kind", select("kind", Object.entries(KINDS), title.kind || "tv_show")),
+    field("Name", h("input", { name: "name", required: true, value: title.name || "" })),
+    field("Creator", h("input", { name: "creator", value: title.creator || "" })),
+    field("Genres", h("input", { name: "genres", value: (title.genres || []).join(", ") }), "Lower case, separated by commas."),
+    field("Year", h("input", { name: "year", type: "number", step: "1", value: title.year ?? "" })),
+    field("Total units", h("input", { name: "total_units", type: "number", step: "1", min: "1", value: title.total_units ?? "" }),
+      "Episodes, pages or tracks; leave empty when unknown (songs)."),
+    field("Release date", h("input", { name: "release_date", type: "date", value: title.release_date || "" })),
+    field("Description", h("textarea", { name: "description", rows: "3" }, title.description || "")),
+  ];
+}
+
+/** The API's title body from the form; empty numbers and dates are null. */
+function titleBody(form) {
+  const text = (name) => String(form.get(name) || "").trim();
+  const number = (name) => (text(name) === "" ? null : Number(text(name)));
+  return {
+    kind: text("kind"), name: text("name"), creator: text("creator"),
+    genres: text("genres").split(",").map((g) => g.trim()).filter(Boolean),
+    year: number("year"), total_units: number("total_units"), release_date: text("release_date") || null,
+    description: text("description"),
+  };
+}
+
+export async function render() {
+  const results = h("div", { class: "results" });
+  const search = h("form", { class: "search card", role: "search" },
+    field("Find a title", h("input", { type: "search", name: "q" })), h("button", { type: "submit" }, "Find"));
+
+  const list = async () => {
+    const q = new FormData(search).get("q").trim();
+    const page = await api("GET", `/api/titles${query({ q, sort: q ? "" : "-year", limit: 20 })}`);
+    fill(results, h("ul", { class: "titles admin-titles" }, page.items.map((title) => h("li", { class: "title card", dataset: { title: String(title.id) } },
+      h("h3", {}, h("a", { href: `#/titles/${title.id}` }, title.name)),
+      h("p", { class: "meta" }, describeTitle(title)),
+      h("div", { class: "entry-actions" },
+        h("button", {
+          type: "button", class: "quiet small", "aria-label": `Edit ${title.name}`,
+          onclick: async (event) => {
+            const form = await confirmAction({ title: `Edit ${title.name}`, text: "", confirmLabel: "Save title", fields: titleFields(title) });
+            if (!form) return;
+            await busy(event.target, async () => {
+              const saved = await api("PATCH", `/api/titles/${title.id}`, titleBody(form));
+              await list();
+              announce(`Saved ${saved.name}.`);
+            });
+          },
+        }, "Edit"),
+        h("button", {
+          type: "button", class: "quiet small danger", "aria-label": `Remove ${title.name}`,
+          onclick: async (event) => {
+            const ok = await confirmAction({
+              title: `Remove ${title.name} from the catalog?`,
+              text: "Only a title nobody has tracked can be removed.", confirmLabel: "Remove title",
+            });
+            if (!ok) return;
+            await busy(event.target, async () => {
+              await api("DELETE", `/api/titles/${title.id}`);
+              await list();
+              announce(`Removed ${title.name} from the catalog.`);
+            });
+          },
+        }, "Remove"))))),
+    page.items.length ? null : h("p", { class: "empty" }, "No title matches."));
+  };
+
+  const add = h("form", { class: "card title-form", "aria-labelledby": "add-title" },
+    h("h2", { id: "add-title" }, "Add a title"), titleFields(), h("button", { type: "submit" }, "Add title"));
+  add.addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy(add.querySelector("button[type=submit]"), async () => {
+      const title = await api("POST", "/api/titles", titleBody(new FormData(add)));
+      add.reset();
+      search.elements.q.value = title.name;
+      await list();
+      announce(`Added ${title.name} to the catalog.`);
+    });
+  });
+  search.addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy(search.querySelector("button"), list);
+  });
+  await list();
+  return h("section", { class: "admin-view" }, h("h1", {}, "Catalog admin"),
+    h("div", { class: "columns two" }, add,
+      h("section", { "aria-labelledby": "titles-heading" }, h("h2", { id: "titles-heading" }, "Titles"), search, results)));
+}

@@ -1,0 +1,163 @@
+// The board: the user's trackers in columns by status. +1, the status menu and the stars change the
+// card at once, then take the tracker the API answers with (which may move it to another column).
+import { api, session } from "../api.js";
+import {
+  KINDS, STATUSES, announce, busy, confirmAction, fill, h, progressBar, select, showError, starRating,
+} from "../dom.js";
+
+const COLUMNS = ["planned", "in_progress", "completed"];
+const FOLDED = ["paused", "dropped"];
+
+export async function render() {
+  const userId = session.user.id;
+  const trackers = new Map();  // title id → tracker, the board's model
+  const answer = await api("GET", `/api/progress/${userId}/trackers`);
+  for (const status of [...COLUMNS, ...FOLDED]) for (const tracker of answer[status]) trackers.set(tracker.title_id, tracker);
+
+  const root = h("section", { class: "board-view" });
+  const trackerPath = (titleId) => `/api/progress/${userId}/trackers/${titleId}`;
+
+  /** Take the API's tracker unless a newer one is already shown (answers may cross). */
+  const settle = (tracker) => {
+    const shown = trackers.get(tracker.title_id);
+    if (!shown || tracker.version >= (shown.confirmedVersion ?? shown.version)) {
+      trackers.set(tracker.title_id, { ...tracker, confirmedVersion: tracker.version });
+    }
+    draw();
+  };
+
+  /** Show `change` on the card now and send `request`. When the card's last request is answered,
+   * show the tracker the API holds (after a refusal too, with the API's sentence). */
+  const pending = new Map();  // title id → requests not answered yet
+  const change = async (tracker, preview, request) => {
+    const id = tracker.title_id;
+    const before = trackers.get(id);
+    trackers.set(id, { ...before, ...preview });
+    draw();
+    pending.set(id, (pending.get(id) || 0) + 1);
+    let answer = null;
+    try {
+      answer = await request();
+    } catch (error) {
+      showError(error);
+    }
+    pending.set(id, pending.get(id) - 1);
+    if (pending.get(id) > 0) return;  // a later click is on its way; its answer is the one to show
+    try {
+      settle(answer || await api("GET", trackerPath(id)));
+    } catch {
+      trackers.set(id, before);
+      draw();
+    }
+  };
+
+  const card = (tracker) => {
+    const { title } = tracker;
+    const { unit } = title;
+    const full = tracker.total !== null && tracker.progress >= tracker.total;
+    const plus = h("button", {
+      type: "button", class: "plus", dataset: { control: "plus" }, disabled: full,
+      "aria-label": `+1 ${unit} of ${title.name}`,
+      title: full ? `All ${tracker.total} ${unit}s done` : `Log one more ${unit}`,
+      onclick: () => change(tracker, { progress: tracker.progress + 1 }, async () => {
+        await api("POST", "/api/progress/log", { title_id: title.id, delta: 1 });
+        return api("GET", trackerPath(title.id));
+      }),
+    }, `+1 ${unit}`);
+    const status = select("status", Object.entries(STATUSES), tracker.status, {
+      dataset: { control: "status" },
+      onchange: (event) => {
+        const value = event.target.value;
+        change(tracker, { status: value }, () => api("PUT", trackerPath(title.id), { status: value }));
+      },
+    });
+    const stars = starRating(tracker.rating, (rating) => {
+      change(tracker, { rating }, () => api("PUT", trackerPath(title.id), { rating }));
+    }, { label: `Your rating of ${title.name}` });
+    const remove = h("button", {
+      type: "button", class: "quiet small", dataset: { control: "remove" },
+      onclick: async (event) => {
+        const ok = await confirmAction({
+          title: `Remove ${title.name} from your board?`,
+          text: "Its history stays in your timeline, and you can add it again from the catalog.",
+          confirmLabel: "Remove",
+        });
+        if (!ok) return;
+        await busy(event.target, async () => {
+          await api("DELETE", trackerPath(title.id));
+          trackers.delete(title.id);
+          draw();
+          announce(`Removed ${title.name} from your board.`);
+        });
+      },
+    }, "Remove");
+    return h("li", { class: "tracker card", dataset: { title: String(title.id), status: tracker.status } },
+      h("h3", {}, h("a", { href: `#/titles/${title.id}` }, title.name)),
+      h("p", { class: "kind" }, KINDS[title.kind] || title.kind),
+      progressBar(tracker),
+      h("div", { class: "controls" }, plus, h("label", { class: "inline" }, h("span", { class: "visually-hidden" },
+        `Status of ${title.name}`), status)),
+      stars,
+      h("p", { class: "card-links" }, h("a", { href: `#/timeline?title=${title.id}` }, "Timeline"), remove));
+  };
+
+  // The board's frame is built once; a redraw refills it and reuses every card whose look did not
+  // change, so a click that lands while an answer redraws the board is never lost.
+  const cards = new Map();  // title id → {look, element}
+  const cardFor = (tracker) => {
+    const look = JSON.stringify([tracker.status, tracker.progress, tracker.total, tracker.rating, tracker.title]);
+    const cached = cards.get(tracker.title_id);
+    if (cached && cached.look === look) return cached.element;
+    const element = card(tracker);
+    cards.set(tracker.title_id, { look, element });
+    return element;
+  };
+  const sections = new Map();
+  const section = (status) => {
+    const id = `column-${status}`;
+    const count = h("span", { class: "count" });
+    const body = h("div", {});
+    sections.set(status, { count, body });
+    return h("section", { class: "column", "aria-labelledby": id, dataset: { status } },
+      h("h2", { id }, STATUSES[status], " ", count), body);
+  };
+  const emptyBoard = h("p", { class: "empty-board" }, "Your board is empty. Find something to watch, read or hear in the ",
+    h("a", { href: "#/catalog" }, "catalog"), ".");
+  const foldedSummary = h("summary", {});
+  fill(root,
+    h("h1", {}, "Your board"),
+    emptyBoard,
+    h("div", { class: "board" }, COLUMNS.map(section)),
+    h("details", { class: "folded" }, foldedSummary, h("div", { class: "board two" }, FOLDED.map(section))));
+
+  function draw() {
+    // Keep the keyboard where it was: the same control of the same card, wherever the card went.
+    const focused = document.activeElement;
+    const focusCard = root.contains(focused) ? focused.closest("[data-title]")?.dataset.title : null;
+    const focusControl = focused?.dataset?.control || (focused?.type === "radio" ? `radio:${focused.value}` : null);
+    emptyBoard.hidden = trackers.size > 0;
+    for (const [titleId] of cards) if (!trackers.has(titleId)) cards.delete(titleId);
+    let folded = 0;
+    for (const [status, { count, body }] of sections) {
+      const here = [...trackers.values()].filter((t) => t.status === status)
+        .sort((a, b) => (b.updated_at || "").localeCompare(a.updated_at || "") || a.title.name.localeCompare(b.title.name));
+      if (FOLDED.includes(status)) folded += here.length;
+      count.textContent = `(${here.length})`;
+      fill(body, here.length ? h("ul", { class: "cards" }, here.map(cardFor)) : h("p", { class: "empty" }, "Nothing here."));
+    }
+    foldedSummary.textContent = `Paused and dropped (${folded})`;
+    if (focusCard && focusControl && document.activeElement !== focused) {
+      const again = root.querySelector(`[data-title="${focusCard}"]`);
+      const control = focusControl.startsWith("radio:")
+        ? again?.querySelector(`input[type=radio][value="${focusControl.slice(6)}"]`)
+        : again?.querySelector(`[data-control="${focusControl}"]`);
+      if (control) {
+        if (control.closest("details")) control.closest("details").open = true;
+        control.focus();
+      }
+    }
+  }
+
+  draw();
+  return root;
+}

@@ -1,0 +1,211 @@
+// The timeline: every entry of the user's log, newest first, grouped by day, each with the sentence
+// the API gives. Any entry can be corrected, retracted, or be the point a tracker is restored to;
+// the timeline then reloads in place. Filtered by a title, it is that tracker's own timeline and
+// shows the tracker's state after every entry.
+import { ApiError, api, query, session } from "../api.js";
+import {
+  STATUSES, announce, busy, confirmAction, dayKey, dayLabel, field, fill, go, h, progressText, ratingText, select,
+  timeLabel,
+} from "../dom.js";
+
+const PAGE = 50;
+const CHANGES = ["tracker_added", "status_changed", "progress_logged", "rating_set", "rating_cleared", "note_added"];
+
+function stateText(state) {
+  return [progressText(state), STATUSES[state.status], state.rating === null ? "not rated" : `rated ${ratingText(state.rating)}`].join(" · ");
+}
+
+/** The fields of a correction for this entry, and how to read them into the API's change. */
+function correctionFields(item) {
+  const { event, state } = item;
+  const { type, data } = event;
+  if (type === "progress_logged") {
+    const byDelta = data.delta !== null && data.delta !== undefined;
+    return {
+      fields: [
+        field("Change", select("how", [["progress", `Set progress to (${state.title.unit}s done)`], ["delta", "Add or take away"]], byDelta ? "delta" : "progress")),
+        field("Number", h("input", { name: "amount", type: "number", step: "1", required: true, value: String(byDelta ? data.delta : data.progress) })),
+      ],
+      read: (form) => ({ [form.get("how")]: Number(form.get("amount")) }),
+    };
+  }
+  if (type === "tracker_added" || type === "status_changed") {
+    return {
+      fields: [field("Status", select("status", Object.entries(STATUSES), data.status))],
+      read: (form) => ({ status: form.get("status") }),
+    };
+  }
+  if (type === "rating_set" || type === "rating_cleared") {
+    const ratings = [["", "No rating"], ...Array.from({ length: 10 }, (_, i) => [String((i + 1) / 2), `${(i + 1) / 2} ★`])];
+    return {
+      fields: [field("Rating", select("rating", ratings, data.rating ?? ""))],
+      read: (form) => ({ rating: form.get("rating") ? Number(form.get("rating")) : null }),
+    };
+  }
+  if (type === "note_added") {
+    return {
+      fields: [field("Note", h("textarea", { name: "note", required: true, rows: "3" }, data.text))],
+      read: (form) => ({ note: form.get("note") }),
+    };
+  }
+  return null;
+}
+
+export async function render(route) {
+  const userId = session.user.id;
+  const titleId = Number(route.params.get("title")) || null;
+  const board = await api("GET", `/api/progress/${userId}/trackers`);
+  const titles = new Map();  // id → name, for the filter
+  for (const trackers of Object.values(board)) for (const t of trackers) titles.set(t.title_id, t.title.name);
+  if (titleId && !titles.has(titleId)) titles.set(titleId, (await api("GET", `/api/titles/${titleId}`)).name);
+
+  let items = [];
+  let nextBefore = null;
+  const root = h("section", { class: "timeline-view" });
+  const now = h("div", { class: "now" });
+  const list = h("div", { class: "timeline" });
+  const more = h("p", { class: "more" });
+
+  const load = async ({ before, limit = PAGE } = {}) => {
+    const page = await api("GET", `/api/progress/${userId}/history${query({ title_id: titleId, limit, before })}`);
+    nextBefore = page.next_before;
+    return page.items;
+  };
+
+  /** The tracker now, above its own timeline. */
+  const drawNow = async () => {
+    if (!titleId) return;
+    try {
+      const tracker = await api("GET", `/api/progress/${userId}/trackers/${titleId}`);
+      fill(now, h("p", { class: "card now-state" }, h("strong", {}, "Now: "), stateText(tracker)));
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 404)) throw error;
+      fill(now, h("p", { class: "card now-state" }, h("strong", {}, "Now: "), "not on your board"));
+    }
+  };
+
+  /** Reload the newest entries (as many as are shown, and what the action added), then redraw. */
+  const refresh = async (said) => {
+    items = await load({ limit: Math.min(200, Math.max(PAGE, items.length + 1)) });
+    await drawNow();
+    draw();
+    announce(said);
+    list.querySelector(".entry")?.focus();
+  };
+
+  const actions = (item, { retracted, newest }) => {
+    const { event, title } = item;
+    const buttons = [];
+    const isChange = CHANGES.includes(event.type) && !retracted;
+    const correction = isChange ? correctionFields(item) : null;
+    if (correction) {
+      buttons.push(h("button", {
+        type: "button", class: "quiet small", "aria-label": `Correct entry ${event.id}: ${item.summary}`,
+        onclick: async (e) => {
+          const form = await confirmAction({
+            title: `Correct entry ${event.id}?`,
+            text: `“${item.summary}” (${title.name}). The tracker will count it as the change you give here; the entry itself stays in the history.`,
+            confirmLabel: "Correct entry", fields: correction.fields,
+          });
+          if (!form) return;
+          await busy(e.target, async () => {
+            await api("PUT", `/api/progress/log/${event.id}`, correction.read(form));
+            await refresh(`Corrected entry ${event.id}.`);
+          });
+        },
+      }, "Correct"));
+    }
+    if (isChange || (event.type === "tracker_removed" && !retracted)) {
+      buttons.push(h("button", {
+        type: "button", class: "quiet small", "aria-label": `Retract entry ${event.id}: ${item.summary}`,
+        onclick: async (e) => {
+          const ok = await confirmAction({
+            title: `Retract entry ${event.id}?`,
+            text: `“${item.summary}” (${title.name}). The tracker will be as if it never happened; the timeline keeps both entries.`,
+            confirmLabel: "Retract entry",
+          });
+          if (!ok) return;
+          await busy(e.target, async () => {
+            await api("DELETE", `/api/progress/log/${event.id}`);
+            await refresh(`Retracted entry ${event.id}: ${title.name} is as if it never happened.`);
+          });
+        },
+      }, "Retract"));
+    }
+    if (!newest) {
+      buttons.push(h("button", {
+        type: "button", class: "quiet small", "aria-label": `Restore ${title.name} to entry ${event.id}`,
+        onclick: async (e) => {
+          const ok = await confirmAction({
+            title: `Restore ${title.name} to here?`,
+            text: `It goes back to how it was right after this entry (version ${event.version}), counting the corrections and retractions made since. Later entries stay in the timeline.`,
+            confirmLabel: "Restore tracker",
+          });
+          if (!ok) return;
+          await busy(e.target, async () => {
+            const tracker = await api("POST", `/api/progress/${userId}/trackers/${title.id}/rollback`, { to_version: event.version });
+            await refresh(`Restored ${title.name}: now ${stateText(tracker)}.`);
+          });
+        },
+      }, "Restore to here"));
+    }
+    return buttons.length ? h("div", { class: "entry-actions" }, buttons) : null;
+  };
+
+  function draw() {
+    // What later entries did to earlier ones, as far as the loaded entries tell (they are newer).
+    const retracted = new Set();
+    const corrected = new Set();
+    const newest = new Map();  // title id → its newest version loaded
+    for (const { event } of items) {
+      if (event.type === "entry_retracted") retracted.add(event.data.entry_id);
+      if (event.type === "entry_corrected") corrected.add(event.data.entry_id);
+      if (!newest.has(event.title_id)) newest.set(event.title_id, event.version);
+    }
+    const days = [];
+    for (const item of items) {
+      const key = dayKey(item.event.occurred_at);
+      if (!days.length || days[days.length - 1].key !== key) days.push({ key, items: [] });
+      days[days.length - 1].items.push(item);
+    }
+    fill(list, (items.length ? days.map((day) => h("section", { class: "day", "aria-labelledby": `day-${day.key}` },
+      h("h2", { id: `day-${day.key}` }, dayLabel(day.items[0].event.occurred_at)),
+      h("ol", { class: "entries" }, day.items.map((item) => {
+        const { event } = item;
+        const isRetracted = retracted.has(event.id);
+        const isCorrected = corrected.has(event.id) && !isRetracted;
+        return h("li", { class: `entry${isRetracted ? " retracted" : ""}`, tabindex: "-1", dataset: { entry: String(event.id), type: event.type } },
+          h("time", { datetime: event.occurred_at }, timeLabel(event.occurred_at)),
+          h("div", { class: "what" },
+            titleId ? null : h("a", { class: "entry-title", href: `#/timeline?title=${event.title_id}` }, item.title.name),
+            h("p", { class: "sentence" }, item.summary,
+              isRetracted ? h("span", { class: "badge" }, "retracted") : null,
+              isCorrected ? h("span", { class: "badge" }, "corrected") : null),
+            titleId ? h("p", { class: "state" }, `Version ${event.version} · after it: `,
+              event.type === "tracker_removed" ? "removed from the board" : stateText(item.state)) : null,
+            actions(item, { retracted: isRetracted, newest: newest.get(event.title_id) === event.version })));
+      })))) : [h("p", { class: "empty" }, titleId ? "No entries for this title yet." : "No entries yet: your timeline starts when you add something to your board.")]));
+    fill(more, nextBefore ? h("button", {
+      type: "button", class: "quiet",
+      onclick: (e) => busy(e.target, async () => {
+        const shown = items.length;
+        items = items.concat(await load({ before: nextBefore }));
+        draw();
+        list.querySelectorAll(".entry")[shown]?.focus();
+      }),
+    }, "Load older entries") : null);
+  }
+
+  const filter = select("title", [["", "All titles"], ...[...titles].sort((a, b) => a[1].localeCompare(b[1]))], titleId || "", {
+    onchange: (event) => go(event.target.value ? `#/timeline?title=${event.target.value}` : "#/timeline"),
+  });
+  items = await load();
+  await drawNow();
+  draw();
+  fill(root,
+    h("h1", {}, titleId ? `Timeline of ${titles.get(titleId)}` : "Timeline"),
+    h("form", { class: "filter", onsubmit: (e) => e.preventDefault() }, field("Show entries of", filter)),
+    titleId ? h("p", { class: "crumbs" }, h("a", { href: "#/timeline" }, "← All titles")) : null,
+    now, list, more);
+  return root;
+}

@@ -1,0 +1,41 @@
+// A title's page: what it is, and its report (how many people plan, follow, finished it; ratings).
+import { api } from "../api.js";
+import { h, peopleWho, plural } from "../dom.js";
+import { averageRating, boardActions, boardStatuses, describeTitle } from "./catalog.js";
+
+function histogram(report) {
+  const entries = Object.entries(report.rating_histogram);
+  const most = Math.max(1, ...entries.map(([, n]) => n));
+  return h("figure", { class: "histogram" },
+    h("figcaption", {}, "Ratings given"),
+    h("dl", {}, entries.map(([value, count]) => {
+      const bar = h("span", { class: "bar" });
+      bar.style.setProperty("--share", `${(100 * count) / most}%`);
+      return h("div", { class: "row" }, h("dt", {}, `${Number(value)} ★`),
+        h("dd", {}, h("span", { class: "track" }, bar), h("span", { class: "n" }, String(count))));
+    })));
+}
+
+export async function render(route) {
+  const id = Number(route.id);
+  const [title, report, statuses] = await Promise.all([
+    api("GET", `/api/titles/${id}`), api("GET", `/api/titles/${id}/report`), boardStatuses()]);
+  return h("article", { class: "title-view" },
+    h("p", { class: "crumbs" }, h("a", { href: "#/catalog" }, "← Catalog")),
+    h("h1", {}, title.name),
+    h("p", { class: "meta" }, describeTitle(title)),
+    title.genres.length ? h("p", { class: "genres" }, title.genres.join(", ")) : null,
+    title.description ? h("p", { class: "description" }, title.description) : null,
+    boardActions(title, statuses),
+    h("section", { class: "report card", "aria-labelledby": "report-heading" },
+      h("h2", { id: "report-heading" }, "Who tracks it"),
+      h("ul", { class: "figures" },
+        ["planned", "in_progress", "completed", "paused", "dropped"]
+          .filter((status) => report.counts[status] || !["paused", "dropped"].includes(status))
+          .map((status) => h("li", { dataset: { status } }, peopleWho(report.counts[status], title.kind, status)))),
+      h("p", { class: "rating-average" }, averageRating({ average_rating: report.average_rating, rating_count: report.rating_count })),
+      report.completion_rate !== null ? h("p", {}, `${Math.round(report.completion_rate * 100)}% of those who track it finished it.`) : null,
+      report.average_days_to_complete !== null
+        ? h("p", {}, `On average it took ${plural(Math.round(report.average_days_to_complete * 10) / 10, "day")} from start to finish.`) : null,
+      histogram(report)));
+}

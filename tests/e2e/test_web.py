@@ -1,0 +1,564 @@
+"""The web page at / in a real browser: Debian's headless Chromium driven by Playwright, against a
+real `serve` process on loopback, on a fresh database with an admin made by `create-admin`.
+Screenshots of the board and the timeline are left in test-artifacts/."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import urllib.request
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.serving import ROOT, serving
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+# No sandbox (containers and CI run as root), and nothing that would reach the internet on its own.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARTIFACTS = ROOT / "test-artifacts"
+ADMIN, ADMIN_PASSWORD = "web_admin", "web admin password"
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="module")
+def server(new_database, tmp_path_factory):
+    with serving(new_database(), tmp_path_factory.mktemp("web"), ADMIN, ADMIN_PASSWORD) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail(f"Chromium is not installed at {CHROMIUM}, and the web page is tested in it: install it "
+                    "with `apt-get install -y chromium` (.ci/run does this on CI), or set CHROMIUM to its path.",
+                    pytrace=False)
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("Playwright for Python is not installed: run scripts/setup (it is pinned in requirements.txt).",
+                    pytrace=False)
+    from playwright.sync_api import expect as playwright_expect
+    playwright_expect.set_options(timeout=10_000)  # a loaded CI machine answers slower
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def open_page(browser, server):
+    """Open a tab on the page (a fresh browser session each). Every request the page makes and every
+    script error is recorded; a test fails if any request left the app's origin or a script broke."""
+    contexts, requests, errors = [], [], []
+
+    def open_(width: int = 1280, height: int = 900):
+        context = browser.new_context(viewport={"width": width, "height": height}, locale="en-US",
+                                      timezone_id="UTC", accept_downloads=True)
+        context.set_default_timeout(10_000)
+        context.on("request", lambda request: requests.append(request.url))
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(f"script error: {error}"))
+        page.on("console", lambda message: errors.append(f"console: {message.text}") if message.type == "error"
+                and not message.text.startswith("Failed to load resource") else None)
+        page.goto(server + "/")
+        return page
+
+    open_.requests = requests
+    yield open_
+    for context in contexts:
+        context.close()
+    outside = [url for url in requests if not url.startswith(server + "/") and not url.startswith(("data:", "blob:"))]
+    assert not outside, f"the page reached beyond its own origin: {outside}"
+    assert not errors, "\n".join(errors)
+
+
+def expect(locator):
+    from playwright.sync_api import expect as playwright_expect
+    return playwright_expect(locator)
+
+
+def call_api(server: str, method: str, path: str, token: str | None = None, body: dict | None = None):
+    """The API directly, to set up what a test needs faster than clicking."""
+    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+    request = urllib.request.Request(server + path, method=method, headers=headers,
+                                     data=None if body is None else json.dumps(body).encode())
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read() or "null")
+
+
+def register(page, username: str | None = None) -> str:
+    username = username or f"web_{uuid.uuid4().hex[:10]}"
+    form = page.get_by_role("form", name="Create an account")
+    form.get_by_label("Username").fill(username)
+    form.get_by_label("Password").fill(PASSWORD)
+    form.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", name="Your board")).to_be_visible()
+    return username
+
+
+def log_in(page, username: str, password: str) -> None:
+    form = page.get_by_role("form", name="Log in")
+    form.get_by_label("Username").fill(username)
+    form.get_by_label("Password").fill(password)
+    form.get_by_role("button", name="Log in").click()
+
+
+def open_view(page, name: str, heading: str) -> None:
+    page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True).click()
+    expect(page.get_by_role("heading", name=heading, level=1, exact=True)).to_be_visible()
+
+
+def column(page, status: str):
+    return page.get_by_role("region", name=re.compile(rf"^{status} \(\d+\)$"))
+
+
+def tracker_card(page, name: str):
+    return page.locator(".tracker").filter(has=page.get_by_role("heading", name=name, exact=True))
+
+
+def notice(page):
+    return page.locator("#notice")
+
+
+def token_of(page) -> str:
+    return page.evaluate("sessionStorage.getItem('progress.token')")
+
+
+def entry(page, sentence: str):
+    """The timeline entry that says ``sentence``."""
+    return page.locator(".entry").filter(has=page.locator(".sentence", has_text=re.compile(rf"^{re.escape(sentence)}")))
+
+
+def confirm(page, button: str) -> None:
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name=button).click()
+    expect(dialog).to_be_hidden()
+
+
+def test_register_add_a_show_track_rate_and_rewrite_its_history(open_page, server):
+    page = open_page()
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    expect(page.get_by_role("button", name="Log out")).to_be_hidden()
+    expect(page.get_by_role("navigation", name="Main")).to_be_hidden()
+    username = register(page)
+    expect(page.get_by_text("Your board is empty.")).to_be_visible()
+    expect(page.locator("#who")).to_have_text(username)
+    expect(page.get_by_role("link", name="Admin")).to_be_hidden()  # only an admin sees the catalog admin
+    # The token lives in this tab's session only: no cookie, nothing in localStorage.
+    assert token_of(page) and page.evaluate("localStorage.length") == 0 and page.context.cookies() == []
+
+    # The catalog: search by title, filter by kind, put the show on the board as planned.
+    open_view(page, "Catalog", "Catalog")
+    page.get_by_label("Title").fill("breaking")
+    page.get_by_label("Kind").select_option("tv_show")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_text("Showing 1–1 of 1 title")).to_be_visible()
+    result = page.locator(".title").filter(has=page.get_by_role("heading", name="Breaking Bad"))
+    expect(result).to_contain_text("TV show · Vince Gilligan · 2008 · 62 episodes")
+    result.get_by_role("button", name="Add Breaking Bad to your board as planned").click()
+    expect(notice(page)).to_have_text("Added Breaking Bad to your board as planned.")
+    expect(result).to_contain_text("On your board: Planned")
+
+    # The title's page shows its report, counting this user's tracker.
+    result.get_by_role("link", name="Breaking Bad").click()
+    expect(page.get_by_role("heading", name="Breaking Bad", level=1)).to_be_visible()
+    expect(page.get_by_role("region", name="Who tracks it")).to_contain_text("1 person plans to watch it")
+    expect(page.get_by_text("On your board: Planned")).to_be_visible()
+
+    # The board: the card in Planned; +1 moves it to In progress at once.
+    open_view(page, "Board", "Your board")
+    card = tracker_card(page, "Breaking Bad")
+    expect(column(page, "Planned").locator(".tracker")).to_have_count(1)
+    expect(card).to_contain_text("TV show")
+    expect(card).to_contain_text("0 / 62 episodes")
+    card.get_by_role("button", name="+1 episode of Breaking Bad").click()
+    expect(column(page, "In progress").locator(".tracker")).to_contain_text("1 / 62 episodes")
+    expect(column(page, "Planned")).to_contain_text("Nothing here.")
+    expect(card.get_by_role("progressbar")).to_have_attribute("value", "1")
+
+    # The status menu: paused folds the card below the columns; back to in progress.
+    card.get_by_label("Status of Breaking Bad").select_option("paused")
+    expect(page.get_by_text("Paused and dropped (1)")).to_be_visible()
+    expect(column(page, "In progress")).to_contain_text("Nothing here.")
+    # The menu keeps the focus, so the folded part opens to show the card where it went.
+    expect(page.locator("details.folded")).to_have_attribute("open", "")
+    expect(column(page, "Paused").locator(".tracker")).to_contain_text("1 / 62 episodes")
+    with page.expect_response(lambda r: r.request.method == "PUT" and r.ok):
+        card.get_by_label("Status of Breaking Bad").select_option("in_progress")
+    expect(column(page, "In progress").locator(".tracker")).to_have_count(1)
+
+    # Rate four and a half stars: the stars change at once, and the rating holds after a reload.
+    with page.expect_response(lambda r: r.request.method == "PUT" and r.ok):
+        card.get_by_title("4.5 stars").click()
+        expect(card).to_contain_text("4.5 / 5")
+    page.reload()
+    expect(card).to_contain_text("1 / 62 episodes")
+    expect(card).to_contain_text("4.5 / 5")
+    expect(card.locator(".stars label.on")).to_have_count(9)  # nine half stars lit
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "board.png", full_page=True)
+
+    # The timeline: newest first, one day, each entry the API's sentence.
+    open_view(page, "Timeline", "Timeline")
+    sentences = page.locator(".entry .sentence")
+    expect(sentences).to_have_text(["Rated 4.5", "Started", "Paused", "Watched episode 1 of 62", "Planned"])
+    expect(page.locator(".day h2")).to_have_count(1)
+    expect(page.locator(".day h2")).to_contain_text("Today")
+
+    # Retract the episode: the timeline says so in place, and the episode no longer counts.
+    watched = entry(page, "Watched episode 1 of 62")
+    watched.get_by_role("button", name=re.compile("^Retract entry")).click()
+    expect(page.get_by_role("dialog")).to_contain_text("as if it never happened")
+    confirm(page, "Retract entry")
+    expect(sentences.first).to_have_text(re.compile(r"^Retracted entry \d+$"))
+    expect(watched).to_contain_text("retracted")
+    expect(watched.get_by_role("button", name=re.compile("^Retract"))).to_have_count(0)
+    expect(notice(page)).to_contain_text("Breaking Bad is as if it never happened")
+
+    # The tracker's own timeline shows its state after every entry, and the state now.
+    entry(page, "Rated 4.5").get_by_role("link", name="Breaking Bad").click()
+    expect(page.get_by_role("heading", name="Timeline of Breaking Bad")).to_be_visible()
+    expect(page.locator(".now-state")).to_have_text("Now: 0 / 62 episodes · In progress · rated 4.5 / 5")
+    expect(entry(page, "Paused").locator(".state")).to_have_text(
+        "Version 3 · after it: 1 / 62 episodes · Paused · not rated")
+
+    # Correct the rating to 3.5.
+    entry(page, "Rated 4.5").get_by_role("button", name=re.compile("^Correct entry")).click()
+    page.get_by_role("dialog").get_by_label("Rating").select_option("3.5")
+    confirm(page, "Correct entry")
+    expect(sentences.first).to_have_text(re.compile(r"^Corrected entry \d+ to: rated 3\.5$"))
+    expect(page.locator(".now-state")).to_have_text("Now: 0 / 62 episodes · In progress · rated 3.5 / 5")
+    expect(entry(page, "Rated 4.5")).to_contain_text("corrected")
+
+    # Restore the tracker to how it was right after it was paused (with the retraction counted).
+    entry(page, "Paused").get_by_role("button", name="Restore Breaking Bad to entry", exact=False).click()
+    expect(page.get_by_role("dialog")).to_contain_text("right after this entry (version 3)")
+    confirm(page, "Restore tracker")
+    expect(sentences.first).to_have_text("Restored to how it was at version 3")
+    expect(page.locator(".now-state")).to_have_text("Now: 0 / 62 episodes · Paused · not rated")
+    expect(notice(page)).to_have_text("Restored Breaking Bad: now 0 / 62 episodes · Paused · not rated.")
+    page.screenshot(path=ARTIFACTS / "timeline.png", full_page=True)
+
+    # The board agrees: the card is paused again, at 0 episodes, unrated.
+    open_view(page, "Board", "Your board")
+    page.get_by_text("Paused and dropped (1)").click()
+    expect(column(page, "Paused").locator(".tracker")).to_contain_text("0 / 62 episodes")
+    expect(card).to_contain_text("not rated")
+
+
+def test_an_api_error_is_shown_in_the_apis_own_words(open_page, server):
+    taken = f"taken_{uuid.uuid4().hex[:8]}"
+    call_api(server, "POST", "/api/auth/register", body={"username": taken, "password": PASSWORD})
+    page = open_page()
+    form = page.get_by_role("form", name="Create an account")
+    form.get_by_label("Username").fill(taken)
+    form.get_by_label("Password").fill(PASSWORD)
+    form.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("alert")).to_have_text("That username is already taken.")
+    expect(page.get_by_role("heading", name="Create an account")).to_be_visible()  # still on the form
+    assert token_of(page) is None
+
+    form.get_by_label("Username").fill(f"new_{uuid.uuid4().hex[:8]}")
+    form.get_by_label("Password").fill("short")
+    form.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("alert")).to_contain_text("Some fields are not valid: password.")
+    expect(page.get_by_role("alert")).to_contain_text("password: A password needs 8 to 256 characters.")
+
+    log_in(page, taken, "not the password")
+    expect(page.get_by_role("alert")).to_have_text("The username or password is wrong.")
+    log_in(page, taken, PASSWORD)
+    expect(page.get_by_role("heading", name="Your board")).to_be_visible()
+    expect(page.get_by_role("alert")).to_be_hidden()
+
+    # An action on the board that the API refuses: its sentence is shown, and the card shows the tracker as it is.
+    open_view(page, "Catalog", "Catalog")
+    page.get_by_label("Title").fill("Fleabag")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("button", name="Start Fleabag").click()
+    expect(page.get_by_text("On your board: In progress")).to_be_visible()
+    token = token_of(page)
+    user_id = call_api(server, "GET", "/api/users/me", token)["id"]
+    title_id = int(page.locator(".title").first.get_attribute("data-title"))
+    call_api(server, "PUT", f"/api/progress/{user_id}/trackers/{title_id}", token, {"progress": 11})
+    open_view(page, "Board", "Your board")
+    card = tracker_card(page, "Fleabag")
+    expect(card).to_contain_text("11 / 12 episodes")
+    call_api(server, "POST", "/api/progress/log", token, {"title_id": title_id, "delta": 1})  # another tab finished it
+    card.get_by_role("button", name="+1 episode of Fleabag").click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "Progress cannot pass the title's 12 units; this change would make it 13.")
+    expect(column(page, "Completed").locator(".tracker")).to_contain_text("12 / 12 episodes")
+
+    # Logging out forgets the token; the board is then out of reach until the next login.
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    expect(page.get_by_role("button", name="Log out")).to_be_hidden()
+    assert token_of(page) is None
+    page.goto(server + "/#/board")
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    expect(page.get_by_role("navigation", name="Main")).to_be_hidden()
+
+    # A token the API no longer takes: back to the login form, with the API's reason.
+    page.evaluate("""sessionStorage.setItem('progress.token', 'not-a-token');
+                     sessionStorage.setItem('progress.user', JSON.stringify({id: 1, username: 'x', role: 'user'}))""")
+    page.reload()
+    expect(page.get_by_role("alert")).to_have_text("The access token is not valid.")
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    assert token_of(page) is None
+
+
+def test_an_admin_adds_edits_and_removes_a_title(open_page):
+    page = open_page()
+    log_in(page, ADMIN, ADMIN_PASSWORD)
+    expect(page.get_by_role("heading", name="Your board")).to_be_visible()
+    open_view(page, "Admin", "Catalog admin")
+    name = f"Web Test Book {uuid.uuid4().hex[:6]}"
+
+    add = page.get_by_role("form", name="Add a title")
+    add.get_by_label("Kind").select_option("book")
+    add.get_by_label("Name").fill(name)
+    add.get_by_label("Creator").fill("A. Tester")
+    add.get_by_label("Genres").fill("fiction, test")
+    add.get_by_label("Year").fill("2021")
+    add.get_by_label("Total units").fill("300")
+    add.get_by_role("button", name="Add title").click()
+    expect(notice(page)).to_have_text(f"Added {name} to the catalog.")
+    listed = page.locator(".admin-titles .title").filter(has=page.get_by_role("heading", name=name, exact=True))
+    expect(listed).to_contain_text("Book · A. Tester · 2021 · 300 pages")
+
+    # The same name again is refused, in the API's words.
+    add.get_by_label("Kind").select_option("book")
+    add.get_by_label("Name").fill(name)
+    add.get_by_label("Creator").fill("A. Tester")
+    add.get_by_role("button", name="Add title").click()
+    expect(page.get_by_role("alert")).to_have_text("A title of that kind, name and creator is already in the catalog.")
+
+    listed.get_by_role("button", name=f"Edit {name}").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_label("Name")).to_have_value(name)
+    dialog.get_by_label("Name").fill(f"{name} revised")
+    dialog.get_by_label("Total units").fill("320")
+    confirm(page, "Save title")
+    expect(notice(page)).to_have_text(f"Saved {name} revised.")
+    revised = page.locator(".admin-titles .title").filter(has=page.get_by_role("heading", name=f"{name} revised"))
+    expect(revised).to_contain_text("Book · A. Tester · 2021 · 320 pages")
+
+    # Users find it in the catalog as revised.
+    open_view(page, "Catalog", "Catalog")
+    page.get_by_label("Title").fill(name)
+    page.get_by_role("button", name="Search").click()
+    expect(page.locator(".title")).to_have_count(1)
+    expect(page.locator(".title h2")).to_have_text(f"{name} revised")
+
+    open_view(page, "Admin", "Catalog admin")
+    page.get_by_label("Find a title").fill(name)
+    page.get_by_role("button", name="Find").click()
+    page.get_by_role("button", name=f"Remove {name} revised").click()
+    confirm(page, "Remove title")
+    expect(notice(page)).to_have_text(f"Removed {name} revised from the catalog.")
+    expect(page.get_by_text("No title matches.")).to_be_visible()
+    open_view(page, "Catalog", "Catalog")
+    page.get_by_label("Title").fill(name)
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_text("No title matches.", exact=False)).to_be_visible()
+
+    # A title someone tracks stays, and the admin is told why.
+    page.get_by_label("Title").fill("Seinfeld")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("button", name="Add Seinfeld to your board as planned").click()
+    expect(page.get_by_text("On your board: Planned")).to_be_visible()
+    open_view(page, "Admin", "Catalog admin")
+    page.get_by_label("Find a title").fill("Seinfeld")
+    page.get_by_role("button", name="Find").click()
+    page.get_by_role("button", name="Remove Seinfeld").click()
+    confirm(page, "Remove title")
+    expect(page.get_by_role("alert")).to_have_text(re.compile(r"^Title \d+ cannot be deleted: 1 user tracks it\.$"))
+
+
+def test_the_summary_counts_trackers_and_draws_a_year_of_activity(open_page, server):
+    page = open_page()
+    username = register(page)
+    token = token_of(page)
+    titles = {t["name"]: t["id"] for t in call_api(server, "GET", "/api/titles?kind=tv_show&q=the+wire")["items"]}
+    wire = titles["The Wire"]
+    book = call_api(server, "GET", "/api/titles?kind=book&limit=1")["items"][0]
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    days_ago = lambda n: (now - timedelta(days=n)).isoformat()  # noqa: E731
+    # 200 days ago is beyond the summary route's 30 days: the calendar reads the log itself.
+    for change, when in [({"status": "in_progress"}, days_ago(200)), ({"progress": 5}, days_ago(200)),
+                         ({"delta": 1}, days_ago(3)), ({"delta": 1}, days_ago(3)), ({"rating": 4}, days_ago(3))]:
+        call_api(server, "POST", "/api/progress/log", token, {"title_id": wire, **change, "occurred_at": when})
+    call_api(server, "POST", "/api/progress/log", token, {"title_id": book["id"], "status": "planned"})
+
+    open_view(page, "Summary", "Summary")
+    tile = lambda kind, name: page.locator(f".tile[data-{kind}='{name}']")  # noqa: E731
+    expect(tile("status", "in_progress")).to_have_text("1In progress")
+    expect(tile("status", "planned")).to_have_text("1Planned")
+    expect(tile("status", "completed")).to_have_text("0Completed")
+    expect(tile("unit", "episode")).to_have_text("7episodes watched")
+    expect(page.locator(".by-kind tr[data-kind='tv_show']")).to_have_text(re.compile(r"TV show\s*0\s*1\s*0\s*0\s*0"))
+    expect(page.get_by_text("1 rating, 4.0 on average.")).to_be_visible()
+
+    calendar = page.locator(".calendar-grid")
+    expect(calendar).to_have_attribute("aria-label", "6 entries on 3 days in the last year")
+    expect(page.get_by_text("3 active days in the last year")).to_be_visible()
+    day = lambda n: calendar.locator(f"[data-date='{(now - timedelta(days=n)).date().isoformat()}']")  # noqa: E731
+    expect(day(200)).to_have_attribute("title", re.compile(r"^2 entries on "))
+    expect(day(3)).to_have_attribute("title", re.compile(r"^3 entries on "))
+    expect(day(3)).to_have_class(re.compile(r"\blevel-4\b"))
+    expect(day(0)).to_have_attribute("title", re.compile(r"^1 entry on "))
+    expect(day(1)).to_have_class(re.compile(r"\blevel-0\b"))
+    assert calendar.locator(".day").count() == 53 * 7
+    bars = page.locator(".week-chart rect.bar")
+    expect(bars).to_have_count(53)
+    assert sum(int(bar.get_attribute("data-count")) for bar in bars.all()) == 6
+    page.screenshot(path=ARTIFACTS / "summary.png", full_page=True)
+
+    # Export: both files come down with the bearer token, and hold every entry.
+    open_view(page, "Export", "Export")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download CSV").click()
+    assert re.fullmatch(rf"progress-{username}-\d{{4}}-\d\d-\d\d\.csv", download.value.suggested_filename)
+    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
+    assert [row["summary"] for row in rows if row["title"] == "The Wire"] == [
+        "Started", "Watched episode 5 of 60", "Watched episode 6 of 60", "Watched episode 7 of 60", "Rated 4"]
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download JSON").click()
+    entries = json.loads(Path(download.value.path()).read_text())
+    assert len(entries) == 6 and entries[-1]["title"]["name"] == book["name"]
+    expect(notice(page)).to_have_text("Downloaded your history as JSON.")
+
+
+def test_the_timeline_pages_back_and_filters_by_title_and_the_catalog_by_genre(open_page, server):
+    page = open_page()
+    register(page)
+    token = token_of(page)
+    show = call_api(server, "GET", "/api/titles?q=the+sopranos&kind=tv_show")["items"][0]
+    song = call_api(server, "GET", "/api/titles?kind=song&limit=1")["items"][0]
+    call_api(server, "POST", "/api/progress/log", token, {"title_id": show["id"], "delta": 1})
+    for _ in range(51):
+        call_api(server, "POST", "/api/progress/log", token, {"title_id": song["id"], "delta": 1})
+
+    # A song has no total: its card counts plays, with no bar.
+    open_view(page, "Board", "Your board")
+    expect(tracker_card(page, song["name"])).to_contain_text("51 plays")
+    expect(tracker_card(page, song["name"]).get_by_role("progressbar")).to_have_count(0)
+    expect(tracker_card(page, song["name"]).get_by_role("button", name=f"+1 play of {song['name']}")).to_be_visible()
+
+    # 52 entries: a page of 50, then the older ones on request.
+    open_view(page, "Timeline", "Timeline")
+    sentences = page.locator(".entry .sentence")
+    expect(sentences).to_have_count(50)
+    expect(sentences.first).to_have_text("Played it (51 plays so far)")
+    page.get_by_role("button", name="Load older entries").click()
+    expect(sentences).to_have_count(52)
+    expect(sentences.last).to_have_text("Watched episode 1 of 86")
+    expect(page.get_by_role("button", name="Load older entries")).to_have_count(0)
+
+    # Filtered by a title, it is that tracker's timeline.
+    page.get_by_label("Show entries of").select_option(label="The Sopranos")
+    expect(page.get_by_role("heading", name="Timeline of The Sopranos")).to_be_visible()
+    expect(sentences).to_have_text(["Watched episode 1 of 86"])
+    expect(page.locator(".entry .state")).to_have_text(
+        "Version 1 · after it: 1 / 86 episodes · In progress · not rated")
+
+    # The catalog by genre and kind: every title shown has both.
+    open_view(page, "Catalog", "Catalog")
+    page.get_by_label("Genre").select_option("comedy")
+    page.get_by_label("Kind").select_option("tv_show")
+    expect(page).to_have_url(re.compile(r"#/catalog\?genre=comedy&kind=tv_show$"))  # the address keeps the search
+    expect(page.get_by_text(re.compile(r"^Showing 1–\d+ of \d+ titles$"))).to_be_visible()
+    assert page.locator(".title").count() > 1
+    shown = zip(page.locator(".title .meta").all_inner_texts(), page.locator(".title .genres").all_inner_texts())
+    for meta, genres in shown:
+        assert meta.startswith("TV show") and "comedy" in genres.split(", ")
+    page.get_by_label("Sort").select_option("-year")
+    expect(page).to_have_url(re.compile(r"sort=-year$"))
+    years = [int(re.search(r"· (\d{4}) ·", meta).group(1)) for meta in page.locator(".title .meta").all_inner_texts()]
+    assert years == sorted(years, reverse=True)
+
+
+def test_keyboard_alone_logs_episodes_and_rates(open_page):
+    page = open_page()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    register(page)
+    open_view(page, "Catalog", "Catalog")
+    page.get_by_label("Title").fill("Fawlty Towers")
+    page.keyboard.press("Enter")  # the search form submits from the field
+    start = page.get_by_role("button", name="Start Fawlty Towers")
+    start.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("On your board: In progress")).to_be_visible()
+    open_view(page, "Board", "Your board")
+    plus = page.get_by_role("button", name="+1 episode of Fawlty Towers")
+    for _ in range(5):  # from the board's heading: the card's title link, then +1
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.getAttribute('aria-label')") == "+1 episode of Fawlty Towers":
+            break
+    expect(plus).to_be_focused()
+    # Focus is visible, and stays on +1 while the card redraws, so Enter can be pressed again.
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
+    page.keyboard.press("Enter")
+    expect(tracker_card(page, "Fawlty Towers")).to_contain_text("1 / 12 episodes")
+    expect(plus).to_be_focused()
+    with page.expect_response(lambda r: r.request.method == "GET" and "/trackers/" in r.url):
+        page.keyboard.press("Enter")
+    expect(tracker_card(page, "Fawlty Towers")).to_contain_text("2 / 12 episodes")
+    # Stars are a radio group: arrows move half a star at a time, one rating is sent at the end.
+    page.get_by_role("radio", name="3 stars", exact=True).focus()
+    page.keyboard.press("Space")
+    with page.expect_response(lambda r: r.request.method == "PUT" and r.ok) as rated:
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("ArrowRight")
+    assert rated.value.request.post_data_json == {"rating": 4}
+    expect(tracker_card(page, "Fawlty Towers")).to_contain_text("4 / 5")
+
+
+def test_a_phone_sized_screen_shows_every_view_without_sideways_scrolling(open_page, server):
+    page = open_page(390, 844)
+    register(page)
+    token = token_of(page)
+    for name in ("Friends", "The Office"):
+        title = call_api(server, "GET", f"/api/titles?q={name.replace(' ', '+')}&kind=tv_show")["items"][0]
+        call_api(server, "POST", "/api/progress/log", token, {"title_id": title["id"], "delta": 3})
+    for view, heading in [("Board", "Your board"), ("Catalog", "Catalog"), ("Timeline", "Timeline"),
+                          ("Summary", "Summary"), ("Export", "Export")]:
+        open_view(page, view, heading)
+        page.wait_for_load_state("networkidle")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"{view} is {width} px wide on a 390 px screen"
+        if view == "Board":
+            expect(tracker_card(page, "Friends")).to_contain_text("3 / 236 episodes")
+            page.screenshot(path=ARTIFACTS / "board-phone.png", full_page=True)
+        if view == "Timeline":
+            expect(page.locator(".entry .sentence").first).to_have_text("Watched episode 3 of 201")
+            page.screenshot(path=ARTIFACTS / "timeline-phone.png", full_page=True)
+
+
+def test_every_request_the_page_makes_stays_on_the_apps_origin(open_page, server):
+    page = open_page()
+    log_in(page, ADMIN, ADMIN_PASSWORD)
+    for view, heading in [("Board", "Your board"), ("Catalog", "Catalog"), ("Timeline", "Timeline"),
+                          ("Summary", "Summary"), ("Export", "Export"), ("Admin", "Catalog admin")]:
+        open_view(page, view, heading)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Catalog").click()
+    page.locator(".title h2 a").first.click()
+    expect(page.get_by_role("region", name="Who tracks it")).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    requests = open_page.requests
+    assert any(url.endswith("/app/style.css") for url in requests) and any("/api/titles" in url for url in requests)
+    assert all(url.startswith(server + "/") for url in requests), [u for u in requests if not u.startswith(server)]
+    # The page says so to the browser too: its Content-Security-Policy allows only its own origin.
+    policy = page.request.get(server + "/").headers["content-security-policy"]
+    assert "default-src 'self'" in policy and "connect-src 'self'" in policy
