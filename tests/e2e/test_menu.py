@@ -5,24 +5,20 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
-import subprocess
 import sys
 import threading
-import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pexpect
 import pytest
 
+from tests.e2e.serving import ROOT, serving
 from tests.e2e.test_serve import free_port, get
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]
 ADMIN, ADMIN_PASSWORD = "menu_admin", "menu admin password"
 PASSWORD = "correct horse battery"
 
@@ -30,35 +26,8 @@ PASSWORD = "correct horse battery"
 @pytest.fixture(scope="module")
 def server(new_database, tmp_path_factory):
     """A `serve` process on a free loopback port and a fresh database that holds an admin."""
-    database_url = new_database()
-    data_dir = tmp_path_factory.mktemp("menu_server")
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env["PROGRESS_SERVICE_DATA_DIR"] = str(data_dir)
-    made = subprocess.run([sys.executable, "-m", "progress_service", "create-admin", ADMIN, "--password",
-                           ADMIN_PASSWORD, "--database-url", database_url],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
-    assert made.returncode == 0, made.stdout + made.stderr
-    port = free_port()
-    log_path = data_dir / "serve.log"
-    with log_path.open("a") as log:
-        process = subprocess.Popen([sys.executable, "-m", "progress_service", "serve", "--port", str(port),
-                                    "--workers", "1", "--database-url", database_url],
-                                   cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            assert process.poll() is None, "serve exited:\n" + log_path.read_text()
-            assert time.monotonic() < deadline, "serve did not answer within 90 s:\n" + log_path.read_text()
-            try:
-                if get(url + "/healthz")[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.2)
+    with serving(new_database(), tmp_path_factory.mktemp("menu_server"), ADMIN, ADMIN_PASSWORD) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 class Menu:
