@@ -14,6 +14,9 @@ from .db import Database, database_url, prepare_schema
 from .projections import rebuild as projection_rebuild
 
 
+SERVE_THREADS = 16  # waitress threads per worker process
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m progress_service", description=__doc__)
     common = argparse.ArgumentParser(add_help=False)
@@ -22,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", parents=[common], help="run the HTTP service on waitress")
     serve.add_argument("--port", type=int, help="port to listen on (default: PORT or 5000)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument("--threads", type=int, default=16, help="waitress threads per worker process")
+    serve.add_argument("--threads", type=int, default=SERVE_THREADS, help="waitress threads per worker process")
     serve.add_argument("--workers", type=int, default=0, help="worker processes (default: one per CPU)")
     serve.add_argument("--user_svc_base_url", "--user-svc-base-url", dest="user_svc_base_url",
                        help="user service to validate user ids against")

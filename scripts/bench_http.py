@@ -61,10 +61,10 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from benchlib import Figure, log, markdown_table, percentile, psycopg2_kwargs, raw_connect  # noqa: E402
 from progress_service import queries  # noqa: E402
+from progress_service.__main__ import SERVE_THREADS  # noqa: E402
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 PASSWORD = "bench-http-password"
-THREADS = 16  # waitress threads, for the service and the bare endpoint alike
 
 # The same SQL text the service's reads run (as scripts/bench_core.py uses it), for the bare GETs.
 RAW_TRACKER_SQL = queries._TRACKER.text.replace(":user_id", "%(user_id)s").replace(":title_id", "%(title_id)s")
@@ -586,6 +586,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="worker processes for the service and the bare endpoint alike (default: one per CPU, "
                              "as serve runs)")
+    parser.add_argument("--threads", type=int, default=SERVE_THREADS,
+                        help=f"waitress threads per worker, for both (default {SERVE_THREADS}, as serve runs)")
     parser.add_argument("--markdown", type=Path, help="also write the results table to this file")
     args = parser.parse_args(argv)
     settings = Settings.for_args(args)
@@ -613,7 +615,7 @@ def main(argv: list[str] | None = None) -> int:
         env.pop("DATABASE_URL", None)
         service_log = workdir / "service.log"
         command = [sys.executable, "-m", "progress_service", "serve", "--port", str(port), "--database-url", url,
-                   "--threads", str(THREADS), "--workers", str(args.workers)]
+                   "--threads", str(args.threads), "--workers", str(args.workers)]
         started = time.perf_counter()
         with open(service_log, "wb") as out:
             service = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -628,11 +630,11 @@ def main(argv: list[str] | None = None) -> int:
         bare_log = workdir / "bare.log"
         sql = {"insert": RAW_INSERT_SQL, "tracker": RAW_TRACKER_SQL, "history": RAW_HISTORY_SQL}
         with open(bare_log, "wb") as out:
-            bare = subprocess.Popen([sys.executable, "-c", BARE_APP, str(bare_port), str(THREADS),
+            bare = subprocess.Popen([sys.executable, "-c", BARE_APP, str(bare_port), str(args.threads),
                                      json.dumps(psycopg2_kwargs(url)), json.dumps(sql), str(args.workers)],
                                     cwd=workdir, env=env, stdout=out, stderr=subprocess.STDOUT)
         wait_ready(bare_port, bare, bare_log)
-        log(f"bare endpoint: Flask + waitress ({args.workers} worker(s) x {THREADS} threads), psycopg2 pool of {THREADS} autocommit "
+        log(f"bare endpoint: Flask + waitress ({args.workers} worker(s) x {args.threads} threads), psycopg2 pool of {args.threads} autocommit "
             f"connections, INSERT INTO raw_events (LIKE events INCLUDING ALL) (pid {bare.pid})")
 
         # -- users and titles ------------------------------------------------------------------

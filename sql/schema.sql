@@ -175,18 +175,14 @@ CREATE TABLE IF NOT EXISTS tracker_versions (
     PRIMARY KEY (user_id, title_id, version)
 );
 
--- The read side answers in the API's own JSON, built here (docs: the marshmallow schemas).
--- A time as the API writes it everywhere: ISO 8601 in UTC, microseconds when there are any.
-CREATE OR REPLACE FUNCTION api_time(t timestamptz) RETURNS text LANGUAGE sql STABLE AS $$
-    SELECT to_char(t AT TIME ZONE 'UTC', CASE WHEN date_trunc('second', t) = t THEN 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"'
-                                              ELSE 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"' END)
-$$;
-
+-- The read side answers in the API's own JSON, built here (docs: the marshmallow schemas). Times
+-- come out as PostgreSQL writes a timestamptz into JSON in the session's UTC, which is how
+-- schemas.api_time spells them in the answers built in Python.
 -- The API's `event` object.
 CREATE OR REPLACE FUNCTION event_json(e events) RETURNS json LANGUAGE sql STABLE AS $$
     SELECT json_build_object('id', e.id, 'user_id', e.user_id, 'title_id', e.title_id, 'version', e.version,
-                             'type', e.type, 'data', e.data, 'occurred_at', api_time(e.occurred_at),
-                             'recorded_at', api_time(e.recorded_at))
+                             'type', e.type, 'data', e.data, 'occurred_at', e.occurred_at,
+                             'recorded_at', e.recorded_at)
 $$;
 
 -- The API's `tracker` object: a tracker state (a tracker_state or tracker_versions row) on a title.
@@ -200,9 +196,8 @@ CREATE OR REPLACE FUNCTION tracker_json(
                                    'total_units', t.total_units),
         'status', p_status, 'progress', p_progress, 'total', coalesce(p_total, t.total_units),
         'percent', round(p_progress * 100.0 / nullif(coalesce(p_total, t.total_units), 0), 1),
-        'rating', p_rating, 'notes', p_notes, 'started_at', api_time(p_started_at),
-        'completed_at', api_time(p_completed_at), 'times_completed', p_times_completed, 'version', p_version,
-        'updated_at', api_time(p_updated_at))
+        'rating', p_rating, 'notes', p_notes, 'started_at', p_started_at, 'completed_at', p_completed_at,
+        'times_completed', p_times_completed, 'version', p_version, 'updated_at', p_updated_at)
 $$;
 
 -- One plain sentence for an entry, in the words of what was tracked, given the progress and total

@@ -19,6 +19,7 @@ from ..schemas.progress import (
     ChangeSchema, ClearedSchema, ClearQuerySchema, EventPageSchema, EventSchema, ExportQuerySchema,
     HistoryItemSchema, HistoryPageSchema, HistoryQuerySchema, LogQuerySchema, LogSchema, SummarySchema,
 )
+from ..schemas import api_time
 from ..services import Idempotency
 from . import caller, json_answer, require_access, require_admin
 
@@ -151,7 +152,7 @@ def export(query, user_id):
         writer = csv.writer(buffer)
         writer.writerow(_EXPORT_COLUMNS)
         for row in rows():
-            writer.writerow([row.id, row.occurred_at.isoformat(), row.recorded_at.isoformat(), row.title_id, row.name,
+            writer.writerow([row.id, api_time(row.occurred_at), api_time(row.recorded_at), row.title_id, row.name,
                              row.kind, row.version, row.type, row.data, row.summary, row.status, row.progress,
                              row.total, row.rating, row.times_completed])
             yield buffer.getvalue()

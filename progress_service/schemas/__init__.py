@@ -1,13 +1,25 @@
 """marshmallow schemas for every request and response: the single source of the OpenAPI document."""
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import datetime, timezone
 
 from marshmallow import Schema, ValidationError, fields
 
 
+def api_time(moment: datetime) -> str:
+    """A time as every answer spells it, and as PostgreSQL writes a timestamptz into JSON: ISO 8601
+    in UTC, the fraction of a second without trailing zeros (none when it is zero)."""
+    text = moment.astimezone(timezone.utc).isoformat()
+    whole, dot, rest = text.partition(".")
+    return f"{whole}.{rest[:6].rstrip('0')}{rest[6:]}" if dot else text
+
+
 class UtcDateTime(fields.AwareDateTime):
-    """An ISO 8601 time with an offset, read as UTC (any valid offset, stored the same way)."""
+    """An ISO 8601 time with an offset, read as UTC (any valid offset, stored the same way) and
+    written as ``api_time`` spells it."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else api_time(value)
 
     def _deserialize(self, value, attr, data, **kwargs):
         moment = super()._deserialize(value, attr, data, **kwargs)

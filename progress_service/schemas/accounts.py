@@ -1,6 +1,8 @@
 """Registration, login and the user object."""
 from marshmallow import Schema, fields, validate
 
+from . import UtcDateTime
+
 USERNAME = validate.Regexp(r"^[A-Za-z0-9_.-]{3,32}$",
                            error="A username is 3 to 32 letters, digits or the characters _ . -")
 PASSWORD = validate.Length(min=8, max=256, error="A password needs 8 to 256 characters.")
@@ -11,7 +13,7 @@ class UserSchema(Schema):
     username = fields.String(required=True)
     email = fields.String(allow_none=True)
     role = fields.String(required=True, validate=validate.OneOf(["user", "admin"]))
-    created_at = fields.AwareDateTime(required=True)
+    created_at = UtcDateTime(required=True)
 
 
 class RegisterSchema(Schema):

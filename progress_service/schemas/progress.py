@@ -38,8 +38,8 @@ class EventSchema(Schema):
     version = fields.Integer(required=True)
     type = fields.String(required=True, validate=validate.OneOf(list(EVENT_TYPES)))
     data = fields.Dict(required=True)
-    occurred_at = fields.AwareDateTime(required=True)
-    recorded_at = fields.AwareDateTime(required=True)
+    occurred_at = UtcDateTime(required=True)
+    recorded_at = UtcDateTime(required=True)
 
 
 class EventPageSchema(Schema):
@@ -82,11 +82,11 @@ class TrackerSchema(Schema):
     percent = fields.Float(allow_none=True, required=True)
     rating = fields.Float(allow_none=True, required=True)
     notes = fields.List(fields.String(), required=True)
-    started_at = fields.AwareDateTime(allow_none=True, required=True)
-    completed_at = fields.AwareDateTime(allow_none=True, required=True)
+    started_at = UtcDateTime(allow_none=True, required=True)
+    completed_at = UtcDateTime(allow_none=True, required=True)
     times_completed = fields.Integer(required=True)
     version = fields.Integer(required=True)
-    updated_at = fields.AwareDateTime(allow_none=True, required=True)
+    updated_at = UtcDateTime(allow_none=True, required=True)
 
 
 class BoardSchema(Schema):
@@ -177,7 +177,7 @@ class SummarySchema(Schema):
     by_kind = fields.Dict(keys=fields.String(), values=fields.Nested(StatusCountsSchema), required=True)
     units = fields.Nested(UnitsSchema, required=True)
     ratings = fields.Nested(RatingsSchema, required=True)
-    last_activity_at = fields.AwareDateTime(allow_none=True, required=True)
+    last_activity_at = UtcDateTime(allow_none=True, required=True)
     activity = fields.List(fields.Nested(ActivityDaySchema), required=True,
                            metadata={"description": "entries per day over the last 30 days, oldest first"})
 

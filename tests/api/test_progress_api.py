@@ -162,7 +162,8 @@ def test_a_user_reaches_only_their_own_trackers_and_entries(client, register, sh
 
 def test_an_entry_and_a_tracker_read_the_same_wherever_they_appear(client, register, show):
     user, headers = register()
-    for body in ({"progress": 3}, {"rating": 4.5}, {"note": "pilot was slow"}, {"delta": 1}):
+    for body in ({"progress": 3, "occurred_at": "2026-11-01T20:00:00.120+01:00"}, {"rating": 4.5},
+                 {"note": "pilot was slow"}, {"delta": 1}):
         written = log(client, headers, title_id=show[0], **body).json
         listed = client.get(f"/api/progress/{user['id']}", query_string={"limit": 1}, headers=headers).json["items"]
         timeline = client.get(f"/api/progress/{user['id']}/history", query_string={"limit": 1}, headers=headers).json
@@ -173,3 +174,5 @@ def test_an_entry_and_a_tracker_read_the_same_wherever_they_appear(client, regis
     assert tracker == at_4 == timeline["items"][0]["state"] == board["in_progress"][0]
     assert (tracker["progress"], tracker["rating"], tracker["notes"]) == (4, 4.5, ["pilot was slow"])
     assert tracker["percent"] == round(400 / show[1], 1)
+    first = client.get(f"/api/progress/{user['id']}", query_string={"limit": 4}, headers=headers).json["items"][-1]
+    assert first["occurred_at"] == tracker["started_at"] == "2026-11-01T19:00:00.12+00:00"  # one spelling of a time

@@ -5,6 +5,7 @@ import json
 from datetime import timedelta
 
 from progress_service import queries
+from progress_service.schemas import api_time
 from progress_service.domain.rules import AddNote, AddProgress, Rate, SetProgress, SetStatus
 
 
@@ -53,9 +54,9 @@ def test_history_filters_by_title_and_time(db, tracker, user, show, song, now):
         songs_only, last_week, before_today = (json.loads(queries.history(conn, user, **conditions))["items"] for conditions in (
             {"title_id": song[0]}, {"since": now - timedelta(days=7)}, {"until": now - timedelta(days=1)}))
     assert [e["title_id"] for e in songs_only] == [song[0], song[0]]
-    assert [e["occurred_at"] for e in last_week] == [now.isoformat(), (now - timedelta(days=5)).isoformat()]
-    assert [e["occurred_at"] for e in before_today] == [(now - timedelta(days=5)).isoformat(),
-                                                        (now - timedelta(days=10)).isoformat()]
+    assert [e["occurred_at"] for e in last_week] == [api_time(now), api_time(now - timedelta(days=5))]
+    assert [e["occurred_at"] for e in before_today] == [api_time(now - timedelta(days=5)),
+                                                        api_time(now - timedelta(days=10))]
     assert set(songs_only[0]) == {"id", "user_id", "title_id", "version", "type", "data", "occurred_at", "recorded_at"}
     assert songs_only[0]["data"] == {"progress": 2, "delta": 1, "total": None}  # the second +1 reached play 2
 

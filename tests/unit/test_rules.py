@@ -307,3 +307,14 @@ def test_every_error_carries_the_status_it_maps_to():
 def test_the_initial_state_is_an_inactive_planned_tracker():
     assert (NEW.active, NEW.status, NEW.progress, NEW.version) == (False, "planned", 0, 0)
 
+
+
+def test_times_are_spelled_in_utc_without_trailing_zeros():
+    from datetime import datetime, timedelta, timezone
+
+    from progress_service.schemas import api_time
+
+    paris = timezone(timedelta(hours=1))
+    assert api_time(datetime(2026, 11, 1, 20, 0, 0, 120000, tzinfo=paris)) == "2026-11-01T19:00:00.12+00:00"
+    assert api_time(datetime(2026, 11, 1, 20, 0, 0, 123456, tzinfo=timezone.utc)) == "2026-11-01T20:00:00.123456+00:00"
+    assert api_time(datetime(2026, 11, 1, 20, 0, 0, tzinfo=timezone.utc)) == "2026-11-01T20:00:00+00:00"
