@@ -14,7 +14,12 @@ from .db import Database, database_url, prepare_schema
 from .projections import rebuild as projection_rebuild
 
 
-SERVE_THREADS = 16  # waitress threads per worker process
+# Requests each worker process handles at once. The service is CPU-bound on a small machine: more
+# threads in one process contend for its GIL and PostgreSQL's cores, and the unlucky requests wait
+# far longer than the rest (docs/PERFORMANCE.md: a history page's p99 at 16 connections is 69 ms
+# with 16 threads, 17 ms with 2, at the same throughput). Others queue in waitress, first come first
+# served. Raise it with --threads when requests wait on something slow (a user service, say).
+SERVE_THREADS = 2
 
 
 def main(argv: list[str] | None = None) -> int:

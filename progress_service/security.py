@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -57,6 +58,8 @@ class Tokens:
     def __init__(self, secret: str, ttl_seconds: int):
         self.secret = secret
         self.ttl = ttl_seconds
+        # A token's signature is checked once; until it expires the same token is the same caller.
+        self._verified: dict[str, tuple[Caller, float]] = {}
 
     def issue(self, user_id: int, role: str) -> str:
         now = datetime.now(timezone.utc)
@@ -64,6 +67,16 @@ class Tokens:
                           self.secret, algorithm="HS256")
 
     def verify(self, token: str) -> Caller:
+        known = self._verified.get(token)
+        if known is not None and time.time() < known[1]:
+            return known[0]
+        caller, expires = self._decode(token)
+        if len(self._verified) >= 10_000:
+            self._verified.clear()
+        self._verified[token] = (caller, expires)
+        return caller
+
+    def _decode(self, token: str) -> tuple[Caller, float]:
         try:
             claims = jwt.decode(token, self.secret, algorithms=["HS256"], options={"require": ["exp", "sub"]})
         except jwt.ExpiredSignatureError:
@@ -71,6 +84,6 @@ class Tokens:
         except jwt.PyJWTError:
             raise AuthenticationFailed("The access token is not valid.") from None
         try:
-            return Caller(int(claims["sub"]), str(claims.get("role", "user")))
+            return Caller(int(claims["sub"]), str(claims.get("role", "user"))), float(claims["exp"])
         except (TypeError, ValueError):
             raise AuthenticationFailed("The access token is not valid.") from None

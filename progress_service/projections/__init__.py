@@ -72,21 +72,16 @@ def state_from_row(row: dict[str, Any]) -> TrackerState:
         times_completed=row["times_completed"], version=row["version"], updated_at=row["updated_at"])
 
 
-def upsert_trackers_sql(table: str = "tracker_state") -> sa.TextClause:
-    assignments = ", ".join(f"{c} = EXCLUDED.{c}" for c in TRACKER_COLUMNS[2:])
-    return sa.text(f"""
-        INSERT INTO {table} ({', '.join(TRACKER_COLUMNS)})
-        SELECT {', '.join(TRACKER_COLUMNS)} FROM jsonb_populate_recordset(NULL::{table}, CAST(:rows AS jsonb))
-        ON CONFLICT (user_id, title_id) DO UPDATE SET {assignments}
-    """)
-
-
-_UPSERT_TRACKER = upsert_trackers_sql()
+# The state after each new entry goes into tracker_versions; the last one is the tracker's state now.
 _ADD_VERSIONS = sa.text(f"""
-    INSERT INTO tracker_versions ({', '.join(TRACKER_COLUMNS)})
-    SELECT {', '.join(TRACKER_COLUMNS)} FROM jsonb_populate_recordset(NULL::tracker_versions, CAST(:rows AS jsonb))
+    WITH versions AS (
+        INSERT INTO tracker_versions ({', '.join(TRACKER_COLUMNS)})
+        SELECT {', '.join(TRACKER_COLUMNS)} FROM jsonb_populate_recordset(NULL::tracker_versions, CAST(:rows AS jsonb))
+        RETURNING *)
+    INSERT INTO tracker_state ({', '.join(TRACKER_COLUMNS)})
+    SELECT {', '.join(TRACKER_COLUMNS)} FROM versions ORDER BY version DESC LIMIT 1
+    ON CONFLICT (user_id, title_id) DO UPDATE SET {', '.join(f"{c} = EXCLUDED.{c}" for c in TRACKER_COLUMNS[2:])}
 """)
-
 _LOAD_TRACKER = sa.text(f"""
     SELECT t.id AS title_id, t.kind, t.total_units, {', '.join('s.' + c for c in TRACKER_COLUMNS[2:])}
     FROM titles t LEFT JOIN tracker_state s ON s.user_id = :user_id AND s.title_id = t.id
@@ -166,9 +161,7 @@ def changes(stream: Stream, before: TrackerState, states: Sequence[TrackerState]
     """The statements that carry ``entries`` (``states``: the state right after each) into every
     projection; ``before`` is the state they follow."""
     after = states[-1]
-    statements: list[Statement] = [
-        (_UPSERT_TRACKER, {"rows": rows_json([tracker_row(stream, after)])}),
-        (_ADD_VERSIONS, {"rows": rows_json([tracker_row(stream, state) for state in states])})]
+    statements: list[Statement] = [(_ADD_VERSIONS, {"rows": rows_json([tracker_row(stream, state) for state in states])})]
     delta = stats_delta(before, after)
     if delta:  # most entries change no title figure; skipping them keeps popular titles' rows cool
         statements.append((_ADD_STATS, {"title_id": stream.title_id, "delta": json.dumps(
