@@ -734,7 +734,9 @@ def main(argv: list[str] | None = None) -> int:
             trackers, longest = cur.fetchone()
             cur.execute("SELECT user_id, title_id FROM tracker_state WHERE active")
             active = cur.fetchall()
-            cur.execute("VACUUM ANALYZE events")
+            # as autovacuum would have by now: statistics and hint bits for the tables the reads use
+            for table in ("events", "tracker_state", "tracker_versions", "titles"):
+                cur.execute(f"VACUUM ANALYZE {table}")
         log(f"log: {events:,} events of {streams_users} users ({low}–{high} each), {trackers:,} trackers, "
             f"longest stream {longest} events")
 
