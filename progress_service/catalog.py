@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from .errors import Conflict, NotFound, TitleNotFound
-from .projections import RATING_COLUMNS, STATS_COLUMNS, STATUS_COLUMNS
+from .projections import RATING_COLUMNS, STATS_COLUMNS, STATUS_COLUMNS, render_items
 
 KINDS = ("tv_show", "book", "album", "song")
 SORTS = ("name", "-year", "-rating", "-popularity")
@@ -131,7 +131,8 @@ def create(conn: sa.Connection, fields: dict[str, Any]) -> dict[str, Any]:
 
 def update(conn: sa.Connection, title_id: int, changes: dict[str, Any]) -> dict[str, Any]:
     """Change the given fields of a title; the others stay as they are."""
-    assignments = ", ".join(f"{column} = :{column}" for column in EDITABLE if column in changes)
+    assignments = ", ".join([*(f"{column} = :{column}" for column in EDITABLE if column in changes),
+                             "revision = revision + 1"])
     row = conn.execute(sa.text(f"""
         WITH t AS (UPDATE titles SET {assignments} WHERE id = :title_id RETURNING *)
         SELECT {_TITLE_COLUMNS} FROM t LEFT JOIN title_stats s ON s.title_id = t.id
@@ -139,6 +140,7 @@ def update(conn: sa.Connection, title_id: int, changes: dict[str, Any]) -> dict[
     ).mappings().first()
     if row is None:
         raise TitleNotFound(f"There is no title {title_id} in the catalog.")
+    render_items(conn, title_id=title_id)  # the timeline shows the title as it is now
     return _title_json(row)
 
 

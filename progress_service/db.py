@@ -228,7 +228,7 @@ def prepare_schema(db: Database, *, sql_dir: Path = SQL_DIR) -> None:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('progress_service.schema'))"))
         fresh = conn.execute(sa.text("SELECT to_regclass('events') IS NULL")).scalar()
         applied = set() if fresh else set(conn.execute(sa.text("SELECT name FROM schema_migrations")).scalars())
-        from .projections.rebuild import PROJECTIONS, rebuild
+        from .projections.rebuild import PROJECTIONS, rebuild, render_all_items
         missing = [] if fresh else [name for name in PROJECTIONS if conn.execute(
             sa.text("SELECT to_regclass(:name) IS NULL"), {"name": name}).scalar()]
         for migration in migrations:
@@ -244,6 +244,8 @@ def prepare_schema(db: Database, *, sql_dir: Path = SQL_DIR) -> None:
             rebuild(conn)
         if not conn.execute(sa.text("SELECT EXISTS (SELECT FROM titles)")).scalar():
             run_sql_file(conn, sql_dir / "seed.sql")
+    if missing:
+        render_all_items(db)
 
 
 def open_database(config: Config) -> Database:

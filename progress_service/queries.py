@@ -1,8 +1,9 @@
 """The read side: GET routes read projection tables and the log with plain SQL, never re-folding.
 
 Each answer comes back from PostgreSQL as the API's JSON text (built by the SQL functions
-``event_json``, ``tracker_json`` and ``entry_summary`` in sql/schema.sql), so a page of fifty
-timeline entries costs one query and no per-field work in Python. The marshmallow schemas in
+``event_json``, ``tracker_json`` and ``timeline_item`` in sql/schema.sql; a timeline item is kept
+ready in tracker_versions), so a page of fifty timeline entries costs one query and no per-field
+work in Python. The marshmallow schemas in
 ``schemas/`` document these answers; the API tests and schemathesis check that they match.
 """
 from __future__ import annotations
@@ -51,11 +52,9 @@ _BOARD = sa.text(f"""
       AND (CAST(:kind AS text) IS NULL OR t.kind = :kind)
 """)
 
-# A timeline item: the entry, its title, a sentence, and the tracker's state right after it.
-_TIMELINE_ITEM = f"""json_build_object(
-    'event', event_json(page.e), 'title', json_build_object('id', t.id, 'name', t.name, 'kind', t.kind),
-    'summary', entry_summary((page.e).type, (page.e).data, v.progress, v.total, t.kind),
-    'state', {_tracker_json('v')})"""
+# A timeline item (sql/schema.sql: timeline_item): as tracker_versions keeps it, while it shows the
+# title as it is now.
+_TIMELINE_ITEM = "CASE WHEN v.item_revision = t.revision THEN v.item ELSE timeline_item(page.e, v, t) END"
 _TIMELINE_JOINS = """
     JOIN tracker_versions v ON v.user_id = (page.e).user_id AND v.title_id = (page.e).title_id
                            AND v.version = (page.e).version

@@ -29,8 +29,10 @@ CREATE TABLE IF NOT EXISTS titles (
                                                      WHEN 'album' THEN 'track' ELSE 'play' END) STORED,
     release_date date,
     description  text NOT NULL DEFAULT '',
-    created_at   timestamptz NOT NULL DEFAULT now()
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    revision     integer NOT NULL DEFAULT 1  -- counts edits: a timeline item shows the title as of one
 );
+ALTER TABLE titles ADD COLUMN IF NOT EXISTS revision integer NOT NULL DEFAULT 1;
 CREATE UNIQUE INDEX IF NOT EXISTS titles_identity ON titles (kind, lower(name), lower(creator));
 CREATE INDEX IF NOT EXISTS titles_genres ON titles USING gin (genres);
 
@@ -169,11 +171,18 @@ CREATE TABLE IF NOT EXISTS user_activity (
 
 -- The tracker's state right after each entry, as it was recorded then: the history timeline and
 -- time travel read it. A state after version N depends only on entries 1..N, so a row never
--- changes once written; a rebuild recomputes every row from the log.
+-- changes once written; a rebuild recomputes every row from the log. `item` keeps the entry's
+-- timeline item (timeline_item below) as the answer spells it, rendered with revision
+-- `item_revision` of its title, so a page of the timeline is read, not built. It is written with
+-- the entry and rendered again when the title is edited or after a rebuild; a read uses it only
+-- while the title is still at that revision, and renders the item itself otherwise.
 CREATE TABLE IF NOT EXISTS tracker_versions (
     LIKE tracker_state INCLUDING DEFAULTS,  -- the same fields, without tracker_state's keys
+    item json,
+    item_revision integer,
     PRIMARY KEY (user_id, title_id, version)
 );
+ALTER TABLE tracker_versions ADD COLUMN IF NOT EXISTS item json, ADD COLUMN IF NOT EXISTS item_revision integer;
 
 -- The read side answers in the API's own JSON, built here (docs: the marshmallow schemas). Times
 -- come out as PostgreSQL writes a timestamptz into JSON in the session's UTC, which is how
@@ -242,3 +251,13 @@ BEGIN
     ELSE RETURN upper(left(p_type, 1)) || replace(substr(p_type, 2), '_', ' ');
     END CASE;
 END $$;
+
+-- A timeline item: the entry, its title, a sentence, and the tracker's state right after it.
+CREATE OR REPLACE FUNCTION timeline_item(e events, v tracker_versions, t titles) RETURNS json
+LANGUAGE sql STABLE AS $$
+    SELECT json_build_object(
+        'event', event_json(e), 'title', json_build_object('id', t.id, 'name', t.name, 'kind', t.kind),
+        'summary', entry_summary(e.type, e.data, v.progress, v.total, t.kind),
+        'state', tracker_json(v.user_id, t, v.status, v.progress, v.total, v.rating, v.notes, v.started_at,
+                              v.completed_at, v.times_completed, v.version, v.updated_at))
+$$;

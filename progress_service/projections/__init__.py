@@ -72,16 +72,38 @@ def state_from_row(row: dict[str, Any]) -> TrackerState:
         times_completed=row["times_completed"], version=row["version"], updated_at=row["updated_at"])
 
 
-# The state after each new entry goes into tracker_versions; the last one is the tracker's state now.
-_ADD_VERSIONS = sa.text(f"""
-    WITH versions AS (
-        INSERT INTO tracker_versions ({', '.join(TRACKER_COLUMNS)})
-        SELECT {', '.join(TRACKER_COLUMNS)} FROM jsonb_populate_recordset(NULL::tracker_versions, CAST(:rows AS jsonb))
-        RETURNING *)
+_UPSERT_TRACKER = sa.text(f"""
     INSERT INTO tracker_state ({', '.join(TRACKER_COLUMNS)})
-    SELECT {', '.join(TRACKER_COLUMNS)} FROM versions ORDER BY version DESC LIMIT 1
+    SELECT {', '.join(TRACKER_COLUMNS)} FROM jsonb_populate_record(NULL::tracker_state, CAST(:row AS jsonb))
     ON CONFLICT (user_id, title_id) DO UPDATE SET {', '.join(f"{c} = EXCLUDED.{c}" for c in TRACKER_COLUMNS[2:])}
 """)
+
+# The state after each new entry, with its timeline item: it runs after the entries are appended
+# (the item shows their positions and the time they were recorded).
+_ADD_VERSIONS = sa.text(f"""
+    INSERT INTO tracker_versions ({', '.join(TRACKER_COLUMNS)}, item, item_revision)
+    SELECT {', '.join('v.' + c for c in TRACKER_COLUMNS)}, timeline_item(e, v, t), t.revision
+    FROM jsonb_populate_recordset(NULL::tracker_versions, CAST(:rows AS jsonb)) v
+    CROSS JOIN LATERAL (SELECT * FROM events WHERE user_id = v.user_id AND title_id = v.title_id
+                        AND version = v.version LIMIT 1) e  -- LIMIT: stays a key lookup, never a scan
+    JOIN titles t ON t.id = v.title_id
+""")
+# Timeline items rendered again where missing or made with an older revision of their title.
+RENDER_ITEMS = """
+    UPDATE tracker_versions v SET item = timeline_item(e, v, t), item_revision = t.revision
+    FROM events e, titles t
+    WHERE e.user_id = v.user_id AND e.title_id = v.title_id AND e.version = v.version AND t.id = v.title_id
+      AND v.item_revision IS DISTINCT FROM t.revision AND {where}
+"""
+
+
+def render_items(conn: sa.Connection, *, title_id: int | None = None, users: tuple[int, int] | None = None) -> int:
+    """Render the timeline items of one title's entries, or of users ``low <= user_id < high``,
+    that are missing or stale; returns how many."""
+    where, params = (("v.title_id = :title_id", {"title_id": title_id}) if title_id is not None else
+                     ("v.user_id >= :low AND v.user_id < :high", {"low": users[0], "high": users[1]}))
+    return conn.execute(sa.text(RENDER_ITEMS.format(where=where)), params).rowcount
+
 _LOAD_TRACKER = sa.text(f"""
     SELECT t.id AS title_id, t.kind, t.total_units, {', '.join('s.' + c for c in TRACKER_COLUMNS[2:])}
     FROM titles t LEFT JOIN tracker_state s ON s.user_id = :user_id AND s.title_id = t.id
@@ -152,16 +174,19 @@ def load_tracker(conn: sa.Connection, stream: Stream, *, first: Sequence[Stateme
     return title, (NEW if row["version"] is None else state_from_row(row))
 
 
+def _iso(value: Any) -> str:
+    return value.isoformat()
+
+
 def rows_json(rows: Sequence[dict[str, Any]]) -> str:
-    return json.dumps(rows, default=lambda value: value.isoformat())
+    return json.dumps(rows, default=_iso)
 
 
-def changes(stream: Stream, before: TrackerState, states: Sequence[TrackerState],
+def changes(stream: Stream, before: TrackerState, after: TrackerState,
             entries: Sequence[Recorded]) -> list[Statement]:
-    """The statements that carry ``entries`` (``states``: the state right after each) into every
-    projection; ``before`` is the state they follow."""
-    after = states[-1]
-    statements: list[Statement] = [(_ADD_VERSIONS, {"rows": rows_json([tracker_row(stream, state) for state in states])})]
+    """The statements that carry the change from ``before`` to ``after`` (made by ``entries``)
+    into tracker_state, title_stats and user_activity, ahead of the append."""
+    statements: list[Statement] = [(_UPSERT_TRACKER, {"row": json.dumps(tracker_row(stream, after), default=_iso)})]
     delta = stats_delta(before, after)
     if delta:  # most entries change no title figure; skipping them keeps popular titles' rows cool
         statements.append((_ADD_STATS, {"title_id": stream.title_id, "delta": json.dumps(
@@ -173,3 +198,9 @@ def changes(stream: Stream, before: TrackerState, states: Sequence[TrackerState]
     statements += [(_ADD_ACTIVITY, {"user_id": stream.user_id, "day": day, "events": count})
                    for day, count in days.items()]
     return statements
+
+
+def versions(stream: Stream, states: Sequence[TrackerState]) -> Statement:
+    """The statement that adds the state after each new entry (``states``) to tracker_versions,
+    once the entries are appended."""
+    return _ADD_VERSIONS, {"rows": rows_json([tracker_row(stream, state) for state in states])}

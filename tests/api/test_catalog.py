@@ -364,3 +364,20 @@ def test_the_openapi_document_describes_the_catalog_and_reports(client):
     assert {"/api/titles", "/api/titles/{title_id}", "/api/genres", "/api/titles/{title_id}/report",
             "/api/reports/kinds/{kind}"} <= set(paths)
     assert set(paths["/api/titles/{title_id}"]) >= {"get", "patch", "delete"}
+
+
+def test_an_edited_title_reads_as_it_is_now_in_every_timeline_entry(client, admin, add_title, make_user, headers_for,
+                                                                    tag):
+    title = add_title("Dracla", total_units=400)
+    user = make_user()
+    headers = headers_for(user)
+    log(client, headers, title["id"], progress=10)
+    log(client, headers, title["id"], rating=4)
+    renamed = client.patch(f"/api/titles/{title['id']}", json={"name": f"Dracula {tag}", "total_units": 418},
+                           headers=admin)
+    assert renamed.status_code == 200
+    items = client.get(f"/api/progress/{user}/history", headers=headers).json["items"]
+    assert {item["title"]["name"] for item in items} == {f"Dracula {tag}"}
+    assert {item["state"]["title"]["name"] for item in items} == {f"Dracula {tag}"}
+    assert [item["state"]["title"]["total_units"] for item in items] == [418, 418]
+    assert [item["state"]["total"] for item in items] == [400, 400]  # the total the entries recorded

@@ -93,13 +93,16 @@ def test_a_projection_new_to_a_database_is_filled_from_the_log_on_start(fresh):
 
     prepare_schema(fresh)
     user = scalar(fresh, "INSERT INTO users (username, password_hash) VALUES ('early', 'x') RETURNING id")
-    show = scalar(fresh, "SELECT id FROM titles WHERE kind = 'tv_show' AND total_units > 5 ORDER BY id LIMIT 1")
+    with fresh.transaction() as conn:
+        show, total = conn.execute(sa.text(
+            "SELECT id, total_units FROM titles WHERE kind = 'tv_show' AND total_units > 5 ORDER BY id LIMIT 1")).one()
     Tracker(fresh).log(user, show, [SetProgress(2)])
     Tracker(fresh).log(user, show, [AddProgress(1)])
     with fresh.transaction() as conn:  # as a database from before the table existed
-        conn.execute(sa.text("DROP TABLE tracker_versions"))
+        conn.execute(sa.text("DROP TABLE tracker_versions CASCADE"))
     prepare_schema(fresh)
     with fresh.transaction() as conn:
-        rows = conn.execute(sa.text("SELECT version, progress FROM tracker_versions WHERE user_id = :u ORDER BY 1"),
-                            {"u": user}).all()
-    assert [tuple(row) for row in rows] == [(1, 2), (2, 3)]
+        rows = conn.execute(sa.text("SELECT version, progress, item ->> 'summary' FROM tracker_versions "
+                                    "WHERE user_id = :u ORDER BY 1"), {"u": user}).all()
+    assert [tuple(row)[:2] for row in rows] == [(1, 2), (2, 3)]
+    assert [row[2] for row in rows] == [f"Watched episode {n} of {total}" for n in (2, 3)]  # items rendered too
