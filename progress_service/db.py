@@ -47,6 +47,10 @@ def translated_errors() -> Iterator[None]:
         if translated is None:
             raise
         raise translated from error
+    except ValueError as error:  # psycopg2 refuses to send some text at all
+        if "NUL (0x00)" in str(error):
+            raise BadRequest("Text in the request may not contain the NUL character (\\u0000).") from error
+        raise
 
 
 def _translated(error: Exception) -> ProgressServiceError | None:

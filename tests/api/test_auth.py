@@ -109,3 +109,10 @@ def test_the_signing_secret_is_generated_once_and_kept_private(tmp_path):
     assert len(first) >= 40 and signing_secret(config) == first
     assert oct((tmp_path / "data" / "secret_key").stat().st_mode & 0o777) == "0o600"
     assert signing_secret(Config(data_dir=tmp_path, secret_key="from-the-environment")) == "from-the-environment"
+
+
+def test_text_with_a_nul_character_is_a_bad_request_not_a_crash(client, register):
+    _, headers = register()
+    detail = problem_of(client.post("/api/auth/login", json={"username": "a\u0000b", "password": "long enough"}), 400)
+    assert "NUL" in detail["detail"]
+    problem_of(client.get("/api/titles", query_string={"q": "x\u0000y"}), 400)
