@@ -804,6 +804,14 @@ def run(db: Database, url: str, sizes: Sizes, figures: list[Figure]) -> None:
                           "≥ 0.5 of raw", ours_rate / logged_rate >= 0.5, section=2))
     figures.append(Figure("rebuild, events/s vs. a plain rebuild into temp tables (no WAL, no index)", ours_rate,
                           raw_rate, "/s", True, "report", section=2))
+    # After the swap, as `python -m progress_service rebuild` does: the timeline items, rendered in
+    # batches of users while appends go on (not part of the locked rebuild above).
+    started = time.perf_counter()
+    rendered = rebuild.render_all_items(db)
+    render_seconds = time.perf_counter() - started
+    log(f"  timeline items rendered after the rebuild: {rendered:,} in {render_seconds:.1f} s")
+    figures.append(Figure("timeline items rendered after the rebuild, items/s (batches of 500 users)",
+                          rendered / render_seconds, None, "/s", True, "report", section=2))
     with raw.cursor() as cur:
         cur.execute("SELECT (SELECT count(*) FROM tracker_state), (SELECT count(*) FROM title_stats), "
                     "(SELECT count(*) FROM user_activity)")

@@ -4,9 +4,11 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import sqlalchemy as sa
+
 from progress_service import queries
-from progress_service.schemas import api_time
 from progress_service.domain.rules import AddNote, AddProgress, Rate, SetProgress, SetStatus
+from progress_service.schemas import api_time
 
 
 def test_a_tracker_reads_as_the_api_object(db, tracker, user, show):
@@ -94,3 +96,12 @@ def test_each_entry_reads_as_a_plain_sentence(db, tracker, user, show, book, son
         "Rated 4.5", "Noted: great finale", "Finished", f"Corrected entry {first.id} to: episode 20",
         "Restored to how it was at version 2", f"Corrected entry {played.id} to: +2 plays", "Rated 4",
         f"Retracted entry {played.id}", "Paused", "Removed from the board"]
+
+
+def test_each_write_keeps_the_timeline_items_of_its_entries_ready(db, tracker, user, show):
+    tracker.log(user, show[0], [SetProgress(4), Rate(3.5)])
+    with db.read() as conn:
+        kept = conn.execute(sa.text("SELECT item::text FROM tracker_versions WHERE user_id = :u ORDER BY version DESC"),
+                            {"u": user}).scalars().all()
+    items = timeline_of(db, user)[::-1]
+    assert [json.loads(item) for item in kept] == items and items[0]["summary"] == "Rated 3.5"
