@@ -160,7 +160,7 @@ class Tracker:
                 metadata={"actor": stream.user_id, **(metadata or {}),
                           **({"idempotency_key": idempotency.key} if idempotency else {})},
                 before=[*key, *projections.changes(stream, state, states, entries)],
-                after_commit=[projections.new_items(stream, entries)])
+                after_commit=projections.new_items(stream, entries))
         return Outcome(stream, appended, states[-1])
 
     def _replay(self, conn: sa.Connection, stream: Stream, idempotency: Idempotency) -> Outcome | None:

@@ -13,7 +13,7 @@ from typing import Any, Sequence
 
 import sqlalchemy as sa
 
-from ..db import Statement, run_together
+from ..db import BEGIN, COMMIT, Statement, run_together
 from ..domain.events import Recorded
 from ..domain.tracker import NEW, TrackerState
 from ..eventstore import Stream
@@ -84,13 +84,13 @@ _ADD_VERSIONS = sa.text(f"""
 """)
 # Timeline items rendered again where missing or made with an older revision of their title.
 RENDER_ITEMS = """
-    UPDATE tracker_versions v SET item = timeline_item(e, v, t), item_revision = t.revision
-    FROM events e, titles t
-    WHERE e.user_id = v.user_id AND e.title_id = v.title_id AND e.version = v.version AND t.id = v.title_id
-      AND v.item_revision IS DISTINCT FROM t.revision AND {where}
+    UPDATE tracker_versions v
+    SET item = timeline_item((SELECT e FROM events e WHERE e.user_id = v.user_id AND e.title_id = v.title_id
+                                                      AND e.version = v.version), v, t),
+        item_revision = t.revision
+    FROM titles t
+    WHERE t.id = v.title_id AND v.item_revision IS DISTINCT FROM t.revision AND {where}
 """
-
-
 _RENDER_NEW_ITEMS = sa.text(RENDER_ITEMS.format(
     where="v.user_id = :user_id AND v.title_id = :title_id AND v.version BETWEEN :from_version AND :to_version"))
 
@@ -195,9 +195,15 @@ def changes(stream: Stream, before: TrackerState, states: Sequence[TrackerState]
     return statements
 
 
-def new_items(stream: Stream, entries: Sequence[Recorded]) -> Statement:
-    """The statement that renders the timeline items of entries just committed. It runs after the
-    commit, outside the log lock: an item is a rendering of committed rows, and where one is
-    missing a read renders it itself."""
-    return _RENDER_NEW_ITEMS, {"user_id": stream.user_id, "title_id": stream.title_id,
-                               "from_version": entries[0].version, "to_version": entries[-1].version}
+_ASYNC_COMMIT = (sa.text("SET LOCAL synchronous_commit = off"), {})
+
+
+def new_items(stream: Stream, entries: Sequence[Recorded]) -> list[Statement]:
+    """The statements that render the timeline items of entries just committed. They run after the
+    commit, outside the log lock, in a transaction of their own that does not wait for its commit
+    to reach the disk: an item is a rendering of committed rows, and where one is missing (a crash
+    right there) a read renders it itself."""
+    return [BEGIN, _ASYNC_COMMIT,
+            (_RENDER_NEW_ITEMS, {"user_id": stream.user_id, "title_id": stream.title_id,
+                                 "from_version": entries[0].version, "to_version": entries[-1].version}),
+            COMMIT]
