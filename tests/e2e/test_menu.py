@@ -14,20 +14,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pexpect
 import pytest
 
-from tests.e2e.serving import ROOT, serving
+from tests.e2e.serving import ADMIN, ADMIN_PASSWORD, ROOT
 from tests.e2e.test_serve import free_port, get
 
 pytestmark = pytest.mark.e2e
 
-ADMIN, ADMIN_PASSWORD = "menu_admin", "menu admin password"
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture(scope="module")
-def server(new_database, tmp_path_factory):
-    """A `serve` process on a free loopback port and a fresh database that holds an admin."""
-    with serving(new_database(), tmp_path_factory.mktemp("menu_server"), ADMIN, ADMIN_PASSWORD) as url:
-        yield url
 
 
 class Menu:

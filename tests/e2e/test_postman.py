@@ -6,18 +6,9 @@ import subprocess
 
 import pytest
 
-from tests.e2e.serving import ROOT, serving
+from tests.e2e.serving import ADMIN, ADMIN_PASSWORD, ROOT
 
 pytestmark = pytest.mark.e2e
-
-ADMIN, ADMIN_PASSWORD = "postman_admin", "postman admin password"
-
-
-@pytest.fixture
-def server(new_database, tmp_path):
-    """A `serve` process on a free loopback port and a fresh database that holds an admin."""
-    with serving(new_database(), tmp_path, ADMIN, ADMIN_PASSWORD) as url:
-        yield url
 
 
 def test_the_postman_collection_passes_against_a_real_server(server):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.serving import ROOT, serving
+from tests.e2e.serving import ADMIN, ADMIN_PASSWORD, ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -24,14 +24,7 @@ CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = ROOT / "test-artifacts"
-ADMIN, ADMIN_PASSWORD = "web_admin", "web admin password"
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture(scope="module")
-def server(new_database, tmp_path_factory):
-    with serving(new_database(), tmp_path_factory.mktemp("web"), ADMIN, ADMIN_PASSWORD) as url:
-        yield url
 
 
 @pytest.fixture(scope="module")
