@@ -90,8 +90,9 @@ _ADD_VERSIONS = sa.text(f"""
                         AND version = v.version LIMIT 1) e  -- LIMIT: stays a key lookup, never a scan
     JOIN titles t ON t.id = v.title_id
 """)
+
 # Timeline items rendered again where missing or made with an older revision of their title.
-RENDER_ITEMS = """
+_RENDER_ITEMS = """
     UPDATE tracker_versions v
     SET item = timeline_item((SELECT e FROM events e WHERE e.user_id = v.user_id AND e.title_id = v.title_id
                                                       AND e.version = v.version), v, t),
@@ -106,7 +107,8 @@ def render_items(conn: sa.Connection, *, title_id: int | None = None, users: tup
     that are missing or stale; returns how many."""
     where, params = (("v.title_id = :title_id", {"title_id": title_id}) if title_id is not None else
                      ("v.user_id >= :low AND v.user_id < :high", {"low": users[0], "high": users[1]}))
-    return conn.execute(sa.text(RENDER_ITEMS.format(where=where)), params).rowcount
+    return conn.execute(sa.text(_RENDER_ITEMS.format(where=where)), params).rowcount
+
 
 _LOAD_TRACKER = sa.text(f"""
     SELECT t.id AS title_id, t.kind, t.total_units, {', '.join('s.' + c for c in TRACKER_COLUMNS[2:])}
