@@ -7,7 +7,9 @@ import re
 import swagger_ui_bundle
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request, send_from_directory
 from flask_smorest import Api
+from flask_smorest.spec.plugins import integerconverter2paramschema
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from ..errors import AuthenticationFailed, PermissionDenied, ProgressServiceError
 from ..schemas import ProblemSchema
@@ -35,6 +37,15 @@ def problem(status: int, title: str, detail: str, *, type_: str = "about:blank",
 def json_answer(body: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """An answer whose JSON PostgreSQL has already built (the read side, see queries)."""
     return Response(body, status=status, headers=headers, mimetype="application/json")
+
+
+class IdConverter(IntegerConverter):
+    """An id in a path: a PostgreSQL bigint, so a larger number is an unknown route (404), not an
+    error of the database's."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 class ProblemApi(Api):
@@ -110,11 +121,13 @@ def _messages(error: HTTPException) -> dict | None:
 def register(app: Flask) -> None:
     from . import auth, catalog, progress, reports, trackers, users
 
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     app.config.update(API_TITLE="progress-service", API_VERSION="1", OPENAPI_VERSION="3.0.3",
                       OPENAPI_URL_PREFIX="/api", OPENAPI_JSON_PATH="openapi.json",
                       OPENAPI_SWAGGER_UI_PATH="docs", OPENAPI_SWAGGER_UI_URL="/api/docs/assets/")
     api = ProblemApi(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}}, "security": [{"bearer": []}]})
+    api.register_converter(IdConverter, integerconverter2paramschema)  # documented with its maximum
     api.register_blueprint(health)
     app.register_blueprint(docs_assets)
     for blueprint in (auth.blp, users.blp, progress.blp, trackers.blp, catalog.blp, reports.blp):

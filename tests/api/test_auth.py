@@ -116,3 +116,12 @@ def test_text_with_a_nul_character_is_a_bad_request_not_a_crash(client, register
     detail = problem_of(client.post("/api/auth/login", json={"username": "a\u0000b", "password": "long enough"}), 400)
     assert "NUL" in detail["detail"]
     problem_of(client.get("/api/titles", query_string={"q": "x\u0000y"}), 400)
+
+
+def test_an_id_beyond_the_databases_range_is_an_unknown_route(client, register):
+    _, headers = register()
+    huge = 2**64
+    problem_of(client.get(f"/api/progress/{huge}/trackers/1", headers=headers), 404)
+    refused = client.delete(f"/api/progress/log/{huge}", headers=headers)  # werkzeug answers 405 here
+    assert refused.status_code in (404, 405) and refused.mimetype == "application/problem+json"
+    problem_of(client.delete(f"/api/progress/user/{huge}/logs", query_string={"purge": "true"}, headers=headers), 404)
