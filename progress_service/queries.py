@@ -15,7 +15,6 @@ from typing import Any, Iterator
 import sqlalchemy as sa
 
 from .db import run_together
-
 from .domain.events import STATUSES, Recorded
 from .errors import InvalidChange, TitleNotFound, TrackerNotFound
 from .eventstore import Stream

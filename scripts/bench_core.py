@@ -32,7 +32,6 @@ import atexit
 import io
 import json
 import os
-import platform
 import random
 import shutil
 import statistics
@@ -51,7 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import sqlalchemy as sa  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from benchlib import Figure, log, markdown_table, percentile, raw_connect  # noqa: E402
+from benchlib import Figure, log, log_server, markdown_table, percentile, raw_connect  # noqa: E402
 from progress_service import queries  # noqa: E402
 from progress_service.db import Database, embedded_url, prepare_schema  # noqa: E402
 from progress_service.domain.events import EntryCorrected, EntryRetracted, Recorded, is_change  # noqa: E402
@@ -630,17 +629,6 @@ def bench_appends(db: Database, url: str, sizes: Sizes, shows: list[Title], song
 # ------------------------------------------------------------------------------------------------
 # The run
 # ------------------------------------------------------------------------------------------------
-def server_info(url: str) -> dict[str, str]:
-    conn = raw_connect(url, autocommit=True)
-    with conn.cursor() as cur:
-        cur.execute("SELECT version()")
-        info = {"version": cur.fetchone()[0]}
-        for setting in ("shared_buffers", "work_mem", "synchronous_commit", "fsync", "max_connections"):
-            cur.execute(f"SHOW {setting}")
-            info[setting] = cur.fetchone()[0]
-    conn.close()
-    return info
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
@@ -671,10 +659,7 @@ def main(argv: list[str] | None = None) -> int:
     db = Database(url, pool_size=20)
     figures: list[Figure] = []
     try:
-        info = server_info(url)
-        log(f"database {name} on {info['version'].split(' on ')[0]}; {os.cpu_count()} CPUs (nproc), "
-            f"Python {platform.python_version()}")
-        log("server settings: " + ", ".join(f"{k}={v}" for k, v in info.items() if k != "version"))
+        log_server(url, name)
         log(f"sizes: {sizes}")
         prepare_schema(db)
         run(db, url, sizes, figures)

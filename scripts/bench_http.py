@@ -37,7 +37,6 @@ import argparse
 import http.client
 import json
 import os
-import platform
 import random
 import shutil
 import signal
@@ -59,7 +58,7 @@ sys.path.insert(0, str(REPO))
 import psutil  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from benchlib import Figure, log, markdown_table, percentile, psycopg2_kwargs, raw_connect  # noqa: E402
+from benchlib import Figure, log, log_server, markdown_table, percentile, psycopg2_kwargs, raw_connect  # noqa: E402
 from progress_service import queries  # noqa: E402
 from progress_service.__main__ import SERVE_THREADS  # noqa: E402
 
@@ -519,15 +518,6 @@ class Settings:
         return s
 
 
-def server_info(conn) -> dict[str, str]:
-    with conn.cursor() as cur:
-        cur.execute("SELECT version()")
-        info = {"version": cur.fetchone()[0]}
-        for setting in ("shared_buffers", "synchronous_commit", "fsync", "max_connections"):
-            cur.execute(f"SHOW {setting}")
-            info[setting] = cur.fetchone()[0]
-    return info
-
 
 def register_users(port: int, count: int, songs: list[int], songs_per_user: int, rng: random.Random,
                    prefix: str) -> list[User]:
@@ -603,10 +593,7 @@ def main(argv: list[str] | None = None) -> int:
     service = bare = None
     figures: list[Figure] = []
     try:
-        info = server_info(admin)
-        log(f"database {name} on {info['version'].split(' on ')[0]}; {os.cpu_count()} CPUs (nproc), "
-            f"Python {platform.python_version()}")
-        log("server settings: " + ", ".join(f"{k}={v}" for k, v in info.items() if k != "version"))
+        log_server(server_url, name)
         log(f"settings: {settings}")
 
         # -- the service ----------------------------------------------------------------------

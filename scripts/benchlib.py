@@ -1,6 +1,8 @@
 """What both benchmarks share: figures next to their raw ceiling, the table, percentiles, connections."""
 from __future__ import annotations
 
+import os
+import platform
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,3 +81,20 @@ def raw_connect(url: str, *, autocommit: bool = False):
     conn = psycopg2.connect(**psycopg2_kwargs(url))
     conn.autocommit = autocommit
     return conn
+
+
+def log_server(url: str, database: str) -> None:
+    """Log the PostgreSQL server at ``url`` (which holds the run's ``database``), the settings that
+    move the figures, and the machine."""
+    conn = raw_connect(url, autocommit=True)
+    with conn.cursor() as cur:
+        cur.execute("SELECT version()")
+        version = cur.fetchone()[0]
+        settings = {}
+        for setting in ("shared_buffers", "work_mem", "synchronous_commit", "fsync", "max_connections"):
+            cur.execute(f"SHOW {setting}")
+            settings[setting] = cur.fetchone()[0]
+    conn.close()
+    log(f"database {database} on {version.split(' on ')[0]}; {os.cpu_count()} CPUs (nproc), "
+        f"Python {platform.python_version()}")
+    log("server settings: " + ", ".join(f"{k}={v}" for k, v in settings.items()))

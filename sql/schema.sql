@@ -182,7 +182,6 @@ CREATE TABLE IF NOT EXISTS tracker_versions (
     item_revision integer,
     PRIMARY KEY (user_id, title_id, version)
 );
-ALTER TABLE tracker_versions ADD COLUMN IF NOT EXISTS item json, ADD COLUMN IF NOT EXISTS item_revision integer;
 
 -- The read side answers in the API's own JSON, built here (docs: the marshmallow schemas). Times
 -- come out as PostgreSQL writes a timestamptz into JSON in the session's UTC, which is how
