@@ -50,7 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import sqlalchemy as sa  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from benchlib import Figure, log, log_server, markdown_table, percentile, raw_connect  # noqa: E402
+from benchlib import Figure, log, log_server, markdown_table, percentile, report, raw_connect  # noqa: E402
 from progress_service import queries  # noqa: E402
 from progress_service.db import Database, embedded_url, prepare_schema  # noqa: E402
 from progress_service.domain.events import EntryCorrected, EntryRetracted, Recorded, is_change  # noqa: E402
@@ -673,11 +673,7 @@ def main(argv: list[str] | None = None) -> int:
         admin.dispose()
     table = markdown_table(figures, "; in the growth row it is ours (full log / small log), with raw's growth "
                                     "beside it.")
-    log("")
-    log(table)
-    log(f"\n(whole run: {time.perf_counter() - run_started:.0f} s)")
-    if args.markdown:
-        args.markdown.write_text(table + "\n")
+    report(table, run_started, args.markdown)
     return 0
 
 

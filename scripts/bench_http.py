@@ -58,7 +58,7 @@ sys.path.insert(0, str(REPO))
 import psutil  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from benchlib import Figure, log, log_server, markdown_table, percentile, psycopg2_kwargs, raw_connect  # noqa: E402
+from benchlib import Figure, log, log_server, markdown_table, percentile, report, psycopg2_kwargs, raw_connect  # noqa: E402
 from progress_service import queries  # noqa: E402
 from progress_service.__main__ import SERVE_THREADS  # noqa: E402
 
@@ -797,11 +797,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"  {line}")
     if busy_elsewhere:
         log("WARNING: something else kept the machine busy (> 25% of a core) during: " + "; ".join(busy_elsewhere))
-    log("")
-    log(table)
-    log(f"\n(whole run: {time.perf_counter() - run_started:.0f} s)")
-    if args.markdown:
-        args.markdown.write_text(table + "\n")
+    report(table, run_started, args.markdown)
     return 0
 
 

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import os
 import platform
+import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import psycopg2
@@ -98,3 +100,12 @@ def log_server(url: str, database: str) -> None:
     log(f"database {database} on {version.split(' on ')[0]}; {os.cpu_count()} CPUs (nproc), "
         f"Python {platform.python_version()}")
     log("server settings: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
+
+
+def report(table: str, started: float, markdown: Path | None) -> None:
+    """End a run: the results table, the whole run's time, and the table into ``markdown`` if asked."""
+    log("")
+    log(table)
+    log(f"\n(whole run: {time.perf_counter() - started:.0f} s)")
+    if markdown:
+        markdown.write_text(table + "\n")
