@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
 import sys
 
 from tqdm import tqdm
@@ -14,12 +13,13 @@ from .db import Database, database_url, prepare_schema
 from .projections import rebuild as projection_rebuild
 
 
-# Requests each worker process handles at once. The service is CPU-bound on a small machine: more
-# threads in one process contend for its GIL and PostgreSQL's cores, and the unlucky requests wait
-# far longer than the rest (docs/PERFORMANCE.md: a history page's p99 at 16 connections is 69 ms
-# with 16 threads, 17 ms with 2, at the same throughput). Others queue in waitress, first come first
-# served. Raise it with --threads when requests wait on something slow (a user service, say).
-SERVE_THREADS = 2
+# Requests each worker process handles at once. The service is CPU-bound on a small machine, and a
+# second thread in a worker only contends with the first for the worker's GIL: with 2 threads a
+# history page costs ~25% more CPU and its p99 at 16 connections is ~50% longer, with writes no
+# faster (docs/PERFORMANCE.md). Other requests queue in waitress, first come first served, and the
+# workers share the connections evenly (serving). Raise it with --threads when requests wait on
+# something slow (a user service that does not answer, say).
+SERVE_THREADS = 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,56 +68,17 @@ def _menu(parser: argparse.ArgumentParser, config: Config, args: argparse.Namesp
 
 
 def _serve(config: Config, db: Database, args: argparse.Namespace) -> int:
-    """waitress in ``--workers`` processes sharing one listening socket: one Python process uses
-    at most one core, so a worker per core is what lets the service use the machine."""
-    import socket
-
+    """waitress in ``--workers`` processes sharing one listening socket (``serving``)."""
+    from . import create_app
     from .security import signing_secret
+    from .serving import serve
 
-    workers = args.workers or os.cpu_count() or 1
-    listener = socket.create_server((args.host, config.port), backlog=1024)
     signing_secret(config)  # created once here, so the workers only read it
     db.dispose()  # every worker opens connections of its own
-    print(f"progress-service listening on http://{args.host}:{config.port} ({workers} worker(s))", flush=True)
-    if workers == 1:
-        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
-        _run_worker(config, db.url, listener, args.threads)
-        return 0
-    children = []
-    for _ in range(workers):
-        pid = os.fork()
-        if pid == 0:
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            signal.signal(signal.SIGINT, signal.SIG_DFL)
-            try:
-                _run_worker(config, db.url, listener, args.threads)
-            finally:
-                os._exit(0)
-        children.append(pid)
-
-    def stop(signum, frame):
-        for child in children:
-            try:
-                os.kill(child, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-
-    # SIGTERM or Ctrl-C stop the workers; the parent then returns, and exit handlers stop an
-    # embedded PostgreSQL it started.
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    for child in children:
-        os.waitpid(child, 0)
+    serve(lambda: create_app(config, db=Database(db.url, pool_size=config.pool_size)), host=args.host,
+          port=config.port, workers=args.workers or os.cpu_count() or 1, threads=args.threads,
+          ident="progress-service")
     return 0
-
-
-def _run_worker(config: Config, url: str, listener, threads: int) -> None:
-    import waitress
-
-    from . import create_app
-
-    app = create_app(config, db=Database(url, pool_size=config.pool_size))
-    waitress.serve(app, sockets=[listener], threads=threads, ident="progress-service")
 
 
 def _create_admin(config: Config, db: Database, args: argparse.Namespace) -> int:
