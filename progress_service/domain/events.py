@@ -6,7 +6,6 @@ itself appended as a new event: nothing is ever overwritten.
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
@@ -19,7 +18,7 @@ class Event:
     type: ClassVar[str]
 
     def data(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return dict(vars(self))  # the fields (``type`` is the class's); EntryCorrected nests its change
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,9 @@
 """The fold: how a tracker's state follows from its events. Pure; ``apply`` never fails."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from .events import (
     EntryCorrected, EntryRetracted, Event, NoteAdded, ProgressLogged, RatingCleared, RatingSet,
@@ -37,45 +37,55 @@ class TrackerState:
 NEW = TrackerState()
 
 
-def _set_status(state: TrackerState, status: str, at: datetime) -> TrackerState:
-    changes: dict = {"status": status}
-    if status in ("in_progress", "completed") and state.started_at is None:
-        changes["started_at"] = at
+# The fold works on a state's fields as a dict, changed in place, and builds one new state per
+# entry: building a frozen dataclass is what a fold spends its time on.
+Fields = dict[str, Any]
+
+
+def _set_status(fields: Fields, status: str, at: datetime) -> None:
+    if status in ("in_progress", "completed") and fields["started_at"] is None:
+        fields["started_at"] = at
     if status == "completed":
-        if state.total is not None:
-            changes["progress"] = state.total
-        if state.status != "completed":
-            changes["times_completed"] = state.times_completed + 1
-            changes["completed_at"] = at
-    return replace(state, **changes)
+        if fields["total"] is not None:
+            fields["progress"] = fields["total"]
+        if fields["status"] != "completed":
+            fields["times_completed"] += 1
+            fields["completed_at"] = at
+    fields["status"] = status
 
 
-def evolve(state: TrackerState, change: Event, at: datetime) -> TrackerState:
-    """The effect of one change entry that happened at ``at``."""
+def _evolve(fields: Fields, change: Event, at: datetime) -> Fields:
+    """The fields after one change entry that happened at ``at`` (``fields`` may be changed)."""
     if isinstance(change, TrackerRemoved):
-        return replace(NEW, version=state.version, updated_at=state.updated_at)
-    if not state.active:  # the first entry (or the first after a removal) starts a fresh tracker
-        state = replace(NEW, active=True, version=state.version, updated_at=state.updated_at)
+        return {**vars(NEW), "version": fields["version"], "updated_at": fields["updated_at"]}
+    if not fields["active"]:  # the first entry (or the first after a removal) starts a fresh tracker
+        fields = {**vars(NEW), "active": True, "version": fields["version"], "updated_at": fields["updated_at"]}
     if isinstance(change, (TrackerAdded, StatusChanged)):
-        return _set_status(replace(state, total=change.total), change.status, at)
-    if isinstance(change, ProgressLogged):
-        state = replace(state, total=change.total)
-        progress = state.progress + change.delta if change.delta is not None else (change.progress or 0)
+        fields["total"] = change.total
+        _set_status(fields, change.status, at)
+    elif isinstance(change, ProgressLogged):
+        total = fields["total"] = change.total
+        progress = fields["progress"] + change.delta if change.delta is not None else (change.progress or 0)
         # Only a re-fold after a correction can push progress out of bounds; clamp it there.
-        progress = max(0, progress if state.total is None else min(progress, state.total))
-        state = replace(state, progress=progress)
-        if state.total is not None and progress >= state.total:
-            return _set_status(state, "completed", at)
-        if progress > 0:
-            return _set_status(state, "in_progress", at)
-        return state
-    if isinstance(change, RatingSet):
-        return replace(state, rating=change.rating)
-    if isinstance(change, RatingCleared):
-        return replace(state, rating=None)
-    if isinstance(change, NoteAdded):
-        return replace(state, notes=state.notes + (change.text,))
-    raise TypeError(f"not a change entry: {change!r}")
+        progress = fields["progress"] = max(0, progress if total is None else min(progress, total))
+        if total is not None and progress >= total:
+            _set_status(fields, "completed", at)
+        elif progress > 0:
+            _set_status(fields, "in_progress", at)
+    elif isinstance(change, RatingSet):
+        fields["rating"] = change.rating
+    elif isinstance(change, RatingCleared):
+        fields["rating"] = None
+    elif isinstance(change, NoteAdded):
+        fields["notes"] = fields["notes"] + (change.text,)
+    else:
+        raise TypeError(f"not a change entry: {change!r}")
+    return fields
+
+
+def _recorded(fields: Fields, entry: Recorded) -> TrackerState:
+    fields["version"], fields["updated_at"] = entry.version, entry.occurred_at
+    return TrackerState(**fields)
 
 
 def apply(state: TrackerState, entry: Recorded) -> TrackerState:
@@ -84,9 +94,10 @@ def apply(state: TrackerState, entry: Recorded) -> TrackerState:
     A meta entry (correction, retraction, rollback) changes how *earlier* entries count, so its
     effect needs the whole stream: ``fold`` gives it. Here it only moves the version on.
     """
+    fields = dict(vars(state))
     if is_change(entry.event):
-        state = evolve(state, entry.event, entry.occurred_at)
-    return replace(state, version=entry.version, updated_at=entry.occurred_at)
+        fields = _evolve(fields, entry.event, entry.occurred_at)
+    return _recorded(fields, entry)
 
 
 def effective_changes(history: Sequence[Recorded]) -> dict[int, Event | None]:
@@ -114,13 +125,10 @@ def replay(history: Sequence[Recorded]) -> list[TrackerState]:
     state = NEW
     for entry in history:
         event = entry.event
-        if isinstance(event, TrackerRolledBack):
-            state = states[event.to_version - 1]
-        elif is_change(event):
-            change = changes[entry.version]
-            if change is not None:
-                state = evolve(state, change, entry.occurred_at)
-        state = replace(state, version=entry.version, updated_at=entry.occurred_at)
+        fields = dict(vars(states[event.to_version - 1] if isinstance(event, TrackerRolledBack) else state))
+        if is_change(event) and changes[entry.version] is not None:
+            fields = _evolve(fields, changes[entry.version], entry.occurred_at)
+        state = _recorded(fields, entry)
         states.append(state)
     return states
 
