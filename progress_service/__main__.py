@@ -108,8 +108,8 @@ def _bar(db: Database, description: str) -> tqdm:
 def _rebuild(config: Config, db: Database, args: argparse.Namespace) -> int:
     with _bar(db, "rebuilding projections") as bar, db.transaction() as conn:
         projection_rebuild.rebuild(conn, progress=bar.update, second=db)
-    with _bar(db, "rendering timeline items") as bar:
-        projection_rebuild.render_all_items(db, progress=bar.update)
+    with _bar(db, "rendering the timeline's tracker objects") as bar:
+        projection_rebuild.render_all_states(db, progress=bar.update)
     print("rebuilt " + ", ".join(projection_rebuild.PROJECTIONS) + " from the event log")
     return 0
 

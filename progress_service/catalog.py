@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from .errors import Conflict, NotFound, TitleNotFound
-from .projections import RATING_COLUMNS, STATS_COLUMNS, STATUS_COLUMNS, render_items
+from .projections import RATING_COLUMNS, STATS_COLUMNS, STATUS_COLUMNS, render_states
 
 KINDS = ("tv_show", "book", "album", "song")
 SORTS = ("name", "-year", "-rating", "-popularity")
@@ -140,7 +140,7 @@ def update(conn: sa.Connection, title_id: int, changes: dict[str, Any]) -> dict[
     ).mappings().first()
     if row is None:
         raise TitleNotFound(f"There is no title {title_id} in the catalog.")
-    render_items(conn, title_id=title_id)  # the timeline shows the title as it is now
+    render_states(conn, title_id=title_id)  # the timeline shows the title as it is now
     return _title_json(row)
 
 

@@ -94,6 +94,18 @@ class _Prepared:
     sql: str
     parameters: tuple[str, ...]
 
+    @functools.cached_property
+    def execute(self) -> str:
+        """The EXECUTE statement, with a %s for each parameter (for psycopg2 to fill in)."""
+        return f"EXECUTE {self.name}" + (f" ({', '.join(['%s'] * len(self.parameters))})" if self.parameters else "")
+
+
+# Every session answers in UTC, and runs a prepared statement with the plan made when it was
+# prepared. Each statement the service prepares is led by a key (a user, a tracker), so one plan
+# fits every parameter; left to choose, PostgreSQL planned some anew on every run (a history
+# page, whose LIMIT is a parameter, and the read-back of positions after an append).
+_SESSION = "-c timezone=UTC -c plan_cache_mode=force_generic_plan"
+
 
 @functools.lru_cache(maxsize=None)
 def _prepared(clause: sa.TextClause) -> _Prepared:
@@ -109,25 +121,26 @@ def run_together(conn: sa.Connection, statements: Sequence[Statement]) -> list[d
 
     Under READ COMMITTED each statement still takes its own snapshot, so a read placed after a
     lock sees every write that the lock waited for. Each statement is prepared once per
-    connection (psycopg2 never prepares), so the server plans it once, not on every write.
+    connection (psycopg2 never prepares), so the server plans it once, not on every write: the
+    connections ask for the prepared plan every time (``_SESSION``).
     """
     prepared_here: set[str] = conn.connection.info.setdefault("progress_service.prepared", set())
     cursor = conn.connection.driver_connection.cursor()
     try:
-        batch = []
+        batch: list[str] = []
+        arguments: list[Any] = []
         for clause, params in statements:
             statement = _prepared(clause)
-            if statement.name is None:
-                batch.append(cursor.mogrify(statement.sql, params) if params else statement.sql.encode())
+            if statement.name is None:  # filled in here, its % signs kept from psycopg2's own filling in
+                sql = cursor.mogrify(statement.sql, params).decode() if params else statement.sql
+                batch.append(sql.replace("%", "%%"))
                 continue
             if statement.name not in prepared_here:  # once per connection, in a round trip of its own
                 cursor.execute(f"PREPARE {statement.name} AS {statement.sql}")
                 prepared_here.add(statement.name)
-            arguments = [params[name] for name in statement.parameters]
-            placeholders = ", ".join(["%s"] * len(arguments))
-            batch.append(cursor.mogrify(f"EXECUTE {statement.name}" + (f" ({placeholders})" if arguments else ""),
-                                        arguments))
-        cursor.execute(b";\n".join(batch))
+            batch.append(statement.execute)
+            arguments += [params[name] for name in statement.parameters]
+        cursor.execute(";\n".join(batch), arguments)
         if cursor.description is None:
             return []
         names = [column.name for column in cursor.description]
@@ -141,7 +154,7 @@ class Database:
         self.url = url
         self.engine = sa.create_engine(
             url, pool_size=pool_size, max_overflow=pool_size, isolation_level="AUTOCOMMIT",
-            connect_args={"options": "-c timezone=UTC", "connect_timeout": 5},
+            connect_args={"options": _SESSION, "connect_timeout": 5},
         )
 
     @contextlib.contextmanager
@@ -232,7 +245,7 @@ def prepare_schema(db: Database, *, sql_dir: Path = SQL_DIR) -> None:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('progress_service.schema'))"))
         fresh = conn.execute(sa.text("SELECT to_regclass('events') IS NULL")).scalar()
         applied = set() if fresh else set(conn.execute(sa.text("SELECT name FROM schema_migrations")).scalars())
-        from .projections.rebuild import PROJECTIONS, rebuild, render_all_items
+        from .projections.rebuild import PROJECTIONS, rebuild, render_all_states
         missing = [] if fresh else [name for name in PROJECTIONS if conn.execute(
             sa.text("SELECT to_regclass(:name) IS NULL"), {"name": name}).scalar()]
         for migration in migrations:
@@ -249,7 +262,7 @@ def prepare_schema(db: Database, *, sql_dir: Path = SQL_DIR) -> None:
         if not conn.execute(sa.text("SELECT EXISTS (SELECT FROM titles)")).scalar():
             run_sql_file(conn, sql_dir / "seed.sql")
     if missing:
-        render_all_items(db)
+        render_all_states(db)
 
 
 def open_database(config: Config) -> Database:

@@ -1,14 +1,15 @@
 """The read side: GET routes read projection tables and the log with plain SQL, never re-folding.
 
 Each answer comes back from PostgreSQL as the API's JSON text (built by the SQL functions
-``event_json``, ``tracker_json`` and ``timeline_item`` in sql/schema.sql; a timeline item is kept
-ready in tracker_versions), so a page of fifty timeline entries costs one query and no per-field
-work in Python. The marshmallow schemas in
+``event_json``, ``tracker_json``, ``version_json`` and ``timeline_item`` in sql/schema.sql; the
+tracker object of each past state is kept ready in tracker_versions), so a page of fifty timeline
+entries costs one query and no per-field work in Python. The marshmallow schemas in
 ``schemas/`` document these answers; the API tests and schemathesis check that they match.
 """
 from __future__ import annotations
 
 import functools
+import json
 from datetime import date, datetime, timedelta
 from typing import Any, Iterator
 
@@ -18,6 +19,7 @@ from .db import run_together
 from .domain.events import STATUSES, Recorded
 from .errors import InvalidChange, TitleNotFound, TrackerNotFound
 from .eventstore import Stream
+from .schemas import api_time
 
 _STATE = ("{s}.status, {s}.progress, {s}.total, {s}.rating, {s}.notes, {s}.started_at, {s}.completed_at, "
           "{s}.times_completed, {s}.version, {s}.updated_at")
@@ -32,8 +34,8 @@ _TRACKER = sa.text(f"""
     SELECT {_tracker_json('s')}::text AS body, s.version FROM tracker_state s JOIN titles t ON t.id = s.title_id
     WHERE s.user_id = :user_id AND s.title_id = :title_id AND s.active
 """)
-_TRACKER_AT = sa.text(f"""
-    SELECT {_tracker_json('v')}::text AS body, v.version FROM tracker_versions v JOIN titles t ON t.id = v.title_id
+_TRACKER_AT = sa.text("""
+    SELECT version_json(v, t)::text AS body, v.version FROM tracker_versions v JOIN titles t ON t.id = v.title_id
     WHERE v.user_id = :user_id AND v.title_id = :title_id AND v.version = :version
 """)
 _VERSIONS = sa.text("""
@@ -51,9 +53,7 @@ _BOARD = sa.text(f"""
       AND (CAST(:kind AS text) IS NULL OR t.kind = :kind)
 """)
 
-# A timeline item (sql/schema.sql: timeline_item): as tracker_versions keeps it, while it shows the
-# title as it is now.
-_TIMELINE_ITEM = "CASE WHEN v.item_revision = t.revision THEN v.item ELSE timeline_item(page.e, v, t) END"
+_TIMELINE_ITEM = "timeline_item(page.e, v, t)"
 _TIMELINE_JOINS = """
     JOIN tracker_versions v ON v.user_id = (page.e).user_id AND v.title_id = (page.e).title_id
                            AND v.version = (page.e).version
@@ -149,11 +149,12 @@ def export(conn: sa.Connection, user_id: int) -> Iterator[sa.Row]:
         after = rows[-1].id
 
 
-def event_json(stream: Stream, entry: Recorded) -> dict[str, Any]:
-    """The API's ``event`` object for an entry a write has just appended (the answer to a write)."""
-    return {"id": entry.id, "user_id": stream.user_id, "title_id": stream.title_id, "version": entry.version,
-            "type": entry.event.type, "data": entry.event.data(), "occurred_at": entry.occurred_at,
-            "recorded_at": entry.recorded_at}
+def event_json(stream: Stream, entry: Recorded) -> str:
+    """The API's ``event`` object as JSON, for an entry a write has just appended (the answer to a
+    write), spelled as the SQL function ``event_json`` spells it for the reads."""
+    return json.dumps({"id": entry.id, "user_id": stream.user_id, "title_id": stream.title_id,
+                       "version": entry.version, "type": entry.event.type, "data": entry.event.data(),
+                       "occurred_at": api_time(entry.occurred_at), "recorded_at": api_time(entry.recorded_at)})
 
 
 _UNITS = ("episode", "page", "track", "play")

@@ -159,8 +159,7 @@ class Tracker:
                 conn, stream, entries, expected_version=state.version, commit=True,
                 metadata={"actor": stream.user_id, **(metadata or {}),
                           **({"idempotency_key": idempotency.key} if idempotency else {})},
-                before=[*key, *projections.changes(stream, state, states[-1], entries)],
-                after=[projections.versions(stream, states)])
+                before=[*key, *projections.changes(stream, state, states, entries)])
         return Outcome(stream, appended, states[-1])
 
     def _replay(self, conn: sa.Connection, stream: Stream, idempotency: Idempotency) -> Outcome | None:

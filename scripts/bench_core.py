@@ -286,10 +286,10 @@ def copy_events(raw, rows: list[tuple], batch: int = 200_000) -> None:
         for start in range(0, len(rows), batch):
             buf = io.StringIO()
             for id_, user_id, title_id, version, type_, data, occurred_at in rows[start:start + batch]:
-                buf.write(f"{id_}\t{user_id}\t{title_id}\t{version}\t{type_}\t{copy_text(data)}\t{{}}\t"
-                          f"{occurred_at.isoformat()}\n")
+                buf.write(f"{id_}\t{user_id}\t{title_id}\ttracker-{user_id}-{title_id}\t{version}\t{type_}\t"
+                          f"{copy_text(data)}\t{{}}\t{occurred_at.isoformat()}\n")
             buf.seek(0)
-            cur.copy_expert("COPY events (id, user_id, title_id, version, type, data, metadata, occurred_at) "
+            cur.copy_expert("COPY events (id, user_id, title_id, stream, version, type, data, metadata, occurred_at) "
                             "FROM STDIN", buf)
         cur.execute("SELECT setval('events_id_seq', (SELECT max(id) FROM events))")
     raw.commit()
@@ -491,14 +491,16 @@ class OurWriter:
 
 
 RAW_INSERT_EVENT = """
-    INSERT INTO raw_events (user_id, title_id, version, type, data, metadata, occurred_at)
-    VALUES (%s, %s, %s, %s, %s, '{}', %s)
+    INSERT INTO raw_events (user_id, title_id, stream, version, type, data, metadata, occurred_at)
+    VALUES (%(user)s, %(title)s, 'tracker-' || %(user)s || '-' || %(title)s, %(version)s, %(type)s, %(data)s, '{}',
+            %(at)s)
 """
 # The same INSERT taking the event store's log lock the way eventstore.append does (held to commit)
 RAW_INSERT_EVENT_LOCKED = f"""
     WITH log_lock AS (SELECT pg_advisory_xact_lock({LOG_LOCK[0]}, {LOG_LOCK[1]}))
-    INSERT INTO raw_events (user_id, title_id, version, type, data, metadata, occurred_at)
-    SELECT %s, %s, %s, %s, %s, '{{}}', %s FROM log_lock
+    INSERT INTO raw_events (user_id, title_id, stream, version, type, data, metadata, occurred_at)
+    SELECT %(user)s, %(title)s, 'tracker-' || %(user)s || '-' || %(title)s, %(version)s, %(type)s, %(data)s,
+           '{{}}', %(at)s FROM log_lock
 """
 RAW_UPSERT_TRACKER = """
     INSERT INTO raw_tracker_state (user_id, title_id, active, status, progress, total, rating, notes,
@@ -546,7 +548,8 @@ class RawWriter:
             "in_progress" if s[1] > 0 else "planned")
         # tracker row first, event last, as Tracker._write orders them: a log lock covers insert + commit only
         self.cur.execute(RAW_UPSERT_TRACKER, (user, title.id, status, s[1], title.total, s[2], s[3], s[4], s[0], now))
-        self.cur.execute(self.insert, (user, title.id, s[0], type_, data, now))
+        self.cur.execute(self.insert, {"user": user, "title": title.id, "version": s[0], "type": type_, "data": data,
+                                       "at": now})
         self.conn.commit()
 
     def close(self) -> None:
@@ -785,13 +788,13 @@ def run(db: Database, url: str, sizes: Sizes, figures: list[Figure]) -> None:
                           "≥ 0.5 of raw", ours_rate / logged_rate >= 0.5, section=2))
     figures.append(Figure("rebuild, events/s vs. a plain rebuild into temp tables (no WAL, no index)", ours_rate,
                           raw_rate, "/s", True, "report", section=2))
-    # After the swap, as `python -m progress_service rebuild` does: the timeline items, rendered in
-    # batches of users while appends go on (not part of the locked rebuild above).
+    # After the swap, as `python -m progress_service rebuild` does: the timeline's tracker objects,
+    # rendered in batches of users while appends go on (not part of the locked rebuild above).
     started = time.perf_counter()
-    rendered = rebuild.render_all_items(db)
+    rendered = rebuild.render_all_states(db)
     render_seconds = time.perf_counter() - started
-    log(f"  timeline items rendered after the rebuild: {rendered:,} in {render_seconds:.1f} s")
-    figures.append(Figure("timeline items rendered after the rebuild, items/s (batches of 500 users)",
+    log(f"  tracker objects rendered after the rebuild: {rendered:,} in {render_seconds:.1f} s")
+    figures.append(Figure("tracker objects of tracker_versions rendered after the rebuild, rows/s (batches of 500 users)",
                           rendered / render_seconds, None, "/s", True, "report", section=2))
     with raw.cursor() as cur:
         cur.execute("SELECT (SELECT count(*) FROM tracker_state), (SELECT count(*) FROM title_stats), "
@@ -846,9 +849,7 @@ def run(db: Database, url: str, sizes: Sizes, figures: list[Figure]) -> None:
         cur.execute("CREATE TABLE raw_events (LIKE events INCLUDING ALL)")
         cur.execute("CREATE TABLE raw_tracker_state (LIKE tracker_state INCLUDING ALL)")
         # the same starting size as ours: a copy of the loaded log and of the rebuilt trackers
-        cur.execute("INSERT INTO raw_events (id, user_id, title_id, version, type, data, metadata, occurred_at, "
-                    "recorded_at) SELECT id, user_id, title_id, version, type, data, metadata, occurred_at, "
-                    "recorded_at FROM events")
+        cur.execute("INSERT INTO raw_events SELECT * FROM events")
         cur.execute("INSERT INTO raw_tracker_state SELECT * FROM tracker_state")
     raw.commit()
     vacuum_analyze(url, "raw_events", "raw_tracker_state", "tracker_state", "title_stats", "user_activity")

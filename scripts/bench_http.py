@@ -11,16 +11,18 @@ loopback port (``python -m progress_service serve`` with PROGRESS_SERVICE_DATA_D
 folder), registers users through ``POST /api/auth/register`` and picks songs (no total,
 so ``{"delta": 1}`` never hits a bound) from ``GET /api/titles``. Beside it, in its own subprocess,
 runs a *bare endpoint*: a minimal Flask app served as the service is (``progress_service.serving``:
-the same worker processes, threads and sharing of connections) with a plain psycopg2 pool (one autocommit connection per thread) whose ``POST /log`` does one
-``INSERT INTO raw_events ... RETURNING`` into a table made ``(LIKE events INCLUDING ALL)`` and
-answers 201 with the row as JSON, and whose ``GET /tracker/<u>/<t>`` and ``GET /history/<u>`` run
-the same SQL as ``queries.tracker`` and ``queries.timeline`` on the real tables (that SQL builds the
-answer's JSON) and pass its answer on. That is the ceiling.
+the same worker processes, threads and sharing of connections) with a plain psycopg2 pool (one
+autocommit connection per thread) whose ``POST /log`` does one ``INSERT INTO raw_events ...
+RETURNING`` into a table made ``(LIKE events INCLUDING ALL)`` and answers 201 with the row as JSON,
+and whose ``GET /tracker/<u>/<t>`` and ``GET /history/<u>`` run the same SQL as ``queries.tracker``
+and ``queries.timeline`` on the real tables (that SQL builds the answer's JSON) and pass its answer
+on. That is the ceiling.
 
-The load comes from Python threads in this process, each with its own keep-alive
-``http.client.HTTPConnection`` and its own users' bearer tokens, for ``--seconds`` after a
-warm-up, in ``--rounds`` rounds that alternate ours and the bare endpoint (rates: the median round;
-latencies: every request of every round, pooled). Figures, each beside the bare endpoint's in the same
+The load comes from wrk (one thread, ``--connections`` keep-alive connections) running
+``bench_http.lua``, which spreads the requests over the users and their bearer tokens, for
+``--seconds`` after a warm-up, in ``--rounds`` rounds that alternate ours and the bare endpoint
+(rates: the median round; latencies: every request of every round, pooled); the top-up writes
+before the reads come from Python threads. Figures, each beside the bare endpoint's in the same
 run: ``POST /api/progress/log`` at ``--connections`` and at 1 connection, then
 ``GET /api/progress/{u}/trackers/{t}`` and ``GET /api/progress/{u}/history?limit=50`` at
 ``--connections`` (after the writes, and after topping every user up to at least 50 entries, so
@@ -72,8 +74,9 @@ RAW_TRACKER_SQL = queries._TRACKER.text.replace(":user_id", "%(user_id)s").repla
 RAW_HISTORY_SQL = (queries._page_sql(queries._TIMELINE_ITEM, queries._TIMELINE_JOINS, ()).text
                    .replace(":user_id", "%(user_id)s").replace(":limit", "%(limit)s"))
 RAW_INSERT_SQL = """
-    INSERT INTO raw_events (user_id, title_id, version, type, data, metadata, occurred_at)
-    VALUES (%(user_id)s, %(title_id)s, %(version)s, 'progress_logged', %(data)s, %(metadata)s, %(occurred_at)s)
+    INSERT INTO raw_events (user_id, title_id, stream, version, type, data, metadata, occurred_at)
+    VALUES (%(user_id)s, %(title_id)s, 'tracker-' || %(user_id)s || '-' || %(title_id)s, %(version)s, 'progress_logged',
+            %(data)s, %(metadata)s, %(occurred_at)s)
     RETURNING id, user_id, title_id, version, type, data, occurred_at, recorded_at
 """
 
@@ -158,26 +161,9 @@ serve(make_app, host="127.0.0.1", port=port, workers=workers, threads=threads, i
 '''
 
 
-
-
-# ------------------------------------------------------------------------------------------------
-# Results (the same shape as scripts/bench_core.py)
-# ------------------------------------------------------------------------------------------------
-
-
-
-
-
-
-
-
 # ------------------------------------------------------------------------------------------------
 # Database and processes
 # ------------------------------------------------------------------------------------------------
-
-
-
-
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

@@ -30,7 +30,7 @@ CREATE TABLE IF NOT EXISTS titles (
     release_date date,
     description  text NOT NULL DEFAULT '',
     created_at   timestamptz NOT NULL DEFAULT now(),
-    revision     integer NOT NULL DEFAULT 1  -- counts edits: a timeline item shows the title as of one
+    revision     integer NOT NULL DEFAULT 1  -- counts edits: a kept tracker object shows the title as of one
 );
 ALTER TABLE titles ADD COLUMN IF NOT EXISTS revision integer NOT NULL DEFAULT 1;
 CREATE UNIQUE INDEX IF NOT EXISTS titles_identity ON titles (kind, lower(name), lower(creator));
@@ -43,7 +43,7 @@ CREATE TABLE IF NOT EXISTS events (
     id           bigint NOT NULL DEFAULT nextval('events_id_seq'),
     user_id      bigint NOT NULL,
     title_id     bigint NOT NULL,
-    stream       text GENERATED ALWAYS AS ('tracker-' || user_id || '-' || title_id) STORED,
+    stream       text NOT NULL,  -- its name, tracker-{user_id}-{title_id}, written by append_events
     version      integer NOT NULL CHECK (version >= 1),
     type         text NOT NULL,
     data         jsonb NOT NULL DEFAULT '{}',
@@ -99,8 +99,9 @@ BEGIN
                   DETAIL = json_build_object('actual', current_version, 'expected', p_expected_version);
     END IF;
     RETURN QUERY
-    INSERT INTO events AS e (user_id, title_id, version, type, data, metadata, occurred_at)
-    SELECT p_user_id, p_title_id, x.version, x.type, x.data, p_metadata, x.occurred_at
+    INSERT INTO events AS e (user_id, title_id, stream, version, type, data, metadata, occurred_at)
+    SELECT p_user_id, p_title_id, 'tracker-' || p_user_id || '-' || p_title_id, x.version, x.type, x.data,
+           p_metadata, x.occurred_at
     FROM jsonb_to_recordset(p_events) AS x(version integer, type text, data jsonb, occurred_at timestamptz)
     ORDER BY x.version
     RETURNING e.id, e.version, e.recorded_at;
@@ -171,15 +172,15 @@ CREATE TABLE IF NOT EXISTS user_activity (
 
 -- The tracker's state right after each entry, as it was recorded then: the history timeline and
 -- time travel read it. A state after version N depends only on entries 1..N, so a row never
--- changes once written; a rebuild recomputes every row from the log. `item` keeps the entry's
--- timeline item (timeline_item below) as the answer spells it, rendered with revision
--- `item_revision` of its title, so a page of the timeline is read, not built. It is written with
--- the entry and rendered again when the title is edited or after a rebuild; a read uses it only
--- while the title is still at that revision, and renders the item itself otherwise.
+-- changes once written; a rebuild recomputes every row from the log. `state_json` keeps the state
+-- as the API's tracker object (tracker_json below), rendered with revision `state_revision` of
+-- its title, so a timeline page reads fifty of them rather than building them (version_json).
+-- It is rendered with the entry, again when the title is edited, and after a rebuild; a read
+-- uses it only while the title is still at that revision, and renders the object otherwise.
 CREATE TABLE IF NOT EXISTS tracker_versions (
     LIKE tracker_state INCLUDING DEFAULTS,  -- the same fields, without tracker_state's keys
-    item json,
-    item_revision integer,
+    state_json json,
+    state_revision integer,
     PRIMARY KEY (user_id, title_id, version)
 );
 
@@ -209,54 +210,78 @@ CREATE OR REPLACE FUNCTION tracker_json(
 $$;
 
 -- One plain sentence for an entry, in the words of what was tracked, given the progress and total
--- right after it ("Watched episode 13 of 62", "Rated 4.5", "Corrected entry 7 to: +2 plays").
+-- right after it ("Watched episode 13 of 62", "Rated 4.5", "Corrected entry 7 to: +2 plays"). Each
+-- is one SQL expression, which the planner inlines into the query that calls it (STABLE, as
+-- format() and text || integer are).
+CREATE OR REPLACE FUNCTION unit_word(p_kind text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE p_kind WHEN 'tv_show' THEN 'episode' WHEN 'book' THEN 'page' WHEN 'album' THEN 'track'
+                       WHEN 'song' THEN 'play' ELSE 'unit' END
+$$;
+
+CREATE OR REPLACE FUNCTION status_word(p_status text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE p_status WHEN 'planned' THEN 'Planned' WHEN 'in_progress' THEN 'Started'
+                         WHEN 'completed' THEN 'Finished' WHEN 'paused' THEN 'Paused' WHEN 'dropped' THEN 'Dropped' END
+$$;
+
+-- The sentence of a change entry (every type but entry_corrected).
+CREATE OR REPLACE FUNCTION change_summary(p_type text, p_data jsonb, p_progress integer, p_total integer,
+                                          p_kind text) RETURNS text LANGUAGE sql STABLE AS $$
+    SELECT CASE p_type
+        WHEN 'progress_logged' THEN
+            CASE WHEN p_kind = 'song'
+                 THEN format('Played it (%s play%s so far)', p_progress, CASE WHEN p_progress = 1 THEN '' ELSE 's' END)
+                 ELSE format('%s %s %s%s', CASE p_kind WHEN 'tv_show' THEN 'Watched' WHEN 'book' THEN 'Read to'
+                                                       WHEN 'album' THEN 'Listened to' ELSE 'Reached' END,
+                             unit_word(p_kind), p_progress, ' of ' || p_total) END
+        WHEN 'tracker_added' THEN status_word(p_data ->> 'status')
+        WHEN 'status_changed' THEN status_word(p_data ->> 'status')
+        WHEN 'rating_set' THEN 'Rated ' || trim_scale((p_data ->> 'rating')::numeric)
+        WHEN 'rating_cleared' THEN 'Cleared the rating'
+        WHEN 'note_added' THEN 'Noted: ' || (p_data ->> 'text')
+        WHEN 'tracker_removed' THEN 'Removed from the board'
+        WHEN 'entry_retracted' THEN 'Retracted entry ' || (p_data ->> 'entry_id')
+        WHEN 'tracker_rolled_back' THEN 'Restored to how it was at version ' || (p_data ->> 'to_version')
+        ELSE upper(left(p_type, 1)) || replace(substr(p_type, 2), '_', ' ')
+    END
+$$;
+
+CREATE OR REPLACE FUNCTION lower_first(p_text text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT lower(left(p_text, 1)) || substr(p_text, 2)
+$$;
+
+-- What a correction now says its entry carried: "+2 plays", "episode 7", "rated 4".
+CREATE OR REPLACE FUNCTION correction_summary(p_change jsonb, p_progress integer, p_total integer, p_kind text)
+RETURNS text LANGUAGE sql STABLE AS $$
+    SELECT CASE
+        WHEN p_change ->> 'type' = 'progress_logged' AND p_change -> 'data' ->> 'delta' IS NOT NULL THEN
+            format('%s%s %s%s', CASE WHEN (p_change -> 'data' ->> 'delta')::integer >= 0 THEN '+' ELSE '' END,
+                   p_change -> 'data' ->> 'delta', unit_word(p_kind),
+                   CASE WHEN abs((p_change -> 'data' ->> 'delta')::integer) = 1 THEN '' ELSE 's' END)
+        WHEN p_change ->> 'type' = 'progress_logged' THEN unit_word(p_kind) || ' ' || (p_change -> 'data' ->> 'progress')
+        ELSE lower_first(change_summary(p_change ->> 'type', p_change -> 'data', p_progress, p_total, p_kind))
+    END
+$$;
+
 CREATE OR REPLACE FUNCTION entry_summary(p_type text, p_data jsonb, p_progress integer, p_total integer,
-                                         p_kind text) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$
-DECLARE
-    unit text := CASE p_kind WHEN 'tv_show' THEN 'episode' WHEN 'book' THEN 'page' WHEN 'album' THEN 'track'
-                             WHEN 'song' THEN 'play' ELSE 'unit' END;
-    change jsonb := p_data -> 'change';
-    delta integer := (change -> 'data' ->> 'delta')::integer;
-    said text;
-BEGIN
-    CASE p_type
-    WHEN 'progress_logged' THEN
-        IF p_kind = 'song' THEN
-            RETURN format('Played it (%s play%s so far)', p_progress, CASE WHEN p_progress = 1 THEN '' ELSE 's' END);
-        END IF;
-        RETURN format('%s %s %s%s', CASE p_kind WHEN 'tv_show' THEN 'Watched' WHEN 'book' THEN 'Read to'
-                                                WHEN 'album' THEN 'Listened to' ELSE 'Reached' END,
-                      unit, p_progress, ' of ' || p_total);
-    WHEN 'tracker_added', 'status_changed' THEN
-        RETURN CASE p_data ->> 'status' WHEN 'planned' THEN 'Planned' WHEN 'in_progress' THEN 'Started'
-                   WHEN 'completed' THEN 'Finished' WHEN 'paused' THEN 'Paused' WHEN 'dropped' THEN 'Dropped' END;
-    WHEN 'rating_set' THEN RETURN 'Rated ' || trim_scale((p_data ->> 'rating')::numeric);
-    WHEN 'rating_cleared' THEN RETURN 'Cleared the rating';
-    WHEN 'note_added' THEN RETURN 'Noted: ' || (p_data ->> 'text');
-    WHEN 'tracker_removed' THEN RETURN 'Removed from the board';
-    WHEN 'entry_corrected' THEN
-        IF change ->> 'type' = 'progress_logged' AND delta IS NOT NULL THEN
-            said := format('%s%s %s%s', CASE WHEN delta >= 0 THEN '+' ELSE '' END, delta, unit,
-                           CASE WHEN abs(delta) = 1 THEN '' ELSE 's' END);
-        ELSIF change ->> 'type' = 'progress_logged' THEN
-            said := unit || ' ' || (change -> 'data' ->> 'progress');
-        ELSE
-            said := entry_summary(change ->> 'type', change -> 'data', p_progress, p_total, p_kind);
-            said := lower(left(said, 1)) || substr(said, 2);
-        END IF;
-        RETURN format('Corrected entry %s to: %s', p_data ->> 'entry_id', said);
-    WHEN 'entry_retracted' THEN RETURN 'Retracted entry ' || (p_data ->> 'entry_id');
-    WHEN 'tracker_rolled_back' THEN RETURN 'Restored to how it was at version ' || (p_data ->> 'to_version');
-    ELSE RETURN upper(left(p_type, 1)) || replace(substr(p_type, 2), '_', ' ');
-    END CASE;
-END $$;
+                                         p_kind text) RETURNS text LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN p_type = 'entry_corrected'
+                THEN format('Corrected entry %s to: %s', p_data ->> 'entry_id',
+                            correction_summary(p_data -> 'change', p_progress, p_total, p_kind))
+                ELSE change_summary(p_type, p_data, p_progress, p_total, p_kind) END
+$$;
+
+-- The API's `tracker` object of a tracker_versions row: as the row keeps it while its title is at
+-- the revision it was rendered with, rendered anew otherwise.
+CREATE OR REPLACE FUNCTION version_json(v tracker_versions, t titles) RETURNS json LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN v.state_revision = t.revision THEN v.state_json
+                ELSE tracker_json(v.user_id, t, v.status, v.progress, v.total, v.rating, v.notes, v.started_at,
+                                  v.completed_at, v.times_completed, v.version, v.updated_at) END
+$$;
 
 -- A timeline item: the entry, its title, a sentence, and the tracker's state right after it.
 CREATE OR REPLACE FUNCTION timeline_item(e events, v tracker_versions, t titles) RETURNS json
 LANGUAGE sql STABLE AS $$
     SELECT json_build_object(
         'event', event_json(e), 'title', json_build_object('id', t.id, 'name', t.name, 'kind', t.kind),
-        'summary', entry_summary(e.type, e.data, v.progress, v.total, t.kind),
-        'state', tracker_json(v.user_id, t, v.status, v.progress, v.total, v.rating, v.notes, v.started_at,
-                              v.completed_at, v.times_completed, v.version, v.updated_at))
+        'summary', entry_summary(e.type, e.data, v.progress, v.total, t.kind), 'state', version_json(v, t))
 $$;

@@ -16,10 +16,9 @@ from ..schemas import ProblemSchema
 from ..security import Caller
 from .health import health
 
-# Routes anyone may call; every other /api route needs a bearer token.
-_PUBLIC = [("GET", re.compile(r"/api/titles(/.*)?")), ("GET", re.compile(r"/api/genres")),
-           ("GET", re.compile(r"/api/openapi\.json")), ("GET", re.compile(r"/api/docs(/.*)?")),
-           ("POST", re.compile(r"/api/auth/(register|login)"))]
+# Routes anyone may call, by method; every other /api route needs a bearer token.
+_PUBLIC = {"GET": re.compile(r"/api/(titles(/.*)?|genres|openapi\.json|docs(/.*)?)"),
+           "POST": re.compile(r"/api/auth/(register|login)")}
 _JSON = re.compile(r"application/([\w.+-]+\+)?json")
 
 
@@ -84,13 +83,13 @@ def require_admin() -> Caller:
 
 
 def _check_request() -> Response | None:
-    if not request.path.startswith("/api") or request.routing_exception is not None:
+    method, path = request.method, request.path
+    if not path.startswith("/api") or request.routing_exception is not None:
         return None  # not ours, or an unknown route / wrong method: 404 or 405 for everyone
-    if request.method in ("POST", "PUT", "PATCH") and request.content_length and not _JSON.fullmatch(
-            request.mimetype or ""):
+    if method in ("POST", "PUT", "PATCH") and request.content_length and not _JSON.fullmatch(request.mimetype or ""):
         return problem(415, "Unsupported media type", "Send the request body as JSON (Content-Type: application/json).")
-    if any(method == request.method and path.fullmatch(request.path) for method, path in _PUBLIC) \
-            or request.method == "OPTIONS":
+    public = _PUBLIC.get(method)
+    if method == "OPTIONS" or (public is not None and public.fullmatch(path)):
         return None
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():

@@ -42,14 +42,15 @@ def change_requests(body: dict[str, Any]) -> list[ChangeRequest]:
 
 def write_options(*, expected_version: int | None = None) -> dict[str, Any]:
     """What every write passes on: who acted, the request id, the Idempotency-Key, If-Match."""
+    headers = request.headers
     options: dict[str, Any] = {"metadata": {"actor": caller().user_id}}
-    if request_id := request.headers.get("X-Request-Id"):
+    if request_id := headers.get("X-Request-Id"):
         options["metadata"]["request_id"] = request_id[:200]
-    if key := request.headers.get("Idempotency-Key"):
+    if key := headers.get("Idempotency-Key"):
         body = json.dumps(request.get_json(silent=True), sort_keys=True)
         fingerprint = hashlib.sha256(f"{request.method} {request.path} {body}".encode()).hexdigest()
         options["idempotency"] = Idempotency(key[:200], fingerprint)
-    if_match = request.headers.get("If-Match")
+    if_match = headers.get("If-Match")
     if if_match is not None and if_match.strip() != "*":
         try:
             options["expected_version"] = int(if_match.strip().removeprefix("W/").strip('"'))
@@ -71,7 +72,7 @@ def log_entry(body):
         current_app.extensions["progress_service.accounts"].get(user_id)
     outcome = tracker_service().log(user_id, body["title_id"], change_requests(body),
                                     occurred_at=body.get("occurred_at"), **write_options())
-    return event_json(outcome.stream, outcome.entries[0])
+    return json_answer(event_json(outcome.stream, outcome.entries[0]), 201)
 
 
 @blp.put("/log/<int:log_id>")
@@ -81,7 +82,7 @@ def correct_entry(body, log_id):
     """Correct an entry: the tracker re-folds as if the entry had carried this change."""
     [change] = change_requests(body)
     outcome = tracker_service().correct(caller().user_id, log_id, change, **write_options())
-    return event_json(outcome.stream, outcome.entries[0])
+    return json_answer(event_json(outcome.stream, outcome.entries[0]))
 
 
 @blp.delete("/log/<int:log_id>")
@@ -89,7 +90,7 @@ def correct_entry(body, log_id):
 def retract_entry(log_id):
     """Retract an entry: the tracker re-folds as if it had never happened."""
     outcome = tracker_service().retract(caller().user_id, log_id, **write_options())
-    return event_json(outcome.stream, outcome.entries[0])
+    return json_answer(event_json(outcome.stream, outcome.entries[0]))
 
 
 @blp.get("/<int:user_id>")

@@ -64,7 +64,7 @@ def update_tracker(body, user_id, title_id):
 def remove_tracker(user_id, title_id):
     require_access(user_id, write=True)
     outcome = tracker_service().remove(user_id, title_id, **write_options())
-    return event_json(outcome.stream, outcome.entries[0])
+    return json_answer(event_json(outcome.stream, outcome.entries[0]))
 
 
 @blp.post("/<int:title_id>/rollback")

@@ -83,15 +83,15 @@ def lock_stream(conn: sa.Connection, stream: Stream) -> None:
 
 def append(conn: sa.Connection, stream: Stream, events: Sequence[Recorded], *, expected_version: int,
            metadata: dict[str, Any] | None = None, before: Sequence[Statement] = (),
-           after: Sequence[Statement] = (), commit: bool = False) -> list[Recorded]:
+           commit: bool = False) -> list[Recorded]:
     """Append ``events`` (numbered from ``expected_version + 1``) to ``stream``.
 
     Raises VersionConflict when the stream is not at ``expected_version``. Take the stream lock
     first in the same transaction. ``before`` runs in the same round trip just ahead of the
-    append (the inline projections), so the log lock does not wait for them; ``after`` runs right
-    after it, for what needs the appended rows (keep it short: the log lock is held). With ``commit`` the
-    COMMIT goes in that round trip too (in a ``Database.write`` block) and the positions it made
-    final are read back after it: the log lock is never held across a round trip to the client.
+    append (the inline projections), so the log lock, held from the append to the commit, does
+    not wait for them. With ``commit`` the COMMIT goes in that round trip too (in a
+    ``Database.write`` block) and the positions it made final are read back after it: the log
+    lock is never held across a round trip to the client.
     """
     if not events:
         return []
@@ -101,8 +101,7 @@ def append(conn: sa.Connection, stream: Stream, events: Sequence[Recorded], *, e
                 "occurred_at": e.occurred_at.isoformat()} for e in events]
     params = {**stream._asdict(), "expected_version": expected_version,
               "events": json.dumps(payload), "metadata": json.dumps(metadata or {})}
-    statements = [*before, (_LOG_LOCK, {"lock_class": LOG_LOCK[0], "lock_key": LOG_LOCK[1]}), (_APPEND, params),
-                  *after]
+    statements = [*before, (_LOG_LOCK, {"lock_class": LOG_LOCK[0], "lock_key": LOG_LOCK[1]}), (_APPEND, params)]
     if commit:
         statements += [COMMIT, (_APPENDED, params)]
     stored = {row["version"]: row for row in run_together(conn, statements)}

@@ -51,8 +51,9 @@ def contribution(state: TrackerState) -> dict[str, Any]:
 
 
 def stats_delta(before: TrackerState, after: TrackerState) -> dict[str, Any]:
+    """What a change from ``before`` to ``after`` adds to its title's stats (only the columns that move)."""
     old, new = contribution(before), contribution(after)
-    delta = {column: new.get(column, 0) - old.get(column, 0) for column in STATS_COLUMNS}
+    delta = {column: new.get(column, 0) - old.get(column, 0) for column in old.keys() | new.keys()}
     return {column: value for column, value in delta.items() if value}
 
 
@@ -74,40 +75,40 @@ def state_from_row(row: dict[str, Any]) -> TrackerState:
 
 _UPSERT_TRACKER = sa.text(f"""
     INSERT INTO tracker_state ({', '.join(TRACKER_COLUMNS)})
-    SELECT {', '.join(TRACKER_COLUMNS)} FROM jsonb_populate_record(NULL::tracker_state, CAST(:row AS jsonb))
+    SELECT {', '.join(TRACKER_COLUMNS)}  -- the last of the states a write went through
+    FROM jsonb_populate_record(NULL::tracker_state, CAST(:states AS jsonb) -> -1)
     ON CONFLICT (user_id, title_id) DO UPDATE SET {', '.join(f"{c} = EXCLUDED.{c}" for c in TRACKER_COLUMNS[2:])}
 """)
 
-# The state after each new entry, with its timeline item: it runs right after the append, in the
-# log lock, since the item shows the positions the append drew and the time it recorded. (Rendering
-# it after the commit instead, in a transaction of its own, measured slower: a second commit per
-# write and an update of every new row.)
+# The state after each new entry, and its tracker object (tracker_json) for the title as it is now:
+# the timeline and time travel read them. Nothing here needs a position from the log, so it is
+# written with the other projections, before the append takes the log lock.
 _ADD_VERSIONS = sa.text(f"""
-    INSERT INTO tracker_versions ({', '.join(TRACKER_COLUMNS)}, item, item_revision)
-    SELECT {', '.join('v.' + c for c in TRACKER_COLUMNS)}, timeline_item(e, v, t), t.revision
-    FROM jsonb_populate_recordset(NULL::tracker_versions, CAST(:rows AS jsonb)) v
-    CROSS JOIN LATERAL (SELECT * FROM events WHERE user_id = v.user_id AND title_id = v.title_id
-                        AND version = v.version LIMIT 1) e  -- LIMIT: stays a key lookup, never a scan
-    JOIN titles t ON t.id = v.title_id
+    INSERT INTO tracker_versions ({', '.join(TRACKER_COLUMNS)}, state_json, state_revision)
+    SELECT {', '.join('v.' + c for c in TRACKER_COLUMNS)},
+           tracker_json(v.user_id, t, v.status, v.progress, v.total, v.rating, v.notes, v.started_at, v.completed_at,
+                        v.times_completed, v.version, v.updated_at), t.revision
+    FROM titles t, jsonb_populate_recordset(NULL::tracker_versions, CAST(:states AS jsonb)) v
+    WHERE t.id = :title_id  -- one stream's rows: its title by key
 """)
 
-# Timeline items rendered again where missing or made with an older revision of their title.
-_RENDER_ITEMS = """
+# Tracker objects rendered again where missing or made with an older revision of their title.
+_RENDER_STATES = """
     UPDATE tracker_versions v
-    SET item = timeline_item((SELECT e FROM events e WHERE e.user_id = v.user_id AND e.title_id = v.title_id
-                                                      AND e.version = v.version), v, t),
-        item_revision = t.revision
+    SET state_json = tracker_json(v.user_id, t, v.status, v.progress, v.total, v.rating, v.notes, v.started_at,
+                                  v.completed_at, v.times_completed, v.version, v.updated_at),
+        state_revision = t.revision
     FROM titles t
-    WHERE t.id = v.title_id AND v.item_revision IS DISTINCT FROM t.revision AND {where}
+    WHERE t.id = v.title_id AND v.state_revision IS DISTINCT FROM t.revision AND {where}
 """
 
 
-def render_items(conn: sa.Connection, *, title_id: int | None = None, users: tuple[int, int] | None = None) -> int:
-    """Render the timeline items of one title's entries, or of users ``low <= user_id < high``,
+def render_states(conn: sa.Connection, *, title_id: int | None = None, users: tuple[int, int] | None = None) -> int:
+    """Render the kept tracker objects of one title's entries, or of users ``low <= user_id < high``,
     that are missing or stale; returns how many."""
     where, params = (("v.title_id = :title_id", {"title_id": title_id}) if title_id is not None else
                      ("v.user_id >= :low AND v.user_id < :high", {"low": users[0], "high": users[1]}))
-    return conn.execute(sa.text(_RENDER_ITEMS.format(where=where)), params).rowcount
+    return conn.execute(sa.text(_RENDER_STATES.format(where=where)), params).rowcount
 
 
 _LOAD_TRACKER = sa.text(f"""
@@ -188,11 +189,14 @@ def rows_json(rows: Sequence[dict[str, Any]]) -> str:
     return json.dumps(rows, default=_iso)
 
 
-def changes(stream: Stream, before: TrackerState, after: TrackerState,
+def changes(stream: Stream, before: TrackerState, states: Sequence[TrackerState],
             entries: Sequence[Recorded]) -> list[Statement]:
-    """The statements that carry the change from ``before`` to ``after`` (made by ``entries``)
-    into tracker_state, title_stats and user_activity, ahead of the append."""
-    statements: list[Statement] = [(_UPSERT_TRACKER, {"row": json.dumps(tracker_row(stream, after), default=_iso)})]
+    """The statements that carry ``entries`` (which took the tracker from ``before`` through
+    ``states``) into every projection; they run ahead of the append."""
+    after = states[-1]
+    rows = rows_json([tracker_row(stream, state) for state in states])
+    statements: list[Statement] = [(_UPSERT_TRACKER, {"states": rows}),
+                                   (_ADD_VERSIONS, {"title_id": stream.title_id, "states": rows})]
     delta = stats_delta(before, after)
     if delta:  # most entries change no title figure; skipping them keeps popular titles' rows cool
         statements.append((_ADD_STATS, {"title_id": stream.title_id, "delta": json.dumps(
@@ -204,9 +208,3 @@ def changes(stream: Stream, before: TrackerState, after: TrackerState,
     statements += [(_ADD_ACTIVITY, {"user_id": stream.user_id, "day": day, "events": count})
                    for day, count in days.items()]
     return statements
-
-
-def versions(stream: Stream, states: Sequence[TrackerState]) -> Statement:
-    """The statement that adds the state after each new entry (``states``) to tracker_versions,
-    once the entries are appended."""
-    return _ADD_VERSIONS, {"rows": rows_json([tracker_row(stream, state) for state in states])}

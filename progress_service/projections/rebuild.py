@@ -19,7 +19,7 @@ from ..db import Database
 from ..domain.events import META_TYPES
 from ..domain.tracker import TrackerState, timeline
 from ..eventstore import Stream, stream_entries
-from . import STATS_COLUMNS, TRACKER_COLUMNS, render_items, rows_json, title_stats_query, tracker_row
+from . import STATS_COLUMNS, TRACKER_COLUMNS, render_states, rows_json, title_stats_query, tracker_row
 
 PROJECTIONS = ("tracker_state", "tracker_versions", "title_stats", "user_activity")
 META = ", ".join(f"'{cls.type}'" for cls in META_TYPES)
@@ -191,28 +191,29 @@ class Difference:
             f"{k} is {live!r}, a rebuild says {rebuilt!r}" for k, (live, rebuilt) in changed.items())
 
 
-def render_all_items(db: Database, *, progress: Progress = lambda items: None, users_per_batch: int = 500) -> int:
-    """Render every missing or stale timeline item (a rebuild leaves them out), a batch of users per
-    transaction so that appends go on meanwhile; returns how many."""
+def render_all_states(db: Database, *, progress: Progress = lambda states: None, users_per_batch: int = 500) -> int:
+    """Render every missing or stale tracker object of tracker_versions (a rebuild leaves them out),
+    a batch of users per transaction so that appends go on meanwhile; returns how many."""
     with db.read() as conn:
         last_user = conn.execute(sa.text("SELECT coalesce(max(user_id), 0) FROM tracker_versions")).scalar_one()
     rendered = 0
     for low in range(0, last_user + 1, users_per_batch):
         with db.transaction() as conn:
-            count = render_items(conn, users=(low, low + users_per_batch))
+            count = render_states(conn, users=(low, low + users_per_batch))
         rendered += count
         progress(count)
     return rendered
 
 
-# What verify compares: the projection's own columns (tracker_versions' items are a rendering of
-# them, checked on their own).
+# What verify compares: the projection's own columns (tracker_versions' tracker objects are a
+# rendering of them, checked on their own).
 _COLUMNS = {"tracker_versions": ", ".join(TRACKER_COLUMNS)}
-_STALE_ITEMS = sa.text("""
-    SELECT v.user_id, v.title_id, v.version FROM tracker_versions v
-    JOIN events e ON e.user_id = v.user_id AND e.title_id = v.title_id AND e.version = v.version
-    JOIN titles t ON t.id = v.title_id
-    WHERE v.item_revision = t.revision AND v.item::text <> timeline_item(e, v, t)::text
+_STALE_STATES = sa.text("""
+    SELECT v.user_id, v.title_id, v.version FROM tracker_versions v JOIN titles t ON t.id = v.title_id
+    WHERE v.state_revision = t.revision
+      AND v.state_json::text <> tracker_json(v.user_id, t, v.status, v.progress, v.total, v.rating, v.notes,
+                                             v.started_at, v.completed_at, v.times_completed, v.version,
+                                             v.updated_at)::text
     ORDER BY 1, 2, 3
 """)
 
@@ -248,7 +249,8 @@ def verify(conn: sa.Connection, *, progress: Progress = lambda events: None,
         for row in rows:
             side = row.live or row.rebuilt
             differences.append(Difference(name, " ".join(f"{k}={side[k]}" for k in keys), row.live, row.rebuilt))
-    for row in conn.execute(_STALE_ITEMS):
+    for row in conn.execute(_STALE_STATES):
         differences.append(Difference("tracker_versions", f"user_id={row.user_id} title_id={row.title_id} "
-                                      f"version={row.version}", {"item": "as kept"}, {"item": "rendered anew"}))
+                                      f"version={row.version}", {"state_json": "as kept"},
+                                      {"state_json": "rendered anew"}))
     return differences

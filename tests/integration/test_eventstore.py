@@ -53,6 +53,9 @@ def test_appended_entries_read_back_in_order_with_positions_and_times(bare_db, s
     assert [e.id for e in read] == [e.id for e in appended] == sorted(e.id for e in appended)
     assert all(e.recorded_at is not None for e in read)
     assert first.stream == stream and first.metadata == {"actor": user} and first.entry == read[0]
+    with db.transaction() as conn:
+        names = conn.execute(sa.text("SELECT DISTINCT stream FROM events WHERE user_id = :u"), {"u": user}).scalars()
+        assert list(names) == [stream.name] == [f"tracker-{user}-{show[0]}"]
 
 
 def test_append_at_the_wrong_expected_version_is_a_clear_conflict(bare_db, show, now):

@@ -98,10 +98,11 @@ def test_each_entry_reads_as_a_plain_sentence(db, tracker, user, show, book, son
         f"Retracted entry {played.id}", "Paused", "Removed from the board"]
 
 
-def test_each_write_keeps_the_timeline_items_of_its_entries_ready(db, tracker, user, show):
+def test_each_write_keeps_the_tracker_object_of_each_state_it_went_through(db, tracker, user, show):
     tracker.log(user, show[0], [SetProgress(4), Rate(3.5)])
     with db.read() as conn:
-        kept = conn.execute(sa.text("SELECT item::text FROM tracker_versions WHERE user_id = :u ORDER BY version DESC"),
-                            {"u": user}).scalars().all()
-    items = timeline_of(db, user)[::-1]
-    assert [json.loads(item) for item in kept] == items and items[0]["summary"] == "Rated 3.5"
+        kept = conn.execute(sa.text("SELECT state_json::text FROM tracker_versions WHERE user_id = :u "
+                                    "ORDER BY version"), {"u": user}).scalars().all()
+    items = timeline_of(db, user)  # oldest first
+    assert [json.loads(state) for state in kept] == [item["state"] for item in items]
+    assert [(item["state"]["progress"], item["state"]["rating"]) for item in items] == [(4, None), (4, 3.5)]

@@ -1,6 +1,7 @@
 """The schema and the catalog: a fresh database is set up on start, later starts evolve it."""
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
@@ -102,7 +103,55 @@ def test_a_projection_new_to_a_database_is_filled_from_the_log_on_start(fresh):
         conn.execute(sa.text("DROP TABLE tracker_versions CASCADE"))
     prepare_schema(fresh)
     with fresh.transaction() as conn:
-        rows = conn.execute(sa.text("SELECT version, progress, item ->> 'summary' FROM tracker_versions "
+        rows = conn.execute(sa.text("SELECT version, progress, state_json::text FROM tracker_versions "
                                     "WHERE user_id = :u ORDER BY 1"), {"u": user}).all()
     assert [tuple(row)[:2] for row in rows] == [(1, 2), (2, 3)]
-    assert [row[2] for row in rows] == [f"Watched episode {n} of {total}" for n in (2, 3)]  # items rendered too
+    kept = [json.loads(row[2]) for row in rows]  # the tracker objects are rendered too
+    assert [(state["version"], state["progress"], state["total"]) for state in kept] == [(1, 2, total), (2, 3, total)]
+
+
+def test_a_database_that_kept_whole_timeline_items_keeps_their_tracker_objects(fresh):
+    from progress_service.domain.rules import Rate, SetProgress
+    from progress_service.services import Tracker
+
+    prepare_schema(fresh)
+    user = scalar(fresh, "INSERT INTO users (username, password_hash) VALUES ('kept', 'x') RETURNING id")
+    show = scalar(fresh, "SELECT id FROM titles WHERE kind = 'tv_show' AND total_units > 5 ORDER BY id LIMIT 1")
+    Tracker(fresh).log(user, show, [SetProgress(2), Rate(4)])
+    states = "SELECT state_json::text FROM tracker_versions WHERE user_id = :u ORDER BY version"
+    with fresh.transaction() as conn:  # as a database from before migration 0001: whole items, no state_json
+        kept = conn.execute(sa.text(states), {"u": user}).scalars().all()
+        conn.execute(sa.text("ALTER TABLE tracker_versions ADD COLUMN item json, ADD COLUMN item_revision integer"))
+        conn.execute(sa.text("UPDATE tracker_versions SET item = json_build_object('summary', 'Rated 4', "
+                             "'state', state_json), item_revision = state_revision"))
+        conn.execute(sa.text("ALTER TABLE tracker_versions DROP COLUMN state_json, DROP COLUMN state_revision"))
+        conn.execute(sa.text("DELETE FROM schema_migrations WHERE name LIKE '0001_%'"))
+    prepare_schema(fresh)
+    with fresh.transaction() as conn:
+        assert conn.execute(sa.text(states), {"u": user}).scalars().all() == kept
+        columns = conn.execute(sa.text("SELECT column_name FROM information_schema.columns "
+                                       "WHERE table_name = 'tracker_versions'")).scalars().all()
+    assert "item" not in columns and [json.loads(state)["rating"] for state in kept] == [None, 4]
+    assert scalar(fresh, "SELECT count(*) FROM schema_migrations WHERE name LIKE '0001_%'") == 1
+
+
+def test_a_database_whose_log_generated_stream_names_goes_on_naming_them(fresh):
+    from progress_service.domain.rules import AddProgress
+    from progress_service.services import Tracker
+
+    prepare_schema(fresh)
+    user = scalar(fresh, "INSERT INTO users (username, password_hash) VALUES ('named', 'x') RETURNING id")
+    song = scalar(fresh, "SELECT id FROM titles WHERE kind = 'song' ORDER BY id LIMIT 1")
+    Tracker(fresh).log(user, song, [AddProgress(1)])
+    with fresh.transaction() as conn:  # as a database from before migration 0002: a generated stream column
+        conn.execute(sa.text("ALTER TABLE events DROP COLUMN stream"))
+        conn.execute(sa.text("ALTER TABLE events ADD COLUMN stream text "
+                             "GENERATED ALWAYS AS ('tracker-' || user_id || '-' || title_id) STORED"))
+        conn.execute(sa.text("DELETE FROM schema_migrations WHERE name LIKE '0002_%'"))
+    prepare_schema(fresh)
+    Tracker(fresh).log(user, song, [AddProgress(1)])  # named by the append now
+    names = "SELECT stream FROM events WHERE user_id = :u ORDER BY version"
+    with fresh.transaction() as conn:
+        assert conn.execute(sa.text(names), {"u": user}).scalars().all() == [f"tracker-{user}-{song}"] * 2
+        assert conn.execute(sa.text("SELECT attgenerated FROM pg_attribute "
+                                    "WHERE attrelid = 'events'::regclass AND attname = 'stream'")).scalar() == ""
