@@ -35,6 +35,12 @@ _CONFLICTS: dict[str, Callable[[], ProgressServiceError]] = {
     "tracker_state_title_id_fkey": lambda: TitleNotFound("There is no such title in the catalog."),
 }
 VERSION_CONFLICT = "PS412"  # the SQLSTATE append_events raises
+STALE_STATE = "PS409"  # the SQLSTATE tracker_is_at raises
+
+
+class StaleState(Exception):
+    """A write decided on a tracker state remembered from an earlier write, and another write (or
+    an edit of the title) has come since: never a client's error, the write loads and decides again."""
 
 
 @contextlib.contextmanager
@@ -43,6 +49,8 @@ def translated_errors() -> Iterator[None]:
     try:
         yield
     except (sa_exc.DBAPIError, psycopg2.Error) as error:
+        if getattr(getattr(error, "orig", error), "pgcode", None) == STALE_STATE:
+            raise StaleState() from error
         translated = _translated(error)
         if translated is None:
             raise
@@ -81,6 +89,7 @@ def _is_unavailable(error: psycopg2.Error) -> bool:
 Statement = tuple[sa.TextClause, dict[str, Any]]
 BEGIN: Statement = (sa.text("BEGIN"), {})
 COMMIT: Statement = (sa.text("COMMIT"), {})
+ROLLBACK: Statement = (sa.text("ROLLBACK"), {})
 _BEGIN: dict[str, Statement] = {level: (sa.text(f"BEGIN ISOLATION LEVEL {level}"), {})
                                 for level in ("READ COMMITTED", "REPEATABLE READ", "SERIALIZABLE")}
 _NUMBERED = postgresql.dialect(paramstyle="numeric_dollar")
@@ -125,7 +134,8 @@ def run_together(conn: sa.Connection, statements: Sequence[Statement]) -> list[d
     connections ask for the prepared plan every time (``_SESSION``).
     """
     prepared_here: set[str] = conn.connection.info.setdefault("progress_service.prepared", set())
-    cursor = conn.connection.driver_connection.cursor()
+    driver = conn.connection.driver_connection
+    cursor = driver.cursor()
     try:
         batch: list[str] = []
         arguments: list[Any] = []
@@ -136,11 +146,16 @@ def run_together(conn: sa.Connection, statements: Sequence[Statement]) -> list[d
                 batch.append(sql.replace("%", "%%"))
                 continue
             if statement.name not in prepared_here:  # once per connection, in a round trip of its own
+                if driver.info.transaction_status == psycopg2.extensions.TRANSACTION_STATUS_INERROR:
+                    # a failed transaction prepares nothing: end it first (a batch that goes on with
+                    # ROLLBACK, as after a StaleState, then only draws a warning)
+                    cursor.execute("ROLLBACK")
                 cursor.execute(f"PREPARE {statement.name} AS {statement.sql}")
                 prepared_here.add(statement.name)
             batch.append(statement.execute)
             arguments += [params[name] for name in statement.parameters]
-        cursor.execute(";\n".join(batch), arguments)
+        with translated_errors():  # here, so that a caller may go on with the connection
+            cursor.execute(";\n".join(batch), arguments)
         if cursor.description is None:
             return []
         names = [column.name for column in cursor.description]

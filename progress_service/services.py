@@ -1,4 +1,5 @@
-"""Use cases: each is one transaction of lock → load → decide → fold → project → append."""
+"""Use cases: each is one transaction of lock → load → decide → fold → project → append (the load
+left out when the process remembers the tracker's state from its last write to it)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,18 +9,19 @@ from typing import Any, Callable, Sequence
 import sqlalchemy as sa
 
 from . import eventstore, projections, queries
-from .db import BEGIN, Database, Statement
+from .db import BEGIN, ROLLBACK, Database, StaleState, Statement
 from .directory import UserDirectory
-from .domain.events import Recorded
+from .domain.events import Recorded, is_change
 from .domain.rules import (
     ChangeRequest, Command, CorrectEntry, LogChanges, RemoveTracker, RetractEntry, RollBack, decide,
 )
 from .domain.tracker import TrackerState, advance, state_at_version, version_as_of
 from .errors import (
-    EntryNotFound, IdempotencyKeyReused, InvalidChange, PermissionDenied, TitleNotFound, TrackerNotFound,
-    VersionConflict,
+    EntryNotFound, IdempotencyKeyReused, InvalidChange, PermissionDenied, ProgressServiceError, TitleNotFound,
+    TrackerNotFound, VersionConflict,
 )
 from .eventstore import Stream
+from .projections import TitleFacts
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,14 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+# How many trackers a Tracker remembers the state of (Tracker._known): about 6 MB of them.
+KNOWN_TRACKERS = 10_000
+
+
+class _DecideAgain(Exception):
+    """A write on a remembered state needs the tracker loaded to decide."""
+
+
 _FIND_KEY = sa.text("""
     SELECT fingerprint, title_id, from_version, to_version FROM idempotency_keys
     WHERE user_id = :user_id AND key = :key
@@ -61,6 +71,11 @@ class Tracker:
         self.db = db
         self.clock = clock
         self.users = users  # checked before every write, when configured
+        # The state each tracker was left in by this process's last write to it, with its title's
+        # facts (most recently written last). The next write to it decides on that state at once
+        # and proves it current in the round trip that appends (projections.still_current, under
+        # the stream lock), instead of loading the tracker in a round trip of its own first.
+        self._known: dict[Stream, tuple[TitleFacts, TrackerState]] = {}
 
     # -- writes ---------------------------------------------------------------------------------
     def log(self, user_id: int, title_id: int, changes: Sequence[ChangeRequest], *,
@@ -136,8 +151,20 @@ class Tracker:
                idempotency: Idempotency | None = None, metadata: dict[str, Any] | None = None) -> Outcome:
         if self.users is not None:
             self.users.check(stream.user_id)
+        metadata = {"actor": stream.user_id, **(metadata or {}),
+                    **({"idempotency_key": idempotency.key} if idempotency else {})}
+        known = self._known.pop(stream, None)
         with self.db.write() as conn:
-            title, state = projections.load_tracker(conn, stream, first=[BEGIN, eventstore.stream_lock(stream)])
+            first = [BEGIN, eventstore.stream_lock(stream)]
+            if known is not None and not needs_history and idempotency is None \
+                    and expected_version in (None, known[1].version):
+                try:
+                    return self._write_on_known(conn, stream, *known, make_command, metadata)
+                except _DecideAgain:
+                    pass
+                except StaleState:  # another write came first, or the title was edited: load the tracker
+                    first = [ROLLBACK, *first]
+            title, state = projections.load_tracker(conn, stream, first=first)
             if title is None:
                 raise TitleNotFound(f"There is no title {stream.title_id} in the catalog.")
             if idempotency is not None:
@@ -155,12 +182,38 @@ class Tracker:
                        for i, event in enumerate(events, start=1)]
             states = advance(state, entries, lambda: history or eventstore.read_stream(conn, stream))
             key = [self._key_statement(stream, idempotency, entries)] if idempotency is not None else []
-            appended = eventstore.append(
-                conn, stream, entries, expected_version=state.version, commit=True,
-                metadata={"actor": stream.user_id, **(metadata or {}),
-                          **({"idempotency_key": idempotency.key} if idempotency else {})},
-                before=[*key, *projections.changes(stream, state, states, entries)])
-        return Outcome(stream, appended, states[-1])
+            appended = eventstore.append(conn, stream, entries, expected_version=state.version, commit=True,
+                                         metadata=metadata,
+                                         before=[*key, *projections.changes(stream, state, states, entries)])
+        return self._remember(Outcome(stream, appended, states[-1]), title)
+
+    def _write_on_known(self, conn: sa.Connection, stream: Stream, title: TitleFacts, state: TrackerState,
+                        make_command: Callable[[Sequence[Recorded]], Command], metadata: dict[str, Any]) -> Outcome:
+        """The write decided on the state this process's last write left the tracker in, sent in one
+        round trip that first proves that state current. Raises _DecideAgain, before sending
+        anything, when the decision would rest on the remembered state alone (a refusal, or an
+        entry that re-folds the past), and StaleState when the state is no longer current (the
+        transaction is then aborted, and nothing written)."""
+        command = make_command([])
+        try:
+            events = decide(state, command, total=title.total_units, now=self.clock())
+        except ProgressServiceError:
+            raise _DecideAgain() from None  # only a current state may refuse a change
+        if not all(is_change(event) for event in events):
+            raise _DecideAgain()
+        entries = [Recorded(state.version + i, event, command.occurred_at) for i, event in enumerate(events, start=1)]
+        states = advance(state, entries, lambda: [])
+        appended = eventstore.append(
+            conn, stream, entries, expected_version=state.version, commit=True, metadata=metadata,
+            before=[BEGIN, eventstore.stream_lock(stream), projections.still_current(stream, title, state),
+                    *projections.changes(stream, state, states, entries)])
+        return self._remember(Outcome(stream, appended, states[-1]), title)
+
+    def _remember(self, outcome: Outcome, title: TitleFacts) -> Outcome:
+        self._known[outcome.stream] = (title, outcome.state)
+        if len(self._known) > KNOWN_TRACKERS:  # the least recently written goes
+            self._known.pop(next(iter(self._known)), None)
+        return outcome
 
     def _replay(self, conn: sa.Connection, stream: Stream, idempotency: Idempotency) -> Outcome | None:
         row = conn.execute(_FIND_KEY, {"user_id": stream.user_id, "key": idempotency.key}).first()

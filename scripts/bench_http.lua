@@ -9,17 +9,26 @@ for line in io.lines(os.getenv("BENCH_TARGETS")) do
   targets[#targets + 1] = {user = user, auth = "Bearer " .. token, titles = ids}
 end
 
+-- wrk runs one thread per connection (-t as -c), and each connection carries the writes of users
+-- of its own, as each person's client keeps its own connection: setup() numbers the threads.
 local threads = {}
-function setup(thread) threads[#threads + 1] = thread end
+function setup(thread)
+  threads[#threads + 1] = thread
+  thread:set("slot", #threads)
+end
 
-local turn = 0
+local turn, mine = 0, {}
 sent = 0
+
+function init(args)  -- in each thread: the users of its connection
+  for i = slot, #targets, tonumber(os.getenv("BENCH_SLOTS")) do mine[#mine + 1] = targets[i] end
+end
 
 local function pick()
   if kind == "write" or kind == "bare_write" then
-    -- users in turn, so no two writes of one user are in flight together
-    turn = turn % #targets + 1
-    return targets[turn]
+    -- this connection's users in turn, so no two writes of one user are in flight together
+    turn = turn % #mine + 1
+    return mine[turn]
   end
   return targets[math.random(#targets)]
 end

@@ -18,8 +18,9 @@ and whose ``GET /tracker/<u>/<t>`` and ``GET /history/<u>`` run the same SQL as 
 and ``queries.timeline`` on the real tables (that SQL builds the answer's JSON) and pass its answer
 on. That is the ceiling.
 
-The load comes from wrk (one thread, ``--connections`` keep-alive connections) running
-``bench_http.lua``, which spreads the requests over the users and their bearer tokens, for
+The load comes from wrk (a thread per connection, ``--connections`` keep-alive connections)
+running ``bench_http.lua``: each connection writes as users of its own, in turn, as each person's
+client keeps its own connection, and reads for users picked at random; for
 ``--seconds`` after a warm-up, in ``--rounds`` rounds that alternate ours and the bare endpoint
 (rates: the median round; latencies: every request of every round, pooled); the top-up writes
 before the reads come from Python threads. Figures, each beside the bare endpoint's in the same
@@ -393,9 +394,9 @@ WRK_SCRIPT = Path(__file__).with_name("bench_http.lua")
 
 
 def wrk(port: int, kind: str, targets: Path, connections: int, seconds: float) -> dict[str, Any]:
-    """One run of wrk (one thread, ``connections`` keep-alive connections) with bench_http.lua."""
-    env = {**os.environ, "BENCH_KIND": kind, "BENCH_TARGETS": str(targets)}
-    command = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "60s",
+    """One run of wrk (a thread per keep-alive connection, ``connections`` of them) with bench_http.lua."""
+    env = {**os.environ, "BENCH_KIND": kind, "BENCH_TARGETS": str(targets), "BENCH_SLOTS": str(connections)}
+    command = ["wrk", f"-t{connections}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "60s",
                "-s", str(WRK_SCRIPT), f"http://127.0.0.1:{port}"]
     finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=seconds + 120)
     fields = dict(part.split("=", 1) for line in finished.stdout.splitlines() if line.startswith("bench: ")

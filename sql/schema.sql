@@ -107,6 +107,19 @@ BEGIN
     RETURNING e.id, e.version, e.recorded_at;
 END $$;
 
+-- A write that decided on a tracker state its process remembered (services.Tracker) proves it
+-- current here, under the stream lock: the tracker at that version, its title at that revision.
+-- Otherwise PS409, and the process loads the tracker and decides again.
+CREATE OR REPLACE FUNCTION tracker_is_at(p_user_id bigint, p_title_id bigint, p_version integer,
+                                         p_revision integer) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM titles t LEFT JOIN tracker_state s ON s.user_id = p_user_id AND s.title_id = t.id
+                   WHERE t.id = p_title_id AND t.revision = p_revision AND coalesce(s.version, 0) = p_version) THEN
+        RAISE EXCEPTION 'tracker-%-% is no longer at version % of title revision %',
+                        p_user_id, p_title_id, p_version, p_revision USING ERRCODE = 'PS409';
+    END IF;
+END $$;
+
 -- A retried write with the same key appends nothing and returns the first result.
 CREATE TABLE IF NOT EXISTS idempotency_keys (
     user_id      bigint NOT NULL,

@@ -31,6 +31,7 @@ class TitleFacts:
     id: int
     kind: str
     total_units: int | None
+    revision: int  # the title's edits so far: facts read at one revision hold while it does
 
 
 def rating_column(rating: float) -> str:
@@ -112,7 +113,7 @@ def render_states(conn: sa.Connection, *, title_id: int | None = None, users: tu
 
 
 _LOAD_TRACKER = sa.text(f"""
-    SELECT t.id AS title_id, t.kind, t.total_units, {', '.join('s.' + c for c in TRACKER_COLUMNS[2:])}
+    SELECT t.id AS title_id, t.kind, t.total_units, t.revision, {', '.join('s.' + c for c in TRACKER_COLUMNS[2:])}
     FROM titles t LEFT JOIN tracker_state s ON s.user_id = :user_id AND s.title_id = t.id
     WHERE t.id = :title_id
 """)
@@ -177,8 +178,17 @@ def load_tracker(conn: sa.Connection, stream: Stream, *, first: Sequence[Stateme
     if not rows:
         return None, NEW
     row = rows[0]
-    title = TitleFacts(row["title_id"], row["kind"], row["total_units"])
+    title = TitleFacts(row["title_id"], row["kind"], row["total_units"], row["revision"])
     return title, (NEW if row["version"] is None else state_from_row(row))
+
+
+_STILL_AT = sa.text("SELECT tracker_is_at(:user_id, :title_id, :version, :revision)")
+
+
+def still_current(stream: Stream, title: TitleFacts, state: TrackerState) -> Statement:
+    """The statement that proves the tracker still at ``state``'s version and its title at
+    ``title``'s revision (run it under the stream lock); it fails with db.StaleState otherwise."""
+    return _STILL_AT, {**stream._asdict(), "version": state.version, "revision": title.revision}
 
 
 def _iso(value: Any) -> str:

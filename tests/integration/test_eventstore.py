@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -12,13 +13,14 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
-from progress_service import eventstore
+from progress_service import catalog, eventstore
 from progress_service.domain.events import NoteAdded, ProgressLogged, Recorded, TrackerAdded
 from progress_service.domain.rules import AddProgress, Rate, SetProgress, SetStatus
 from progress_service.projections import rebuild
-from progress_service.errors import IdempotencyKeyReused, TitleNotFound, VersionConflict
+from progress_service.errors import IdempotencyKeyReused, InvalidProgress, TitleNotFound, VersionConflict
 from progress_service.eventstore import Stream
-from progress_service.services import Idempotency
+from progress_service.db import Database
+from progress_service.services import Idempotency, Tracker
 
 
 def bare_user(db) -> int:
@@ -158,12 +160,14 @@ def test_erasing_an_account_is_the_one_explicit_way_to_delete_events(tracker, db
         conn.execute(sa.text("DELETE FROM events WHERE user_id = :u"), {"u": staying})
 
 
-def test_sixteen_concurrent_writers_on_one_tracker_lose_nothing(tracker, db, user, song):
+@pytest.mark.parametrize("processes", ["one process", "a process each"])
+def test_sixteen_concurrent_writers_on_one_tracker_lose_nothing(tracker, db, user, song, processes):
     per_writer = 10
+    trackers = [tracker] * 16 if processes == "one process" else [Tracker(db) for _ in range(16)]
 
-    def writer(_):
+    def writer(i):
         for _ in range(per_writer):
-            tracker.log(user, song[0], [AddProgress(1)])
+            trackers[i].log(user, song[0], [AddProgress(1)])
 
     with ThreadPoolExecutor(16) as pool:
         list(pool.map(writer, range(16)))
@@ -174,6 +178,53 @@ def test_sixteen_concurrent_writers_on_one_tracker_lose_nothing(tracker, db, use
             "SELECT progress, version FROM tracker_state WHERE user_id = :u AND title_id = :t"),
             {"u": user, "t": song[0]}).one()
     assert (progress, version) == (16 * per_writer, 16 * per_writer)
+
+
+def test_a_write_builds_on_what_other_processes_wrote_since_this_one_last_wrote(db, user, song):
+    here, elsewhere = Tracker(db), Tracker(db)  # two processes of the service, each remembering its last writes
+    here.log(user, song[0], [AddProgress(1)])
+    elsewhere.log(user, song[0], [AddProgress(1)])
+    elsewhere.log(user, song[0], [AddProgress(2)])
+    last = here.log(user, song[0], [AddProgress(1)])
+    assert (last.entries[0].version, last.entries[0].event.progress, last.state.progress) == (4, 5, 5)
+    assert [e.version for e in here.history(user, song[0])] == [1, 2, 3, 4]
+
+
+def test_a_stale_state_found_on_a_fresh_connection_is_loaded_there(db, database_url, user, song):
+    pool = Database(database_url, pool_size=1)
+    here, elsewhere = Tracker(pool), Tracker(db)
+    here.log(user, song[0], [AddProgress(1)])
+    pool.dispose()  # its next connection has prepared nothing yet, when the remembered state fails
+    elsewhere.log(user, song[0], [AddProgress(1)])
+    try:
+        assert here.log(user, song[0], [AddProgress(1)]).state.progress == 3
+        assert here.log(user, song[0], [AddProgress(1)]).state.progress == 4  # and that connection goes on
+    finally:
+        pool.dispose()
+
+
+def test_a_change_refused_by_the_state_a_process_remembers_is_decided_on_the_tracker_as_it_is(db, user, show):
+    title, total = show
+    here, elsewhere = Tracker(db), Tracker(db)
+    here.log(user, title, [SetProgress(total)])  # finished, as this process remembers it
+    elsewhere.log(user, title, [SetProgress(3)])  # back to episode 3 since
+    assert here.log(user, title, [AddProgress(1)]).state.progress == 4
+    with pytest.raises(InvalidProgress):  # and a change the tracker as it is refuses stays refused
+        here.log(user, title, [AddProgress(total)])
+    assert [e.version for e in here.history(user, title)] == [1, 2, 3]
+
+
+def test_a_write_after_its_title_was_edited_is_decided_on_the_title_as_it_is_now(tracker, db, user):
+    with db.transaction() as conn:
+        title = catalog.create(conn, {"kind": "tv_show", "name": f"Shortened {uuid.uuid4().hex[:8]}", "creator": "",
+                                      "genres": [], "description": "", "total_units": 10})["id"]
+    tracker.log(user, title, [SetProgress(5)])
+    with db.transaction() as conn:
+        catalog.update(conn, title, {"total_units": 6})
+    with pytest.raises(InvalidProgress):  # 7 of 6: the process remembered 10 episodes
+        tracker.log(user, title, [AddProgress(2)])
+    assert tracker.log(user, title, [AddProgress(1)]).state.total == 6
+    assert [e.version for e in tracker.history(user, title)] == [1, 2]
 
 
 def test_a_follower_sees_every_event_exactly_once_while_commits_land_late(bare_db, show, now):
