@@ -89,7 +89,6 @@ def _is_unavailable(error: psycopg2.Error) -> bool:
 Statement = tuple[sa.TextClause, dict[str, Any]]
 BEGIN: Statement = (sa.text("BEGIN"), {})
 COMMIT: Statement = (sa.text("COMMIT"), {})
-ROLLBACK: Statement = (sa.text("ROLLBACK"), {})
 _BEGIN: dict[str, Statement] = {level: (sa.text(f"BEGIN ISOLATION LEVEL {level}"), {})
                                 for level in ("READ COMMITTED", "REPEATABLE READ", "SERIALIZABLE")}
 _NUMBERED = postgresql.dialect(paramstyle="numeric_dollar")
@@ -131,11 +130,14 @@ def run_together(conn: sa.Connection, statements: Sequence[Statement]) -> list[d
     Under READ COMMITTED each statement still takes its own snapshot, so a read placed after a
     lock sees every write that the lock waited for. Each statement is prepared once per
     connection (psycopg2 never prepares), so the server plans it once, not on every write: the
-    connections ask for the prepared plan every time (``_SESSION``).
+    connections ask for the prepared plan every time (``_SESSION``). A transaction that failed on
+    this connection (a caller that goes on after an error, as Tracker does after StaleState) is
+    rolled back first.
     """
     prepared_here: set[str] = conn.connection.info.setdefault("progress_service.prepared", set())
     driver = conn.connection.driver_connection
     cursor = driver.cursor()
+    failed = driver.info.transaction_status == psycopg2.extensions.TRANSACTION_STATUS_INERROR
     try:
         batch: list[str] = []
         arguments: list[Any] = []
@@ -146,14 +148,15 @@ def run_together(conn: sa.Connection, statements: Sequence[Statement]) -> list[d
                 batch.append(sql.replace("%", "%%"))
                 continue
             if statement.name not in prepared_here:  # once per connection, in a round trip of its own
-                if driver.info.transaction_status == psycopg2.extensions.TRANSACTION_STATUS_INERROR:
-                    # a failed transaction prepares nothing: end it first (a batch that goes on with
-                    # ROLLBACK, as after a StaleState, then only draws a warning)
+                if failed:  # a failed transaction prepares nothing
                     cursor.execute("ROLLBACK")
+                    failed = False
                 cursor.execute(f"PREPARE {statement.name} AS {statement.sql}")
                 prepared_here.add(statement.name)
             batch.append(statement.execute)
             arguments += [params[name] for name in statement.parameters]
+        if failed:
+            batch.insert(0, "ROLLBACK")
         with translated_errors():  # here, so that a caller may go on with the connection
             cursor.execute(";\n".join(batch), arguments)
         if cursor.description is None:

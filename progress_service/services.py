@@ -9,9 +9,9 @@ from typing import Any, Callable, Sequence
 import sqlalchemy as sa
 
 from . import eventstore, projections, queries
-from .db import BEGIN, ROLLBACK, Database, StaleState, Statement
+from .db import BEGIN, Database, StaleState, Statement
 from .directory import UserDirectory
-from .domain.events import Recorded, is_change
+from .domain.events import Event, Recorded, is_change
 from .domain.rules import (
     ChangeRequest, Command, CorrectEntry, LogChanges, RemoveTracker, RetractEntry, RollBack, decide,
 )
@@ -155,16 +155,13 @@ class Tracker:
                     **({"idempotency_key": idempotency.key} if idempotency else {})}
         known = self._known.pop(stream, None)
         with self.db.write() as conn:
-            first = [BEGIN, eventstore.stream_lock(stream)]
             if known is not None and not needs_history and idempotency is None \
                     and expected_version in (None, known[1].version):
                 try:
                     return self._write_on_known(conn, stream, *known, make_command, metadata)
-                except _DecideAgain:
-                    pass
-                except StaleState:  # another write came first, or the title was edited: load the tracker
-                    first = [ROLLBACK, *first]
-            title, state = projections.load_tracker(conn, stream, first=first)
+                except (_DecideAgain, StaleState):
+                    pass  # another write came first, or the title was edited: load the tracker
+            title, state = projections.load_tracker(conn, stream, first=[BEGIN, eventstore.stream_lock(stream)])
             if title is None:
                 raise TitleNotFound(f"There is no title {stream.title_id} in the catalog.")
             if idempotency is not None:
@@ -178,14 +175,8 @@ class Tracker:
             history = eventstore.read_stream(conn, stream) if needs_history else []
             command = make_command(history)
             events = decide(state, command, total=title.total_units, now=self.clock())
-            entries = [Recorded(state.version + i, event, command.occurred_at)
-                       for i, event in enumerate(events, start=1)]
-            states = advance(state, entries, lambda: history or eventstore.read_stream(conn, stream))
-            key = [self._key_statement(stream, idempotency, entries)] if idempotency is not None else []
-            appended = eventstore.append(conn, stream, entries, expected_version=state.version, commit=True,
-                                         metadata=metadata,
-                                         before=[*key, *projections.changes(stream, state, states, entries)])
-        return self._remember(Outcome(stream, appended, states[-1]), title)
+            return self._append(conn, stream, title, state, command, events, metadata, idempotency=idempotency,
+                                load_history=lambda: history or eventstore.read_stream(conn, stream))
 
     def _write_on_known(self, conn: sa.Connection, stream: Stream, title: TitleFacts, state: TrackerState,
                         make_command: Callable[[Sequence[Recorded]], Command], metadata: dict[str, Any]) -> Outcome:
@@ -201,12 +192,21 @@ class Tracker:
             raise _DecideAgain() from None  # only a current state may refuse a change
         if not all(is_change(event) for event in events):
             raise _DecideAgain()
+        proof = [BEGIN, eventstore.stream_lock(stream), projections.still_current(stream, title, state)]
+        return self._append(conn, stream, title, state, command, events, metadata, load_history=lambda: [],
+                            first=proof)
+
+    def _append(self, conn: sa.Connection, stream: Stream, title: TitleFacts, state: TrackerState, command: Command,
+                events: Sequence[Event], metadata: dict[str, Any], *, load_history: Callable[[], Sequence[Recorded]],
+                idempotency: Idempotency | None = None, first: Sequence[Statement] = ()) -> Outcome:
+        """Fold ``events`` (decided on ``state``) and append them with their projections, ``first``
+        ahead of them in the round trip; the process remembers the state they leave."""
         entries = [Recorded(state.version + i, event, command.occurred_at) for i, event in enumerate(events, start=1)]
-        states = advance(state, entries, lambda: [])
-        appended = eventstore.append(
-            conn, stream, entries, expected_version=state.version, commit=True, metadata=metadata,
-            before=[BEGIN, eventstore.stream_lock(stream), projections.still_current(stream, title, state),
-                    *projections.changes(stream, state, states, entries)])
+        states = advance(state, entries, load_history)
+        key = [self._key_statement(stream, idempotency, entries)] if idempotency is not None else []
+        appended = eventstore.append(conn, stream, entries, expected_version=state.version, commit=True,
+                                     metadata=metadata,
+                                     before=[*first, *key, *projections.changes(stream, state, states, entries)])
         return self._remember(Outcome(stream, appended, states[-1]), title)
 
     def _remember(self, outcome: Outcome, title: TitleFacts) -> Outcome:

@@ -283,12 +283,17 @@ CREATE OR REPLACE FUNCTION entry_summary(p_type text, p_data jsonb, p_progress i
                 ELSE change_summary(p_type, p_data, p_progress, p_total, p_kind) END
 $$;
 
+-- The API's `tracker` object of a tracker_versions row, rendered for its title as it is now: what
+-- the row keeps in state_json.
+CREATE OR REPLACE FUNCTION rendered_state(v tracker_versions, t titles) RETURNS json LANGUAGE sql STABLE AS $$
+    SELECT tracker_json(v.user_id, t, v.status, v.progress, v.total, v.rating, v.notes, v.started_at,
+                        v.completed_at, v.times_completed, v.version, v.updated_at)
+$$;
+
 -- The API's `tracker` object of a tracker_versions row: as the row keeps it while its title is at
 -- the revision it was rendered with, rendered anew otherwise.
 CREATE OR REPLACE FUNCTION version_json(v tracker_versions, t titles) RETURNS json LANGUAGE sql STABLE AS $$
-    SELECT CASE WHEN v.state_revision = t.revision THEN v.state_json
-                ELSE tracker_json(v.user_id, t, v.status, v.progress, v.total, v.rating, v.notes, v.started_at,
-                                  v.completed_at, v.times_completed, v.version, v.updated_at) END
+    SELECT CASE WHEN v.state_revision = t.revision THEN v.state_json ELSE rendered_state(v, t) END
 $$;
 
 -- A timeline item: the entry, its title, a sentence, and the tracker's state right after it.

@@ -81,14 +81,12 @@ _UPSERT_TRACKER = sa.text(f"""
     ON CONFLICT (user_id, title_id) DO UPDATE SET {', '.join(f"{c} = EXCLUDED.{c}" for c in TRACKER_COLUMNS[2:])}
 """)
 
-# The state after each new entry, and its tracker object (tracker_json) for the title as it is now:
+# The state after each new entry, and its tracker object (rendered_state) for the title as it is now:
 # the timeline and time travel read them. Nothing here needs a position from the log, so it is
 # written with the other projections, before the append takes the log lock.
 _ADD_VERSIONS = sa.text(f"""
     INSERT INTO tracker_versions ({', '.join(TRACKER_COLUMNS)}, state_json, state_revision)
-    SELECT {', '.join('v.' + c for c in TRACKER_COLUMNS)},
-           tracker_json(v.user_id, t, v.status, v.progress, v.total, v.rating, v.notes, v.started_at, v.completed_at,
-                        v.times_completed, v.version, v.updated_at), t.revision
+    SELECT {', '.join('v.' + c for c in TRACKER_COLUMNS)}, rendered_state(v, t), t.revision
     FROM titles t, jsonb_populate_recordset(NULL::tracker_versions, CAST(:states AS jsonb)) v
     WHERE t.id = :title_id  -- one stream's rows: its title by key
 """)
@@ -96,9 +94,7 @@ _ADD_VERSIONS = sa.text(f"""
 # Tracker objects rendered again where missing or made with an older revision of their title.
 _RENDER_STATES = """
     UPDATE tracker_versions v
-    SET state_json = tracker_json(v.user_id, t, v.status, v.progress, v.total, v.rating, v.notes, v.started_at,
-                                  v.completed_at, v.times_completed, v.version, v.updated_at),
-        state_revision = t.revision
+    SET state_json = rendered_state(v, t), state_revision = t.revision
     FROM titles t
     WHERE t.id = v.title_id AND v.state_revision IS DISTINCT FROM t.revision AND {where}
 """

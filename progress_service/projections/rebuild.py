@@ -210,10 +210,7 @@ def render_all_states(db: Database, *, progress: Progress = lambda states: None,
 _COLUMNS = {"tracker_versions": ", ".join(TRACKER_COLUMNS)}
 _STALE_STATES = sa.text("""
     SELECT v.user_id, v.title_id, v.version FROM tracker_versions v JOIN titles t ON t.id = v.title_id
-    WHERE v.state_revision = t.revision
-      AND v.state_json::text <> tracker_json(v.user_id, t, v.status, v.progress, v.total, v.rating, v.notes,
-                                             v.started_at, v.completed_at, v.times_completed, v.version,
-                                             v.updated_at)::text
+    WHERE v.state_revision = t.revision AND v.state_json::text <> rendered_state(v, t)::text
     ORDER BY 1, 2, 3
 """)
 
