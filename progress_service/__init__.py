@@ -19,11 +19,13 @@ def create_app(config: Config | None = None, *, db: Database | None = None) -> F
     config = config or Config.from_env()
     app = Flask(__name__)
     app.config["PROGRESS_SERVICE"] = config
+    app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     database = db or open_database(config)
     tokens = Tokens(signing_secret(config), config.token_ttl)
     app.extensions["progress_service.db"] = database
     app.extensions["progress_service.tokens"] = tokens
-    users = UserDirectory(config.user_svc_base_url) if config.user_svc_base_url else None
+    users = (UserDirectory(config.user_svc_base_url, ttl=config.user_svc_cache_seconds)
+             if config.user_svc_base_url else None)
     app.extensions["progress_service.tracker"] = Tracker(database, users=users)
     app.extensions["progress_service.accounts"] = Accounts(database, tokens)
     api.register(app)

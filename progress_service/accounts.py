@@ -1,79 +1,99 @@
-"""Accounts: registration, login (rate-limited), the profile, erasure, and admins."""
+"""Accounts: registration, login (rate-limited in PostgreSQL), the profile, erasure, admins, and the
+proof that a token's account still stands as it was when the token was issued."""
 from __future__ import annotations
 
-import threading
-import time
-from collections import deque
+import math
 from typing import Any
 
 import sqlalchemy as sa
 
 from . import projections
-from .db import Database
+from .db import Database, Statement
 from .errors import AuthenticationFailed, TooManyRequests, UserNotFound
-from .security import Tokens, hash_password, password_matches
+from .security import Caller, Tokens, hash_password, password_matches
 
 _USER_COLUMNS = "id, username, email, role, created_at"
+_TOKEN_COLUMNS = f"{_USER_COLUMNS}, token_version"
+
+# An unknown username is checked against this hash, so a login takes as long whether the
+# account exists or not.
+_NOBODY = hash_password("no account has this password")
+
+_PROVE = sa.text("SELECT credential_is_current(:user_id, :token_version)")
+
+
+def credential_proof(caller: Caller) -> Statement:
+    """The statement that fails (AuthenticationFailed) unless the caller's account still exists at
+    the token version its token was issued at; db sends it with a request's first statements."""
+    return _PROVE, {"user_id": caller.user_id, "token_version": caller.token_version}
 
 
 class LoginLimiter:
-    """At most ``attempts`` failed logins per username and address within ``window`` seconds."""
+    """At most ``attempts`` logins per username and address in a window of ``window`` seconds,
+    counted in PostgreSQL (one row per username and address), so every worker process and every
+    app server on the database shares the count. A successful login clears it."""
 
-    def __init__(self, attempts: int = 5, window: float = 300.0):
-        self.attempts, self.window = attempts, window
-        self._failures: dict[tuple[str, str], deque[float]] = {}
-        self._lock = threading.Lock()
+    _TAKE = sa.text("""
+        WITH swept AS (  -- rows of windows long past go, a few at a time, so the table stays small
+            DELETE FROM login_attempts WHERE ctid = ANY (ARRAY(
+                SELECT ctid FROM login_attempts
+                WHERE window_start < now() - make_interval(secs => :window)
+                  AND (username, address) <> (lower(:username), :address) LIMIT 20))
+        )
+        INSERT INTO login_attempts AS a (username, address, window_start, attempts)
+        VALUES (lower(:username), :address, now(), 1)
+        ON CONFLICT (username, address) DO UPDATE SET
+            window_start = CASE WHEN a.window_start < now() - make_interval(secs => :window)
+                                THEN now() ELSE a.window_start END,
+            attempts = CASE WHEN a.window_start < now() - make_interval(secs => :window)
+                            THEN 1 ELSE a.attempts + 1 END
+        RETURNING attempts, extract(epoch FROM a.window_start + make_interval(secs => :window) - now()) AS left
+    """)
+    _CLEAR = sa.text("DELETE FROM login_attempts WHERE username = lower(:username) AND address = :address")
 
-    def check(self, username: str, address: str) -> None:
-        with self._lock:
-            recent = self._recent((username.lower(), address))
-            if len(recent) >= self.attempts:
-                wait = int(self.window - (time.monotonic() - recent[0])) + 1
-                raise TooManyRequests(f"Too many failed logins for this account from this address; "
-                                      f"try again in {wait} seconds.")
+    def __init__(self, db: Database, *, attempts: int = 5, window: float = 300.0):
+        self.db, self.attempts, self.window = db, attempts, window
 
-    def failed(self, username: str, address: str) -> None:
-        with self._lock:
-            self._recent((username.lower(), address)).append(time.monotonic())
+    def take(self, username: str, address: str) -> None:
+        """Count an attempt; TooManyRequests when the window has had its share (nothing is checked then)."""
+        with self.db.read() as conn:
+            row = conn.execute(self._TAKE, {"username": username, "address": address, "window": self.window}).one()
+        if row.attempts > self.attempts:
+            wait = max(1, math.ceil(row.left))
+            raise TooManyRequests(f"Too many failed logins for this account from this address; "
+                                  f"try again in {wait} seconds.", retry_after=wait)
 
     def succeeded(self, username: str, address: str) -> None:
-        with self._lock:
-            self._failures.pop((username.lower(), address), None)
-
-    def _recent(self, key: tuple[str, str]) -> deque[float]:
-        recent = self._failures.setdefault(key, deque())
-        while recent and time.monotonic() - recent[0] > self.window:
-            recent.popleft()
-        return recent
+        with self.db.read() as conn:
+            conn.execute(self._CLEAR, {"username": username, "address": address})
 
 
 class Accounts:
     def __init__(self, db: Database, tokens: Tokens, limiter: LoginLimiter | None = None):
         self.db, self.tokens = db, tokens
-        self.limiter = limiter or LoginLimiter()
+        self.limiter = limiter or LoginLimiter(db)
 
     def register(self, username: str, password: str, email: str | None = None) -> dict[str, Any]:
         with self.db.transaction() as conn:
             return dict(conn.execute(sa.text(
                 f"INSERT INTO users (username, email, password_hash) VALUES (:username, :email, :hash) "
-                f"RETURNING {_USER_COLUMNS}"),
+                f"RETURNING {_TOKEN_COLUMNS}"),
                 {"username": username, "email": email, "hash": hash_password(password)}).mappings().one())
 
     def log_in(self, username: str, password: str, address: str) -> dict[str, Any]:
-        self.limiter.check(username, address)
+        self.limiter.take(username, address)
         with self.db.read() as conn:
-            row = conn.execute(sa.text(f"SELECT {_USER_COLUMNS}, password_hash FROM users "
+            row = conn.execute(sa.text(f"SELECT {_TOKEN_COLUMNS}, password_hash FROM users "
                                        "WHERE lower(username) = lower(:username)"), {"username": username}).mappings().first()
-        if row is None or not password_matches(row["password_hash"], password):
-            self.limiter.failed(username, address)
+        matches = password_matches(row["password_hash"] if row is not None else _NOBODY, password)
+        if row is None or not matches:
             raise AuthenticationFailed("The username or password is wrong.")
         self.limiter.succeeded(username, address)
-        user = {key: row[key] for key in row.keys() if key != "password_hash"}
-        return {"access_token": self.tokens.issue(user["id"], user["role"]), "token_type": "Bearer",
-                "expires_in": self.tokens.ttl, "user": user}
+        return {"access_token": self.token_for(row), "token_type": "Bearer", "expires_in": self.tokens.ttl,
+                "user": _user(row)}
 
     def token_for(self, user: dict[str, Any]) -> str:
-        return self.tokens.issue(user["id"], user["role"])
+        return self.tokens.issue(user["id"], user["role"], user["token_version"])
 
     def get(self, user_id: int) -> dict[str, Any]:
         with self.db.read() as conn:
@@ -83,10 +103,12 @@ class Accounts:
         return dict(row)
 
     def update(self, user_id: int, changes: dict[str, Any]) -> dict[str, Any]:
+        """Change the email or the password; a new password ends every token issued before it."""
         values = {"id": user_id, "email": changes.get("email"),
                   "hash": hash_password(changes["password"]) if changes.get("password") else None}
-        assignments = [clause for key, clause in (("email", "email = :email"), ("password", "password_hash = :hash"))
-                       if key in changes]
+        assignments = [clause for key, clause in (
+            ("email", "email = :email"),
+            ("password", "password_hash = :hash, token_version = token_version + 1")) if key in changes]
         if not assignments:
             return self.get(user_id)
         with self.db.transaction() as conn:
@@ -104,9 +126,16 @@ class Accounts:
         return erased
 
     def create_admin(self, username: str, password: str) -> dict[str, Any]:
-        """Create an admin, or make an existing user one (with this password)."""
+        """Create an admin, or make an existing user one (with this password, which ends their
+        earlier tokens)."""
         with self.db.transaction() as conn:
             return dict(conn.execute(sa.text(
                 f"INSERT INTO users (username, password_hash, role) VALUES (:username, :hash, 'admin') "
-                f"ON CONFLICT (lower(username)) DO UPDATE SET role = 'admin', password_hash = EXCLUDED.password_hash "
-                f"RETURNING {_USER_COLUMNS}"), {"username": username, "hash": hash_password(password)}).mappings().one())
+                f"ON CONFLICT (lower(username)) DO UPDATE SET role = 'admin', password_hash = EXCLUDED.password_hash, "
+                f"token_version = users.token_version + 1 "
+                f"RETURNING {_TOKEN_COLUMNS}"), {"username": username, "hash": hash_password(password)}).mappings().one())
+
+
+def _user(row: Any) -> dict[str, Any]:
+    """The API's ``user`` object of a users row."""
+    return {key: row[key] for key in ("id", "username", "email", "role", "created_at")}

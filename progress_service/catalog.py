@@ -6,10 +6,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .errors import Conflict, NotFound, TitleNotFound
+from .errors import Conflict, InvalidChange, NotFound, TitleNotFound
 from .projections import RATING_COLUMNS, STATS_COLUMNS, STATUS_COLUMNS, render_states
 
-KINDS = ("tv_show", "book", "album", "song")
+# Each kind is counted in its unit (titles.unit follows the kind in SQL).
+UNITS = {"tv_show": "episode", "book": "page", "album": "track", "song": "play"}
+KINDS = tuple(UNITS)
+_KIND_WORDS = {"tv_show": "A TV show", "book": "A book", "album": "An album", "song": "A song"}
 SORTS = ("name", "-year", "-rating", "-popularity")
 EDITABLE = ("kind", "name", "creator", "genres", "year", "total_units", "release_date", "description")
 
@@ -129,8 +132,23 @@ def create(conn: sa.Connection, fields: dict[str, Any]) -> dict[str, Any]:
     return _title_json(conn.execute(_CREATE, {column: fields.get(column) for column in EDITABLE}).mappings().one())
 
 
+def unit_mismatch(kind: str, unit: str) -> str | None:
+    """Why ``unit`` cannot be the unit of a title of ``kind`` (None when it is)."""
+    if UNITS[kind] == unit:
+        return None
+    return f"{_KIND_WORDS[kind]} is counted in {UNITS[kind]}s, so its unit is {UNITS[kind]!r}, not {unit!r}."
+
+
 def update(conn: sa.Connection, title_id: int, changes: dict[str, Any]) -> dict[str, Any]:
-    """Change the given fields of a title; the others stay as they are."""
+    """Change the given fields of a title; the others stay as they are. ``unit``, when given,
+    must be the unit of the title's kind (as it is, or as ``changes`` make it)."""
+    if "unit" in changes:
+        kind = changes.get("kind") or conn.execute(sa.text("SELECT kind FROM titles WHERE id = :id"),
+                                                   {"id": title_id}).scalar()
+        if kind is None:
+            raise TitleNotFound(f"There is no title {title_id} in the catalog.")
+        if (mismatch := unit_mismatch(kind, changes["unit"])) is not None:
+            raise InvalidChange(mismatch, field="unit")
     assignments = ", ".join([*(f"{column} = :{column}" for column in EDITABLE if column in changes),
                              "revision = revision + 1"])
     row = conn.execute(sa.text(f"""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import json
 import logging
@@ -17,7 +18,7 @@ from sqlalchemy.dialects import postgresql
 
 from .config import Config
 from .errors import (
-    BadRequest, Conflict, IdempotencyKeyReused, ProgressServiceError, ServiceUnavailable, TitleNotFound, UserNotFound,
+    AuthenticationFailed, BadRequest, Conflict, IdempotencyKeyReused, ProgressServiceError, ServiceUnavailable, TitleNotFound, UserNotFound,
     VersionConflict,
 )
 
@@ -36,6 +37,7 @@ _CONFLICTS: dict[str, Callable[[], ProgressServiceError]] = {
 }
 VERSION_CONFLICT = "PS412"  # the SQLSTATE append_events raises
 STALE_STATE = "PS409"  # the SQLSTATE tracker_is_at raises
+CREDENTIAL_ENDED = "PS401"  # the SQLSTATE credential_is_current raises
 
 
 class StaleState(Exception):
@@ -63,6 +65,10 @@ def translated_errors() -> Iterator[None]:
 
 def _translated(error: Exception) -> ProgressServiceError | None:
     driver_error = getattr(error, "orig", error)  # SQLAlchemy wraps the driver's error
+    if getattr(driver_error, "pgcode", None) == CREDENTIAL_ENDED:
+        if driver_error.diag.message_detail == "deleted":
+            return AuthenticationFailed("This account no longer exists; register or log in again.")
+        return AuthenticationFailed("The account's password has changed since this token was issued; log in again.")
     if getattr(driver_error, "pgcode", None) == VERSION_CONFLICT:  # raised by append_events
         versions = json.loads(driver_error.diag.message_detail)
         return VersionConflict(f"The tracker is at version {versions['actual']}, not {versions['expected']} "
@@ -87,6 +93,14 @@ def _is_unavailable(error: psycopg2.Error) -> bool:
 
 
 Statement = tuple[sa.TextClause, dict[str, Any]]
+
+# A statement every database use of a request stands on (the caller's token still current, see
+# accounts.credential_proof), set by the HTTP layer for the request. Each connection the request
+# checks out sends it with its first statements, in the same round trip, so no request reads or
+# writes anything on a token whose account has gone, and none pays a round trip for it.
+request_proof: contextvars.ContextVar[Statement | None] = contextvars.ContextVar("request_proof", default=None)
+_PROOF_DUE = "progress_service.proof_due"
+
 BEGIN: Statement = (sa.text("BEGIN"), {})
 COMMIT: Statement = (sa.text("COMMIT"), {})
 _BEGIN: dict[str, Statement] = {level: (sa.text(f"BEGIN ISOLATION LEVEL {level}"), {})
@@ -135,6 +149,10 @@ def run_together(conn: sa.Connection, statements: Sequence[Statement]) -> list[d
     rolled back first.
     """
     prepared_here: set[str] = conn.connection.info.setdefault("progress_service.prepared", set())
+    proof = conn.connection.info.pop(_PROOF_DUE, None)
+    if proof is not None:  # after a BEGIN that leads the batch, so that it runs in the transaction
+        at = 1 if statements and statements[0][0].text.lstrip().upper().startswith("BEGIN") else 0
+        statements = [*statements[:at], proof, *statements[at:]]
     driver = conn.connection.driver_connection
     cursor = driver.cursor()
     failed = driver.info.transaction_status == psycopg2.extensions.TRANSACTION_STATUS_INERROR
@@ -174,6 +192,21 @@ class Database:
             url, pool_size=pool_size, max_overflow=pool_size, isolation_level="AUTOCOMMIT",
             connect_args={"options": _SESSION, "connect_timeout": 5},
         )
+        sa.event.listen(self.engine, "before_cursor_execute", _prove_first)
+
+    @contextlib.contextmanager
+    def _checked_out(self) -> Iterator[sa.Connection]:
+        """A pooled connection; the request's proof (request_proof) is due with its first statement."""
+        with translated_errors():
+            with self.engine.connect() as conn:
+                info = conn.connection.info
+                proof = request_proof.get()
+                if proof is not None:
+                    info[_PROOF_DUE] = proof
+                try:
+                    yield conn
+                finally:
+                    info.pop(_PROOF_DUE, None)
 
     @contextlib.contextmanager
     def transaction(self, *, isolation_level: str = "READ COMMITTED",
@@ -196,22 +229,20 @@ class Database:
         Every pooled connection is in autocommit mode: SQLAlchemy and psycopg2 never send BEGIN
         on their own, so this is the one way transactions start.
         """
-        with translated_errors():
-            with self.engine.connect() as conn:
-                driver = conn.connection.driver_connection
-                try:
-                    yield conn
-                finally:
-                    if driver.info.transaction_status != psycopg2.extensions.TRANSACTION_STATUS_IDLE:
-                        with driver.cursor() as cursor:  # autocommit: driver.rollback() would not send it
-                            cursor.execute("ROLLBACK")
+        with self._checked_out() as conn:
+            driver = conn.connection.driver_connection
+            try:
+                yield conn
+            finally:
+                if driver.info.transaction_status != psycopg2.extensions.TRANSACTION_STATUS_IDLE:
+                    with driver.cursor() as cursor:  # autocommit: driver.rollback() would not send it
+                        cursor.execute("ROLLBACK")
 
     @contextlib.contextmanager
     def read(self) -> Iterator[sa.Connection]:
         """A connection outside any transaction, for reads of one statement (each is atomic alone)."""
-        with translated_errors():
-            with self.engine.connect() as conn:
-                yield conn
+        with self._checked_out() as conn:
+            yield conn
 
     def is_ready(self) -> bool:
         try:
@@ -225,6 +256,15 @@ class Database:
         self.engine.dispose()
 
 
+def _prove_first(conn: sa.Connection, cursor, statement, parameters, context, executemany) -> None:
+    """A statement sent through SQLAlchemy rather than run_together sends a proof still due first
+    (a round trip of its own: the hot paths go through run_together)."""
+    proof = conn.connection.info.pop(_PROOF_DUE, None)
+    if proof is not None:
+        clause, params = proof
+        cursor.execute(str(clause.compile(dialect=_PYFORMAT)), params)
+
+
 def database_url(config: Config) -> str:
     """The configured URL, or an embedded PostgreSQL kept in the data folder."""
     if config.database_url:
@@ -233,14 +273,30 @@ def database_url(config: Config) -> str:
 
 
 def embedded_url(data_dir: Path) -> str:
+    """Start (or find running) an embedded PostgreSQL kept in ``data_dir``; its own chatter goes to
+    a log file beside it, and one line says where."""
+    log_file = data_dir.with_name(data_dir.name + ".log")
+    _log_embedded_server_to(log_file)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on servers
         import pgserver
 
         data_dir.mkdir(parents=True, exist_ok=True)
         server = pgserver.get_server(data_dir.resolve())
+    log.info("embedded PostgreSQL in %s (its log: %s)", data_dir, log_file)
     uri = server.get_uri()  # postgresql://postgres:@/postgres?host=<socket dir>
     return uri.replace("postgresql://", "postgresql+psycopg2://", 1)
+
+
+@functools.lru_cache(maxsize=None)
+def _log_embedded_server_to(log_file: Path) -> None:
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(log_file)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    pgserver_log = logging.getLogger("pgserver")
+    pgserver_log.addHandler(handler)
+    pgserver_log.setLevel(logging.INFO)
+    pgserver_log.propagate = False  # a newcomer would take its many INFO lines for trouble
 
 
 def run_sql_file(conn: sa.Connection, path: Path) -> None:

@@ -21,6 +21,11 @@ class ProgressServiceError(Exception):
     def type(self) -> str:
         return "https://progress-service.dev/problems/" + self.title.lower().replace(" ", "-")
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """Headers the answer carries beside the problem (WWW-Authenticate, Retry-After)."""
+        return {}
+
 
 class BadRequest(ProgressServiceError):
     status = 400
@@ -30,6 +35,10 @@ class BadRequest(ProgressServiceError):
 class AuthenticationFailed(ProgressServiceError):
     status = 401
     title = "Authentication failed"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": "Bearer"}
 
 
 class PermissionDenied(ProgressServiceError):
@@ -112,6 +121,14 @@ class IdempotencyKeyReused(InvalidChange):
 class TooManyRequests(ProgressServiceError):
     status = 429
     title = "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: int):
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 class ServiceUnavailable(ProgressServiceError):

@@ -44,10 +44,12 @@ def signing_secret(config: Config) -> str:
 
 @dataclass(frozen=True)
 class Caller:
-    """Who a valid token says is calling."""
+    """Who a valid token says is calling, and the account's token version it was issued at (a
+    password change or the account's deletion ends every token of an older version)."""
 
     user_id: int
     role: str
+    token_version: int = 0
 
     @property
     def is_admin(self) -> bool:
@@ -61,10 +63,10 @@ class Tokens:
         # A token's signature is checked once; until it expires the same token is the same caller.
         self._verified: dict[str, tuple[Caller, float]] = {}
 
-    def issue(self, user_id: int, role: str) -> str:
+    def issue(self, user_id: int, role: str, token_version: int) -> str:
         now = datetime.now(timezone.utc)
-        return jwt.encode({"sub": str(user_id), "role": role, "iat": now, "exp": now + timedelta(seconds=self.ttl)},
-                          self.secret, algorithm="HS256")
+        return jwt.encode({"sub": str(user_id), "role": role, "ver": token_version, "iat": now,
+                           "exp": now + timedelta(seconds=self.ttl)}, self.secret, algorithm="HS256")
 
     def verify(self, token: str) -> Caller:
         known = self._verified.get(token)
@@ -84,6 +86,7 @@ class Tokens:
         except jwt.PyJWTError:
             raise AuthenticationFailed("The access token is not valid.") from None
         try:
-            return Caller(int(claims["sub"]), str(claims.get("role", "user"))), float(claims["exp"])
-        except (TypeError, ValueError):
+            return (Caller(int(claims["sub"]), str(claims.get("role", "user")), int(claims.get("ver", 0))),
+                    float(claims["exp"]))
+        except (TypeError, ValueError, OverflowError):
             raise AuthenticationFailed("The access token is not valid.") from None

@@ -2,23 +2,31 @@
 and the one place where every error becomes problem+json."""
 from __future__ import annotations
 
+import contextvars
+import http
 import re
+from typing import Iterator
 
 import swagger_ui_bundle
+from apispec import BasePlugin
+from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request, send_from_directory
 from flask_smorest import Api
 from flask_smorest.spec.plugins import integerconverter2paramschema
-from werkzeug.exceptions import HTTPException
+from flask_smorest.utils import prepare_response
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
-from ..errors import AuthenticationFailed, PermissionDenied, ProgressServiceError
+from ..accounts import credential_proof
+from ..db import request_proof
+from ..errors import AuthenticationFailed, ProgressServiceError
 from ..schemas import ProblemSchema
 from ..security import Caller
+from .access import access_of
 from .health import health
+from .parsing import refuse_unknown_query
 
-# Routes anyone may call, by method; every other /api route needs a bearer token.
-_PUBLIC = {"GET": re.compile(r"/api/(titles(/.*)?|genres|openapi\.json|docs(/.*)?)"),
-           "POST": re.compile(r"/api/auth/(register|login)")}
+PROBLEM = "application/problem+json"
 _JSON = re.compile(r"application/([\w.+-]+\+)?json")
 
 
@@ -29,13 +37,30 @@ def problem(status: int, title: str, detail: str, *, type_: str = "about:blank",
         body["errors"] = errors
     response = jsonify(body)
     response.status_code = status
-    response.mimetype = "application/problem+json"
+    response.mimetype = PROBLEM
     return response
 
 
 def json_answer(body: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """An answer whose JSON PostgreSQL has already built (the read side, see queries)."""
     return Response(body, status=status, headers=headers, mimetype="application/json")
+
+
+def streamed(chunks: Iterator[str]) -> Iterator[str]:
+    """An answer's body, produced as it goes out, after the view has returned: each piece is made
+    in the context of the request that asked for it (its caller's proof, db.request_proof)."""
+    context = contextvars.copy_context()  # now, while the request is on
+
+    def pieces() -> Iterator[str]:
+        try:
+            while True:
+                try:
+                    yield context.run(next, chunks)
+                except StopIteration:
+                    return
+        finally:  # a client that leaves early ends what the pieces hold open (a snapshot)
+            context.run(chunks.close)
+    return pieces()
 
 
 class IdConverter(IntegerConverter):
@@ -47,10 +72,33 @@ class IdConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+class RulesPlugin(BasePlugin):
+    """Rules across fields that a schema checks in Python (exactly one change, at least one field)
+    written into its JSON Schema too, from the schema's ``openapi_rules``, so that clients and
+    generated requests know them."""
+
+    def schema_helper(self, name, definition, **kwargs):
+        schema = kwargs.get("schema")
+        return dict(getattr(resolve_schema_cls(schema), "openapi_rules", {})) if schema is not None else None
+
+
 class ProblemApi(Api):
     """flask-smorest's Api, documenting errors as the problem+json this service sends."""
 
     ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self):
+        """The answers of every status, each error as application/problem+json (flask-smorest
+        would document them as application/json)."""
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "An error, as problem+json", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
 
 # The interactive docs work with no internet: Swagger UI's files come from a package, served here.
@@ -67,35 +115,37 @@ def caller() -> Caller:
     return g.caller
 
 
-def require_access(user_id: int, *, write: bool = False) -> Caller:
-    """The caller may reach ``user_id``'s data: their own always; an admin may read anyone's."""
-    who = caller()
-    if who.user_id != user_id and not (who.is_admin and not write):
-        raise PermissionDenied("You may only reach your own trackers and entries.")
-    return who
-
-
-def require_admin() -> Caller:
-    who = caller()
-    if not who.is_admin:
-        raise PermissionDenied("Only an admin may do this.")
-    return who
-
-
 def _check_request() -> Response | None:
-    method, path = request.method, request.path
-    if not path.startswith("/api") or request.routing_exception is not None:
-        return None  # not ours, or an unknown route / wrong method: 404 or 405 for everyone
-    if method in ("POST", "PUT", "PATCH") and request.content_length and not _JSON.fullmatch(request.mimetype or ""):
+    """Before a view reads anything of the request: the route's access rule (401/403), then its
+    query parameters (400 for one it does not read), then the body's media type (415)."""
+    if request.routing_exception is not None or request.method == "OPTIONS":
+        return None  # an unknown route or a wrong method: 404 or 405 for everyone
+    view = current_app.view_functions.get(request.endpoint)
+    rule = access_of(view)
+    if rule is None:
+        return None  # not an API operation: the web page, the docs, static files
+    if rule.needs_token:
+        g.caller = _bearer_caller()
+        g.proof = request_proof.set(credential_proof(g.caller))
+    if rule.check is not None:
+        rule.check(g.caller, request.view_args or {})
+    refuse_unknown_query(view)
+    if request.method in ("POST", "PUT", "PATCH") and request.content_length and not _JSON.fullmatch(request.mimetype or ""):
         return problem(415, "Unsupported media type", "Send the request body as JSON (Content-Type: application/json).")
-    public = _PUBLIC.get(method)
-    if method == "OPTIONS" or (public is not None and public.fullmatch(path)):
-        return None
+    return None
+
+
+def _bearer_caller() -> Caller:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthenticationFailed("Send a bearer token: Authorization: Bearer <access_token> (from /api/auth/login).")
-    g.caller = current_app.extensions["progress_service.tokens"].verify(token.strip())
-    return None
+    return current_app.extensions["progress_service.tokens"].verify(token.strip())
+
+
+def _end_request(error: BaseException | None) -> None:
+    proof = g.pop("proof", None)
+    if proof is not None:
+        request_proof.reset(proof)
 
 
 def _validation_errors(error: HTTPException) -> dict | None:
@@ -124,20 +174,25 @@ def register(app: Flask) -> None:
     app.config.update(API_TITLE="progress-service", API_VERSION="1", OPENAPI_VERSION="3.0.3",
                       OPENAPI_URL_PREFIX="/api", OPENAPI_JSON_PATH="openapi.json",
                       OPENAPI_SWAGGER_UI_PATH="docs", OPENAPI_SWAGGER_UI_URL="/api/docs/assets/")
-    api = ProblemApi(app, spec_kwargs={"components": {"securitySchemes": {
+    api = ProblemApi(app, spec_kwargs={"extra_plugins": [RulesPlugin()], "components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}}, "security": [{"bearer": []}]})
     api.register_converter(IdConverter, integerconverter2paramschema)  # documented with its maximum
     api.register_blueprint(health)
     app.register_blueprint(docs_assets)
-    for blueprint in (auth.blp, users.blp, progress.blp, trackers.blp, catalog.blp, reports.blp):
+    blueprints = (auth.blp, users.blp, progress.blp, trackers.blp, catalog.blp, reports.blp)
+    for blueprint in blueprints:
         api.register_blueprint(blueprint)
+    undeclared = [endpoint for endpoint, view in app.view_functions.items()
+                  if endpoint.partition(".")[0] in {b.name for b in (health, *blueprints)} and access_of(view) is None]
+    if undeclared:  # every operation says who may call it (api.access)
+        raise RuntimeError(f"these routes declare no access rule: {', '.join(undeclared)}")
     app.before_request(_check_request)
+    app.teardown_request(_end_request)
 
     @app.errorhandler(ProgressServiceError)
     def domain_error(error: ProgressServiceError) -> Response:
         response = problem(error.status, error.title, error.detail, type_=error.type, errors=error.errors)
-        if error.status == 401:
-            response.headers["WWW-Authenticate"] = "Bearer"
+        response.headers.update(error.headers)
         return response
 
     @app.errorhandler(HTTPException)
@@ -152,7 +207,14 @@ def register(app: Flask) -> None:
         if errors:
             fields = ", ".join(sorted(errors))
             return problem(status, "Invalid request", f"Some fields are not valid: {fields}.", errors=errors)
-        return problem(status, error.name, error.description or error.name)
+        if isinstance(error, RequestEntityTooLarge):
+            limit = current_app.config["MAX_CONTENT_LENGTH"]
+            return problem(413, "Request body too large",
+                           f"The request body is larger than this service accepts: at most {limit:,} bytes.")
+        response = problem(status, error.name, error.description or error.name)
+        # what the error says beside its page: Allow on a 405, Retry-After, ...
+        response.headers.update({name: value for name, value in error.get_headers() if name != "Content-Type"})
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Response:

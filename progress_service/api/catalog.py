@@ -1,22 +1,21 @@
 """The catalog: search titles, read one, genres; an admin adds, changes and deletes titles."""
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from .. import catalog
 from ..schemas.catalog import (
     GenresSchema, TitleCreateSchema, TitlePageSchema, TitleQuerySchema, TitleSchema, TitleUpdateSchema,
 )
-from . import require_admin
+from .access import ADMIN, PUBLIC, allow
+from .parsing import Blueprint
 from .progress import db
 
 blp = Blueprint("catalog", __name__, url_prefix="/api", description="The catalog: titles and genres")
 
 
 @blp.get("/titles")
+@allow(PUBLIC)
 @blp.arguments(TitleQuerySchema(), location="query")
 @blp.response(200, TitlePageSchema)
-@blp.doc(security=[])
 def search_titles(query):
     """Titles matching every given filter, a page at a time."""
     with db().read() as conn:
@@ -24,44 +23,44 @@ def search_titles(query):
 
 
 @blp.get("/titles/<int:title_id>")
+@allow(PUBLIC)
 @blp.response(200, TitleSchema)
-@blp.doc(security=[])
 def get_title(title_id):
     with db().read() as conn:
         return catalog.title(conn, title_id)
 
 
 @blp.get("/genres")
+@allow(PUBLIC)
 @blp.response(200, GenresSchema)
-@blp.doc(security=[])
 def list_genres():
     with db().read() as conn:
         return catalog.genres(conn)
 
 
 @blp.post("/titles")
+@allow(ADMIN)
 @blp.arguments(TitleCreateSchema())
 @blp.response(201, TitleSchema)
 def create_title(body):
-    require_admin()
     with db().transaction() as conn:
         title = catalog.create(conn, body)
     return title, 201, {"Location": f"/api/titles/{title['id']}"}
 
 
 @blp.patch("/titles/<int:title_id>")
+@allow(ADMIN)
 @blp.arguments(TitleUpdateSchema())
 @blp.response(200, TitleSchema)
 def update_title(body, title_id):
-    require_admin()
     with db().transaction() as conn:
         return catalog.update(conn, title_id, body)
 
 
 @blp.delete("/titles/<int:title_id>")
+@allow(ADMIN)
 @blp.response(204)
 def delete_title(title_id):
     """Delete a title nobody has tracked; one with trackers or history is a 409."""
-    require_admin()
     with db().transaction() as conn:
         catalog.delete(conn, title_id)

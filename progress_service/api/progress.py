@@ -9,11 +9,10 @@ from datetime import datetime, timezone
 from typing import Any
 
 from flask import Response, current_app, request
-from flask_smorest import Blueprint
 
 from .. import queries
 from ..domain.rules import AddNote, AddProgress, ChangeRequest, Rate, SetProgress, SetStatus
-from ..errors import BadRequest
+from ..errors import BadRequest, InvalidChange
 from ..queries import event_json
 from ..schemas.progress import (
     ChangeSchema, ClearedSchema, ClearQuerySchema, EventPageSchema, EventSchema, ExportQuerySchema,
@@ -21,7 +20,13 @@ from ..schemas.progress import (
 )
 from ..schemas import api_time
 from ..services import Idempotency
-from . import caller, json_answer, require_access, require_admin
+from . import caller, json_answer, streamed
+from .access import CLEARS_OWN, LOGS_OWN, OWN_ENTRY, READS_OWN, allow
+from .parsing import Blueprint
+
+# The longest Idempotency-Key a write takes (a UUID has 36 characters); a longer one is refused,
+# never cut, so two keys that differ only past the limit cannot be taken for one.
+MAX_IDEMPOTENCY_KEY = 255
 
 blp = Blueprint("progress", __name__, url_prefix="/api/progress", description="The progress log")
 
@@ -46,10 +51,13 @@ def write_options(*, expected_version: int | None = None) -> dict[str, Any]:
     options: dict[str, Any] = {"metadata": {"actor": caller().user_id}}
     if request_id := headers.get("X-Request-Id"):
         options["metadata"]["request_id"] = request_id[:200]
-    if key := headers.get("Idempotency-Key"):
+    if (key := headers.get("Idempotency-Key")) is not None:
+        if not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY:
+            raise InvalidChange(f"An Idempotency-Key has 1 to {MAX_IDEMPOTENCY_KEY} characters; this one has "
+                                f"{len(key)}.", field="Idempotency-Key")
         body = json.dumps(request.get_json(silent=True), sort_keys=True)
         fingerprint = hashlib.sha256(f"{request.method} {request.path} {body}".encode()).hexdigest()
-        options["idempotency"] = Idempotency(key[:200], fingerprint)
+        options["idempotency"] = Idempotency(key, fingerprint)
     if_match = headers.get("If-Match")
     if if_match is not None and if_match.strip() != "*":
         try:
@@ -62,13 +70,13 @@ def write_options(*, expected_version: int | None = None) -> dict[str, Any]:
 
 
 @blp.post("/log")
+@allow(LOGS_OWN)
 @blp.arguments(LogSchema())
 @blp.response(201, EventSchema)
 def log_entry(body):
     """Log one change on a title (the first one creates the tracker)."""
     user_id = body.get("user_id", caller().user_id)
-    if user_id != caller().user_id:  # only an admin logs for someone else, and only for a real user
-        require_admin()
+    if user_id != caller().user_id:  # an admin logging for someone else (api.access), who must exist
         current_app.extensions["progress_service.accounts"].get(user_id)
     outcome = tracker_service().log(user_id, body["title_id"], change_requests(body),
                                     occurred_at=body.get("occurred_at"), **write_options())
@@ -76,6 +84,7 @@ def log_entry(body):
 
 
 @blp.put("/log/<int:log_id>")
+@allow(OWN_ENTRY)
 @blp.arguments(ChangeSchema())
 @blp.response(200, EventSchema)
 def correct_entry(body, log_id):
@@ -86,6 +95,7 @@ def correct_entry(body, log_id):
 
 
 @blp.delete("/log/<int:log_id>")
+@allow(OWN_ENTRY)
 @blp.response(200, EventSchema)
 def retract_entry(log_id):
     """Retract an entry: the tracker re-folds as if it had never happened."""
@@ -94,29 +104,29 @@ def retract_entry(log_id):
 
 
 @blp.get("/<int:user_id>")
+@allow(READS_OWN)
 @blp.arguments(LogQuerySchema(), location="query")
 @blp.response(200, EventPageSchema)
 def list_entries(query, user_id):
     """A user's entries, newest first; pass next_before as before for the next page."""
-    require_access(user_id)
     with db().read() as conn:
         return json_answer(queries.history(conn, user_id, type_=query.pop("type", None), **query))
 
 
 @blp.get("/<int:user_id>/history")
+@allow(READS_OWN)
 @blp.arguments(HistoryQuerySchema(), location="query")
 @blp.response(200, HistoryPageSchema)
 def history(query, user_id):
     """The timeline: each entry with a sentence and the tracker's state right after it, newest first."""
-    require_access(user_id)
     with db().read() as conn:
         return json_answer(queries.timeline(conn, user_id, **query))
 
 
 @blp.get("/summary/<int:user_id>")
+@allow(READS_OWN)
 @blp.response(200, SummarySchema)
 def summary(user_id):
-    require_access(user_id)
     with db().read() as conn:
         return queries.summary(conn, user_id, today=datetime.now(timezone.utc).date())
 
@@ -126,19 +136,26 @@ _EXPORT_COLUMNS = ("id", "occurred_at", "recorded_at", "title_id", "title", "kin
 
 
 @blp.get("/<int:user_id>/export")
+@allow(READS_OWN)
 @blp.arguments(ExportQuerySchema(), location="query")
 @blp.response(200, HistoryItemSchema(many=True))
-@blp.alt_response(200, description="CSV with a header row, when format=csv", content_type="text/csv",
-                  success=True)
+@blp.alt_response(200, description="JSON (format=json), or CSV with a header row (format=csv)",
+                  schema={"type": "string"}, content_type="text/csv", success=True)
 def export(query, user_id):
     """The user's whole history, one row per entry, with the title and the tracker state after it,
     streamed in log order."""
-    require_access(user_id)
     database = db()
 
-    def rows():  # one snapshot, read in batches as the answer goes out
+    def snapshot():  # one snapshot, read in batches as the answer goes out
         with database.transaction(isolation_level="REPEATABLE READ") as conn:
+            yield None  # open: whatever refuses the request has refused it before the answer starts
             yield from queries.export(conn, user_id)
+
+    opened = snapshot()
+    next(opened)
+
+    def rows():
+        yield from opened
 
     if query["format"] == "json":
         def items():
@@ -146,7 +163,7 @@ def export(query, user_id):
             for i, row in enumerate(rows()):
                 yield ("," if i else "") + row.item
             yield "]"
-        return Response(items(), mimetype="application/json")
+        return Response(streamed(items()), mimetype="application/json")
 
     def lines():
         buffer = io.StringIO()
@@ -160,17 +177,16 @@ def export(query, user_id):
             buffer.seek(0)
             buffer.truncate()
         yield buffer.getvalue()
-    return Response(lines(), mimetype="text/csv", headers={
+    return Response(streamed(lines()), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="progress-{user_id}.csv"'})
 
 
 @blp.delete("/user/<int:user_id>/logs")
+@allow(CLEARS_OWN)
 @blp.arguments(ClearQuerySchema(), location="query")
 @blp.response(200, ClearedSchema)
 def clear(query, user_id):
     """Remove every tracker of the user by new entries; an admin's ?purge=true erases the events."""
     if query["purge"]:
-        require_admin()
         return {"purged": tracker_service().erase_user(user_id)}
-    require_access(user_id, write=True)
     return {"retracted": tracker_service().clear(user_id, metadata={"actor": caller().user_id})}

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask import Response
-from flask_smorest import Blueprint
 
 from .. import queries
 from ..errors import TrackerNotFound
@@ -10,7 +9,9 @@ from ..schemas.progress import (
     BoardQuerySchema, BoardSchema, EventSchema, RollbackSchema, TrackerQuerySchema, TrackerSchema,
     TrackerUpdateSchema,
 )
-from . import json_answer, require_access
+from . import json_answer
+from .access import READS_OWN, WRITES_OWN, allow
+from .parsing import Blueprint
 from .progress import change_requests, db, event_json, tracker_service, write_options
 
 blp = Blueprint("trackers", __name__, url_prefix="/api/progress/<int:user_id>/trackers",
@@ -28,20 +29,20 @@ def current(user_id: int, title_id: int) -> Response:
 
 
 @blp.get("")
+@allow(READS_OWN)
 @blp.arguments(BoardQuerySchema(), location="query")
 @blp.response(200, BoardSchema)
 def board(query, user_id):
-    require_access(user_id)
     with db().read() as conn:
         return json_answer(queries.board(conn, user_id, **query))
 
 
 @blp.get("/<int:title_id>")
+@allow(READS_OWN)
 @blp.arguments(TrackerQuerySchema(), location="query")
 @blp.response(200, TrackerSchema)
 def get_tracker(query, user_id, title_id):
     """The tracker now (with its version as ETag), right after version N, or as recorded at a time."""
-    require_access(user_id)
     if not query:
         return current(user_id, title_id)
     with db().read() as conn:
@@ -50,28 +51,28 @@ def get_tracker(query, user_id, title_id):
 
 
 @blp.put("/<int:title_id>")
+@allow(WRITES_OWN)
 @blp.arguments(TrackerUpdateSchema())
 @blp.response(200, TrackerSchema)
 def update_tracker(body, user_id, title_id):
     """One entry per given field, appended together; If-Match guards against a tracker that moved on."""
-    require_access(user_id, write=True)
     tracker_service().log(user_id, title_id, change_requests(body), **write_options())
     return current(user_id, title_id)
 
 
 @blp.delete("/<int:title_id>")
+@allow(WRITES_OWN)
 @blp.response(200, EventSchema)
 def remove_tracker(user_id, title_id):
-    require_access(user_id, write=True)
     outcome = tracker_service().remove(user_id, title_id, **write_options())
     return json_answer(event_json(outcome.stream, outcome.entries[0]))
 
 
 @blp.post("/<int:title_id>/rollback")
+@allow(WRITES_OWN)
 @blp.arguments(RollbackSchema())
 @blp.response(200, TrackerSchema)
 def roll_back(body, user_id, title_id):
     """Restore the tracker to its state at a version or a time, by a new tracker_rolled_back entry."""
-    require_access(user_id, write=True)
     tracker_service().roll_back(user_id, title_id, **body, **write_options())
     return current(user_id, title_id)

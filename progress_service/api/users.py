@@ -1,15 +1,16 @@
 """The caller's own account."""
-from flask_smorest import Blueprint
-
 from ..errors import AuthenticationFailed, UserNotFound
 from ..schemas.accounts import UserSchema, UserUpdateSchema
 from . import caller
+from .access import SIGNED_IN, allow
 from .auth import accounts
+from .parsing import Blueprint
 
 blp = Blueprint("users", __name__, url_prefix="/api/users", description="Your account")
 
 
 @blp.get("/me")
+@allow(SIGNED_IN)
 @blp.response(200, UserSchema)
 def me():
     try:
@@ -19,6 +20,7 @@ def me():
 
 
 @blp.patch("/me")
+@allow(SIGNED_IN)
 @blp.arguments(UserUpdateSchema())
 @blp.response(200, UserSchema)
 def update_me(body):
@@ -26,6 +28,7 @@ def update_me(body):
 
 
 @blp.delete("/me")
+@allow(SIGNED_IN)
 @blp.response(204)
 def delete_me():
     """Erase the account and every event of it."""

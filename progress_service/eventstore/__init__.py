@@ -45,7 +45,7 @@ class StoredEvent:
         return self.entry.id  # type: ignore[return-value]
 
 
-_LOCK_STREAM = sa.text("SELECT pg_advisory_xact_lock((CAST(:user_id AS bigint) << 32) + :title_id)")
+_LOCK_STREAM = sa.text("SELECT pg_advisory_xact_lock((CAST(:user_id AS bigint) << 32) # CAST(:title_id AS bigint))")
 
 _LOG_LOCK = sa.text("SELECT pg_advisory_xact_lock(:lock_class, :lock_key)")
 

@@ -3,7 +3,12 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import Schema, ValidationError, fields, validate
+
+# The ranges of the database's columns, so a number past them is a 422 naming its field.
+ID = validate.Range(min=1, max=2**63 - 1, error="An id is a whole number from 1 to 9223372036854775807.")
+COUNT = validate.Range(min=0, max=2**31 - 1, error="A count is a whole number from 0 to 2147483647.")
+VERSION = validate.Range(min=1, max=2**31 - 1, error="A version is a whole number from 1 to 2147483647.")
 
 
 def api_time(moment: datetime) -> str:

@@ -1,7 +1,7 @@
 """Titles, the catalog's search, genres, and the reports per title and per kind."""
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
-from ..catalog import EDITABLE, KINDS, SORTS
+from ..catalog import EDITABLE, KINDS, SORTS, UNITS, unit_mismatch
 from ..projections import RATING_COLUMNS
 from .progress import StatusCountsSchema
 
@@ -16,14 +16,26 @@ def not_blank(text: str) -> None:
         raise ValidationError("Say something other than spaces.")
 
 
-def genre_in_lower_case(genre: str) -> None:
-    if genre != genre.strip().lower():
-        raise ValidationError("A genre is written in lower case, with no spaces around it.")
+class Genre(fields.String):
+    """A genre as a person writes it ("Science Fiction "), kept as the catalog spells genres:
+    trimmed and in lower case ("science fiction")."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).strip().lower()
 
 
-def each_once(genres: list[str]) -> None:
-    if len(set(genres)) != len(genres):
-        raise ValidationError("List each genre once.")
+class Genres(fields.List):
+    """Genres, each kept once (in the order first given)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return list(dict.fromkeys(super()._deserialize(value, attr, data, **kwargs)))
+
+
+GENRES = dict(validate=validate.Length(max=20),
+              metadata={"description": "written in any case; kept trimmed and in lower case, each once"})
+def genre() -> Genre:
+    return Genre(validate=[validate.Length(min=1, max=50, error="A genre has 1 to 50 characters."), NO_NUL])
+UNIT = validate.OneOf(list(UNITS.values()))
 
 
 class TitleSchema(Schema):
@@ -34,7 +46,7 @@ class TitleSchema(Schema):
     genres = fields.List(fields.String(), required=True)
     year = fields.Integer(allow_none=True, required=True)
     total_units = fields.Integer(allow_none=True, required=True)
-    unit = fields.String(required=True, validate=validate.OneOf(["episode", "page", "track", "play"]),
+    unit = fields.String(required=True, validate=UNIT,
                          metadata={"description": "follows the kind: episode, page, track or play"})
     release_date = fields.Date(allow_none=True, required=True)
     description = fields.String(required=True)
@@ -47,29 +59,38 @@ class TitleSchema(Schema):
 class TitleUpdateSchema(Schema):
     """The fields an admin may change; those left out stay as they are."""
 
+    openapi_rules = {"minProperties": 1}
+
     kind = fields.String(validate=KIND)
     name = fields.String(validate=[validate.Length(min=1, max=200), not_blank, NO_NUL])
     creator = fields.String(validate=[validate.Length(max=200), NO_NUL])
-    genres = fields.List(fields.String(validate=[validate.Length(min=1, max=50), genre_in_lower_case, NO_NUL]),
-                         validate=[validate.Length(max=20), each_once])
+    genres = Genres(genre(), **GENRES)
     year = fields.Integer(strict=True, allow_none=True, validate=YEAR)
     total_units = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=1_000_000),
                                  metadata={"description": "episodes, pages, tracks; null when unknown or endless"})
     release_date = fields.Date(allow_none=True)
     description = fields.String(validate=[validate.Length(max=5000), NO_NUL])
+    unit = fields.String(validate=UNIT, metadata={"description": "may be given as the catalog returns it: it must be "
+                                                          "the kind's unit (episode, page, track or play)"})
 
     @validates_schema
     def some_change(self, data, **kwargs):
         if not data:
             raise ValidationError(f"Say at least one of {', '.join(EDITABLE)}.", "_schema")
 
+    @validates_schema
+    def unit_of_the_kind(self, data, **kwargs):
+        if "kind" in data and "unit" in data and (mismatch := unit_mismatch(data["kind"], data["unit"])):
+            raise ValidationError(mismatch, "unit")
+
 
 class TitleCreateSchema(TitleUpdateSchema):
+    openapi_rules = {}
+
     kind = fields.String(required=True, validate=KIND)
     name = fields.String(required=True, validate=[validate.Length(min=1, max=200), not_blank, NO_NUL])
     creator = fields.String(load_default="", validate=[validate.Length(max=200), NO_NUL])
-    genres = fields.List(fields.String(validate=[validate.Length(min=1, max=50), genre_in_lower_case, NO_NUL]),
-                         load_default=list, validate=[validate.Length(max=20), each_once])
+    genres = Genres(genre(), load_default=list, **GENRES)
     description = fields.String(load_default="", validate=[validate.Length(max=5000), NO_NUL])
 
 

@@ -2,7 +2,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ..domain.events import EVENT_TYPES, STATUSES
-from . import UtcDateTime
+from . import COUNT, ID, VERSION, UtcDateTime
 
 CHANGES = ("status", "progress", "delta", "rating", "note")
 RATING = validate.Range(min=0.5, max=5)
@@ -11,9 +11,11 @@ RATING = validate.Range(min=0.5, max=5)
 class ChangeSchema(Schema):
     """Exactly one change to a tracker."""
 
+    openapi_rules = {"oneOf": [{"required": [change]} for change in CHANGES]}
+
     status = fields.String(validate=validate.OneOf(STATUSES))
-    progress = fields.Integer(strict=True, validate=validate.Range(min=0))
-    delta = fields.Integer(strict=True)
+    progress = fields.Integer(strict=True, validate=COUNT)
+    delta = fields.Integer(strict=True, validate=validate.Range(min=-(2**31 - 1), max=2**31 - 1))
     rating = fields.Float(allow_none=True, validate=RATING, metadata={"description": "0.5 to 5 in steps of 0.5; null clears"})
     note = fields.String(validate=validate.Length(min=1, max=2000))
     occurred_at = UtcDateTime(metadata={"description": "when it happened; may be in the past"})
@@ -26,8 +28,8 @@ class ChangeSchema(Schema):
 
 
 class LogSchema(ChangeSchema):
-    title_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
-    user_id = fields.Integer(strict=True, validate=validate.Range(min=1),
+    title_id = fields.Integer(required=True, strict=True, validate=ID)
+    user_id = fields.Integer(strict=True, validate=ID,
                              metadata={"description": "an admin may log for another user"})
 
 
@@ -50,11 +52,11 @@ class EventPageSchema(Schema):
 class HistoryQuerySchema(Schema):
     """A page of a user's entries, newest first."""
 
-    title_id = fields.Integer(validate=validate.Range(min=1))
+    title_id = fields.Integer(validate=ID)
     since = UtcDateTime()
     until = UtcDateTime()
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    before = fields.Integer(validate=validate.Range(min=1))
+    before = fields.Integer(validate=ID)
 
 
 class LogQuerySchema(HistoryQuerySchema):
@@ -103,7 +105,7 @@ class BoardQuerySchema(Schema):
 
 
 class TrackerQuerySchema(Schema):
-    version = fields.Integer(validate=validate.Range(min=1), metadata={"description": "state right after this version"})
+    version = fields.Integer(validate=VERSION, metadata={"description": "state right after this version"})
     as_of = UtcDateTime(metadata={"description": "state as recorded at this time"})
 
     @validates_schema
@@ -113,8 +115,10 @@ class TrackerQuerySchema(Schema):
 
 
 class TrackerUpdateSchema(Schema):
+    openapi_rules = {"minProperties": 1}
+
     status = fields.String(validate=validate.OneOf(STATUSES))
-    progress = fields.Integer(strict=True, validate=validate.Range(min=0))
+    progress = fields.Integer(strict=True, validate=COUNT)
     rating = fields.Float(allow_none=True, validate=RATING)
     note = fields.String(validate=validate.Length(min=1, max=2000))
 
@@ -125,7 +129,9 @@ class TrackerUpdateSchema(Schema):
 
 
 class RollbackSchema(Schema):
-    to_version = fields.Integer(strict=True, validate=validate.Range(min=1))
+    openapi_rules = {"oneOf": [{"required": ["to_version"]}, {"required": ["to_time"]}]}
+
+    to_version = fields.Integer(strict=True, validate=VERSION)
     to_time = UtcDateTime()
 
     @validates_schema

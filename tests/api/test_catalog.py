@@ -15,7 +15,7 @@ LABELS = ["0.5", "1.0", "1.5", "2.0", "2.5", "3.0", "3.5", "4.0", "4.5", "5.0"]
 @pytest.fixture
 def headers_for(app):
     def headers(user_id: int, role: str = "user") -> dict:
-        return {"Authorization": f"Bearer {app.extensions['progress_service.tokens'].issue(user_id, role)}"}
+        return {"Authorization": f"Bearer {app.extensions['progress_service.tokens'].issue(user_id, role, 0)}"}
     return headers
 
 
@@ -264,16 +264,55 @@ def test_a_tracked_title_cannot_be_deleted(client, admin, add_title, user_header
     ({"kind": "book", "name": "x", "total_units": 0}, "total_units"),
     ({"kind": "book", "name": "x", "total_units": "12"}, "total_units"),
     ({"kind": "book", "name": "x", "year": 99999}, "year"),
-    ({"kind": "book", "name": "x", "genres": ["Drama"]}, "genres"),
     ({"kind": "book", "name": "x", "genres": [""]}, "genres"),
-    ({"kind": "book", "name": "x", "genres": ["drama", "drama"]}, "genres"),
+    ({"kind": "book", "name": "x", "genres": ["   "]}, "genres"),
+    ({"kind": "book", "name": "x", "genres": ["x" * 51]}, "genres"),
     ({"kind": "book", "name": "x", "genres": "drama"}, "genres"),
     ({"kind": "book", "name": "x", "release_date": "last spring"}, "release_date"),
     ({"kind": "book", "name": "x", "description": "nul\x00byte"}, "description"),
-    ({"kind": "book", "name": "x", "unit": "page"}, "unit"),
+    ({"kind": "book", "name": "x", "unit": "episode"}, "unit"),
+    ({"kind": "book", "name": "x", "unit": "km"}, "unit"),
+    ({"kind": "book", "name": "x", "average_rating": 4.5}, "average_rating"),
 ])
 def test_invalid_titles_are_422_naming_the_field(client, admin, body, field):
     assert field in problem_of(client.post("/api/titles", json=body, headers=admin), 422)["errors"]
+
+
+def test_a_title_body_as_the_catalog_returns_it_is_accepted_with_genres_as_people_write_them(client, admin, tag):
+    body = {"kind": "tv_show", "name": f"Far Stars {tag}", "creator": "A. Writer", "year": 2024,
+            "genres": ["Drama", " Science Fiction ", "drama"], "total_units": 10, "unit": "episode",
+            "release_date": None, "description": "Ships."}
+    created = client.post("/api/titles", json=body, headers=admin)
+    assert created.status_code == 201, created.json
+    assert created.json["genres"] == ["drama", "science fiction"] and created.json["unit"] == "episode"
+    assert names(client.get("/api/titles", query_string={"genre": "Science Fiction", "q": tag})) == [body["name"]]
+    again = {key: value for key, value in created.json.items() if key not in ("id", "average_rating", "rating_count")}
+    changed = client.patch(f"/api/titles/{created.json['id']}", json={**again, "genres": ["Space Opera"]}, headers=admin)
+    assert changed.status_code == 200, changed.json
+    assert changed.json["genres"] == ["space opera"]
+
+
+def test_a_unit_that_is_not_the_kinds_is_422_saying_which_it_is(client, admin, add_title):
+    title = add_title("Counted", kind="album")
+    refused = problem_of(client.patch(f"/api/titles/{title['id']}", json={"unit": "page"}, headers=admin), 422)
+    assert refused["errors"] == {"unit": ["An album is counted in tracks, so its unit is 'track', not 'page'."]}
+    assert problem_of(client.patch(f"/api/titles/{title['id']}", json={"kind": "book", "unit": "track"},
+                                   headers=admin), 422)["errors"]["unit"]
+    moved = client.patch(f"/api/titles/{title['id']}", json={"kind": "book", "unit": "page"}, headers=admin)
+    assert moved.status_code == 200 and (moved.json["kind"], moved.json["unit"]) == ("book", "page")
+    assert problem_of(client.patch("/api/titles/987654321", json={"unit": "page"}, headers=admin), 404)
+
+
+@pytest.mark.parametrize("method, path, body", [
+    ("post", "/api/titles", {"kind": "movie", "name": ""}),
+    ("post", "/api/titles", {"kind": "book", "name": "Fine"}),
+    ("patch", "/api/titles/1", {"total_units": -1}),
+    ("patch", "/api/titles/1", {}),
+    ("delete", "/api/titles/1", None),
+])
+def test_a_user_who_may_not_edit_the_catalog_gets_403_whatever_the_body(client, user_headers, method, path, body):
+    response = getattr(client, method)(path, json=body, headers=user_headers())
+    assert "Only an admin" in problem_of(response, 403)["detail"]
 
 
 @pytest.mark.parametrize("body, field", [({}, "_schema"), ({"name": None}, "name"), ({"kind": None}, "kind"),

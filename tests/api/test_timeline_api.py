@@ -86,7 +86,7 @@ def test_an_admin_purges_a_users_events(client, app, register, make_user, show):
     user, headers = register()
     log(client, headers, title_id=show[0], progress=1)
     log(client, headers, title_id=show[0], rating=2)
-    admin = {"Authorization": "Bearer " + app.extensions["progress_service.tokens"].issue(make_user("admin"), "admin")}
+    admin = {"Authorization": "Bearer " + app.extensions["progress_service.tokens"].issue(make_user("admin"), "admin", 0)}
     purged = client.delete(f"/api/progress/user/{user['id']}/logs", query_string={"purge": "true"}, headers=admin)
     assert purged.status_code == 200 and purged.json == {"purged": 2}
     assert client.get(f"/api/progress/{user['id']}", headers=headers).json["items"] == []

@@ -89,3 +89,26 @@ def test_answers_are_remembered_for_a_while(db, stub, make_user, song):
     for _ in range(3):
         tracker.log(user, song[0], [AddProgress(1)])
     assert stub.asked == [user]
+
+
+def test_a_user_the_service_did_not_know_may_write_once_it_does(db, stub, make_user, song):
+    user = make_user()
+    tracker = Tracker(db, users=UserDirectory(stub.url, timeout=0.5, ttl=60))
+    with pytest.raises(UserNotFound):
+        tracker.log(user, song[0], [AddProgress(1)])
+    stub.known.add(user)  # made in the user service a moment later
+    assert tracker.log(user, song[0], [AddProgress(1)]).state.progress == 1
+
+
+def test_once_the_short_memory_of_a_user_is_gone_a_down_service_refuses_writes(db, stub, make_user, song):
+    user = make_user()
+    stub.known.add(user)
+    tracker = Tracker(db, users=UserDirectory(stub.url, timeout=0.2, ttl=0.3))
+    tracker.log(user, song[0], [AddProgress(1)])
+    stub.stop()
+    time.sleep(0.4)
+    for _ in range(2):  # and the service's absence is not remembered either: asked again each time
+        with pytest.raises(ServiceUnavailable):
+            tracker.log(user, song[0], [AddProgress(1)])
+    assert events_of(db, user) == 1
+
