@@ -5,6 +5,7 @@ Every screen is a small function of the ``Session``; "q" at any prompt, Ctrl-D o
 """
 from __future__ import annotations
 
+from .account import account_screen
 from .admin import admin_screen
 from .catalog import browse_catalog
 from .client import Api, ApiError
@@ -54,9 +55,10 @@ def home(session: Session) -> None:
     print(f"\nSigned in as {session.user['username']}{' (admin)' if session.is_admin else ''}.")
     actions = {"1": ("My trackers", trackers_screen), "2": ("Browse and search the catalog", browse_catalog),
                "3": ("Timeline: history, retract, roll back", timeline_screen),
-               "4": ("Export my history to a file", export_history)}
+               "4": ("Export my history to a file", export_history),
+               "5": ("My account: email, password, erase", account_screen)}
     if session.is_admin:
-        actions["5"] = ("Admin: add, edit or remove titles", admin_screen)
+        actions["6"] = ("Admin: add, edit or remove titles", admin_screen)
     choice = choose({key: label for key, (label, _) in actions.items()} | {"l": "Log out", "q": "Quit"})
     if choice == "l":
         session.sign_out()

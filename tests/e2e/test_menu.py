@@ -434,13 +434,66 @@ def test_the_admin_submenu_adds_edits_and_removes_a_title(server, open_menu):
     assert menu.leave() == 0
 
 
+def test_the_account_changes_its_email_and_password_which_signs_out_elsewhere_and_is_erased(open_menu):
+    menu = open_menu()
+    username = sign_up(menu)
+    elsewhere = open_menu()  # the same account in a second terminal
+    elsewhere.pick("Log in")
+    elsewhere.answer("Username: ", username)
+    elsewhere.answer("Password: ", PASSWORD)
+    elsewhere.see(f"Signed in as {username}.")
+
+    menu.pick("My account")
+    menu.see(f"{username}, here since ")
+    menu.pick("Change the email")
+    menu.answer("New email (Enter for none): ", "menu@example.org")
+    menu.see("Your email is now menu@example.org.")
+    menu.pick("My account")
+    menu.see("email: menu@example.org.")
+    menu.pick("Change the password")
+    menu.answer("New password (8 characters or more): ", "a new menu secret")
+    menu.answer("Type it again: ", "something else")
+    menu.see("The two passwords differ; nothing was changed.")
+    menu.pick("My account")
+    menu.pick("Change the password")
+    menu.answer("New password (8 characters or more): ", "a new menu secret")
+    menu.answer("Type it again: ", "a new menu secret")
+    menu.see("Your password is changed. You are logged out everywhere else.")
+    menu.pick("My trackers")  # this terminal goes on with a new token
+    menu.see("You track no titles yet")
+
+    elsewhere.pick("My trackers")  # the other one's token ended with the old password
+    elsewhere.see("The account's password has changed since this token was issued; log in again.")
+    elsewhere.see("You are not signed in.")
+    elsewhere.answer("Choose: ", "q")
+    assert elsewhere.leave() == 0
+
+    menu.pick("My account")
+    menu.pick("Erase the account")
+    menu.answer("Erase it? (y/N): ", "y")
+    menu.answer("to be sure: ", "not my name")
+    menu.see("Nothing was erased.")
+    menu.pick("My account")
+    menu.pick("Erase the account")
+    menu.answer("Erase it? (y/N): ", "y")
+    menu.answer("to be sure: ", username)
+    menu.see("Your account and its history were erased.")
+    menu.see("You are not signed in.")
+    menu.pick("Log in")
+    menu.answer("Username: ", username)
+    menu.answer("Password: ", "a new menu secret")
+    menu.see("The username or password is wrong.")
+    menu.answer("Choose: ", "q")
+    assert menu.leave() == 0
+
+
 def test_a_user_who_is_not_an_admin_gets_no_admin_submenu(open_menu):
     menu = open_menu()
     sign_up(menu)
     home = menu.see("Choose: ")
     assert "My trackers" in home and "Log out" in home and "Admin" not in home
-    menu.child.sendline("5")
-    menu.see("Type 1, 2, 3, 4, l or q to quit.")
+    menu.child.sendline("6")
+    menu.see("Type 1, 2, 3, 4, 5, l or q to quit.")
     menu.answer("Choose: ", "q")
     assert menu.leave() == 0
 

@@ -1,7 +1,8 @@
 // The page's frame: which view the address (#/board, #/timeline?title=3 …) asks for, the menu,
 // and the account line. Each view lives in its own module under views/.
 import { api, session } from "./api.js";
-import { clearNotice, go, h, showError } from "./dom.js";
+import { announce, clearNotice, go, h, showError } from "./dom.js";
+import * as account from "./views/account.js";
 import * as admin from "./views/admin.js";
 import * as board from "./views/board.js";
 import * as catalog from "./views/catalog.js";
@@ -11,7 +12,7 @@ import * as summary from "./views/summary.js";
 import * as timeline from "./views/timeline.js";
 import * as title from "./views/title.js";
 
-const VIEWS = { board, catalog, titles: title, timeline, summary, export: exporter, admin, login };
+const VIEWS = { board, catalog, titles: title, timeline, summary, export: exporter, account, admin, login };
 
 /** "#/titles/12?x=1" → {name: "titles", id: "12", params: URLSearchParams("x=1")} */
 function currentRoute() {
@@ -22,7 +23,7 @@ function currentRoute() {
 
 let shown = 0;
 let navigated = false;  // focus moves to the new view only when the user went somewhere
-let pendingError = null;  // said on the next view, after it clears the old notices
+let pendingNotice = null;  // said on the next view, after it clears the old notices
 
 async function show({ keepNotice = false } = {}) {
   const route = currentRoute();
@@ -32,9 +33,9 @@ async function show({ keepNotice = false } = {}) {
   const view = VIEWS[route.name] && (route.name !== "admin" || user.role === "admin") ? VIEWS[route.name] : null;
   frame(user, route.name);
   if (!keepNotice) clearNotice();
-  if (pendingError) {
-    showError(pendingError);
-    pendingError = null;
+  if (pendingNotice) {
+    pendingNotice();
+    pendingNotice = null;
   }
   const main = document.getElementById("view");
   const ticket = ++shown;
@@ -71,7 +72,7 @@ function frame(user, active) {
   document.getElementById("account").hidden = !user;
   document.getElementById("who").textContent = user ? user.username : "";
   document.querySelector("[data-admin-only]").hidden = !(user && user.role === "admin");
-  for (const link of document.querySelectorAll("#nav a")) {
+  for (const link of document.querySelectorAll("#nav a, #who")) {
     const here = link.dataset.view === active || (active === "titles" && link.dataset.view === "catalog");
     if (here) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
@@ -95,7 +96,14 @@ document.getElementById("nav").addEventListener("click", (event) => {
 
 // A token that expired or whose account is gone: back to the login form, saying why.
 window.addEventListener("session-ended", (event) => {
-  pendingError = new Error(event.detail);
+  pendingNotice = () => showError(new Error(event.detail));
+  navigated = true;
+  redirect("#/login");
+});
+
+// The account was erased: back to the login form, saying so.
+window.addEventListener("signed-out", (event) => {
+  pendingNotice = () => announce(event.detail);
   navigated = true;
   redirect("#/login");
 });

@@ -149,12 +149,18 @@ export function timeLabel(date) {
 // Notices: one alert for errors (the API's own sentence), one polite status line for successes.
 const notice = () => document.getElementById("notice");
 
+/** The sentences of a field's messages, however deep the API nests them (a list's item: {"0": [...]}). */
+function sentences(messages) {
+  if (typeof messages === "string") return [messages];
+  return Object.values(messages || {}).flatMap(sentences);
+}
+
 export function showError(error) {
   const box = notice();
   box.replaceChildren(h("p", {}, error.message || String(error)));
   // Validation problems name each field; a sentence that only repeats the detail is left out.
   const fields = Object.entries(error.errors || {})
-    .map(([name, messages]) => [name, [].concat(messages).filter((m) => m !== error.message).join(" ")])
+    .map(([name, messages]) => [name, sentences(messages).filter((m) => m !== error.message).join(" ")])
     .filter(([, text]) => text);
   if (fields.length) {
     box.append(h("ul", {}, fields.map(([name, text]) => h("li", {}, name.startsWith("_") ? text : `${name}: ${text}`))));

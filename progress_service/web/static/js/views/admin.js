@@ -9,7 +9,8 @@ function titleFields(title = {}) {
     field("Kind", select("kind", Object.entries(KINDS), title.kind || "tv_show")),
     field("Name", h("input", { name: "name", required: true, value: title.name || "" })),
     field("Creator", h("input", { name: "creator", value: title.creator || "" })),
-    field("Genres", h("input", { name: "genres", value: (title.genres || []).join(", ") }), "Lower case, separated by commas."),
+    field("Genres", h("input", { name: "genres", value: (title.genres || []).join(", ") }),
+      "Separated by commas, in any case: they are kept in lower case."),
     field("Year", h("input", { name: "year", type: "number", step: "1", value: title.year ?? "" })),
     field("Total units", h("input", { name: "total_units", type: "number", step: "1", min: "1", value: title.total_units ?? "" }),
       "Episodes, pages or tracks; leave empty when unknown (songs)."),
@@ -41,6 +42,7 @@ export async function render() {
     fill(results, h("ul", { class: "titles admin-titles" }, page.items.map((title) => h("li", { class: "title card", dataset: { title: String(title.id) } },
       h("h3", {}, h("a", { href: `#/titles/${title.id}` }, title.name)),
       h("p", { class: "meta" }, describeTitle(title)),
+      title.genres.length ? h("p", { class: "genres" }, title.genres.join(", ")) : null,
       h("div", { class: "entry-actions" },
         h("button", {
           type: "button", class: "quiet small", "aria-label": `Edit ${title.name}`,
