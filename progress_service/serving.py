@@ -4,7 +4,9 @@ One Python process uses at most one core (its GIL), so ``serve`` runs a worker p
 keep their connections open, and a connection stays with the worker that accepted it: left to the
 race for ``accept()``, sixteen clients that connect at once were seen to land 14 on one worker
 and 2 on the other, queueing behind one GIL while the other idled. So a worker accepts only while
-it holds no more connections than the least busy worker (the counts live in shared memory).
+it holds no more connections than the least busy worker (the counts live in shared memory), and a
+worker that accepts wakes the others through a pipe each, so one that stood aside looks again at
+once: left to wake on its own poll timeout, it made every new connection wait up to a second.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ import sys
 from typing import Callable
 
 from flask import Flask
+from waitress import wasyncore
 
 # A worker that has exited counts as full, so the others never wait for it to take a connection.
 _GONE = 2**31 - 1
@@ -32,7 +35,7 @@ def serve(make_app: Callable[[], Flask], *, host: str, port: int, workers: int, 
         signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
         _run_worker(make_app, listener, threads, ident)
         return
-    connections = multiprocessing.RawArray("i", workers)  # open connections of each worker
+    balance = _Balance(workers)
     children: dict[int, int] = {}
     for index in range(workers):
         pid = os.fork()
@@ -40,7 +43,7 @@ def serve(make_app: Callable[[], Flask], *, host: str, port: int, workers: int, 
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             try:
-                _run_worker(make_app, listener, threads, ident, connections, index)
+                _run_worker(make_app, listener, threads, ident, balance, index)
             finally:
                 os._exit(0)
         children[pid] = index
@@ -59,11 +62,56 @@ def serve(make_app: Callable[[], Flask], *, host: str, port: int, workers: int, 
     while children:
         pid, _ = os.wait()
         if pid in children:
-            connections[children.pop(pid)] = _GONE
+            balance.gone(children.pop(pid))
+
+
+class _Balance:
+    """The open connections of each worker in shared memory, and a pipe per worker to wake it
+    when another worker's count grows (then it may be the least busy one)."""
+
+    def __init__(self, workers: int):
+        self.counts = multiprocessing.RawArray("i", workers)
+        self.pipes = [os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC) for _ in range(workers)]
+
+    def may_accept(self, index: int, mine: int) -> bool:
+        self.counts[index] = mine
+        return mine <= min(self.counts)
+
+    def accepted(self, index: int, mine: int) -> None:
+        self.counts[index] = mine
+        self.wake(but=index)
+
+    def gone(self, index: int) -> None:
+        self.counts[index] = _GONE
+        self.wake()
+
+    def wake(self, but: int | None = None) -> None:
+        for index, (_, write_end) in enumerate(self.pipes):
+            if index != but:
+                try:
+                    os.write(write_end, b"\0")
+                except BlockingIOError:  # the pipe is full: that worker is due to wake anyway
+                    pass
+
+
+class _Wakeup(wasyncore.file_dispatcher):
+    """The read end of a worker's pipe in its loop: a byte there ends the loop's wait."""
+
+    def readable(self) -> bool:
+        return True
+
+    def writable(self) -> bool:
+        return False
+
+    def handle_read(self) -> None:
+        try:
+            os.read(self._fileno, 4096)
+        except BlockingIOError:
+            pass
 
 
 def _run_worker(make_app: Callable[[], Flask], listener: socket.socket, threads: int, ident: str,
-                connections=None, index: int = 0) -> None:
+                balance: _Balance | None = None, index: int = 0) -> None:
     import waitress
 
     app = make_app()
@@ -75,12 +123,16 @@ def _run_worker(make_app: Callable[[], Flask], listener: socket.socket, threads:
     # for every queued request would cost the loop thread a log line per request and flood the log.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     server = waitress.create_server(app, sockets=[listener], threads=threads, ident=ident)
-    if connections is not None:
-        accepting = server.readable  # waitress's own answer: not past its connection limit
+    if balance is not None:
+        accepting, accept = server.readable, server.handle_accept  # waitress's own: not past its connection limit
 
         def readable() -> bool:  # asked before every poll of the listening socket
-            mine = connections[index] = len(server.active_channels)
-            return accepting() and mine <= min(connections)
+            return accepting() and balance.may_accept(index, len(server.active_channels))
 
-        server.readable = readable
+        def handle_accept() -> None:
+            accept()
+            balance.accepted(index, len(server.active_channels))
+
+        server.readable, server.handle_accept = readable, handle_accept
+        _Wakeup(balance.pipes[index][0], map=server._map)
     server.run()

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from tests.e2e.test_serve import free_port, get
@@ -16,11 +17,22 @@ ROOT = Path(__file__).resolve().parents[2]
 ADMIN, ADMIN_PASSWORD = "e2e_admin", "e2e admin password"
 
 
+@dataclass(frozen=True)
+class Service:
+    url: str
+    port: int
+    process: subprocess.Popen  # the first process of `serve`, which supervises the workers
+    log_path: Path
+
+
 @contextlib.contextmanager
-def serving(database_url: str, data_dir: Path, admin: str, admin_password: str) -> Iterator[str]:
-    """Make the admin, start `serve`, wait for /healthz, yield the base URL; stop it afterwards."""
+def serving(database_url: str, data_dir: Path, admin: str, admin_password: str,
+            environment: dict[str, str] | None = None, arguments: tuple[str, ...] = ()) -> Iterator[Service]:
+    """Make the admin, start `serve` (with ``arguments`` and ``environment`` added), wait for
+    /healthz, yield it; stop it afterwards."""
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env["PROGRESS_SERVICE_DATA_DIR"] = str(data_dir)
+    env.update(environment or {})
     made = subprocess.run([sys.executable, "-m", "progress_service", "create-admin", admin, "--password", admin_password,
                            "--database-url", database_url], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert made.returncode == 0, made.stdout + made.stderr
@@ -28,7 +40,7 @@ def serving(database_url: str, data_dir: Path, admin: str, admin_password: str) 
     log_path = data_dir / "serve.log"
     with log_path.open("a") as log:
         process = subprocess.Popen([sys.executable, "-m", "progress_service", "serve", "--port", str(port),
-                                    "--database-url", database_url], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+                                    "--database-url", database_url, *arguments], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
@@ -40,7 +52,7 @@ def serving(database_url: str, data_dir: Path, admin: str, admin_password: str) 
                     break
             except OSError:
                 time.sleep(0.2)
-        yield url
+        yield Service(url, port, process, log_path)
     finally:
         process.terminate()
         process.wait(timeout=30)
