@@ -1,9 +1,13 @@
 """`python -m progress_service serve` with 2 workers, as a stranger meets it from outside: a burst
-of fresh connections."""
+of fresh connections, floods of idle and of slow connections, more connections than it takes, a
+body too large, and bytes that are not HTTP. The server's
+timeouts are made small (through the configuration keys) so that its closing shows within a test."""
 from __future__ import annotations
 
 import http.client
 import json
+import selectors
+import socket
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -16,6 +20,9 @@ from tests.e2e.serving import ADMIN, ADMIN_PASSWORD, Service, serving
 pytestmark = pytest.mark.e2e
 
 WORKERS = 2
+IDLE_TIMEOUT = REQUEST_TIMEOUT = 2  # seconds
+CONNECTION_LIMIT = 200  # per worker: twice the 100 a worker took before, with room for the idle flood
+MAX_BODY_BYTES = 1_048_576  # the default
 
 
 @pytest.fixture(scope="module")
@@ -25,8 +32,11 @@ def database(new_database) -> str:
 
 @pytest.fixture(scope="module")
 def service(database, tmp_path_factory) -> Service:
-    with serving(database, tmp_path_factory.mktemp("faults"), ADMIN, ADMIN_PASSWORD,
-                 arguments=("--workers", str(WORKERS))) as service:
+    environment = {"PROGRESS_SERVICE_IDLE_TIMEOUT": str(IDLE_TIMEOUT),
+                   "PROGRESS_SERVICE_REQUEST_TIMEOUT": str(REQUEST_TIMEOUT),
+                   "PROGRESS_SERVICE_CONNECTION_LIMIT": str(CONNECTION_LIMIT)}
+    with serving(database, tmp_path_factory.mktemp("faults"), ADMIN, ADMIN_PASSWORD, environment,
+                 ("--workers", str(WORKERS))) as service:
         yield service
 
 
@@ -65,6 +75,55 @@ def register(port: int) -> Writer:
     return Writer(answer["user"]["id"], answer["access_token"], [title["id"] for title in titles["items"]])
 
 
+def timed_health(port: int) -> tuple[int, float]:
+    """GET /healthz on a fresh connection: its status and how long it took."""
+    started = time.monotonic()
+    status, _, _ = call(port, "GET", "/healthz")
+    return status, time.monotonic() - started
+
+
+def assert_problem(response: http.client.HTTPResponse, body, status: int) -> None:
+    assert response.status == status
+    assert response.getheader("Content-Type") == "application/problem+json"
+    assert set(body) == {"type", "title", "status", "detail"} and body["status"] == status
+    assert body["detail"].endswith(".") and len(body["detail"].split()) > 4  # a sentence
+
+
+def closed_within(sockets: list[socket.socket], seconds: float, trickle: float | None = None) -> dict[int, bytes]:
+    """Wait until the server has closed every socket, or ``seconds`` passed; with ``trickle``, send
+    one byte of a never-ending header on each open socket that often, as a slow client does.
+    Returns what each closed socket received, by its index."""
+    received = {index: b"" for index in range(len(sockets))}
+    closed: dict[int, bytes] = {}
+    with selectors.DefaultSelector() as selector:
+        for index, sock in enumerate(sockets):
+            sock.setblocking(False)
+            selector.register(sock, selectors.EVENT_READ, index)
+        deadline, next_byte = time.monotonic() + seconds, time.monotonic()
+        while len(closed) < len(sockets) and time.monotonic() < deadline:
+            if trickle is not None and time.monotonic() >= next_byte:
+                next_byte += trickle
+                for index, sock in enumerate(sockets):
+                    if index not in closed:
+                        try:
+                            sock.send(b"a")
+                        except OSError:  # reset: the server is gone from this one
+                            pass
+            for key, _ in selector.select(timeout=0.05):
+                try:
+                    data = key.fileobj.recv(65536)
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    data = b""
+                if data:
+                    received[key.data] += data
+                else:
+                    closed[key.data] = received[key.data]
+                    selector.unregister(key.fileobj)
+    return closed
+
+
 def test_64_writes_on_fresh_connections_all_answer_within_2_s(service):
     writer = register(service.port)
     # two clients hold keep-alive connections open between requests, as open browser tabs do;
@@ -94,3 +153,90 @@ def test_64_writes_on_fresh_connections_all_answer_within_2_s(service):
     assert [status for status, _ in answers] == [201] * 64
     slowest = max(seconds for _, seconds in answers)
     assert slowest < 2, f"the slowest of 64 writes took {slowest:.2f} s"
+
+
+def test_an_idle_flood_locks_no_one_out_and_the_server_closes_it(service):
+    flood = [socket.create_connection(("127.0.0.1", service.port)) for _ in range(300)]
+    try:
+        status, seconds = timed_health(service.port)
+        assert status == 200 and seconds < 1, f"a fresh request took {seconds:.2f} s beside 300 idle connections"
+
+        closed = closed_within(flood, IDLE_TIMEOUT + 3)
+        assert len(closed) == len(flood), f"{len(flood) - len(closed)} idle connections still open"
+    finally:
+        for sock in flood:
+            sock.close()
+
+
+def test_a_slow_client_flood_locks_no_one_out_and_each_gets_408(service):
+    slow = [socket.create_connection(("127.0.0.1", service.port)) for _ in range(100)]
+    try:
+        for sock in slow:  # a request line, then a header that never ends, a byte every 0.2 s
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        with ThreadPoolExecutor(1) as pool:
+            fresh = pool.submit(lambda: (time.sleep(0.5), timed_health(service.port))[1])
+            started = time.monotonic()
+            # the deadline, then up to as long again reading what the client still sends
+            closed = closed_within(slow, 2 * REQUEST_TIMEOUT + 3, trickle=0.2)
+            took = time.monotonic() - started
+            status, seconds = fresh.result()
+
+        assert status == 200 and seconds < 1, f"a fresh request took {seconds:.2f} s beside 100 slow clients"
+        assert len(closed) == len(slow), f"{len(slow) - len(closed)} slow connections still open after {took:.1f} s"
+        for answer in closed.values():
+            head, _, body = answer.partition(b"\r\n\r\n")
+            assert head.split(b"\r\n")[0].endswith(b" 408 Request Timeout")
+            assert b"Content-Type: application/problem+json" in head
+            assert json.loads(body)["status"] == 408
+    finally:
+        for sock in slow:
+            sock.close()
+
+
+def test_past_the_connection_limit_a_new_connection_gets_503_at_once(service):
+    held = [socket.create_connection(("127.0.0.1", service.port)) for _ in range(WORKERS * CONNECTION_LIMIT)]
+    try:
+        started = time.monotonic()
+        status, response, body = call(service.port, "GET", "/healthz")
+        seconds = time.monotonic() - started
+
+        assert_problem(response, body, 503)
+        assert response.getheader("Connection") == "close" and response.getheader("Retry-After") == "1"
+        assert seconds < 1, f"the 503 took {seconds:.2f} s"
+    finally:
+        for sock in held:
+            sock.close()
+
+
+def test_a_body_over_the_limit_gets_413_naming_it_and_the_workers_serve_on(service):
+    started = time.monotonic()
+    status, response, body = call(service.port, "POST", "/api/auth/login", b"x" * 12_500_000,
+                                  headers={"Content-Type": "application/json"})
+    seconds = time.monotonic() - started
+
+    assert_problem(response, body, 413)
+    assert f"{MAX_BODY_BYTES:,} bytes" in body["detail"]
+    assert seconds < 1, f"the 413 took {seconds:.2f} s"
+    for _ in range(2 * WORKERS):
+        status, seconds = timed_health(service.port)
+        assert status == 200 and seconds < 1
+
+
+def raw_answer(port: int, data: bytes) -> tuple[http.client.HTTPResponse, dict]:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(data)
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        return response, json.loads(response.read())
+
+
+@pytest.mark.parametrize("data, status", [
+    (b"GE T / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 400),  # a malformed request line
+    (b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: many\r\n\r\n", 400),
+    (b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Large: " + b"a" * 300_000 + b"\r\n\r\n", 431),
+])
+def test_what_the_server_refuses_itself_is_problem_json(service, data, status):
+    response, body = raw_answer(service.port, data)
+
+    assert_problem(response, body, status)
+    assert response.getheader("Connection") == "close"
