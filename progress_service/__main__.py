@@ -68,7 +68,8 @@ def _menu(parser: argparse.ArgumentParser, config: Config, args: argparse.Namesp
 
 
 def _serve(config: Config, db: Database, args: argparse.Namespace) -> int:
-    """waitress in ``--workers`` processes sharing one listening socket (``serving``)."""
+    """waitress in ``--workers`` supervised processes sharing one listening socket (``serving``); 1 when
+    the workers keep dying."""
     from . import create_app
     from .security import signing_secret
     from .serving import serve

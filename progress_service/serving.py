@@ -1,4 +1,4 @@
-"""waitress in pre-forked worker processes that share one listening socket.
+"""waitress in pre-forked worker processes that share one listening socket, supervised.
 
 One Python process uses at most one core (its GIL), so ``serve`` runs a worker per core. Clients
 keep their connections open, and a connection stays with the worker that accepted it: left to the
@@ -11,10 +11,12 @@ once: left to wake on its own poll timeout, it made every new connection wait up
 No client can hold a worker: an idle connection closes after ``idle_timeout``, a request that has
 not arrived whole after ``request_timeout`` is answered 408, a body over ``max_body_bytes`` 413
 before it is read, a connection past ``connection_limit`` 503 at once; waitress's own errors are
-problem+json, as the app's are.
+problem+json, as the app's are. The first process supervises the workers: it starts a dead one
+again, and stops with exit status 1 when they keep dying.
 """
 from __future__ import annotations
 
+import collections
 import gc
 import json
 import logging
@@ -43,12 +45,16 @@ log = logging.getLogger(__name__)
 
 # A worker that has exited counts as full, so the others never wait for it to take a connection.
 _GONE = 2**31 - 1
+# Workers that die this often within this many seconds are failing, not unlucky: serve gives up.
+DEATHS, WINDOW = 5, 60.0
+# The first restart waits this long, each further death in the window twice as long.
+FIRST_RESTART_DELAY = 0.1
 
 
 def serve(make_app: Callable[[], Flask], *, host: str, port: int, workers: int, threads: int,
           ident: str, config: Config = Config()) -> int:
     """Serve ``make_app()`` (called in each worker) on ``host:port`` until SIGTERM or Ctrl-C (then
-    0)."""
+    0), or until the workers keep dying (then 1)."""
     listener = socket.create_server((host, port), backlog=1024)
     # Each worker may hold connection_limit sockets, past the common soft limit of 1,024 files.
     files = config.connection_limit + 256
@@ -80,8 +86,12 @@ def serve(make_app: Callable[[], Flask], *, host: str, port: int, workers: int, 
 
 def _supervise(start: Callable[[int], int], balance: _Balance, workers: int, ident: str) -> int:
     children = {start(index): index for index in range(workers)}
+    deaths: collections.deque[float] = collections.deque()
+    stopping, status = False, 0
 
-    def stop(signum, frame):
+    def stop(signum=None, frame=None):
+        nonlocal stopping
+        stopping = True
         for child in children:
             try:
                 os.kill(child, signal.SIGTERM)
@@ -93,10 +103,34 @@ def _supervise(start: Callable[[int], int], balance: _Balance, workers: int, ide
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     while children:
-        pid, _ = os.wait()
-        if pid in children:
-            balance.gone(children.pop(pid))
-    return 0
+        pid, wait_status = os.wait()
+        index = children.pop(pid, None)
+        if index is None:
+            continue
+        served = balance.serving[index]
+        balance.gone(index)
+        if stopping:
+            continue
+        code = os.waitstatus_to_exitcode(wait_status)
+        cause = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with status {code}"
+        now = time.monotonic()
+        deaths.append(now)
+        while deaths[0] < now - WINDOW:
+            deaths.popleft()
+        if not served or len(deaths) >= DEATHS:
+            if not served:
+                log.error("%s: worker %d %s before it began serving (its error is above); stopping", ident, pid, cause)
+            else:
+                log.error("%s: worker %d %s, %d deaths within %.0f s; stopping", ident, pid, cause, len(deaths), WINDOW)
+            status = 1
+            stop()
+            continue
+        delay = FIRST_RESTART_DELAY * 2 ** (len(deaths) - 1)
+        log.warning("%s: worker %d %s; starting another in %.1f s", ident, pid, cause, delay)
+        time.sleep(delay)
+        if not stopping:
+            children[start(index)] = index
+    return status
 
 
 class _Balance:
@@ -104,8 +138,14 @@ class _Balance:
     when another worker's count grows (then it may be the least busy one)."""
 
     def __init__(self, workers: int):
+        # At the start every worker counts as empty, so the first to come up leaves the others their share.
         self.counts = multiprocessing.RawArray("i", workers)
+        self.serving = multiprocessing.RawArray("b", workers)  # whether each worker got as far as serving
         self.pipes = [os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC) for _ in range(workers)]
+
+    def started(self, index: int) -> None:
+        self.serving[index] = 1
+        self.counts[index] = 0
 
     def may_accept(self, index: int, mine: int) -> bool:
         self.counts[index] = mine
@@ -116,6 +156,8 @@ class _Balance:
         self.wake(but=index)
 
     def gone(self, index: int) -> None:
+        """A worker died: until the next one in its place serves, it counts as full."""
+        self.serving[index] = 0
         self.counts[index] = _GONE
         self.wake()
 
@@ -280,6 +322,7 @@ class _Server(TcpWSGIServer):
         super().__init__(app, _sock=listener, adj=adj, bind_socket=False,
                          sockinfo=(listener.family, listener.type, listener.proto, listener.getsockname()))
         _Wakeup(balance.pipes[index][0], map=self._map)
+        balance.started(index)
 
     def readable(self) -> bool:  # asked before every poll of the listening socket
         now = time.time()

@@ -1,19 +1,24 @@
 """`python -m progress_service serve` with 2 workers, as a stranger meets it from outside: a burst
 of fresh connections, floods of idle and of slow connections, more connections than it takes, a
-body too large, and bytes that are not HTTP. The server's
+body too large, bytes that are not HTTP, and a worker killed under write load. The server's
 timeouts are made small (through the configuration keys) so that its closing shows within a test."""
 from __future__ import annotations
 
 import http.client
 import json
+import os
 import selectors
+import signal
 import socket
+import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+import psutil
 import pytest
+import sqlalchemy as sa
 
 from tests.e2e.serving import ADMIN, ADMIN_PASSWORD, Service, serving
 
@@ -240,3 +245,70 @@ def test_what_the_server_refuses_itself_is_problem_json(service, data, status):
 
     assert_problem(response, body, status)
     assert response.getheader("Connection") == "close"
+
+
+def test_a_worker_killed_under_write_load_is_replaced_and_no_write_is_lost_or_doubled(service, database):
+    writers = [register(service.port) for _ in range(8)]
+    made = [0] * len(writers)
+    retried = [0] * len(writers)
+    errors: list[BaseException] = []
+    kill_after = threading.Event()
+
+    def write_many(index: int) -> None:
+        writer, conn = writers[index], None
+        try:
+            for n in range(60):
+                key = uuid.uuid4().hex  # a failed request is sent again with the same key
+                deadline = time.monotonic() + 30
+                while True:
+                    conn = conn or http.client.HTTPConnection("127.0.0.1", service.port, timeout=20)
+                    try:
+                        status, _, answer = call(service.port, "POST", "/api/progress/log",
+                                                 {"title_id": writer.songs[n % 5], "delta": 1}, token=writer.token,
+                                                 headers={"Idempotency-Key": key}, conn=conn)
+                        if status in (200, 201):
+                            break
+                        assert status >= 500, answer
+                    except (OSError, http.client.HTTPException):
+                        pass
+                    conn.close()
+                    conn = None
+                    retried[index] += 1
+                    assert time.monotonic() < deadline, "a write failed for 30 s"
+                made[index] += 1
+                if n == 15:
+                    kill_after.set()
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            if conn:
+                conn.close()
+
+    supervisor = psutil.Process(service.process.pid)
+    before = {child.pid for child in supervisor.children()}
+    assert len(before) == WORKERS
+    threads = [threading.Thread(target=write_many, args=(index,)) for index in range(len(writers))]
+    for thread in threads:
+        thread.start()
+    assert kill_after.wait(30)
+    victim = min(before)
+    os.kill(victim, signal.SIGKILL)
+    for thread in threads:
+        thread.join(120)
+    assert not errors, errors[0]
+
+    deadline = time.monotonic() + 10
+    while len(now := {child.pid for child in supervisor.children()}) < WORKERS:
+        assert time.monotonic() < deadline, "the killed worker was not replaced within 10 s"
+        time.sleep(0.05)
+    assert victim not in now and len(now - before) == 1
+    assert sum(retried) > 0  # the kill cut some writers' connections
+    engine = sa.create_engine(database)
+    try:
+        with engine.connect() as conn:
+            logged = dict(conn.execute(sa.text(
+                "SELECT user_id, count(*) FROM events WHERE user_id = ANY(:users) GROUP BY user_id"),
+                {"users": [writer.user_id for writer in writers]}).all())
+    finally:
+        engine.dispose()
+    assert [logged.get(writer.user_id, 0) for writer in writers] == made == [60] * len(writers)

@@ -1,6 +1,6 @@
 """progress_service.serving as a real process on loopback: workers share the connections evenly,
-a worker that dies leaves the others taking new connections, and an error out of the app is
-problem+json. The app served is a small one
+a worker that dies leaves the others taking new connections and is replaced, workers that keep
+dying make it give up, and an error out of the app is problem+json. The app served is a small one
 that answers with the pid of the worker that served the request."""
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from progress_service.serving import DEATHS
 from tests.e2e.test_serve import free_port
 
 pytestmark = pytest.mark.e2e
@@ -125,6 +126,31 @@ def test_when_a_worker_dies_the_others_take_every_new_connection(server):
     assert len(opened) == 3 and victim not in {pid for _, pid in opened}
     for conn, _ in opened:
         conn.close()
+
+
+def test_workers_that_keep_dying_make_serve_give_up_with_status_1(tmp_path):
+    process, port = start(tmp_path, 1)
+    try:
+        pid = wait_served(process, port, tmp_path / "serve.log")
+        for _ in range(DEATHS - 1):  # each is replaced, after a growing pause
+            os.kill(pid, signal.SIGKILL)
+            pid = wait_served(process, port, tmp_path / "serve.log", but=pid)
+        os.kill(pid, signal.SIGKILL)
+
+        assert process.wait(timeout=15) == 1
+    finally:
+        process.kill()
+    assert f"{DEATHS} deaths within 60 s; stopping" in (tmp_path / "serve.log").read_text()
+
+
+def test_a_worker_that_cannot_start_makes_serve_stop_at_once_with_status_1(tmp_path):
+    process, _ = start(tmp_path, WORKERS, {"PID_APP_FAILS": "1"})
+    try:
+        assert process.wait(timeout=30) == 1
+    finally:
+        process.kill()
+    log = (tmp_path / "serve.log").read_text()
+    assert "this app cannot start" in log and "before it began serving" in log
 
 
 def test_an_error_raised_out_of_the_app_is_a_500_problem(server):
