@@ -8,10 +8,11 @@ it holds no more connections than the least busy worker (the counts live in shar
 worker that accepts wakes the others through a pipe each, so one that stood aside looks again at
 once: left to wake on its own poll timeout, it made every new connection wait up to a second.
 
-No client can hold a worker: an idle connection closes after ``idle_timeout``, a request that has
-not arrived whole after ``request_timeout`` is answered 408, a body over ``max_body_bytes`` 413
-before it is read, a connection past ``connection_limit`` 503 at once; waitress's own errors are
-problem+json, as the app's are. The first process supervises the workers: it starts a dead one
+No client can hold a worker: an idle connection closes after ``idle_timeout``, and so does one
+that has read nothing of a large answer for as long; a request that has not arrived whole after
+``request_timeout`` is answered 408, a body over ``max_body_bytes`` 413 before it is read, a
+connection past ``connection_limit`` 503 at once; waitress's own errors are problem+json, as the
+app's are. The first process supervises the workers: it starts a dead one
 again, and stops with exit status 1 when they keep dying.
 """
 from __future__ import annotations
@@ -267,8 +268,15 @@ class _Channel(HTTPChannel):
         self.error_task_class(self, request).service()
         self.close_when_flushed = True
 
-    def check_deadline(self, now: float) -> None:
-        """A request still arriving after request_timeout is answered 408 (slowloris)."""
+    def check_deadlines(self, now: float) -> None:
+        """A request still arriving after request_timeout is answered 408 (slowloris); a client that
+        has read nothing of a large answer for idle_timeout is let go, as the worker's thread
+        waits on it."""
+        stalled = self.total_outbufs_len > self.adj.outbuf_high_watermark  # the thread waits to write more
+        if stalled and now - self.last_activity > self.adj.channel_timeout:
+            # its socket never turns writable, where will_close would be seen: the hang-up is
+            self.socket.shutdown(socket.SHUT_RDWR)
+            return
         with self.requests_lock:
             request = self.request
             if request is None or self.requests or now - request.started < self.server.config.request_timeout:
@@ -312,7 +320,7 @@ class _Channel(HTTPChannel):
 
 class _Server(TcpWSGIServer):
     """waitress's server on the shared socket: it accepts only while its worker is the least busy,
-    says so to the others, and enforces the request deadline besides waitress's idle timeout."""
+    says so to the others, and enforces the deadlines besides waitress's idle timeout."""
 
     channel_class = _Channel
 
@@ -338,7 +346,7 @@ class _Server(TcpWSGIServer):
     def maintenance(self, now: float) -> None:
         super().maintenance(now)  # waitress's: idle connections close after channel_timeout
         for channel in list(self.active_channels.values()):
-            channel.check_deadline(now)
+            channel.check_deadlines(now)
 
 
 def _run_worker(make_app: Callable[[], Flask], listener: socket.socket, threads: int, ident: str,

@@ -9,6 +9,7 @@ import http.client
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -35,12 +36,17 @@ def broken():
     raise RuntimeError("the answer's body could not be made")
     yield b""
 
+def large():  # 64 MB, more than the kernel's and waitress's buffers together
+    for _ in range(64):
+        yield bytes(1 << 20)
+
 def make_app():
     if os.environ.get("PID_APP_FAILS"):
         raise RuntimeError("this app cannot start")
     app = Flask("pid")
     app.add_url_rule("/pid", "pid", lambda: str(os.getpid()))
     app.add_url_rule("/broken", "broken", lambda: Response(broken()))  # raises out of the app, inside waitress
+    app.add_url_rule("/large", "large", lambda: Response(large()))
     return app
 
 sys.exit(serve(make_app, host="127.0.0.1", port=int(sys.argv[1]), workers=int(sys.argv[2]), threads=1,
@@ -166,3 +172,30 @@ def test_an_error_raised_out_of_the_app_is_a_500_problem(server):
     finally:
         broken.close()
         after.close()
+
+
+def test_a_client_that_stops_reading_a_large_answer_does_not_hold_its_worker(tmp_path):
+    process, port = start(tmp_path, 1, {"PROGRESS_SERVICE_IDLE_TIMEOUT": "1"})
+    try:
+        wait_served(process, port, tmp_path / "serve.log")
+        with socket.create_connection(("127.0.0.1", port)) as stalled:
+            stalled.sendall(b"GET /large HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")  # and reads none of it
+            started = time.monotonic()
+            conn = connect(port)  # the one worker's one thread is writing to the stalled client
+            try:
+                assert served_by(conn) > 0
+            finally:
+                conn.close()
+            assert time.monotonic() - started < 5
+
+            stalled.settimeout(10)
+            received = 0
+            try:
+                while chunk := stalled.recv(1 << 20):
+                    received += len(chunk)
+            except ConnectionResetError:
+                pass
+            assert received < 64 << 20  # let go: what it had not read is dropped
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=15)
