@@ -50,6 +50,7 @@ _GONE = 2**31 - 1
 DEATHS, WINDOW = 5, 60.0
 # The first restart waits this long, each further death in the window twice as long.
 FIRST_RESTART_DELAY = 0.1
+_STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 
 def serve(make_app: Callable[[], Flask], *, host: str, port: int, workers: int, threads: int,
@@ -71,6 +72,7 @@ def serve(make_app: Callable[[], Flask], *, host: str, port: int, workers: int, 
         if pid == 0:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
             status = 1
             try:
                 _run_worker(make_app, listener, threads, ident, config, balance, index)
@@ -86,7 +88,7 @@ def serve(make_app: Callable[[], Flask], *, host: str, port: int, workers: int, 
 
 
 def _supervise(start: Callable[[int], int], balance: _Balance, workers: int, ident: str) -> int:
-    children = {start(index): index for index in range(workers)}
+    children: dict[int, int] = {}  # pid: the worker's place
     deaths: collections.deque[float] = collections.deque()
     stopping, status = False, 0
 
@@ -103,6 +105,17 @@ def _supervise(start: Callable[[int], int], balance: _Balance, workers: int, ide
     # PostgreSQL started for the service stops with it).
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+
+    def spawn(index: int) -> None:
+        signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)  # a stop waits until the new worker is known
+        try:
+            children[start(index)] = index
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+
+    for index in range(workers):
+        if not stopping:
+            spawn(index)
     while children:
         pid, wait_status = os.wait()
         index = children.pop(pid, None)
@@ -130,7 +143,7 @@ def _supervise(start: Callable[[int], int], balance: _Balance, workers: int, ide
         log.warning("%s: worker %d %s; starting another in %.1f s", ident, pid, cause, delay)
         time.sleep(delay)
         if not stopping:
-            children[start(index)] = index
+            spawn(index)
     return status
 
 
