@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import selectors
+import socket
 import subprocess
 import sys
 import time
@@ -56,3 +58,41 @@ def serving(database_url: str, data_dir: Path, admin: str, admin_password: str,
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def closed_within(sockets: list[socket.socket], seconds: float,
+                  trickle: float | None = None) -> tuple[dict[int, bytes], float]:
+    """Wait until the server has closed every socket, or ``seconds`` passed; with ``trickle``, send
+    one byte of a never-ending header on each open socket that often, as a slow client does.
+    Returns what each closed socket received, by its index, and when the last one closed."""
+    received = {index: b"" for index in range(len(sockets))}
+    closed: dict[int, bytes] = {}
+    started = last = time.monotonic()
+    with selectors.DefaultSelector() as selector:
+        for index, sock in enumerate(sockets):
+            sock.setblocking(False)
+            selector.register(sock, selectors.EVENT_READ, index)
+        deadline, next_byte = started + seconds, started
+        while len(closed) < len(sockets) and time.monotonic() < deadline:
+            if trickle is not None and time.monotonic() >= next_byte:
+                next_byte += trickle
+                for index, sock in enumerate(sockets):
+                    if index not in closed:
+                        try:
+                            sock.send(b"a")
+                        except OSError:  # reset: the server is gone from this one
+                            pass
+            for key, _ in selector.select(timeout=0.05):
+                try:
+                    data = key.fileobj.recv(65536)
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    data = b""
+                if data:
+                    received[key.data] += data
+                else:
+                    closed[key.data] = received[key.data]
+                    selector.unregister(key.fileobj)
+                    last = time.monotonic()
+    return closed, last - started

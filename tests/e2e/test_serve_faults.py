@@ -7,7 +7,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import selectors
 import signal
 import socket
 import threading
@@ -20,7 +19,7 @@ import psutil
 import pytest
 import sqlalchemy as sa
 
-from tests.e2e.serving import ADMIN, ADMIN_PASSWORD, Service, serving
+from tests.e2e.serving import ADMIN, ADMIN_PASSWORD, Service, closed_within, serving
 
 pytestmark = pytest.mark.e2e
 
@@ -94,41 +93,6 @@ def assert_problem(response: http.client.HTTPResponse, body, status: int) -> Non
     assert body["detail"].endswith(".") and len(body["detail"].split()) > 4  # a sentence
 
 
-def closed_within(sockets: list[socket.socket], seconds: float, trickle: float | None = None) -> dict[int, bytes]:
-    """Wait until the server has closed every socket, or ``seconds`` passed; with ``trickle``, send
-    one byte of a never-ending header on each open socket that often, as a slow client does.
-    Returns what each closed socket received, by its index."""
-    received = {index: b"" for index in range(len(sockets))}
-    closed: dict[int, bytes] = {}
-    with selectors.DefaultSelector() as selector:
-        for index, sock in enumerate(sockets):
-            sock.setblocking(False)
-            selector.register(sock, selectors.EVENT_READ, index)
-        deadline, next_byte = time.monotonic() + seconds, time.monotonic()
-        while len(closed) < len(sockets) and time.monotonic() < deadline:
-            if trickle is not None and time.monotonic() >= next_byte:
-                next_byte += trickle
-                for index, sock in enumerate(sockets):
-                    if index not in closed:
-                        try:
-                            sock.send(b"a")
-                        except OSError:  # reset: the server is gone from this one
-                            pass
-            for key, _ in selector.select(timeout=0.05):
-                try:
-                    data = key.fileobj.recv(65536)
-                except BlockingIOError:
-                    continue
-                except OSError:
-                    data = b""
-                if data:
-                    received[key.data] += data
-                else:
-                    closed[key.data] = received[key.data]
-                    selector.unregister(key.fileobj)
-    return closed
-
-
 def test_64_writes_on_fresh_connections_all_answer_within_2_s(service):
     writer = register(service.port)
     # two clients hold keep-alive connections open between requests, as open browser tabs do;
@@ -166,7 +130,7 @@ def test_an_idle_flood_locks_no_one_out_and_the_server_closes_it(service):
         status, seconds = timed_health(service.port)
         assert status == 200 and seconds < 1, f"a fresh request took {seconds:.2f} s beside 300 idle connections"
 
-        closed = closed_within(flood, IDLE_TIMEOUT + 3)
+        closed, _ = closed_within(flood, IDLE_TIMEOUT + 3)
         assert len(closed) == len(flood), f"{len(flood) - len(closed)} idle connections still open"
     finally:
         for sock in flood:
@@ -182,7 +146,7 @@ def test_a_slow_client_flood_locks_no_one_out_and_each_gets_408(service):
             fresh = pool.submit(lambda: (time.sleep(0.5), timed_health(service.port))[1])
             started = time.monotonic()
             # the deadline, then up to as long again reading what the client still sends
-            closed = closed_within(slow, 2 * REQUEST_TIMEOUT + 3, trickle=0.2)
+            closed, _ = closed_within(slow, 2 * REQUEST_TIMEOUT + 3, trickle=0.2)
             took = time.monotonic() - started
             status, seconds = fresh.result()
 
