@@ -12,8 +12,8 @@ No client can hold a worker: an idle connection closes after ``idle_timeout``, a
 that has read nothing of a large answer for as long; a request that has not arrived whole after
 ``request_timeout`` is answered 408, a body over ``max_body_bytes`` 413 before it is read, a
 connection past ``connection_limit`` 503 at once; waitress's own errors are problem+json, as the
-app's are. The first process supervises the workers: it starts a dead one
-again, and stops with exit status 1 when they keep dying.
+app's are. The first process supervises the workers: it starts a dead one again, and stops with
+exit status 1 when they keep dying.
 """
 from __future__ import annotations
 
@@ -287,12 +287,15 @@ class _Channel(HTTPChannel):
         waits on it."""
         stalled = self.total_outbufs_len > self.adj.outbuf_high_watermark  # the thread waits to write more
         if stalled and now - self.last_activity > self.adj.channel_timeout:
-            # its socket never turns writable, where will_close would be seen: the hang-up is
-            self.socket.shutdown(socket.SHUT_RDWR)
+            try:  # its socket never turns writable, where will_close would be seen: the hang-up is
+                self.socket.shutdown(socket.SHUT_RDWR)
+            except OSError:  # the client is gone already
+                pass
             return
         with self.requests_lock:
             request = self.request
-            if request is None or self.requests or now - request.started < self.server.config.request_timeout:
+            if (request is None or self.requests or self.will_close
+                    or now - request.started < self.server.config.request_timeout):
                 return
             request.error = RequestTimeout("too slow")
             request.completed = True
