@@ -155,7 +155,9 @@ class _Balance:
         # At the start every worker counts as empty, so the first to come up leaves the others their share.
         self.counts = multiprocessing.RawArray("i", workers)
         self.serving = multiprocessing.RawArray("b", workers)  # whether each worker got as far as serving
-        self.pipes = [os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC) for _ in range(workers)]
+        self.pipes = [os.pipe() for _ in range(workers)]
+        for _, write_end in self.pipes:
+            os.set_blocking(write_end, False)  # a full pipe means a wake-up is pending already
 
     def started(self, index: int) -> None:
         self.serving[index] = 1
