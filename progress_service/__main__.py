@@ -68,17 +68,17 @@ def _menu(parser: argparse.ArgumentParser, config: Config, args: argparse.Namesp
 
 
 def _serve(config: Config, db: Database, args: argparse.Namespace) -> int:
-    """waitress in ``--workers`` processes sharing one listening socket (``serving``)."""
+    """waitress in ``--workers`` supervised processes sharing one listening socket (``serving``); 1 when
+    the workers keep dying."""
     from . import create_app
     from .security import signing_secret
     from .serving import serve
 
     signing_secret(config)  # created once here, so the workers only read it
     db.dispose()  # every worker opens connections of its own
-    serve(lambda: create_app(config, db=Database(db.url, pool_size=config.pool_size)), host=args.host,
-          port=config.port, workers=args.workers or os.cpu_count() or 1, threads=args.threads,
-          ident="progress-service")
-    return 0
+    return serve(lambda: create_app(config, db=Database(db.url, pool_size=config.pool_size)), host=args.host,
+                 port=config.port, workers=args.workers or os.cpu_count() or 1, threads=args.threads,
+                 ident="progress-service", config=config)
 
 
 def _create_admin(config: Config, db: Database, args: argparse.Namespace) -> int:

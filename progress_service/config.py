@@ -20,7 +20,10 @@ class Config:
     pool_size: int = 20
     secret_key: str | None = None  # None: generated once and kept in data_dir
     token_ttl: int = 3600
-    max_body_bytes: int = 1_048_576  # a request body larger than this is refused (413)
+    max_body_bytes: int = 1_048_576  # a request body past this is refused (413) before it is read
+    connection_limit: int = 1000  # open connections per worker process; past it, 503 at once
+    idle_timeout: int = 15  # seconds a keep-alive connection may wait for its next request
+    request_timeout: int = 10  # seconds a client has to deliver a whole request (headers and body)
     user_svc_cache_seconds: int = 5  # how long the user service's "this user exists" holds
 
     @classmethod
@@ -35,6 +38,9 @@ class Config:
             secret_key=env.get("PROGRESS_SERVICE_SECRET_KEY") or None,
             token_ttl=_int(env, "PROGRESS_SERVICE_TOKEN_TTL", 3600),
             max_body_bytes=_int(env, "PROGRESS_SERVICE_MAX_BODY_BYTES", 1_048_576),
+            connection_limit=_int(env, "PROGRESS_SERVICE_CONNECTION_LIMIT", 1000),
+            idle_timeout=_int(env, "PROGRESS_SERVICE_IDLE_TIMEOUT", 15),
+            request_timeout=_int(env, "PROGRESS_SERVICE_REQUEST_TIMEOUT", 10),
             user_svc_cache_seconds=_int(env, "USER_SVC_CACHE_SECONDS", 5, minimum=0),
         )
         return replace(config, **{key: value for key, value in overrides.items() if value is not None})

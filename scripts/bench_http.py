@@ -11,8 +11,8 @@ loopback port (``python -m progress_service serve`` with PROGRESS_SERVICE_DATA_D
 folder), registers users through ``POST /api/auth/register`` and picks songs (no total,
 so ``{"delta": 1}`` never hits a bound) from ``GET /api/titles``. Beside it, in its own subprocess,
 runs a *bare endpoint*: a minimal Flask app served as the service is (``progress_service.serving``:
-the same worker processes, threads and sharing of connections) with a plain psycopg2 pool (one
-autocommit connection per thread) whose ``POST /log`` does one ``INSERT INTO raw_events ...
+the same worker processes, threads, sharing of connections, limits and timeouts) with a plain
+psycopg2 pool (one autocommit connection per thread) whose ``POST /log`` does one ``INSERT INTO raw_events ...
 RETURNING`` into a table made ``(LIKE events INCLUDING ALL)`` and answers 201 with the row as JSON,
 and whose ``GET /tracker/<u>/<t>`` and ``GET /history/<u>`` run the same SQL as ``queries.tracker``
 and ``queries.timeline`` on the real tables (that SQL builds the answer's JSON) and pass its answer
@@ -90,6 +90,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 import psycopg2, psycopg2.pool
 from flask import Flask, Response, request
+from progress_service.config import Config
 from progress_service.serving import serve
 
 port, threads, workers = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[5])
@@ -157,8 +158,9 @@ def make_app():  # in each worker, as the service's: a pool of its own
 
     return app
 
-# Served exactly as the service is (progress_service.serving): the same workers, threads and balancing.
-serve(make_app, host="127.0.0.1", port=port, workers=workers, threads=threads, ident="bare endpoint")
+# Served exactly as the service is (progress_service.serving): the same workers, threads, balancing and limits.
+sys.exit(serve(make_app, host="127.0.0.1", port=port, workers=workers, threads=threads, ident="bare endpoint",
+               config=Config.from_env()))
 '''
 
 

@@ -10,5 +10,5 @@ from tests.e2e.serving import ADMIN, ADMIN_PASSWORD, serving
 @pytest.fixture(scope="module")
 def server(new_database, tmp_path_factory) -> str:
     """The base URL of a `serve` process on a free loopback port."""
-    with serving(new_database(), tmp_path_factory.mktemp("server"), ADMIN, ADMIN_PASSWORD) as url:
-        yield url
+    with serving(new_database(), tmp_path_factory.mktemp("server"), ADMIN, ADMIN_PASSWORD) as service:
+        yield service.url
