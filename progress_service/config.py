@@ -20,6 +20,8 @@ class Config:
     pool_size: int = 20
     secret_key: str | None = None  # None: generated once and kept in data_dir
     token_ttl: int = 3600
+    statement_timeout: int = 5  # seconds a statement of a request may run; its round trip waits 1 s more
+    connect_timeout: int = 5  # seconds opening a database connection may take
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "Config":
@@ -32,11 +34,13 @@ class Config:
             pool_size=_int(env, "PROGRESS_SERVICE_POOL_SIZE", 20),
             secret_key=env.get("PROGRESS_SERVICE_SECRET_KEY") or None,
             token_ttl=_int(env, "PROGRESS_SERVICE_TOKEN_TTL", 3600),
+            statement_timeout=_int(env, "PROGRESS_SERVICE_STATEMENT_TIMEOUT", 5),
+            connect_timeout=_int(env, "PROGRESS_SERVICE_CONNECT_TIMEOUT", 5, minimum=2),
         )
         return replace(config, **{key: value for key, value in overrides.items() if value is not None})
 
 
-def _int(env: Mapping[str, str], key: str, default: int) -> int:
+def _int(env: Mapping[str, str], key: str, default: int, *, minimum: int = 1) -> int:
     raw = env.get(key)
     if raw in (None, ""):
         return default
@@ -46,4 +50,6 @@ def _int(env: Mapping[str, str], key: str, default: int) -> int:
         raise ConfigError(f"{key} must be a whole number, got {raw!r}") from None
     if value <= 0:
         raise ConfigError(f"{key} must be positive, got {value}")
+    if value < minimum:
+        raise ConfigError(f"{key} must be at least {minimum}, got {value}")
     return value

@@ -5,6 +5,10 @@ import contextlib
 import functools
 import json
 import logging
+import os
+import socket
+import threading
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +40,7 @@ _CONFLICTS: dict[str, Callable[[], ProgressServiceError]] = {
 }
 VERSION_CONFLICT = "PS412"  # the SQLSTATE append_events raises
 STALE_STATE = "PS409"  # the SQLSTATE tracker_is_at raises
+STATEMENT_TIMEOUT = "57014"  # query_canceled: here, a statement of a request ran past statement_timeout
 
 
 class StaleState(Exception):
@@ -72,6 +77,14 @@ def _translated(error: Exception) -> ProgressServiceError | None:
     if isinstance(driver_error, psycopg2.IntegrityError):
         constraint = getattr(driver_error.diag, "constraint_name", None)
         return _CONFLICTS[constraint]() if constraint in _CONFLICTS else None
+    if getattr(driver_error, "pgcode", None) == STATEMENT_TIMEOUT:
+        log.warning("database too slow: %s", error)
+        return ServiceUnavailable("The database took too long to answer; try again shortly.")
+    if getattr(getattr(getattr(driver_error, "cursor", None), "connection", None), "gave_up", False):
+        log.warning("database hung: %s", error)
+        # The server may yet run what it received (a frozen server resumed): the outcome is unknown.
+        return ServiceUnavailable("The database did not answer in time. If this request was a change, it may "
+                                  "still be saved: retry it with the same Idempotency-Key.")
     if getattr(error, "connection_invalidated", False) or (
             isinstance(driver_error, (psycopg2.OperationalError, psycopg2.InterfaceError))
             and _is_unavailable(driver_error)):
@@ -167,13 +180,118 @@ def run_together(conn: sa.Connection, statements: Sequence[Statement]) -> list[d
         cursor.close()
 
 
+# A round trip of a request waits this much longer than statement_timeout, so that a slow
+# database answers with its own error before the service deems it hung.
+ANSWER_GRACE = 1.0
+# /readyz: a database that cannot answer SELECT 1 within this many seconds is not ready.
+READY_WITHIN = 1.0
+
+
+class _Connection(psycopg2.extensions.connection):
+    """A psycopg2 connection whose round trips the watchdog bounds: ``deadline`` seconds, or none."""
+
+    def __init__(self, dsn: str, async_: int = 0, *, deadline: float | None):
+        super().__init__(dsn, async_)
+        self.deadline = deadline
+        self.gave_up = False  # the watchdog ended it: a round trip outlived the deadline
+        self.cursor_factory = _Cursor
+
+
+class _Cursor(psycopg2.extensions.cursor):
+    """A cursor whose round trips last at most its connection's deadline."""
+
+    def execute(self, query, vars=None):
+        return self._bounded(psycopg2.extensions.cursor.execute, query, vars)
+
+    def executemany(self, query, vars_list):
+        return self._bounded(psycopg2.extensions.cursor.executemany, query, vars_list)
+
+    def _bounded(self, send: Callable, query, arguments):
+        connection = self.connection
+        if connection.deadline is None:
+            return send(self, query, arguments)
+        _WATCHDOG.watch(connection)
+        try:
+            return send(self, query, arguments)
+        finally:
+            _WATCHDOG.release(connection)
+
+
+class _Watchdog:
+    """Ends a round trip that outlives its connection's deadline.
+
+    A database that is frozen (its processes stopped) or behind a network path that silently
+    stopped forwarding never answers and never closes the connection, and the kernel keeps
+    acknowledging what is sent: neither statement_timeout nor TCP ever ends the wait. So a thread
+    looks at the round trips in flight every TICK seconds and shuts down the socket of one past
+    its deadline; libpq, waiting in poll(), sees the connection end, and psycopg2 raises an
+    OperationalError without SQLSTATE, which is a 503. The connection is closed from then on, and
+    the pool replaces it.
+    """
+
+    TICK = 0.1
+
+    def __init__(self):
+        self._due: dict[_Connection, float] = {}
+        self._lock = threading.Lock()  # held to end a connection, so it never ends one whose round trip is over
+        self._thread: threading.Thread | None = None
+
+    def watch(self, connection: _Connection) -> None:
+        with self._lock:
+            self._due[connection] = time.monotonic() + connection.deadline
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="progress-service database watchdog",
+                                                daemon=True)
+                self._thread.start()
+
+    def release(self, connection: _Connection) -> None:
+        with self._lock:
+            self._due.pop(connection, None)  # gone already when the watchdog ended it
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self.TICK)
+            now = time.monotonic()
+            with self._lock:
+                for connection in [c for c, due in self._due.items() if due <= now]:
+                    del self._due[connection]
+                    log.warning("the database did not answer within %.1f s; ending its connection",
+                                connection.deadline)
+                    connection.gave_up = True
+                    with contextlib.suppress(OSError, psycopg2.Error):
+                        with socket.socket(fileno=os.dup(connection.fileno())) as sock:
+                            sock.shutdown(socket.SHUT_RDWR)
+
+
+_WATCHDOG = _Watchdog()
+os.register_at_fork(after_in_child=_WATCHDOG.__init__)  # a forked worker has none of its parent's threads
+
+
 class Database:
-    def __init__(self, url: str, *, pool_size: int = 20):
+    def __init__(self, url: str, *, pool_size: int = 20, connect_timeout: int = 5,
+                 statement_timeout: int | None = None):
+        """``statement_timeout`` (seconds), for the database as requests use it: the longest a
+        statement may run on the server, and, ANSWER_GRACE later, the longest a round trip waits
+        for the server's answer. None (maintenance: rebuild, verify, the schema) bounds neither."""
         self.url = url
+        options = _SESSION + (f" -c statement_timeout={statement_timeout}s" if statement_timeout else "")
+        deadline = statement_timeout + ANSWER_GRACE if statement_timeout else None
         self.engine = sa.create_engine(
             url, pool_size=pool_size, max_overflow=pool_size, isolation_level="AUTOCOMMIT",
-            connect_args={"options": _SESSION, "connect_timeout": 5},
+            connect_args={"options": options, "connect_timeout": connect_timeout,
+                          "connection_factory": functools.partial(_Connection, deadline=deadline)},
         )
+
+    @classmethod
+    def for_requests(cls, url: str, config: Config) -> "Database":
+        """The database as requests use it: each statement and round trip bounded (docs/ARCHITECTURE.md)."""
+        return cls(url, pool_size=config.pool_size, connect_timeout=config.connect_timeout,
+                   statement_timeout=config.statement_timeout)
+
+    @classmethod
+    def for_maintenance(cls, url: str, config: Config) -> "Database":
+        """The database as the schema's set-up and the commands use it: statements run as long as they need."""
+        return cls(url, pool_size=config.pool_size, connect_timeout=config.connect_timeout)
 
     @contextlib.contextmanager
     def transaction(self, *, isolation_level: str = "READ COMMITTED",
@@ -202,7 +320,8 @@ class Database:
                 try:
                     yield conn
                 finally:
-                    if driver.info.transaction_status != psycopg2.extensions.TRANSACTION_STATUS_IDLE:
+                    if not driver.closed and (driver.info.transaction_status
+                                              != psycopg2.extensions.TRANSACTION_STATUS_IDLE):
                         with driver.cursor() as cursor:  # autocommit: driver.rollback() would not send it
                             cursor.execute("ROLLBACK")
 
@@ -214,9 +333,15 @@ class Database:
                 yield conn
 
     def is_ready(self) -> bool:
+        """Whether the database answers SELECT 1 within READY_WITHIN seconds (and the connect timeout)."""
         try:
             with self.read() as conn:
-                conn.execute(sa.text("SELECT 1"))
+                driver = conn.connection.driver_connection
+                usual, driver.deadline = driver.deadline, READY_WITHIN
+                try:
+                    conn.execute(sa.text("SELECT 1"))
+                finally:
+                    driver.deadline = usual
             return True
         except ServiceUnavailable:
             return False
@@ -284,6 +409,11 @@ def prepare_schema(db: Database, *, sql_dir: Path = SQL_DIR) -> None:
 
 
 def open_database(config: Config) -> Database:
-    db = Database(database_url(config), pool_size=config.pool_size)
-    prepare_schema(db)
-    return db
+    """The database for requests, its schema prepared first without the requests' bounds."""
+    url = database_url(config)
+    maintenance = Database.for_maintenance(url, config)
+    try:
+        prepare_schema(maintenance)
+    finally:
+        maintenance.dispose()
+    return Database.for_requests(url, config)
