@@ -6,6 +6,7 @@ import functools
 import json
 import logging
 import os
+import select
 import socket
 import threading
 import time
@@ -16,6 +17,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 import psycopg2
 import sqlalchemy as sa
+from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql
 
@@ -195,6 +197,19 @@ class _Connection(psycopg2.extensions.connection):
         self.deadline = deadline
         self.gave_up = False  # the watchdog ended it: a round trip outlived the deadline
         self.cursor_factory = _Cursor
+        self._incoming = select.poll()
+        self._incoming.register(self.fileno(), select.POLLIN)
+
+    def ended(self) -> bool:
+        """Whether this idle connection is over: closed here, or ended by the server (a restart, a
+        terminated backend), which sends a FATAL message and closes, so the socket is readable.
+        One poll of the socket, no round trip."""
+        if not self.closed and self._incoming.poll(0):
+            with contextlib.suppress(psycopg2.Error):
+                self.poll()  # reads what came: a notice alone keeps the connection, the end closes it
+            if any(notice.startswith("FATAL") for notice in self.notices):
+                self.close()
+        return bool(self.closed)
 
 
 class _Cursor(psycopg2.extensions.cursor):
@@ -267,6 +282,13 @@ _WATCHDOG = _Watchdog()
 os.register_at_fork(after_in_child=_WATCHDOG.__init__)  # a forked worker has none of its parent's threads
 
 
+def _check_alive(dbapi_connection: _Connection, record, proxy) -> None:
+    """At checkout, the pool replaces a connection that is closed (ended by the watchdog, or by
+    the server since its last use) instead of handing it to a request."""
+    if dbapi_connection.ended():
+        raise sa_exc.DisconnectionError("the connection was closed")
+
+
 class Database:
     def __init__(self, url: str, *, pool_size: int = 20, connect_timeout: int = 5,
                  statement_timeout: int | None = None):
@@ -278,9 +300,13 @@ class Database:
         deadline = statement_timeout + ANSWER_GRACE if statement_timeout else None
         self.engine = sa.create_engine(
             url, pool_size=pool_size, max_overflow=pool_size, isolation_level="AUTOCOMMIT",
+            # Every connection is in autocommit and write() ends what it began: the pool's rollback
+            # at checkin would send nothing, and on a connection the server has closed it would fail.
+            pool_reset_on_return=None,
             connect_args={"options": options, "connect_timeout": connect_timeout,
                           "connection_factory": functools.partial(_Connection, deadline=deadline)},
         )
+        event.listen(self.engine, "checkout", _check_alive)
 
     @classmethod
     def for_requests(cls, url: str, config: Config) -> "Database":

@@ -101,3 +101,31 @@ def test_readiness_gives_up_on_a_hung_database_within_a_second(database_url):
             assert time.monotonic() - started < 1.5
         finally:
             db.dispose()
+
+
+def test_connections_the_server_ended_are_replaced_at_checkout_without_a_503(database_url):
+    db = Database(database_url, pool_size=3, statement_timeout=5)
+    other = Database(database_url, pool_size=1)
+    try:
+        with db.read() as a, db.read() as b, db.read() as c:  # three connections, back in the pool after
+            pids = [conn.execute(sa.text("SELECT pg_backend_pid()")).scalar() for conn in (a, b, c)]
+        with other.read() as conn:  # as a restart does: the server ends every session
+            conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM unnest(CAST(:pids AS int[])) pid"),
+                         {"pids": pids})
+        deadline = time.monotonic() + 5
+        while (other_pids := _pids(other, pids)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not other_pids
+        for _ in range(3):
+            assert _one(db) == [{"one": 1}]
+        with db.write() as conn:
+            assert run_together(conn, [BEGIN, (sa.text("SELECT 2 AS two"), {}), COMMIT]) == []
+    finally:
+        db.dispose()
+        other.dispose()
+
+
+def _pids(db: Database, pids: list[int]) -> list[int]:
+    with db.read() as conn:
+        return list(conn.execute(sa.text("SELECT pid FROM pg_stat_activity WHERE pid = ANY(CAST(:pids AS int[]))"),
+                                 {"pids": pids}).scalars())
