@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 import warnings
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
@@ -195,10 +196,17 @@ class _Connection(psycopg2.extensions.connection):
     def __init__(self, dsn: str, async_: int = 0, *, deadline: float | None):
         super().__init__(dsn, async_)
         self.deadline = deadline
+        self.due = 0.0  # time.monotonic() past which the round trip in flight is overdue; 0: none in flight
         self.gave_up = False  # the watchdog ended it: a round trip outlived the deadline
         self.cursor_factory = _Cursor
         self._incoming = select.poll()
         self._incoming.register(self.fileno(), select.POLLIN)
+        if deadline is not None:
+            _WATCHDOG.watch(self)
+
+    def close(self) -> None:
+        with _WATCHDOG.lock:  # not while the watchdog ends one: once closed, its socket number may be reused
+            super().close()
 
     def ended(self) -> bool:
         """Whether this idle connection is over: closed here, or ended by the server (a restart, a
@@ -225,11 +233,11 @@ class _Cursor(psycopg2.extensions.cursor):
         connection = self.connection
         if connection.deadline is None:
             return send(self, query, arguments)
-        _WATCHDOG.watch(connection)
+        connection.due = time.monotonic() + connection.deadline
         try:
             return send(self, query, arguments)
         finally:
-            _WATCHDOG.release(connection)
+            connection.due = 0.0
 
 
 class _Watchdog:
@@ -247,32 +255,28 @@ class _Watchdog:
     TICK = 0.1
 
     def __init__(self):
-        self._due: dict[_Connection, float] = {}
-        self._lock = threading.Lock()  # held to end a connection, so it never ends one whose round trip is over
+        self._watched: weakref.WeakSet[_Connection] = weakref.WeakSet()
+        self.lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
     def watch(self, connection: _Connection) -> None:
-        with self._lock:
-            self._due[connection] = time.monotonic() + connection.deadline
+        """Look at ``connection``'s round trips from now on (``_Cursor`` sets ``due`` for each)."""
+        with self.lock:
+            self._watched.add(connection)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="progress-service database watchdog",
                                                 daemon=True)
                 self._thread.start()
 
-    def release(self, connection: _Connection) -> None:
-        with self._lock:
-            self._due.pop(connection, None)  # gone already when the watchdog ended it
-
     def _run(self) -> None:
         while True:
             time.sleep(self.TICK)
             now = time.monotonic()
-            with self._lock:
-                for connection in [c for c, due in self._due.items() if due <= now]:
-                    del self._due[connection]
+            with self.lock:
+                for connection in [c for c in self._watched if 0 < c.due <= now and not c.closed]:
                     log.warning("the database did not answer within %.1f s; ending its connection",
                                 connection.deadline)
-                    connection.gave_up = True
+                    connection.due, connection.gave_up = 0.0, True
                     with contextlib.suppress(OSError, psycopg2.Error):
                         with socket.socket(fileno=os.dup(connection.fileno())) as sock:
                             sock.shutdown(socket.SHUT_RDWR)
@@ -364,6 +368,7 @@ class Database:
             with self.read() as conn:
                 driver = conn.connection.driver_connection
                 usual, driver.deadline = driver.deadline, READY_WITHIN
+                _WATCHDOG.watch(driver)  # a maintenance database's connections are not watched otherwise
                 try:
                     conn.execute(sa.text("SELECT 1"))
                 finally:
