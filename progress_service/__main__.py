@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(error))
     if args.command == "menu":  # a client of the HTTP API: it never opens the database
         return _menu(parser, config, args)
-    db = Database(database_url(config), pool_size=config.pool_size)
+    db = Database.for_maintenance(database_url(config), config)
     prepare_schema(db)
     return {"serve": _serve, "create-admin": _create_admin, "rebuild": _rebuild,
             "verify": _verify}[args.command](config, db, args)
@@ -76,7 +76,7 @@ def _serve(config: Config, db: Database, args: argparse.Namespace) -> int:
 
     signing_secret(config)  # created once here, so the workers only read it
     db.dispose()  # every worker opens connections of its own
-    return serve(lambda: create_app(config, db=Database(db.url, pool_size=config.pool_size)), host=args.host,
+    return serve(lambda: create_app(config, db=Database.for_requests(db.url, config)), host=args.host,
                  port=config.port, workers=args.workers or os.cpu_count() or 1, threads=args.threads,
                  ident="progress-service", config=config)
 

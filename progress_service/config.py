@@ -25,6 +25,8 @@ class Config:
     idle_timeout: int = 15  # seconds a keep-alive connection may wait for its next request
     request_timeout: int = 10  # seconds a client has to deliver a whole request (headers and body)
     user_svc_cache_seconds: int = 5  # how long the user service's "this user exists" holds
+    statement_timeout: int = 5  # seconds a statement of a request may run; its round trip waits 1 s more
+    connect_timeout: int = 5  # seconds opening a database connection may take
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "Config":
@@ -42,6 +44,8 @@ class Config:
             idle_timeout=_int(env, "PROGRESS_SERVICE_IDLE_TIMEOUT", 15),
             request_timeout=_int(env, "PROGRESS_SERVICE_REQUEST_TIMEOUT", 10),
             user_svc_cache_seconds=_int(env, "USER_SVC_CACHE_SECONDS", 5, minimum=0),
+            statement_timeout=_int(env, "PROGRESS_SERVICE_STATEMENT_TIMEOUT", 5),
+            connect_timeout=_int(env, "PROGRESS_SERVICE_CONNECT_TIMEOUT", 5, minimum=2),
         )
         return replace(config, **{key: value for key, value in overrides.items() if value is not None})
 

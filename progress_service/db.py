@@ -6,13 +6,20 @@ import contextvars
 import functools
 import json
 import logging
+import os
+import select
+import socket
+import threading
+import time
 import warnings
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 import psycopg2
 import sqlalchemy as sa
+from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql
 
@@ -38,6 +45,7 @@ _CONFLICTS: dict[str, Callable[[], ProgressServiceError]] = {
 VERSION_CONFLICT = "PS412"  # the SQLSTATE append_events raises
 STALE_STATE = "PS409"  # the SQLSTATE tracker_is_at raises
 CREDENTIAL_ENDED = "PS401"  # the SQLSTATE credential_is_current raises
+STATEMENT_TIMEOUT = "57014"  # query_canceled: here, a statement of a request ran past statement_timeout
 
 
 class StaleState(Exception):
@@ -78,6 +86,14 @@ def _translated(error: Exception) -> ProgressServiceError | None:
     if isinstance(driver_error, psycopg2.IntegrityError):
         constraint = getattr(driver_error.diag, "constraint_name", None)
         return _CONFLICTS[constraint]() if constraint in _CONFLICTS else None
+    if getattr(driver_error, "pgcode", None) == STATEMENT_TIMEOUT:
+        log.warning("database too slow: %s", error)
+        return ServiceUnavailable("The database took too long to answer; try again shortly.")
+    if getattr(getattr(getattr(driver_error, "cursor", None), "connection", None), "gave_up", False):
+        log.warning("database hung: %s", error)
+        # The server may yet run what it received (a frozen server resumed): the outcome is unknown.
+        return ServiceUnavailable("The database did not answer in time. If this request was a change, it may "
+                                  "still be saved: retry it with the same Idempotency-Key.")
     if getattr(error, "connection_invalidated", False) or (
             isinstance(driver_error, (psycopg2.OperationalError, psycopg2.InterfaceError))
             and _is_unavailable(driver_error)):
@@ -185,14 +201,146 @@ def run_together(conn: sa.Connection, statements: Sequence[Statement]) -> list[d
         cursor.close()
 
 
+# A round trip of a request waits this much longer than statement_timeout, so that a slow
+# database answers with its own error before the service deems it hung.
+ANSWER_GRACE = 1.0
+# /readyz: a database that cannot answer SELECT 1 within this many seconds is not ready.
+READY_WITHIN = 1.0
+
+
+class _Connection(psycopg2.extensions.connection):
+    """A psycopg2 connection whose round trips the watchdog bounds: ``deadline`` seconds, or none."""
+
+    def __init__(self, dsn: str, async_: int = 0, *, deadline: float | None):
+        super().__init__(dsn, async_)
+        self.deadline = deadline
+        self.due = 0.0  # time.monotonic() past which the round trip in flight is overdue; 0: none in flight
+        self.gave_up = False  # the watchdog ended it: a round trip outlived the deadline
+        self.cursor_factory = _Cursor
+        self._incoming = select.poll()
+        self._incoming.register(self.fileno(), select.POLLIN)
+        if deadline is not None:
+            _WATCHDOG.watch(self)
+
+    def close(self) -> None:
+        with _WATCHDOG.lock:  # not while the watchdog ends one: once closed, its socket number may be reused
+            super().close()
+
+    def ended(self) -> bool:
+        """Whether this idle connection is over: closed here, or ended by the server (a restart, a
+        terminated backend), which sends a FATAL message and closes, so the socket is readable.
+        One poll of the socket, no round trip."""
+        if not self.closed and self._incoming.poll(0):
+            with contextlib.suppress(psycopg2.Error):
+                self.poll()  # reads what came: a notice alone keeps the connection, the end closes it
+            if any(notice.startswith("FATAL") for notice in self.notices):
+                self.close()
+        return bool(self.closed)
+
+
+class _Cursor(psycopg2.extensions.cursor):
+    """A cursor whose round trips last at most its connection's deadline."""
+
+    def execute(self, query, vars=None):
+        return self._bounded(psycopg2.extensions.cursor.execute, query, vars)
+
+    def executemany(self, query, vars_list):
+        return self._bounded(psycopg2.extensions.cursor.executemany, query, vars_list)
+
+    def _bounded(self, send: Callable, query, arguments):
+        connection = self.connection
+        if connection.deadline is None:
+            return send(self, query, arguments)
+        connection.due = time.monotonic() + connection.deadline
+        try:
+            return send(self, query, arguments)
+        finally:
+            connection.due = 0.0
+
+
+class _Watchdog:
+    """Ends a round trip that outlives its connection's deadline.
+
+    A database that is frozen (its processes stopped) or behind a network path that silently
+    stopped forwarding never answers and never closes the connection, and the kernel keeps
+    acknowledging what is sent: neither statement_timeout nor TCP ever ends the wait. So a thread
+    looks at the round trips in flight every TICK seconds and shuts down the socket of one past
+    its deadline; libpq, waiting in poll(), sees the connection end, and psycopg2 raises an
+    OperationalError without SQLSTATE, which is a 503. The connection is closed from then on, and
+    the pool replaces it.
+    """
+
+    TICK = 0.1
+
+    def __init__(self):
+        self._watched: weakref.WeakSet[_Connection] = weakref.WeakSet()
+        self.lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, connection: _Connection) -> None:
+        """Look at ``connection``'s round trips from now on (``_Cursor`` sets ``due`` for each)."""
+        with self.lock:
+            self._watched.add(connection)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="progress-service database watchdog",
+                                                daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self.TICK)
+            now = time.monotonic()
+            with self.lock:
+                for connection in [c for c in self._watched if 0 < c.due <= now and not c.closed]:
+                    log.warning("the database did not answer within %.1f s; ending its connection",
+                                connection.deadline)
+                    connection.due, connection.gave_up = 0.0, True
+                    with contextlib.suppress(OSError, psycopg2.Error):
+                        with socket.socket(fileno=os.dup(connection.fileno())) as sock:
+                            sock.shutdown(socket.SHUT_RDWR)
+
+
+_WATCHDOG = _Watchdog()
+os.register_at_fork(after_in_child=_WATCHDOG.__init__)  # a forked worker has none of its parent's threads
+
+
+def _check_alive(dbapi_connection: _Connection, record, proxy) -> None:
+    """At checkout, the pool replaces a connection that is closed (ended by the watchdog, or by
+    the server since its last use) instead of handing it to a request."""
+    if dbapi_connection.ended():
+        raise sa_exc.DisconnectionError("the connection was closed")
+
+
 class Database:
-    def __init__(self, url: str, *, pool_size: int = 20):
+    def __init__(self, url: str, *, pool_size: int = 20, connect_timeout: int = 5,
+                 statement_timeout: int | None = None):
+        """``statement_timeout`` (seconds), for the database as requests use it: the longest a
+        statement may run on the server, and, ANSWER_GRACE later, the longest a round trip waits
+        for the server's answer. None (maintenance: rebuild, verify, the schema) bounds neither."""
         self.url = url
+        options = _SESSION + (f" -c statement_timeout={statement_timeout}s" if statement_timeout else "")
+        deadline = statement_timeout + ANSWER_GRACE if statement_timeout else None
         self.engine = sa.create_engine(
             url, pool_size=pool_size, max_overflow=pool_size, isolation_level="AUTOCOMMIT",
-            connect_args={"options": _SESSION, "connect_timeout": 5},
+            # Every connection is in autocommit and write() ends what it began: the pool's rollback
+            # at checkin would send nothing, and on a connection the server has closed it would fail.
+            pool_reset_on_return=None,
+            connect_args={"options": options, "connect_timeout": connect_timeout,
+                          "connection_factory": functools.partial(_Connection, deadline=deadline)},
         )
         sa.event.listen(self.engine, "before_cursor_execute", _prove_first)
+        sa.event.listen(self.engine, "checkout", _check_alive)
+
+    @classmethod
+    def for_requests(cls, url: str, config: Config) -> "Database":
+        """The database as requests use it: each statement and round trip bounded (docs/ARCHITECTURE.md)."""
+        return cls(url, pool_size=config.pool_size, connect_timeout=config.connect_timeout,
+                   statement_timeout=config.statement_timeout)
+
+    @classmethod
+    def for_maintenance(cls, url: str, config: Config) -> "Database":
+        """The database as the schema's set-up and the commands use it: statements run as long as they need."""
+        return cls(url, pool_size=config.pool_size, connect_timeout=config.connect_timeout)
 
     @contextlib.contextmanager
     def _checked_out(self) -> Iterator[sa.Connection]:
@@ -234,7 +382,8 @@ class Database:
             try:
                 yield conn
             finally:
-                if driver.info.transaction_status != psycopg2.extensions.TRANSACTION_STATUS_IDLE:
+                if not driver.closed and (driver.info.transaction_status
+                                          != psycopg2.extensions.TRANSACTION_STATUS_IDLE):
                     with driver.cursor() as cursor:  # autocommit: driver.rollback() would not send it
                         cursor.execute("ROLLBACK")
 
@@ -245,9 +394,16 @@ class Database:
             yield conn
 
     def is_ready(self) -> bool:
+        """Whether the database answers SELECT 1 within READY_WITHIN seconds (and the connect timeout)."""
         try:
             with self.read() as conn:
-                conn.execute(sa.text("SELECT 1"))
+                driver = conn.connection.driver_connection
+                usual, driver.deadline = driver.deadline, READY_WITHIN
+                _WATCHDOG.watch(driver)  # a maintenance database's connections are not watched otherwise
+                try:
+                    conn.execute(sa.text("SELECT 1"))
+                finally:
+                    driver.deadline = usual
             return True
         except ServiceUnavailable:
             return False
@@ -340,6 +496,11 @@ def prepare_schema(db: Database, *, sql_dir: Path = SQL_DIR) -> None:
 
 
 def open_database(config: Config) -> Database:
-    db = Database(database_url(config), pool_size=config.pool_size)
-    prepare_schema(db)
-    return db
+    """The database for requests, its schema prepared first without the requests' bounds."""
+    url = database_url(config)
+    maintenance = Database.for_maintenance(url, config)
+    try:
+        prepare_schema(maintenance)
+    finally:
+        maintenance.dispose()
+    return Database.for_requests(url, config)

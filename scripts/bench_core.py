@@ -52,6 +52,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from benchlib import Figure, log, log_server, markdown_table, percentile, report, raw_connect  # noqa: E402
 from progress_service import queries  # noqa: E402
+from progress_service.config import Config  # noqa: E402
 from progress_service.db import Database, embedded_url, prepare_schema  # noqa: E402
 from progress_service.domain.events import EntryCorrected, EntryRetracted, Recorded, is_change  # noqa: E402
 from progress_service.domain.rules import (  # noqa: E402
@@ -659,15 +660,18 @@ def main(argv: list[str] | None = None) -> int:
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    db = Database(url, pool_size=20)
+    # Appends and reads on the database as requests use it (statements and round trips bounded),
+    # the schema and the rebuild on the one maintenance uses, as the service does.
+    db, maintenance = Database.for_requests(url, Config()), Database.for_maintenance(url, Config())
     figures: list[Figure] = []
     try:
         log_server(url, name)
         log(f"sizes: {sizes}")
-        prepare_schema(db)
-        run(db, url, sizes, figures)
+        prepare_schema(maintenance)
+        run(db, maintenance, url, sizes, figures)
     finally:
         db.dispose()
+        maintenance.dispose()
         if args.keep:
             log(f"kept database {name}: {url}")
         else:
@@ -680,7 +684,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def run(db: Database, url: str, sizes: Sizes, figures: list[Figure]) -> None:
+def run(db: Database, maintenance: Database, url: str, sizes: Sizes, figures: list[Figure]) -> None:
     raw = raw_connect(url)
     with raw.cursor() as cur:
         cur.execute("SELECT id, kind, total_units FROM titles ORDER BY id")
@@ -771,7 +775,7 @@ def run(db: Database, url: str, sizes: Sizes, figures: list[Figure]) -> None:
     log(f"  plain rebuild (warm-up): {warm:.2f} s")
     ours_runs, raw_runs = [], []
     for i in range(sizes.rebuild_runs):
-        ours_runs.append(time_our_rebuild(db))
+        ours_runs.append(time_our_rebuild(maintenance))
         log(f"  run {i + 1}: rebuild.rebuild {ours_runs[-1]:.2f} s = {total_events / ours_runs[-1]:,.0f} events/s")
         raw_runs.append(time_plain_rebuild(url))
         log(f"  run {i + 1}: plain GROUP BY rebuild {raw_runs[-1]:.2f} s = {total_events / raw_runs[-1]:,.0f} events/s")
@@ -791,7 +795,7 @@ def run(db: Database, url: str, sizes: Sizes, figures: list[Figure]) -> None:
     # After the swap, as `python -m progress_service rebuild` does: the timeline's tracker objects,
     # rendered in batches of users while appends go on (not part of the locked rebuild above).
     started = time.perf_counter()
-    rendered = rebuild.render_all_states(db)
+    rendered = rebuild.render_all_states(maintenance)
     render_seconds = time.perf_counter() - started
     log(f"  tracker objects rendered after the rebuild: {rendered:,} in {render_seconds:.1f} s")
     figures.append(Figure("tracker objects of tracker_versions rendered after the rebuild, rows/s (batches of 500 users)",
@@ -804,7 +808,7 @@ def run(db: Database, url: str, sizes: Sizes, figures: list[Figure]) -> None:
     log(f"  projections: {counts[0]:,} tracker_state, {counts[1]:,} title_stats, {counts[2]:,} user_activity rows")
 
     started = time.perf_counter()
-    with db.transaction(isolation_level="REPEATABLE READ") as conn:
+    with maintenance.transaction(isolation_level="REPEATABLE READ") as conn:
         differences = rebuild.verify(conn)
     log(f"  rebuild.verify (REPEATABLE READ): {len(differences)} differences in {time.perf_counter() - started:.1f} s")
     for d in differences[:5]:
@@ -815,7 +819,7 @@ def run(db: Database, url: str, sizes: Sizes, figures: list[Figure]) -> None:
                                            for stream, state in gen.states.items() if state.version]),
                         ("tracker_versions", [tracker_row(Stream(*stream), state) for stream, state in gen.versions])):
         started = time.perf_counter()
-        unlike = check_against_fold(db, table, rows)
+        unlike = check_against_fold(maintenance, table, rows)
         log(f"  rebuilt {table} vs. the generator's domain fold of every stream: {unlike} differing rows "
             f"({time.perf_counter() - started:.1f} s)")
         figures.append(Figure(f"{table} rows unlike the domain fold (generator)", unlike, None, "count", False,

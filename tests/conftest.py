@@ -118,7 +118,10 @@ def app(db, tmp_path_factory):
     from progress_service import create_app
     from progress_service.config import Config
 
-    return create_app(Config(database_url=db.url, data_dir=tmp_path_factory.mktemp("data")), db=db)
+    config = Config(database_url=db.url, data_dir=tmp_path_factory.mktemp("data"))
+    requests = Database.for_requests(db.url, config)  # as serve runs: statements and round trips bounded
+    yield create_app(config, db=requests)
+    requests.dispose()
 
 
 @pytest.fixture

@@ -24,3 +24,11 @@ def test_create_admin_makes_an_admin_who_can_log_in(database_url, db, tmp_path):
     weak = subprocess.run([sys.executable, "-m", "progress_service", "create-admin", name, "--password", "short"],
                           env=env, capture_output=True, text=True, timeout=120)
     assert weak.returncode == 2 and "8 to 256 characters" in weak.stderr
+
+
+def test_serve_refuses_to_start_on_a_malformed_timeout_naming_it(tmp_path):
+    env = {**os.environ, "PROGRESS_SERVICE_DATA_DIR": str(tmp_path), "PROGRESS_SERVICE_STATEMENT_TIMEOUT": "soon"}
+    refused = subprocess.run([sys.executable, "-m", "progress_service", "serve"], env=env, capture_output=True,
+                             text=True, timeout=60)
+    assert refused.returncode == 2
+    assert "PROGRESS_SERVICE_STATEMENT_TIMEOUT must be a whole number, got 'soon'" in refused.stderr
