@@ -19,7 +19,10 @@ _TOKEN_COLUMNS = f"{_USER_COLUMNS}, token_version"
 # account exists or not.
 _NOBODY = hash_password("no account has this password")
 
-_PROVE = sa.text("SELECT credential_is_current(:user_id, :token_version)")
+_PROVE = sa.text("""
+    SELECT credential_ended(:user_id, :token_version)
+    WHERE NOT EXISTS (SELECT FROM users WHERE id = :user_id AND token_version = :token_version)
+""")
 
 
 def credential_proof(caller: Caller) -> Statement:

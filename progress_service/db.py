@@ -44,7 +44,7 @@ _CONFLICTS: dict[str, Callable[[], ProgressServiceError]] = {
 }
 VERSION_CONFLICT = "PS412"  # the SQLSTATE append_events raises
 STALE_STATE = "PS409"  # the SQLSTATE tracker_is_at raises
-CREDENTIAL_ENDED = "PS401"  # the SQLSTATE credential_is_current raises
+CREDENTIAL_ENDED = "PS401"  # the SQLSTATE credential_ended raises (accounts.credential_proof)
 STATEMENT_TIMEOUT = "57014"  # query_canceled: here, a statement of a request ran past statement_timeout
 
 

@@ -51,6 +51,8 @@ DEATHS, WINDOW = 5, 60.0
 # The first restart waits this long, each further death in the window twice as long.
 FIRST_RESTART_DELAY = 0.1
 _STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
+# The route that answers while the process runs (api.health): its tiny answer never waits for a thread.
+LIVENESS_PATH = "/healthz"
 
 
 def serve(make_app: Callable[[], Flask], *, host: str, port: int, workers: int, threads: int,
@@ -305,6 +307,20 @@ class _Channel(HTTPChannel):
             self.requests.append(request)
         self.server.add_task(self)
 
+    liveness_due = False
+    receiving = False  # in received(), where the loop's thread takes the channel's requests in
+
+    def received(self, data: bytes) -> bool:
+        self.receiving = True
+        try:
+            more = super().received(data)
+        finally:
+            self.receiving = False
+        if self.liveness_due:  # a liveness check (_Server.add_task): answered here, in the loop's thread
+            self.liveness_due = False
+            self.service()
+        return more
+
     def readable(self) -> bool:
         return bool(self.lingering_until) or super().readable()
 
@@ -356,6 +372,16 @@ class _Server(TcpWSGIServer):
             self.next_channel_cleanup = now + self.adj.cleanup_interval
             self.maintenance(now)
         return self.balance.may_accept(self.index, len(self.active_channels))
+
+    def add_task(self, channel: _Channel) -> None:
+        """Requests go to the worker's threads, but a liveness check is answered here, in the loop's
+        thread, so that it never waits behind a request that waits on a hung database."""
+        request = channel.requests[0] if len(channel.requests) == 1 and channel.receiving else None
+        if request is not None and not request.error and request.command in ("GET", "HEAD") \
+                and request.path == LIVENESS_PATH and not request.query:
+            channel.liveness_due = True  # served once received() has let go of the channel's lock
+            return
+        super().add_task(channel)
 
     def handle_accept(self) -> None:
         super().handle_accept()
