@@ -115,7 +115,6 @@ Statement = tuple[sa.TextClause, dict[str, Any]]
 # checks out sends it with its first statements, in the same round trip, so no request reads or
 # writes anything on a token whose account has gone, and none pays a round trip for it.
 request_proof: contextvars.ContextVar[Statement | None] = contextvars.ContextVar("request_proof", default=None)
-_PROOF_DUE = "progress_service.proof_due"
 
 BEGIN: Statement = (sa.text("BEGIN"), {})
 COMMIT: Statement = (sa.text("COMMIT"), {})
@@ -165,11 +164,11 @@ def run_together(conn: sa.Connection, statements: Sequence[Statement]) -> list[d
     rolled back first.
     """
     prepared_here: set[str] = conn.connection.info.setdefault("progress_service.prepared", set())
-    proof = conn.connection.info.pop(_PROOF_DUE, None)
+    driver = conn.connection.driver_connection
+    proof, driver.proof_due = driver.proof_due, None
     if proof is not None:  # after a BEGIN that leads the batch, so that it runs in the transaction
         at = 1 if statements and statements[0][0].text.lstrip().upper().startswith("BEGIN") else 0
         statements = [*statements[:at], proof, *statements[at:]]
-    driver = conn.connection.driver_connection
     cursor = driver.cursor()
     failed = driver.info.transaction_status == psycopg2.extensions.TRANSACTION_STATUS_INERROR
     try:
@@ -216,6 +215,7 @@ class _Connection(psycopg2.extensions.connection):
         self.deadline = deadline
         self.due = 0.0  # time.monotonic() past which the round trip in flight is overdue; 0: none in flight
         self.gave_up = False  # the watchdog ended it: a round trip outlived the deadline
+        self.proof_due: Statement | None = None  # the request's proof, not sent yet on this checkout
         self.cursor_factory = _Cursor
         self._incoming = select.poll()
         self._incoming.register(self.fileno(), select.POLLIN)
@@ -239,9 +239,16 @@ class _Connection(psycopg2.extensions.connection):
 
 
 class _Cursor(psycopg2.extensions.cursor):
-    """A cursor whose round trips last at most its connection's deadline."""
+    """A cursor whose round trips last at most its connection's deadline, and which sends the
+    request's proof first when it is still due (a statement that came through SQLAlchemy rather
+    than run_together, which sends it in its own batch: the hot paths do)."""
 
     def execute(self, query, vars=None):
+        proof = self.connection.proof_due
+        if proof is not None:
+            self.connection.proof_due = None
+            clause, params = proof
+            self._bounded(psycopg2.extensions.cursor.execute, str(clause.compile(dialect=_PYFORMAT)), params)
         return self._bounded(psycopg2.extensions.cursor.execute, query, vars)
 
     def executemany(self, query, vars_list):
@@ -328,7 +335,6 @@ class Database:
             connect_args={"options": options, "connect_timeout": connect_timeout,
                           "connection_factory": functools.partial(_Connection, deadline=deadline)},
         )
-        sa.event.listen(self.engine, "before_cursor_execute", _prove_first)
         sa.event.listen(self.engine, "checkout", _check_alive)
 
     @classmethod
@@ -347,14 +353,12 @@ class Database:
         """A pooled connection; the request's proof (request_proof) is due with its first statement."""
         with translated_errors():
             with self.engine.connect() as conn:
-                info = conn.connection.info
-                proof = request_proof.get()
-                if proof is not None:
-                    info[_PROOF_DUE] = proof
+                driver = conn.connection.driver_connection
+                driver.proof_due = request_proof.get()
                 try:
                     yield conn
                 finally:
-                    info.pop(_PROOF_DUE, None)
+                    driver.proof_due = None
 
     @contextlib.contextmanager
     def transaction(self, *, isolation_level: str = "READ COMMITTED",
@@ -410,15 +414,6 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
-
-
-def _prove_first(conn: sa.Connection, cursor, statement, parameters, context, executemany) -> None:
-    """A statement sent through SQLAlchemy rather than run_together sends a proof still due first
-    (a round trip of its own: the hot paths go through run_together)."""
-    proof = conn.connection.info.pop(_PROOF_DUE, None)
-    if proof is not None:
-        clause, params = proof
-        cursor.execute(str(clause.compile(dialect=_PYFORMAT)), params)
 
 
 def database_url(config: Config) -> str:

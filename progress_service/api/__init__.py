@@ -118,25 +118,27 @@ def caller() -> Caller:
 def _check_request() -> Response | None:
     """Before a view reads anything of the request: the route's access rule (401/403), then its
     query parameters (400 for one it does not read), then the body's media type (415)."""
-    if request.routing_exception is not None or request.method == "OPTIONS":
+    asked = request._get_current_object()  # once: every use of the proxy costs a lookup
+    if asked.routing_exception is not None or asked.method == "OPTIONS":
         return None  # an unknown route or a wrong method: 404 or 405 for everyone
-    view = current_app.view_functions.get(request.endpoint)
+    view = current_app.view_functions.get(asked.endpoint)
     rule = access_of(view)
     if rule is None:
         return None  # not an API operation: the web page, the docs, static files
+    context = g._get_current_object()
     if rule.needs_token:
-        g.caller = _bearer_caller()
-        g.proof = request_proof.set(credential_proof(g.caller))
+        context.caller = _bearer_caller(asked)
+        context.proof = request_proof.set(credential_proof(context.caller))
     if rule.check is not None:
-        rule.check(g.caller, request.view_args or {})
+        rule.check(context.caller, asked.view_args or {})
     refuse_unknown_query(view)
-    if request.method in ("POST", "PUT", "PATCH") and request.content_length and not _JSON.fullmatch(request.mimetype or ""):
+    if asked.method in ("POST", "PUT", "PATCH") and asked.content_length and not _JSON.fullmatch(asked.mimetype or ""):
         return problem(415, "Unsupported media type", "Send the request body as JSON (Content-Type: application/json).")
     return None
 
 
-def _bearer_caller() -> Caller:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+def _bearer_caller(asked) -> Caller:
+    scheme, _, token = asked.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthenticationFailed("Send a bearer token: Authorization: Bearer <access_token> (from /api/auth/login).")
     return current_app.extensions["progress_service.tokens"].verify(token.strip())

@@ -13,6 +13,7 @@ from marshmallow import fields
 
 from ..errors import EntryNotFound, PermissionDenied
 from ..security import Caller
+from .parsing import peek_json
 
 Check = Callable[[Caller, dict[str, Any]], None]
 
@@ -49,9 +50,7 @@ def _writes_own_unless_purging(who: Caller, path: dict[str, Any]) -> None:
 
 def _logs_for_self(who: Caller, path: dict[str, Any]) -> None:
     """The body may name another user (an admin logging for them): only an admin may."""
-    from .parsing import peek_json  # the body is read leniently here; its validation comes later
-
-    body = peek_json()
+    body = peek_json()  # read leniently here; its validation comes later
     user_id = body.get("user_id") if isinstance(body, dict) else None
     if isinstance(user_id, int) and not isinstance(user_id, bool) and user_id != who.user_id and not who.is_admin:
         raise PermissionDenied("You may only log entries in your own log.")

@@ -15,20 +15,14 @@ from webargs.flaskparser import FlaskParser, is_json_request
 
 from ..errors import BadRequest
 
-# Digits an integer in a body may have: every id and count fits in far fewer, and Python refuses
-# to read more than 4300 at all.
-MAX_DIGITS = 40
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
-
-
-def _integer(text: str) -> int:
-    if len(text.lstrip("-")) > MAX_DIGITS:
-        raise BadRequest(f"A number in the request body has more than {MAX_DIGITS} digits.")
-    return int(text)
 
 
 def _no_constant(name: str) -> Any:
     raise BadRequest(f"The request body is not valid JSON: {name} is not a JSON value.")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_no_constant)  # made once: json.loads with options makes one a call
 
 
 def strict_json(data: bytes) -> Any:
@@ -39,11 +33,13 @@ def strict_json(data: bytes) -> Any:
     except UnicodeDecodeError:
         raise BadRequest("The request body is not valid UTF-8 text.") from None
     try:
-        value = json.loads(text, parse_int=_integer, parse_constant=_no_constant)
+        value = _DECODER.decode(text)
     except json.JSONDecodeError as error:
         raise BadRequest(f"The request body is not valid JSON ({error.msg} at character {error.pos}).") from None
     except RecursionError:
         raise BadRequest("The request body nests arrays or objects too deeply.") from None
+    except ValueError:  # Python reads no integer of more than 4300 digits
+        raise BadRequest("A number in the request body has more digits than this service reads.") from None
     if _SURROGATE_ESCAPE.search(data) is not None:
         try:  # escapes of surrogates are fine in pairs (an emoji); alone they are no character at all
             json.dumps(value, ensure_ascii=False).encode("utf-8")
@@ -53,12 +49,21 @@ def strict_json(data: bytes) -> Any:
     return value
 
 
+def body_json(req: Request) -> Any:
+    """The request body's JSON, read once per request (the access rules and the schema both read it)."""
+    try:
+        return req.progress_service_json
+    except AttributeError:
+        req.progress_service_json = strict_json(req.get_data(cache=True))
+        return req.progress_service_json
+
+
 def peek_json() -> Any:
     """The body's JSON if it is readable, else None (its validation answers later)."""
     if not is_json_request(request):
         return None
     try:
-        return strict_json(request.get_data(cache=True))
+        return body_json(request)
     except BadRequest:
         return None
 
@@ -69,7 +74,7 @@ class Parser(FlaskParser):
     def _raw_load_json(self, req: Request) -> Any:
         if not is_json_request(req):
             return missing
-        return strict_json(req.get_data(cache=True))
+        return body_json(req)
 
 
 @lru_cache(maxsize=None)
@@ -81,6 +86,8 @@ def query_parameters(view) -> frozenset[str]:
 
 
 def refuse_unknown_query(view) -> None:
+    if not request.query_string:
+        return
     known = query_parameters(view)
     unknown = sorted(set(request.args) - known)
     if unknown:
