@@ -3,19 +3,19 @@ from __future__ import annotations
 
 from flask import Flask
 
+from . import api
+from .accounts import Accounts
 from .config import Config
-from .db import Database, open_database
+from .db import Database
+from .schema import open_database
+from .security import Tokens, signing_secret
+from .services import Trackers
+from .user_service import UserServiceClient
+from .web import web as web_page
 
 
 def create_app(config: Config | None = None, *, db: Database | None = None) -> Flask:
-    """The app factory: one Database, one Tracker service, the blueprints, the error handler and the web page."""
-    from . import api
-    from .accounts import Accounts
-    from .directory import UserDirectory
-    from .security import Tokens, signing_secret
-    from .services import Tracker
-    from .web import web
-
+    """The app factory: one Database, one Trackers service, the blueprints, the error handler and the web page."""
     config = config or Config.from_env()
     app = Flask(__name__)
     app.config["PROGRESS_SERVICE"] = config
@@ -24,10 +24,10 @@ def create_app(config: Config | None = None, *, db: Database | None = None) -> F
     tokens = Tokens(signing_secret(config), config.token_ttl)
     app.extensions["progress_service.db"] = database
     app.extensions["progress_service.tokens"] = tokens
-    users = (UserDirectory(config.user_svc_base_url, ttl=config.user_svc_cache_seconds)
+    users = (UserServiceClient(config.user_svc_base_url, ttl=config.user_svc_cache_seconds)
              if config.user_svc_base_url else None)
-    app.extensions["progress_service.tracker"] = Tracker(database, users=users)
+    app.extensions["progress_service.trackers"] = Trackers(database, users=users)
     app.extensions["progress_service.accounts"] = Accounts(database, tokens)
     api.register(app)
-    app.register_blueprint(web)
+    app.register_blueprint(web_page)
     return app

@@ -9,15 +9,16 @@ import sys
 from tqdm import tqdm
 
 from .config import Config, ConfigError
-from .db import Database, database_url, prepare_schema
-from .projections import rebuild as projection_rebuild
+from .db import Database, database_url
+from .projections import TABLES, rebuild as projection_rebuild
+from .schema import prepare_schema
 
 
 # Requests each worker process handles at once. The service is CPU-bound on a small machine, and a
 # second thread in a worker only contends with the first for the worker's GIL: with 2 threads a
 # history page costs ~25% more CPU and its p99 at 16 connections is ~50% longer, with writes no
 # faster (docs/PERFORMANCE.md). Other requests queue in waitress, first come first served, and the
-# workers share the connections evenly (serving). Raise it with --threads when requests wait on
+# workers share the connections evenly (prefork). Raise it with --threads when requests wait on
 # something slow (a user service that does not answer, say).
 SERVE_THREADS = 1
 
@@ -68,11 +69,11 @@ def _menu(parser: argparse.ArgumentParser, config: Config, args: argparse.Namesp
 
 
 def _serve(config: Config, db: Database, args: argparse.Namespace) -> int:
-    """waitress in ``--workers`` supervised processes sharing one listening socket (``serving``); 1 when
+    """waitress in ``--workers`` supervised processes sharing one listening socket (``prefork``); 1 when
     the workers keep dying."""
     from . import create_app
     from .security import signing_secret
-    from .serving import serve
+    from .prefork import serve
 
     signing_secret(config)  # created once here, so the workers only read it
     db.dispose()  # every worker opens connections of its own
@@ -110,7 +111,7 @@ def _rebuild(config: Config, db: Database, args: argparse.Namespace) -> int:
         projection_rebuild.rebuild(conn, progress=bar.update, second=db)
     with _bar(db, "rendering the timeline's tracker objects") as bar:
         projection_rebuild.render_all_states(db, progress=bar.update)
-    print("rebuilt " + ", ".join(projection_rebuild.PROJECTIONS) + " from the event log")
+    print("rebuilt " + ", ".join(TABLES) + " from the event log")
     return 0
 
 

@@ -7,10 +7,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from . import projections
 from .db import Database, Statement
 from .errors import AuthenticationFailed, TooManyRequests, UserNotFound
 from .security import Caller, Tokens, hash_password, password_matches
+from .store import erase_user
 
 _USER_COLUMNS = "id, username, email, role, created_at"
 _TOKEN_COLUMNS = f"{_USER_COLUMNS}, token_version"
@@ -124,7 +124,7 @@ class Accounts:
     def erase(self, user_id: int) -> int:
         """Delete the account and every event of it, through the one erasure path."""
         with self.db.transaction() as conn:
-            erased = projections.erase_user(conn, user_id)
+            erased = erase_user(conn, user_id)
             conn.execute(sa.text("DELETE FROM users WHERE id = :id"), {"id": user_id})
         return erased
 

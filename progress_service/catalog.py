@@ -1,18 +1,14 @@
-"""The catalog: titles and genres, the admin's changes to them, and the reports per title and per
-kind. Plain SQL over ``titles`` and the ``title_stats`` projection."""
+"""The catalog: titles and genres, and the admin's changes to them. Plain SQL over ``titles`` and
+the ``title_stats`` projection (whose module holds the reports per title and per kind)."""
 from __future__ import annotations
 
 from typing import Any
 
 import sqlalchemy as sa
 
-from .errors import Conflict, InvalidChange, NotFound, TitleNotFound
-from .projections import RATING_COLUMNS, STATS_COLUMNS, STATUS_COLUMNS, render_states
-
-# Each kind is counted in its unit (titles.unit follows the kind in SQL).
-UNITS = {"tv_show": "episode", "book": "page", "album": "track", "song": "play"}
-KINDS = tuple(UNITS)
-_KIND_WORDS = {"tv_show": "A TV show", "book": "A book", "album": "An album", "song": "A song"}
+from .domain.vocabulary import UNITS, a_kind
+from .errors import Conflict, InvalidChange, TitleNotFound
+from .projections import title_stats, tracker_versions
 SORTS = ("name", "-year", "-rating", "-popularity")
 EDITABLE = ("kind", "name", "creator", "genres", "year", "total_units", "release_date", "description")
 
@@ -20,12 +16,11 @@ _TITLE_COLUMNS = """
     t.id, t.kind, t.name, t.creator, t.genres, t.year, t.total_units, t.unit, t.release_date, t.description,
     coalesce(s.rating_sum, 0) AS rating_sum, coalesce(s.rating_count, 0) AS rating_count
 """
-_AVERAGE = "s.rating_sum / nullif(s.rating_count, 0)"
 # Ties fall back to the name, then the id, so pages never overlap or skip.
 _ORDER = {
     "name": "lower(t.name), t.id",
     "-year": "t.year DESC NULLS LAST, lower(t.name), t.id",
-    "-rating": f"{_AVERAGE} DESC NULLS LAST, s.rating_count DESC NULLS LAST, lower(t.name), t.id",
+    "-rating": f"{title_stats.AVERAGE_SQL} DESC NULLS LAST, s.rating_count DESC NULLS LAST, lower(t.name), t.id",
     "-popularity": "coalesce(s.trackers, 0) DESC, lower(t.name), t.id",
 }
 # One statement per sort order: the page and the number of matches, from one snapshot. A page past
@@ -69,39 +64,13 @@ _LOCK_TITLE = sa.text("SELECT id FROM titles WHERE id = :title_id FOR UPDATE")
 _TRACKERS_OF_TITLE = sa.text("""
     SELECT count(*) FILTER (WHERE active) AS active, count(*) AS ever FROM tracker_state WHERE title_id = :title_id
 """)
-_DELETE = [sa.text("DELETE FROM title_stats WHERE title_id = :title_id"),
-           sa.text("DELETE FROM titles WHERE id = :title_id")]
-
-_TITLE_REPORT = sa.text(f"""
-    SELECT t.id AS title_id, {', '.join(f'coalesce(s.{c}, 0) AS {c}' for c in STATS_COLUMNS)}
-    FROM titles t LEFT JOIN title_stats s ON s.title_id = t.id WHERE t.id = :title_id
-""")
-
-_TOP_TITLES = 10
-_KIND_REPORT = sa.text(f"""
-    SELECT {', '.join(f'coalesce(sum(s.{c}), 0) AS {c}' for c in STATS_COLUMNS)},
-           (SELECT coalesce(json_agg(json_build_object('id', top.id, 'name', top.name, 'trackers', top.trackers,
-                                                       'rating_sum', top.rating_sum, 'rating_count', top.rating_count)
-                                     ORDER BY top.rank), '[]')
-            FROM (SELECT t.id, t.name, s.trackers, s.rating_sum, s.rating_count,
-                         row_number() OVER (ORDER BY s.trackers DESC, {_AVERAGE} DESC NULLS LAST,
-                                            lower(t.name), t.id) AS rank
-                  FROM titles t JOIN title_stats s ON s.title_id = t.id
-                  WHERE t.kind = :kind AND s.trackers > 0
-                  ORDER BY rank LIMIT {_TOP_TITLES}) AS top) AS top_titles
-    FROM titles t LEFT JOIN title_stats s ON s.title_id = t.id WHERE t.kind = :kind
-""")
-
-
-def _average(rating_sum: Any, count: int) -> float | None:
-    return round(float(rating_sum) / count, 2) if count else None
-
+_DELETE = [title_stats.FORGET_TITLE, sa.text("DELETE FROM titles WHERE id = :title_id")]
 
 def _title_json(row: Any) -> dict[str, Any]:
     """The API's ``title``, with its average rating and number of ratings."""
     title = {key: row[key] for key in ("id", "kind", "name", "creator", "genres", "year", "total_units", "unit",
                                        "release_date", "description", "rating_count")}
-    title["average_rating"] = _average(row["rating_sum"], row["rating_count"])
+    title["average_rating"] = title_stats.average(row["rating_sum"], row["rating_count"])
     return title
 
 
@@ -136,7 +105,7 @@ def unit_mismatch(kind: str, unit: str) -> str | None:
     """Why ``unit`` cannot be the unit of a title of ``kind`` (None when it is)."""
     if UNITS[kind] == unit:
         return None
-    return f"{_KIND_WORDS[kind]} is counted in {UNITS[kind]}s, so its unit is {UNITS[kind]!r}, not {unit!r}."
+    return f"{a_kind(kind)} is counted in {UNITS[kind]}s, so its unit is {UNITS[kind]!r}, not {unit!r}."
 
 
 def update(conn: sa.Connection, title_id: int, changes: dict[str, Any]) -> dict[str, Any]:
@@ -158,7 +127,7 @@ def update(conn: sa.Connection, title_id: int, changes: dict[str, Any]) -> dict[
     ).mappings().first()
     if row is None:
         raise TitleNotFound(f"There is no title {title_id} in the catalog.")
-    render_states(conn, title_id=title_id)  # the timeline shows the title as it is now
+    tracker_versions.render_states(conn, title_id=title_id)  # the timeline shows the title as it is now
     return _title_json(row)
 
 
@@ -176,35 +145,3 @@ def delete(conn: sa.Connection, title_id: int) -> None:
                        "keeps their entries on it.")
     for statement in _DELETE:
         conn.execute(statement, {"title_id": title_id})
-
-
-def _figures(row: Any) -> dict[str, Any]:
-    """A report's figures from title_stats columns (of one title, or summed over many)."""
-    trackers, completions = row["trackers"], row["completions"]
-    return {
-        "trackers": trackers,
-        "counts": {status: row[status] for status in STATUS_COLUMNS},
-        "completion_rate": round(row["completed"] / trackers, 4) if trackers else None,
-        "average_rating": _average(row["rating_sum"], row["rating_count"]),
-        "rating_count": row["rating_count"],
-        "rating_histogram": {column: row[column] for column in RATING_COLUMNS},  # the schema names them "0.5" ...
-        "average_days_to_complete": round(float(row["seconds_to_complete"]) / completions / 86400, 2)
-                                    if completions else None,
-    }
-
-
-def title_report(conn: sa.Connection, title_id: int) -> dict[str, Any]:
-    row = conn.execute(_TITLE_REPORT, {"title_id": title_id}).mappings().first()
-    if row is None:
-        raise TitleNotFound(f"There is no title {title_id} in the catalog.")
-    return {"title_id": title_id, **_figures(row)}
-
-
-def kind_report(conn: sa.Connection, kind: str) -> dict[str, Any]:
-    """The figures of every title of a kind together, and its most tracked titles."""
-    if kind not in KINDS:
-        raise NotFound(f"There is no kind {kind!r}; the kinds are {', '.join(KINDS)}.")
-    row = conn.execute(_KIND_REPORT, {"kind": kind}).mappings().one()
-    top_titles = [{"id": top["id"], "name": top["name"], "trackers": top["trackers"],
-                   "average_rating": _average(top["rating_sum"], top["rating_count"])} for top in row["top_titles"]]
-    return {"kind": kind, **_figures(row), "top_titles": top_titles}

@@ -1,4 +1,5 @@
-"""The database: engine, transactions, schema set-up. Driver errors are translated here only."""
+"""The database: engine, connections, round trips, the embedded server. Driver errors are translated
+here only; the schema is prepared in ``schema``."""
 from __future__ import annotations
 
 import contextlib
@@ -19,7 +20,6 @@ from typing import Any, Callable, Iterator, Sequence
 
 import psycopg2
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql
 
@@ -30,8 +30,6 @@ from .errors import (
 )
 
 log = logging.getLogger(__name__)
-
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 
 # Unique constraints a client can run into, and the error each means for the client.
 _CONFLICTS: dict[str, Callable[[], ProgressServiceError]] = {
@@ -160,7 +158,7 @@ def run_together(conn: sa.Connection, statements: Sequence[Statement]) -> list[d
     lock sees every write that the lock waited for. Each statement is prepared once per
     connection (psycopg2 never prepares), so the server plans it once, not on every write: the
     connections ask for the prepared plan every time (``_SESSION``). A transaction that failed on
-    this connection (a caller that goes on after an error, as Tracker does after StaleState) is
+    this connection (a caller that goes on after an error, as a Writing does after StaleState) is
     rolled back first.
     """
     prepared_here: set[str] = conn.connection.info.setdefault("progress_service.prepared", set())
@@ -365,7 +363,7 @@ class Database:
                     snapshot: str | None = None) -> Iterator[sa.Connection]:
         """One transaction: committed when the block ends, rolled back if it raises. ``snapshot``
         (from ``pg_export_snapshot()``, REPEATABLE READ) makes it see what another one sees."""
-        with self.write() as conn:
+        with self.connection() as conn:
             run_together(conn, [_BEGIN[isolation_level]])
             if snapshot is not None:
                 run_together(conn, [(sa.text("SET TRANSACTION SNAPSHOT :snapshot"), {"snapshot": snapshot})])
@@ -373,7 +371,7 @@ class Database:
             run_together(conn, [COMMIT])
 
     @contextlib.contextmanager
-    def write(self) -> Iterator[sa.Connection]:
+    def connection(self) -> Iterator[sa.Connection]:
         """A connection whose transaction the caller spells out in its ``run_together`` batches:
         BEGIN travels with the first statements and COMMIT with the last, so a whole write costs
         two round trips. Whatever is left open when the block ends is rolled back.
@@ -448,54 +446,3 @@ def _log_embedded_server_to(log_file: Path) -> None:
     pgserver_log.addHandler(handler)
     pgserver_log.setLevel(logging.INFO)
     pgserver_log.propagate = False  # a newcomer would take its many INFO lines for trouble
-
-
-def run_sql_file(conn: sa.Connection, path: Path) -> None:
-    # Raw DBAPI cursor: the file holds many statements and literal % signs.
-    with conn.connection.driver_connection.cursor() as cursor:
-        cursor.execute(path.read_text())
-
-
-def prepare_schema(db: Database, *, sql_dir: Path = SQL_DIR) -> None:
-    """Create the schema and load the catalog on an empty database; apply pending migrations otherwise.
-
-    ``schema.sql`` always describes the whole current schema and is idempotent. A change that
-    idempotent DDL cannot express goes in ``sql/migrations/NNNN_name.sql``, applied once in name
-    order and recorded in ``schema_migrations``; a fresh database gets schema.sql and records every
-    migration as already applied. A projection table new to an existing database is filled by a
-    rebuild from the log.
-    """
-    migrations = sorted((sql_dir / "migrations").glob("*.sql"))
-    with db.transaction() as conn:
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('progress_service.schema'))"))
-        fresh = conn.execute(sa.text("SELECT to_regclass('events') IS NULL")).scalar()
-        applied = set() if fresh else set(conn.execute(sa.text("SELECT name FROM schema_migrations")).scalars())
-        from .projections.rebuild import PROJECTIONS, rebuild, render_all_states
-        missing = [] if fresh else [name for name in PROJECTIONS if conn.execute(
-            sa.text("SELECT to_regclass(:name) IS NULL"), {"name": name}).scalar()]
-        for migration in migrations:
-            if not fresh and migration.name not in applied:
-                log.info("applying migration %s", migration.name)
-                run_sql_file(conn, migration)
-        run_sql_file(conn, sql_dir / "schema.sql")
-        for migration in migrations:
-            if migration.name not in applied:
-                conn.execute(sa.text("INSERT INTO schema_migrations (name) VALUES (:name)"), {"name": migration.name})
-        if missing:  # a projection new to this database starts out filled from the log
-            log.info("filling the new projection(s) %s from the log", ", ".join(missing))
-            rebuild(conn)
-        if not conn.execute(sa.text("SELECT EXISTS (SELECT FROM titles)")).scalar():
-            run_sql_file(conn, sql_dir / "seed.sql")
-    if missing:
-        render_all_states(db)
-
-
-def open_database(config: Config) -> Database:
-    """The database for requests, its schema prepared first without the requests' bounds."""
-    url = database_url(config)
-    maintenance = Database.for_maintenance(url, config)
-    try:
-        prepare_schema(maintenance)
-    finally:
-        maintenance.dispose()
-    return Database.for_requests(url, config)

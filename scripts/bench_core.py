@@ -10,14 +10,14 @@ database at the end unless ``--keep``. Every figure is printed beside a *raw cei
 the same run, on the same server, with the same row shape: plain psycopg2 (no SQLAlchemy, no
 domain code) doing the least SQL that gives the same rows.
 
-  1. appends/s with inline projections, 1 and 16 writer threads (``Tracker.log``) vs. per
+  1. appends/s with inline projections, 1 and 16 writer threads (``Trackers.log``) vs. per
      transaction one INSERT into a copy of ``events`` + one upsert into a copy of ``tracker_state``;
   2. a log of ``--events`` valid events over ``--users`` users, built through the pure domain
      (``rules.decide`` + ``tracker.advance``) with 5% of streams carrying corrections, retractions
      and rollbacks, loaded with COPY; then ``rebuild.rebuild`` in one transaction vs. a plain
      set-based GROUP BY rebuild; then ``rebuild.verify`` and a check of the rebuilt tracker_state
      against the generator's own fold of every stream;
-  3. p50/p99 of ``queries.tracker`` and ``queries.history(limit=50)`` each in ``db.read()``
+  3. p50/p99 of ``tracker_state.tracker`` and ``eventstore.entries_page(limit=50)`` each in ``db.read()``
      vs. the same SQL on a plain psycopg2 connection;
   4. the 50-newest history read of the same users when the log holds the first ~10k events and
      again once it holds all of them.
@@ -51,9 +51,9 @@ import sqlalchemy as sa  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from benchlib import Figure, log, log_server, markdown_table, percentile, report, raw_connect  # noqa: E402
-from progress_service import queries  # noqa: E402
 from progress_service.config import Config  # noqa: E402
-from progress_service.db import Database, embedded_url, prepare_schema  # noqa: E402
+from progress_service.db import Database, embedded_url  # noqa: E402
+from progress_service.schema import prepare_schema  # noqa: E402
 from progress_service.domain.events import EntryCorrected, EntryRetracted, Recorded, is_change  # noqa: E402
 from progress_service.domain.rules import (  # noqa: E402
     AddNote, AddProgress, CorrectEntry, LogChanges, Rate, RemoveTracker, RetractEntry, RollBack, SetProgress,
@@ -61,11 +61,11 @@ from progress_service.domain.rules import (  # noqa: E402
 )
 from progress_service.domain.tracker import NEW, advance, effective_changes  # noqa: E402
 from progress_service.errors import ProgressServiceError  # noqa: E402
+from progress_service import eventstore  # noqa: E402
 from progress_service.eventstore import LOG_LOCK, Stream  # noqa: E402
-from progress_service.projections import (  # noqa: E402
-    TRACKER_COLUMNS, rebuild, rows_json, tracker_row,
-)
-from progress_service.services import Tracker  # noqa: E402
+from progress_service.projections import rebuild, tracker_state  # noqa: E402
+from progress_service.projections.change import COLUMNS, rows_json, tracker_row  # noqa: E402
+from progress_service.services import Trackers  # noqa: E402
 
 NOTES = ("great pilot", "slow start, picking up", "rewatch with friends", "the finale!", "on repeat",
          "skipped the filler", "better than the book", "chapter 12 is a tear-jerker", "live version is best",
@@ -159,10 +159,10 @@ def next_command(rng: random.Random, state, total: int | None, history: list[Rec
             return RollBack(rng.randint(1, state.version), at)
         target = rng.choice(targets)
         if kind < 0.6:
-            return RetractEntry(history, target, at)
+            return RetractEntry(target, at)
         change = rng.choice([SetProgress(rng.randint(0, total or 20)), Rate(rng.randint(1, 10) / 2),
                              AddProgress(1), SetStatus("completed")])
-        return CorrectEntry(history, target, change, at)
+        return CorrectEntry(target, change, at)
     if not state.active:
         r = rng.random()
         if r < 0.35:
@@ -227,7 +227,7 @@ def generate(sizes: Sizes, titles: list[Title], now: datetime, seed: int = 42) -
                 force = meta and count - state.version <= 2 and stream not in out.meta_streams
                 command = next_command(rng, state, title.total, history, clock, meta, count - state.version, force)
                 try:
-                    events = decide(state, command, total=title.total, now=now)
+                    events = decide(state, command, history=history, total=title.total, now=now)
                 except ProgressServiceError:
                     out.skipped_commands += 1
                     continue
@@ -371,7 +371,7 @@ def check_against_fold(db: Database, table: str, rows: list[dict]) -> int:
     generator's own fold of every stream."""
     with db.transaction() as conn:
         conn.execute(sa.text(f"CREATE TEMP TABLE folded (LIKE {table} INCLUDING ALL) ON COMMIT DROP"))
-        columns = ", ".join(TRACKER_COLUMNS)
+        columns = ", ".join(COLUMNS)
         insert = sa.text(f"INSERT INTO folded ({columns}) SELECT {columns} "
                          "FROM jsonb_populate_recordset(NULL::folded, CAST(:rows AS jsonb))")
         for start in range(0, len(rows), 20_000):
@@ -396,7 +396,7 @@ def check_against_fold(db: Database, table: str, rows: list[dict]) -> int:
 # ------------------------------------------------------------------------------------------------
 # Part 3 and 4: read latency
 # ------------------------------------------------------------------------------------------------
-RAW_TRACKER_SQL = queries._TRACKER.text.replace(":user_id", "%(user_id)s").replace(":title_id", "%(title_id)s")
+RAW_TRACKER_SQL = tracker_state.TRACKER.text.replace(":user_id", "%(user_id)s").replace(":title_id", "%(title_id)s")
 RAW_HISTORY_SQL = ("SELECT id, user_id, title_id, version, type, data, occurred_at, recorded_at "
                    "FROM events WHERE user_id = %(user_id)s ORDER BY id DESC LIMIT %(limit)s")
 
@@ -423,7 +423,7 @@ def reader_pair(db: Database, raw_conn, kind: str):
     if kind == "tracker":
         def ours(pick):
             with db.read() as conn:
-                return queries.tracker(conn, pick[0], pick[1])
+                return tracker_state.tracker(conn, pick[0], pick[1])
 
         def raw(pick):
             cur.execute(RAW_TRACKER_SQL, {"user_id": pick[0], "title_id": pick[1]})
@@ -431,7 +431,7 @@ def reader_pair(db: Database, raw_conn, kind: str):
     else:
         def ours(pick):
             with db.read() as conn:
-                return queries.history(conn, pick[0], limit=50)
+                return eventstore.entries_page(conn, pick[0], limit=50)
 
         def raw(pick):
             cur.execute(RAW_HISTORY_SQL, {"user_id": pick[0], "limit": 50})
@@ -472,7 +472,7 @@ class Workload:
 
 class OurWriter:
     def __init__(self, db: Database, workload: Workload, progress: dict[tuple[int, int], int]):
-        self.tracker, self.workload = Tracker(db), workload
+        self.tracker, self.workload = Trackers(db), workload
         self.progress = progress  # per stream, shared by every round (a user is in one thread at a time)
 
     def step(self) -> None:
@@ -547,7 +547,7 @@ class RawWriter:
         s[0] += 1
         status = "completed" if title.total is not None and s[1] >= title.total else (
             "in_progress" if s[1] > 0 else "planned")
-        # tracker row first, event last, as Tracker._write orders them: a log lock covers insert + commit only
+        # tracker row first, event last, as Writing.append orders them: a log lock covers insert + commit only
         self.cur.execute(RAW_UPSERT_TRACKER, (user, title.id, status, s[1], title.total, s[2], s[3], s[4], s[0], now))
         self.cur.execute(self.insert, {"user": user, "title": title.id, "version": s[0], "type": type_, "data": data,
                                        "at": now})
@@ -838,7 +838,7 @@ def run(db: Database, maintenance: Database, url: str, sizes: Sizes, figures: li
     for kind, picks in (("tracker", tracker_picks), ("history", history_picks)):
         ours_fn, raw_fn = reader_pair(db, raw_read, kind)
         o, r = measure_pairs(picks, ours_fn, raw_fn, warmup=min(500, len(picks)))
-        label = "queries.tracker" if kind == "tracker" else "queries.history(limit=50)"
+        label = "tracker_state.tracker" if kind == "tracker" else "eventstore.entries_page(limit=50)"
         log(f"  {label}: ours p50 {percentile(o, 50):.3f} ms p99 {percentile(o, 99):.3f} ms | "
             f"raw p50 {percentile(r, 50):.3f} ms p99 {percentile(r, 99):.3f} ms")
         figures.append(Figure(f"{label} p50", percentile(o, 50), percentile(r, 50), "ms", False, section=3))

@@ -6,8 +6,8 @@
 The guards are those of ``Database.for_requests``: the server's statement_timeout, the watchdog's
 deadline on every round trip, and the poll of a connection's socket at checkout. Against it runs
 the database as it was before them (the same engine options without those), on the same server,
-in the same process: writes (``Tracker.log``, +1 on a song, one writer, each side on users of its
-own, as one person's client writes), then ``queries.tracker`` and ``queries.history(limit=50)``
+in the same process: writes (``Trackers.log``, +1 on a song, one writer, each side on users of its
+own, as one person's client writes), then ``tracker_state.tracker`` and ``eventstore.entries_page(limit=50)``
 reads of the same trackers and pages (after a VACUUM ANALYZE on a connection of neither side, as
 autovacuum would have run by then), guarded and bare taking turns run by run, so that both meet
 the same machine. Per operation it prints p50 and p99 of the wall time and p50 of the process's
@@ -32,11 +32,13 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from benchlib import log, log_server, percentile  # noqa: E402
 from progress_service import db as database  # noqa: E402
-from progress_service import queries  # noqa: E402
+from progress_service import eventstore  # noqa: E402
+from progress_service.projections import tracker_state  # noqa: E402
 from progress_service.config import Config  # noqa: E402
-from progress_service.db import Database, prepare_schema  # noqa: E402
+from progress_service.db import Database  # noqa: E402
+from progress_service.schema import prepare_schema  # noqa: E402
 from progress_service.domain.rules import AddProgress  # noqa: E402
-from progress_service.services import Tracker  # noqa: E402
+from progress_service.services import Trackers  # noqa: E402
 
 USERS, SONGS = 40, 5
 
@@ -97,7 +99,7 @@ def run(sides: dict[str, Database], maintenance: Database, runs: int) -> None:
             "INSERT INTO users (username, password_hash) SELECT :side || '_' || g, '-' "
             "FROM generate_series(1, :n) g RETURNING id"), {"side": side, "n": USERS}).scalars()) for side in sides}
     streams = {side: [(user, song) for user in users[side] for song in songs] for side in sides}
-    trackers = {side: Tracker(db) for side, db in sides.items()}
+    trackers = {side: Trackers(db) for side, db in sides.items()}
 
     def write(side):
         return lambda i: trackers[side].log(*streams[side][i % len(streams[side])], [AddProgress(1)])
@@ -105,18 +107,18 @@ def run(sides: dict[str, Database], maintenance: Database, runs: int) -> None:
     def tracker_read(side):  # both sides read the same trackers and pages
         def read(i):
             with sides[side].read() as conn:
-                queries.tracker(conn, *streams["bare"][i % len(streams["bare"])])
+                tracker_state.tracker(conn, *streams["bare"][i % len(streams["bare"])])
         return read
 
     def history_read(side):
         def read(i):
             with sides[side].read() as conn:
-                queries.history(conn, users["bare"][i % USERS], limit=50)
+                eventstore.entries_page(conn, users["bare"][i % USERS], limit=50)
         return read
 
     log(f"{runs} runs a side of each, taking turns run by run; {USERS} users × {SONGS} songs a side")
-    for label, make in (("Tracker.log (+1)", write), ("queries.tracker", tracker_read),
-                        ("queries.history(limit=50)", history_read)):
+    for label, make in (("Trackers.log (+1)", write), ("tracker_state.tracker", tracker_read),
+                        ("eventstore.entries_page(limit=50)", history_read)):
         if make is tracker_read:  # as autovacuum would have by now, before either side plans a read
             with maintenance.read() as conn:
                 for table in ("events", "tracker_state", "tracker_versions", "titles"):

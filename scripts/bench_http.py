@@ -10,12 +10,12 @@ postgresql://postgres@127.0.0.1:5432/postgres), starts the real service as a sub
 loopback port (``python -m progress_service serve`` with PROGRESS_SERVICE_DATA_DIR in a temporary
 folder), registers users through ``POST /api/auth/register`` and picks songs (no total,
 so ``{"delta": 1}`` never hits a bound) from ``GET /api/titles``. Beside it, in its own subprocess,
-runs a *bare endpoint*: a minimal Flask app served as the service is (``progress_service.serving``:
+runs a *bare endpoint*: a minimal Flask app served as the service is (``progress_service.prefork``:
 the same worker processes, threads, sharing of connections, limits and timeouts) with a plain
 psycopg2 pool (one autocommit connection per thread) whose ``POST /log`` does one ``INSERT INTO raw_events ...
 RETURNING`` into a table made ``(LIKE events INCLUDING ALL)`` and answers 201 with the row as JSON,
-and whose ``GET /tracker/<u>/<t>`` and ``GET /history/<u>`` run the same SQL as ``queries.tracker``
-and ``queries.timeline`` on the real tables (that SQL builds the answer's JSON) and pass its answer
+and whose ``GET /tracker/<u>/<t>`` and ``GET /history/<u>`` run the same SQL as ``tracker_state.tracker``
+and ``tracker_versions.timeline`` on the real tables (that SQL builds the answer's JSON) and pass its answer
 on. That is the ceiling.
 
 The load comes from wrk (a thread per connection, ``--connections`` keep-alive connections)
@@ -64,15 +64,16 @@ import psutil  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from benchlib import Figure, log, log_server, markdown_table, percentile, report, psycopg2_kwargs, raw_connect  # noqa: E402
-from progress_service import queries  # noqa: E402
+from progress_service import eventstore  # noqa: E402
+from progress_service.projections import tracker_state, tracker_versions  # noqa: E402
 from progress_service.__main__ import SERVE_THREADS  # noqa: E402
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 PASSWORD = "bench-http-password"
 
 # The same SQL text the service's reads run (as scripts/bench_core.py uses it), for the bare GETs.
-RAW_TRACKER_SQL = queries._TRACKER.text.replace(":user_id", "%(user_id)s").replace(":title_id", "%(title_id)s")
-RAW_HISTORY_SQL = (queries._page_sql(queries._TIMELINE_ITEM, queries._TIMELINE_JOINS, ()).text
+RAW_TRACKER_SQL = tracker_state.TRACKER.text.replace(":user_id", "%(user_id)s").replace(":title_id", "%(title_id)s")
+RAW_HISTORY_SQL = (eventstore.page_sql(tracker_versions.TIMELINE_ITEM, tracker_versions.TIMELINE_JOINS, ()).text
                    .replace(":user_id", "%(user_id)s").replace(":limit", "%(limit)s"))
 RAW_INSERT_SQL = """
     INSERT INTO raw_events (user_id, title_id, stream, version, type, data, metadata, occurred_at)
@@ -91,7 +92,7 @@ from decimal import Decimal
 import psycopg2, psycopg2.pool
 from flask import Flask, Response, request
 from progress_service.config import Config
-from progress_service.serving import serve
+from progress_service.prefork import serve
 
 port, threads, workers = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[5])
 dsn, sql = json.loads(sys.argv[3]), json.loads(sys.argv[4])
@@ -158,7 +159,7 @@ def make_app():  # in each worker, as the service's: a pool of its own
 
     return app
 
-# Served exactly as the service is (progress_service.serving): the same workers, threads, balancing and limits.
+# Served exactly as the service is (progress_service.prefork): the same workers, threads, balancing and limits.
 sys.exit(serve(make_app, host="127.0.0.1", port=port, workers=workers, threads=threads, ident="bare endpoint",
                config=Config.from_env()))
 '''

@@ -10,8 +10,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from progress_service.db import Database, embedded_url, prepare_schema
-from progress_service.services import Tracker
+from progress_service.db import Database, embedded_url
+from progress_service.schema import prepare_schema
+from progress_service.services import Trackers
 
 
 @pytest.fixture(scope="session")
@@ -63,8 +64,8 @@ def bare_db(new_database) -> Database:
 
 
 @pytest.fixture
-def tracker(db) -> Tracker:
-    return Tracker(db)
+def tracker(db) -> Trackers:
+    return Trackers(db)
 
 
 @pytest.fixture

@@ -2,15 +2,13 @@
 and the one place where every error becomes problem+json."""
 from __future__ import annotations
 
-import contextvars
 import http
 import re
-from typing import Iterator
 
 import swagger_ui_bundle
 from apispec import BasePlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls
-from flask import Blueprint, Flask, Response, current_app, g, jsonify, request, send_from_directory
+from flask import Blueprint, Flask, Response, current_app, g, request, send_from_directory
 from flask_smorest import Api
 from flask_smorest.spec.plugins import integerconverter2paramschema
 from flask_smorest.utils import prepare_response
@@ -22,45 +20,13 @@ from ..db import request_proof
 from ..errors import AuthenticationFailed, ProgressServiceError
 from ..schemas import ProblemSchema
 from ..security import Caller
+from . import auth, catalog, progress, reports, trackers, users
 from .access import access_of
+from .common import PROBLEM, problem
 from .health import health
 from .parsing import refuse_unknown_query
 
-PROBLEM = "application/problem+json"
 _JSON = re.compile(r"application/([\w.+-]+\+)?json")
-
-
-def problem(status: int, title: str, detail: str, *, type_: str = "about:blank",
-            errors: dict | None = None) -> Response:
-    body = {"type": type_, "title": title, "status": status, "detail": detail}
-    if errors:
-        body["errors"] = errors
-    response = jsonify(body)
-    response.status_code = status
-    response.mimetype = PROBLEM
-    return response
-
-
-def json_answer(body: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    """An answer whose JSON PostgreSQL has already built (the read side, see queries)."""
-    return Response(body, status=status, headers=headers, mimetype="application/json")
-
-
-def streamed(chunks: Iterator[str]) -> Iterator[str]:
-    """An answer's body, produced as it goes out, after the view has returned: each piece is made
-    in the context of the request that asked for it (its caller's proof, db.request_proof)."""
-    context = contextvars.copy_context()  # now, while the request is on
-
-    def pieces() -> Iterator[str]:
-        try:
-            while True:
-                try:
-                    yield context.run(next, chunks)
-                except StopIteration:
-                    return
-        finally:  # a client that leaves early ends what the pieces hold open (a snapshot)
-            context.run(chunks.close)
-    return pieces()
 
 
 class IdConverter(IntegerConverter):
@@ -108,11 +74,6 @@ docs_assets = Blueprint("docs_assets", __name__)
 @docs_assets.get("/api/docs/assets/<path:filename>")
 def docs_asset(filename: str) -> Response:
     return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
-
-
-def caller() -> Caller:
-    """Who is calling (the bearer token was checked before the view ran)."""
-    return g.caller
 
 
 def _check_request() -> Response | None:
@@ -170,8 +131,6 @@ def _messages(error: HTTPException) -> dict | None:
 
 
 def register(app: Flask) -> None:
-    from . import auth, catalog, progress, reports, trackers, users
-
     app.url_map.converters["int"] = IdConverter  # before any route is added
     app.config.update(API_TITLE="progress-service", API_VERSION="1", OPENAPI_VERSION="3.0.3",
                       OPENAPI_URL_PREFIX="/api", OPENAPI_JSON_PATH="openapi.json",

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import sqlalchemy as sa
-from flask import current_app, request
+from flask import request
 from marshmallow import fields
 
 from ..errors import EntryNotFound, PermissionDenied
 from ..security import Caller
+from .common import db
 from .parsing import peek_json
 
 Check = Callable[[Caller, dict[str, Any]], None]
@@ -60,7 +61,7 @@ _ENTRY_OWNER = sa.text("SELECT user_id FROM events WHERE id = :id")
 
 
 def _own_entry(who: Caller, path: dict[str, Any]) -> None:
-    with current_app.extensions["progress_service.db"].read() as conn:
+    with db().read() as conn:
         owner = conn.execute(_ENTRY_OWNER, {"id": path["log_id"]}).scalar()
     if owner is None:
         raise EntryNotFound(f"There is no entry {path['log_id']} in the log.")

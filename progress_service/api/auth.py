@@ -1,15 +1,12 @@
 """Registration and login."""
-from flask import current_app, request
+from flask import request
 
 from ..schemas.accounts import LoginSchema, RegisteredSchema, RegisterSchema, TokenSchema
 from .access import PUBLIC, allow
+from .common import accounts
 from .parsing import Blueprint
 
 blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Registration and login")
-
-
-def accounts():
-    return current_app.extensions["progress_service.accounts"]
 
 
 @blp.post("/register")

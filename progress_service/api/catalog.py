@@ -7,7 +7,7 @@ from ..schemas.catalog import (
 )
 from .access import ADMIN, PUBLIC, allow
 from .parsing import Blueprint
-from .progress import db
+from .common import db
 
 blp = Blueprint("catalog", __name__, url_prefix="/api", description="The catalog: titles and genres")
 

@@ -1,11 +1,11 @@
 """Reports: a title's figures (public, like the catalog) and a whole kind's (any signed-in user)."""
 from __future__ import annotations
 
-from .. import catalog
+from ..projections import title_stats
 from ..schemas.catalog import KindReportSchema, TitleReportSchema
 from .access import PUBLIC, SIGNED_IN, allow
 from .parsing import Blueprint
-from .progress import db
+from .common import db
 
 blp = Blueprint("reports", __name__, url_prefix="/api", description="Reports over the trackers of titles and kinds")
 
@@ -15,7 +15,7 @@ blp = Blueprint("reports", __name__, url_prefix="/api", description="Reports ove
 @blp.response(200, TitleReportSchema)
 def title_report(title_id):
     with db().read() as conn:
-        return catalog.title_report(conn, title_id)
+        return title_stats.title_report(conn, title_id)
 
 
 @blp.get("/reports/kinds/<kind>")
@@ -24,4 +24,4 @@ def title_report(title_id):
 def kind_report(kind):
     """The figures of every title of a kind together, and its 10 most tracked titles."""
     with db().read() as conn:
-        return catalog.kind_report(conn, kind)
+        return title_stats.kind_report(conn, kind)

@@ -3,16 +3,15 @@ from __future__ import annotations
 
 from flask import Response
 
-from .. import queries
+from ..projections import tracker_state, tracker_versions
 from ..errors import TrackerNotFound
 from ..schemas.progress import (
     BoardQuerySchema, BoardSchema, EventSchema, RollbackSchema, TrackerQuerySchema, TrackerSchema,
     TrackerUpdateSchema,
 )
-from . import json_answer
 from .access import READS_OWN, WRITES_OWN, allow
 from .parsing import Blueprint
-from .progress import change_requests, db, event_json, tracker_service, write_options
+from .common import change_requests, db, event_json, json_answer, trackers, write_options
 
 blp = Blueprint("trackers", __name__, url_prefix="/api/progress/<int:user_id>/trackers",
                 description="Trackers: the current state of each title, a projection of the log")
@@ -21,7 +20,7 @@ blp = Blueprint("trackers", __name__, url_prefix="/api/progress/<int:user_id>/tr
 def current(user_id: int, title_id: int) -> Response:
     """The tracker now, with its version as ETag (for If-Match)."""
     with db().read() as conn:
-        found = queries.tracker(conn, user_id, title_id)
+        found = tracker_state.tracker(conn, user_id, title_id)
     if found is None:
         raise TrackerNotFound(f"User {user_id} has no tracker on title {title_id}.")
     body, version = found
@@ -34,7 +33,7 @@ def current(user_id: int, title_id: int) -> Response:
 @blp.response(200, BoardSchema)
 def board(query, user_id):
     with db().read() as conn:
-        return json_answer(queries.board(conn, user_id, **query))
+        return json_answer(tracker_state.board(conn, user_id, **query))
 
 
 @blp.get("/<int:title_id>")
@@ -46,7 +45,7 @@ def get_tracker(query, user_id, title_id):
     if not query:
         return current(user_id, title_id)
     with db().read() as conn:
-        body, _ = queries.tracker_at(conn, user_id, title_id, **query)
+        body, _ = tracker_versions.tracker_at(conn, user_id, title_id, **query)
     return json_answer(body)
 
 
@@ -56,7 +55,7 @@ def get_tracker(query, user_id, title_id):
 @blp.response(200, TrackerSchema)
 def update_tracker(body, user_id, title_id):
     """One entry per given field, appended together; If-Match guards against a tracker that moved on."""
-    tracker_service().log(user_id, title_id, change_requests(body), **write_options())
+    trackers().log(user_id, title_id, change_requests(body), **write_options())
     return current(user_id, title_id)
 
 
@@ -64,7 +63,7 @@ def update_tracker(body, user_id, title_id):
 @allow(WRITES_OWN)
 @blp.response(200, EventSchema)
 def remove_tracker(user_id, title_id):
-    outcome = tracker_service().remove(user_id, title_id, **write_options())
+    outcome = trackers().remove(user_id, title_id, **write_options())
     return json_answer(event_json(outcome.stream, outcome.entries[0]))
 
 
@@ -74,5 +73,5 @@ def remove_tracker(user_id, title_id):
 @blp.response(200, TrackerSchema)
 def roll_back(body, user_id, title_id):
     """Restore the tracker to its state at a version or a time, by a new tracker_rolled_back entry."""
-    tracker_service().roll_back(user_id, title_id, **body, **write_options())
+    trackers().roll_back(user_id, title_id, **body, **write_options())
     return current(user_id, title_id)

@@ -1,9 +1,8 @@
 """The caller's own account."""
 from ..errors import AuthenticationFailed, UserNotFound
 from ..schemas.accounts import UserSchema, UserUpdateSchema
-from . import caller
 from .access import SIGNED_IN, allow
-from .auth import accounts
+from .common import accounts, caller
 from .parsing import Blueprint
 
 blp = Blueprint("users", __name__, url_prefix="/api/users", description="Your account")

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-STATUSES = ("planned", "in_progress", "completed", "paused", "dropped")
 
 
 @dataclass(frozen=True)

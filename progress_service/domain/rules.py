@@ -8,10 +8,11 @@ from typing import Sequence, Union
 from ..errors import AlreadyRetracted, EntryNotFound, InvalidChange, InvalidProgress, InvalidRating, \
     InvalidStatus, TrackerNotFound
 from .events import (
-    STATUSES, EntryCorrected, EntryRetracted, Event, NoteAdded, ProgressLogged, RatingCleared, RatingSet,
+    EntryCorrected, EntryRetracted, Event, NoteAdded, ProgressLogged, RatingCleared, RatingSet,
     Recorded, StatusChanged, TrackerAdded, TrackerRemoved, TrackerRolledBack, is_change,
 )
-from .tracker import TrackerState, apply, effective_changes
+from .tracker import TrackerState, apply, effective_changes, version_as_of
+from .vocabulary import STATUSES
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
 NOTE_MAX_LENGTH = 2000
@@ -60,7 +61,6 @@ class RemoveTracker:
 
 @dataclass(frozen=True)
 class CorrectEntry:
-    history: Sequence[Recorded]
     entry_version: int
     change: ChangeRequest
     occurred_at: datetime
@@ -68,22 +68,32 @@ class CorrectEntry:
 
 @dataclass(frozen=True)
 class RetractEntry:
-    history: Sequence[Recorded]
     entry_version: int
     occurred_at: datetime
 
 
 @dataclass(frozen=True)
 class RollBack:
-    to_version: int
+    """Back to the state after version ``to_version``, or after the last entry recorded by ``to_time``."""
+
+    to_version: int | None
     occurred_at: datetime
+    to_time: datetime | None = None
 
 
 Command = Union[LogChanges, RemoveTracker, CorrectEntry, RetractEntry, RollBack]
 
 
-def decide(state: TrackerState, command: Command, *, total: int | None, now: datetime) -> list[Event]:
-    """The events that carry out ``command`` on a tracker in ``state`` whose title has ``total`` units."""
+def needs_history(command: Command) -> bool:
+    """Whether deciding ``command`` needs the tracker's entries, not only its state."""
+    return isinstance(command, (CorrectEntry, RetractEntry)) or (
+        isinstance(command, RollBack) and command.to_time is not None)
+
+
+def decide(state: TrackerState, command: Command, *, history: Sequence[Recorded] = (), total: int | None,
+           now: datetime) -> list[Event]:
+    """The events that carry out ``command`` on a tracker in ``state`` whose title has ``total``
+    units; ``history``, the tracker's entries, when ``needs_history(command)``."""
     check_occurred_at(command.occurred_at, now)
     if isinstance(command, LogChanges):
         events: list[Event] = []
@@ -96,22 +106,34 @@ def decide(state: TrackerState, command: Command, *, total: int | None, now: dat
         _require_active(state)
         return [TrackerRemoved()]
     if isinstance(command, RollBack):
+        to_version = _rollback_version(command, history)
         if state.version == 0:
             raise TrackerNotFound("There is no tracker for this title to roll back.")
-        if not 1 <= command.to_version <= state.version:
+        if not 1 <= to_version <= state.version:
             raise InvalidChange(
                 f"This tracker has versions 1 to {state.version}; it cannot be rolled back to version "
-                f"{command.to_version}.", field="to_version")
-        return [TrackerRolledBack(to_version=command.to_version)]
-    entry = _target_entry(command.history, command.entry_version)
+                f"{to_version}.", field="to_version")
+        return [TrackerRolledBack(to_version=to_version)]
+    entry = _target_entry(history, command.entry_version)
     if isinstance(command, CorrectEntry):
         if isinstance(entry.event, EntryCorrected):  # correcting a correction corrects its entry again
-            entry = _target_entry(command.history, entry.event.entry_version)
-        _require_not_retracted(command.history, entry)
+            entry = _target_entry(history, entry.event.entry_version)
+        _require_not_retracted(history, entry)
         change = _validated_change(command.change, total)
         return [EntryCorrected(entry_id=entry.id or 0, entry_version=entry.version, change=change)]
-    _require_not_retracted(command.history, entry)
+    _require_not_retracted(history, entry)
     return [EntryRetracted(entry_id=entry.id or 0, entry_version=entry.version)]
+
+
+def _rollback_version(command: RollBack, history: Sequence[Recorded]) -> int:
+    if command.to_time is not None:
+        version = version_as_of(history, command.to_time)
+        if version == 0:
+            raise InvalidChange(f"The tracker had no entries yet at {command.to_time.isoformat()}.", field="to_time")
+        return version
+    if command.to_version is None:
+        raise InvalidChange("Say which version (to_version) or time (to_time) to roll back to.")
+    return command.to_version
 
 
 def check_occurred_at(occurred_at: datetime, now: datetime) -> None:

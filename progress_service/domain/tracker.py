@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Callable, Sequence
 
 from .events import (
@@ -29,9 +30,11 @@ class TrackerState:
 
     @property
     def percent(self) -> float | None:
+        """Progress as a percent of the total, to one decimal, a half rounded away from zero (as
+        PostgreSQL rounds the answers' percent: tracker_json in sql/schema.sql)."""
         if not self.total:
             return None
-        return round(self.progress * 100.0 / self.total, 1)
+        return float((Decimal(self.progress * 100) / self.total).quantize(Decimal("0.1"), ROUND_HALF_UP))
 
 
 NEW = TrackerState()

@@ -8,6 +8,7 @@ the caller reads the state it decides on.
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from typing import Any, Iterable, Iterator, NamedTuple, Sequence
 
 import sqlalchemy as sa
 
-from ..db import COMMIT, Statement, run_together
+from ..db import Statement, run_together
 from ..domain.events import Recorded, event_from
 
 LOG_LOCK = (0x70726f67, 1)  # (class, key) of the two-int advisory lock space; streams use the bigint one
@@ -77,36 +78,45 @@ def stream_lock(stream: Stream) -> Statement:
     return _LOCK_STREAM, stream._asdict()
 
 
-def lock_stream(conn: sa.Connection, stream: Stream) -> None:
-    run_together(conn, [stream_lock(stream)])
-
-
-def append(conn: sa.Connection, stream: Stream, events: Sequence[Recorded], *, expected_version: int,
-           metadata: dict[str, Any] | None = None, before: Sequence[Statement] = (),
-           commit: bool = False) -> list[Recorded]:
-    """Append ``events`` (numbered from ``expected_version + 1``) to ``stream``.
-
-    Raises VersionConflict when the stream is not at ``expected_version``. Take the stream lock
-    first in the same transaction. ``before`` runs in the same round trip just ahead of the
-    append (the inline projections), so the log lock, held from the append to the commit, does
-    not wait for them. With ``commit`` the COMMIT goes in that round trip too (in a
-    ``Database.write`` block) and the positions it made final are read back after it: the log
-    lock is never held across a round trip to the client.
-    """
-    if not events:
-        return []
-    if [e.version for e in events] != list(range(expected_version + 1, expected_version + 1 + len(events))):
-        raise ValueError("events must be numbered consecutively after the expected version")
+def append_statements(stream: Stream, entries: Sequence[Recorded], *, expected_version: int,
+                      metadata: dict[str, Any] | None = None) -> list[Statement]:
+    """The statements that append ``entries`` (numbered from ``expected_version + 1``) to
+    ``stream``: the log lock, then the append, which raises VersionConflict when the stream is not
+    at ``expected_version``. Take the stream lock first in the same transaction, and send COMMIT
+    in the same round trip (then ``positions``), so that the log lock is never held across a round
+    trip to the client."""
+    if [e.version for e in entries] != list(range(expected_version + 1, expected_version + 1 + len(entries))):
+        raise ValueError("entries must be numbered consecutively after the expected version")
     payload = [{"version": e.version, "type": e.event.type, "data": e.event.data(),
-                "occurred_at": e.occurred_at.isoformat()} for e in events]
+                "occurred_at": e.occurred_at.isoformat()} for e in entries]
     params = {**stream._asdict(), "expected_version": expected_version,
               "events": json.dumps(payload), "metadata": json.dumps(metadata or {})}
-    statements = [*before, (_LOG_LOCK, {"lock_class": LOG_LOCK[0], "lock_key": LOG_LOCK[1]}), (_APPEND, params)]
-    if commit:
-        statements += [COMMIT, (_APPENDED, params)]
-    stored = {row["version"]: row for row in run_together(conn, statements)}
+    return [(_LOG_LOCK, {"lock_class": LOG_LOCK[0], "lock_key": LOG_LOCK[1]}), (_APPEND, params)]
+
+
+def positions(stream: Stream, *, expected_version: int) -> Statement:
+    """The statement that reads back, after the commit, the positions an append made final."""
+    return _APPENDED, {**stream._asdict(), "expected_version": expected_version}
+
+
+def appended(entries: Sequence[Recorded], rows: Sequence[dict[str, Any]]) -> list[Recorded]:
+    """``entries`` with the positions and record times the log gave them (rows of ``positions``, or of the append itself)."""
+    stored = {row["version"]: row for row in rows}
     return [Recorded(version=e.version, event=e.event, occurred_at=e.occurred_at,
-                     id=stored[e.version]["id"], recorded_at=stored[e.version]["recorded_at"]) for e in events]
+                     id=stored[e.version]["id"], recorded_at=stored[e.version]["recorded_at"]) for e in entries]
+
+
+def append(conn: sa.Connection, stream: Stream, entries: Sequence[Recorded], *, expected_version: int,
+           metadata: dict[str, Any] | None = None) -> list[Recorded]:
+    """Append ``entries`` in the caller's transaction (``Database.transaction``), with no
+    projection: for tools and tests of the log alone (the service writes through
+    ``store.Writing``). Takes the stream lock, then the log lock, which is held until the caller
+    commits."""
+    if not entries:
+        return []
+    return appended(entries, run_together(conn, [
+        stream_lock(stream), *append_statements(stream, entries, expected_version=expected_version,
+                                                metadata=metadata)]))
 
 
 def read_stream(conn: sa.Connection, stream: Stream, *, up_to: int | None = None) -> list[Recorded]:
@@ -139,3 +149,36 @@ def stream_entries(rows: Iterable[sa.Row]) -> Iterator[tuple[Stream, list[Record
     """Group event rows ordered by stream and version into (stream, entries)."""
     for stream, group in itertools.groupby((stored_event(row) for row in rows), key=lambda stored: stored.stream):
         yield stream, [stored.entry for stored in group]
+
+
+# -- pages of a user's entries ------------------------------------------------------------------
+_PAGE_CONDITIONS = {"title_id": "e.title_id = :title_id", "before": "e.id < :before", "type_": "e.type = :type_",
+                    "since": "e.occurred_at >= :since", "until": "e.occurred_at < :until"}
+
+
+@functools.lru_cache(maxsize=None)
+def page_sql(item: str, joins: str, conditions: tuple[str, ...]) -> sa.TextClause:
+    """A page of a user's entries, newest first, as ``{items: [item...], next_before}``: ``limit``
+    entries below the cursor ``before`` (a log id), meeting ``conditions`` (keys of _PAGE_CONDITIONS).
+    Walks the (user_id, id) primary key backwards, so its cost follows the page, not the log."""
+    where = " AND ".join(["e.user_id = :user_id", *(_PAGE_CONDITIONS[key] for key in conditions)])
+    return sa.text(f"""
+        WITH page AS (SELECT e FROM events e WHERE {where} ORDER BY e.id DESC LIMIT :limit)
+        SELECT json_build_object('items', coalesce(json_agg({item} ORDER BY (page.e).id DESC), '[]'),
+                                 'next_before', CASE WHEN count(*) = :limit THEN min((page.e).id) END)::text AS body
+        FROM page {joins}
+    """)
+
+
+def page(conn: sa.Connection, item: str, joins: str, user_id: int, limit: int, conditions: dict[str, Any]) -> str:
+    """A page of a user's entries (JSON), each rendered by the SQL expression ``item`` over the
+    event row ``page.e`` and ``joins``; ``conditions``: title_id, before, type_, since, until."""
+    given = {key: value for key, value in conditions.items() if value is not None}
+    statement = page_sql(item, joins, tuple(sorted(given)))
+    return run_together(conn, [(statement, {"user_id": user_id, "limit": limit, **given})])[0]["body"]
+
+
+def entries_page(conn: sa.Connection, user_id: int, *, limit: int = 50, **conditions: Any) -> str:
+    """A page of a user's entries as the API's ``event`` objects, newest first (JSON)."""
+    return page(conn, "event_json(page.e)", "", user_id, limit, conditions)
+

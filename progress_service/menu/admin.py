@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..domain.vocabulary import UNITS
 from .catalog import ask_kind
 from .prompts import ask, ask_number, choose, confirm
 from .session import Session, attempt
-from .words import PAGE_SIZE, UNITS, shorten, title_line
+from .words import PAGE_SIZE, shorten, title_line
 
 
 def admin_screen(session: Session) -> None:

@@ -3,10 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-KINDS = {"tv_show": "TV show", "book": "book", "album": "album", "song": "song"}
-UNITS = {"tv_show": "episode", "book": "page", "album": "track", "song": "play"}
-STATUSES = {"planned": "planned", "in_progress": "in progress", "completed": "completed", "paused": "paused",
-            "dropped": "dropped"}
+from ..domain.vocabulary import KIND_WORDS as KINDS, STATUS_WORDS as STATUSES
+
 PAGE_SIZE = 10
 BAR_WIDTH = 10
 

@@ -1,8 +1,9 @@
 """Titles, the catalog's search, genres, and the reports per title and per kind."""
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
-from ..catalog import EDITABLE, KINDS, SORTS, UNITS, unit_mismatch
-from ..projections import RATING_COLUMNS
+from ..catalog import EDITABLE, SORTS, unit_mismatch
+from ..domain.vocabulary import KINDS, UNITS
+from ..projections.title_stats import RATING_COLUMNS
 from .progress import StatusCountsSchema
 
 # PostgreSQL text cannot hold NUL; refusing it here keeps it a 422 instead of a driver error.

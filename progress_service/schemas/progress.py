@@ -1,7 +1,8 @@
 """Entries of the progress log, trackers, time travel and rollback."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from ..domain.events import EVENT_TYPES, STATUSES
+from ..domain.events import EVENT_TYPES
+from ..domain.vocabulary import KINDS, STATUSES, UNITS
 from . import COUNT, ID, VERSION, UtcDateTime
 
 CHANGES = ("status", "progress", "delta", "rating", "note")
@@ -91,17 +92,14 @@ class TrackerSchema(Schema):
     updated_at = UtcDateTime(allow_none=True, required=True)
 
 
-class BoardSchema(Schema):
-    planned = fields.List(fields.Nested(TrackerSchema), required=True)
-    in_progress = fields.List(fields.Nested(TrackerSchema), required=True)
-    completed = fields.List(fields.Nested(TrackerSchema), required=True)
-    paused = fields.List(fields.Nested(TrackerSchema), required=True)
-    dropped = fields.List(fields.Nested(TrackerSchema), required=True)
+# The board's columns and the counts: one field per status, in the vocabulary's order.
+BoardSchema = Schema.from_dict({status: fields.List(fields.Nested(TrackerSchema), required=True)
+                                for status in STATUSES}, name="BoardSchema")
 
 
 class BoardQuerySchema(Schema):
     status = fields.String(validate=validate.OneOf(STATUSES))
-    kind = fields.String(validate=validate.OneOf(["tv_show", "book", "album", "song"]))
+    kind = fields.String(validate=validate.OneOf(KINDS))
 
 
 class TrackerQuerySchema(Schema):
@@ -152,19 +150,9 @@ class HistoryPageSchema(Schema):
     next_before = fields.Integer(allow_none=True, required=True)
 
 
-class StatusCountsSchema(Schema):
-    planned = fields.Integer(required=True)
-    in_progress = fields.Integer(required=True)
-    completed = fields.Integer(required=True)
-    paused = fields.Integer(required=True)
-    dropped = fields.Integer(required=True)
-
-
-class UnitsSchema(Schema):
-    episode = fields.Integer(required=True)
-    page = fields.Integer(required=True)
-    track = fields.Integer(required=True)
-    play = fields.Integer(required=True)
+StatusCountsSchema = Schema.from_dict({status: fields.Integer(required=True) for status in STATUSES},
+                                      name="StatusCountsSchema")
+UnitsSchema = Schema.from_dict({unit: fields.Integer(required=True) for unit in UNITS.values()}, name="UnitsSchema")
 
 
 class RatingsSchema(Schema):

@@ -7,12 +7,7 @@ from datetime import datetime, timedelta, timezone
 import jwt
 import pytest
 
-
-def problem_of(response, status):
-    assert response.status_code == status, response.json
-    assert response.mimetype == "application/problem+json"
-    assert response.json["status"] == status and response.json["detail"]
-    return response.json
+from tests.helpers import problem_of
 
 
 def test_register_returns_the_user_and_a_token_that_works(client):

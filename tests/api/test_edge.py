@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.api.test_auth import problem_of
+from tests.helpers import problem_of
 
 # Every route of the API with a path to call it by ({user_id} filled in per test); the test below
 # checks that this list covers every documented operation, so a new route cannot slip past.

@@ -3,11 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.test_auth import problem_of
-
-
-def log(client, headers, **body):
-    return client.post("/api/progress/log", json=body, headers=headers)
+from tests.helpers import log, problem_of
 
 
 def test_logging_progress_returns_the_entry_and_creates_the_tracker(client, register, show):

@@ -12,7 +12,8 @@ from schemathesis.checks import CHECKS, load_all_checks
 
 from progress_service import create_app
 from progress_service.config import Config
-from progress_service.db import Database, prepare_schema
+from progress_service.db import Database
+from progress_service.schema import prepare_schema
 
 
 ROOT = Path(__file__).resolve().parents[2]

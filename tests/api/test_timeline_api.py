@@ -5,8 +5,8 @@ import csv
 import io
 from datetime import datetime, timezone
 
-from tests.api.test_auth import problem_of
-from tests.api.test_progress_api import log
+from tests.helpers import problem_of
+from tests.helpers import log
 
 
 def test_the_timeline_says_what_happened_and_shows_the_state_after_each_entry(client, register, show, song):

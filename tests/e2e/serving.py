@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.e2e.test_serve import free_port, get
+from tests.helpers import free_port, get
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN, ADMIN_PASSWORD = "e2e_admin", "e2e admin password"

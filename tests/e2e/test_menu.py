@@ -15,7 +15,7 @@ import pexpect
 import pytest
 
 from tests.e2e.serving import ADMIN, ADMIN_PASSWORD, ROOT
-from tests.e2e.test_serve import free_port, get
+from tests.helpers import free_port, get
 
 pytestmark = pytest.mark.e2e
 

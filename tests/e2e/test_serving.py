@@ -1,4 +1,4 @@
-"""progress_service.serving as a real process on loopback: workers share the connections evenly,
+"""progress_service.prefork as a real process on loopback: workers share the connections evenly,
 a worker that dies leaves the others taking new connections and is replaced, workers that keep
 dying make it give up, and an error out of the app is problem+json. The app served is a small one
 that answers with the pid of the worker that served the request."""
@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from progress_service.serving import DEATHS
-from tests.e2e.test_serve import free_port
+from progress_service.prefork import DEATHS
+from tests.helpers import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -30,7 +30,7 @@ APP = """
 import os, sys
 from flask import Flask, Response
 from progress_service.config import Config
-from progress_service.serving import serve
+from progress_service.prefork import serve
 
 def broken():
     raise RuntimeError("the answer's body could not be made")

@@ -138,6 +138,12 @@ def confirm(page, button: str) -> None:
     expect(dialog).to_be_hidden()
 
 
+def put_answered(body: dict):
+    """Matches the successful answer to the PUT that sent ``body`` (and no earlier PUT's answer)."""
+    return lambda response: (response.request.method == "PUT" and response.ok
+                             and response.request.post_data_json == body)
+
+
 def test_register_add_a_show_track_rate_and_rewrite_its_history(open_page, server):
     page = open_page()
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()
@@ -186,12 +192,12 @@ def test_register_add_a_show_track_rate_and_rewrite_its_history(open_page, serve
     # The menu keeps the focus, so the folded part opens to show the card where it went.
     expect(page.locator("details.folded")).to_have_attribute("open", "")
     expect(column(page, "Paused").locator(".tracker")).to_contain_text("1 / 62 episodes")
-    with page.expect_response(lambda r: r.request.method == "PUT" and r.ok):
+    with page.expect_response(put_answered({"status": "in_progress"})):
         card.get_by_label("Status of Breaking Bad").select_option("in_progress")
     expect(column(page, "In progress").locator(".tracker")).to_have_count(1)
 
     # Rate four and a half stars: the stars change at once, and the rating holds after a reload.
-    with page.expect_response(lambda r: r.request.method == "PUT" and r.ok):
+    with page.expect_response(put_answered({"rating": 4.5})):
         card.get_by_title("4.5 stars").click()
         expect(card).to_contain_text("4.5 / 5")
     page.reload()

@@ -49,7 +49,7 @@ def test_a_write_whose_statement_times_out_mid_batch_saves_nothing(database_url)
     db = Database(database_url, pool_size=1, statement_timeout=1)
     name = f"timed_out_{uuid.uuid4().hex[:8]}"
     try:
-        with pytest.raises(ServiceUnavailable), db.write() as conn:
+        with pytest.raises(ServiceUnavailable), db.connection() as conn:
             run_together(conn, [BEGIN, (sa.text("INSERT INTO users (username, password_hash) VALUES (:name, '-')"),
                                         {"name": name}), (sa.text("SELECT pg_sleep(5)"), {}), COMMIT])
         with db.read() as conn:
@@ -75,7 +75,7 @@ def test_a_hung_database_is_a_503_within_the_deadline_and_serves_again_once_it_a
             assert _one(db) == [{"one": 1}]
             proxy.freeze()
             started = time.monotonic()
-            with pytest.raises(ServiceUnavailable) as hung, db.write() as conn:
+            with pytest.raises(ServiceUnavailable) as hung, db.connection() as conn:
                 run_together(conn, [BEGIN, (sa.text("SELECT 1"), {}), COMMIT])
             waited = time.monotonic() - started
             # statement_timeout 1 s + ANSWER_GRACE 1 s, and the watchdog looks every 0.1 s
@@ -118,7 +118,7 @@ def test_connections_the_server_ended_are_replaced_at_checkout_without_a_503(dat
         assert not other_pids
         for _ in range(3):
             assert _one(db) == [{"one": 1}]
-        with db.write() as conn:
+        with db.connection() as conn:
             assert run_together(conn, [BEGIN, (sa.text("SELECT 2 AS two"), {}), COMMIT]) == []
     finally:
         db.dispose()

@@ -20,7 +20,7 @@ from progress_service.projections import rebuild
 from progress_service.errors import IdempotencyKeyReused, InvalidProgress, TitleNotFound, VersionConflict
 from progress_service.eventstore import Stream
 from progress_service.db import Database
-from progress_service.services import Idempotency, Tracker
+from progress_service.services import Idempotency, Trackers
 
 
 def bare_user(db) -> int:
@@ -46,7 +46,6 @@ def test_appended_entries_read_back_in_order_with_positions_and_times(bare_db, s
                Recorded(2, ProgressLogged(progress=3, total=show[1]), now - timedelta(days=1)),
                Recorded(3, NoteAdded("hooked"), now)]
     with db.transaction() as conn:
-        eventstore.lock_stream(conn, stream)
         appended = eventstore.append(conn, stream, entries, expected_version=0, metadata={"actor": user})
     with db.transaction() as conn:
         read = eventstore.read_stream(conn, stream)
@@ -93,7 +92,7 @@ def test_a_retried_write_with_the_same_key_appends_once_and_answers_the_same(tra
     first = tracker.log(user, show[0], [AddProgress(1)], idempotency=key)
     tracker.log(user, show[0], [AddProgress(1)])  # the tracker moves on meanwhile
     again = tracker.log(user, show[0], [AddProgress(1)], idempotency=key)
-    assert again.replayed and not first.replayed
+    assert again.repeated and not first.repeated
     assert again.entries == first.entries and again.state == first.state
     assert count_events(db, user) == 2
     with db.read() as conn:
@@ -123,7 +122,7 @@ def test_concurrent_retries_with_one_key_append_once(tracker, db, user, song):
         outcomes = list(pool.map(lambda _: tracker.log(user, song[0], [AddProgress(1)], idempotency=key), range(8)))
     assert count_events(db, user) == 1
     assert len({tuple(e.id for e in o.entries) for o in outcomes}) == 1
-    assert sum(not o.replayed for o in outcomes) == 1
+    assert sum(not o.repeated for o in outcomes) == 1
 
 
 def test_idempotency_keys_belong_to_one_user(tracker, db, make_user, song):
@@ -163,7 +162,7 @@ def test_erasing_an_account_is_the_one_explicit_way_to_delete_events(tracker, db
 @pytest.mark.parametrize("processes", ["one process", "a process each"])
 def test_sixteen_concurrent_writers_on_one_tracker_lose_nothing(tracker, db, user, song, processes):
     per_writer = 10
-    trackers = [tracker] * 16 if processes == "one process" else [Tracker(db) for _ in range(16)]
+    trackers = [tracker] * 16 if processes == "one process" else [Trackers(db) for _ in range(16)]
 
     def writer(i):
         for _ in range(per_writer):
@@ -181,7 +180,7 @@ def test_sixteen_concurrent_writers_on_one_tracker_lose_nothing(tracker, db, use
 
 
 def test_a_write_builds_on_what_other_processes_wrote_since_this_one_last_wrote(db, user, song):
-    here, elsewhere = Tracker(db), Tracker(db)  # two processes of the service, each remembering its last writes
+    here, elsewhere = Trackers(db), Trackers(db)  # two processes of the service, each remembering its last writes
     here.log(user, song[0], [AddProgress(1)])
     elsewhere.log(user, song[0], [AddProgress(1)])
     elsewhere.log(user, song[0], [AddProgress(2)])
@@ -192,7 +191,7 @@ def test_a_write_builds_on_what_other_processes_wrote_since_this_one_last_wrote(
 
 def test_a_stale_state_found_on_a_fresh_connection_is_loaded_there(db, database_url, user, song):
     pool = Database(database_url, pool_size=1)
-    here, elsewhere = Tracker(pool), Tracker(db)
+    here, elsewhere = Trackers(pool), Trackers(db)
     here.log(user, song[0], [AddProgress(1)])
     pool.dispose()  # its next connection has prepared nothing yet, when the remembered state fails
     elsewhere.log(user, song[0], [AddProgress(1)])
@@ -205,7 +204,7 @@ def test_a_stale_state_found_on_a_fresh_connection_is_loaded_there(db, database_
 
 def test_a_change_refused_by_the_state_a_process_remembers_is_decided_on_the_tracker_as_it_is(db, user, show):
     title, total = show
-    here, elsewhere = Tracker(db), Tracker(db)
+    here, elsewhere = Trackers(db), Trackers(db)
     here.log(user, title, [SetProgress(total)])  # finished, as this process remembers it
     elsewhere.log(user, title, [SetProgress(3)])  # back to episode 3 since
     assert here.log(user, title, [AddProgress(1)]).state.progress == 4
@@ -254,7 +253,6 @@ def test_a_follower_sees_every_event_exactly_once_while_commits_land_late(bare_d
         stream = Stream(user_id, show[0])
         for version in range(1, appends + 1):
             with db.transaction() as conn:
-                eventstore.lock_stream(conn, stream)
                 eventstore.append(conn, stream, [Recorded(version, NoteAdded(f"n{version}"), now)],
                                   expected_version=version - 1)
                 time.sleep(rng.uniform(0, 0.01))  # commit late

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from progress_service.domain.rules import AddNote, AddProgress, Rate, SetProgress, SetStatus
 from progress_service.errors import ProgressServiceError
 from progress_service.projections import rebuild
-from tests.unit.test_fold_properties import changes
+from tests.histories import changes
 
 
 def differences(db):

@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from progress_service import queries
+from progress_service import eventstore
+from progress_service.projections import tracker_state, tracker_versions
 from progress_service.domain.rules import AddNote, AddProgress, Rate, SetProgress, SetStatus
 from progress_service.schemas import api_time
 
@@ -15,7 +16,7 @@ def test_a_tracker_reads_as_the_api_object(db, tracker, user, show):
     title_id, total = show
     tracker.log(user, title_id, [SetProgress(12), Rate(4.5), AddNote("slow burn")])
     with db.read() as conn:
-        body, version = queries.tracker(conn, user, title_id)
+        body, version = tracker_state.tracker(conn, user, title_id)
     found = json.loads(body)
     assert found["title"]["id"] == title_id and found["title"]["unit"] == "episode"
     assert found["title"]["total_units"] == total and found["total"] == total
@@ -28,8 +29,8 @@ def test_a_removed_or_never_started_tracker_is_not_found(db, tracker, user, show
     tracker.log(user, show[0], [SetStatus("planned")])
     tracker.remove(user, show[0])
     with db.read() as conn:
-        assert queries.tracker(conn, user, show[0]) is None
-        assert queries.tracker(conn, user, song[0]) is None
+        assert tracker_state.tracker(conn, user, show[0]) is None
+        assert tracker_state.tracker(conn, user, song[0]) is None
 
 
 def test_history_pages_newest_first_without_gaps_or_overlap(db, tracker, user, song):
@@ -38,7 +39,7 @@ def test_history_pages_newest_first_without_gaps_or_overlap(db, tracker, user, s
     pages, before = [], None
     with db.read() as conn:
         while True:
-            page = json.loads(queries.history(conn, user, limit=3, before=before))
+            page = json.loads(eventstore.entries_page(conn, user, limit=3, before=before))
             pages.append([entry["id"] for entry in page["items"]])
             before = page["next_before"]
             if before is None:
@@ -53,7 +54,7 @@ def test_history_filters_by_title_and_time(db, tracker, user, show, song, now):
     tracker.log(user, song[0], [AddProgress(1)], occurred_at=now - timedelta(days=5))
     tracker.log(user, song[0], [AddProgress(1)], occurred_at=now)
     with db.read() as conn:
-        songs_only, last_week, before_today = (json.loads(queries.history(conn, user, **conditions))["items"] for conditions in (
+        songs_only, last_week, before_today = (json.loads(eventstore.entries_page(conn, user, **conditions))["items"] for conditions in (
             {"title_id": song[0]}, {"since": now - timedelta(days=7)}, {"until": now - timedelta(days=1)}))
     assert [e["title_id"] for e in songs_only] == [song[0], song[0]]
     assert [e["occurred_at"] for e in last_week] == [api_time(now), api_time(now - timedelta(days=5))]
@@ -67,12 +68,12 @@ def test_another_users_history_is_not_in_mine(db, tracker, make_user, song):
     me, other = make_user(), make_user()
     tracker.log(other, song[0], [AddProgress(1)])
     with db.read() as conn:
-        assert json.loads(queries.history(conn, me)) == {"items": [], "next_before": None}
+        assert json.loads(eventstore.entries_page(conn, me)) == {"items": [], "next_before": None}
 
 
 def timeline_of(db, user: int, **conditions) -> list[dict]:
     with db.read() as conn:
-        return json.loads(queries.timeline(conn, user, limit=200, **conditions))["items"][::-1]
+        return json.loads(tracker_versions.timeline(conn, user, limit=200, **conditions))["items"][::-1]
 
 
 def test_each_entry_reads_as_a_plain_sentence(db, tracker, user, show, book, song):

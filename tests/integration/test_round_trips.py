@@ -10,12 +10,11 @@ from __future__ import annotations
 import uuid
 
 import pytest
-import sqlalchemy as sa
 
 from progress_service import db as db_module
 from progress_service.db import Database
 from progress_service.domain.rules import AddProgress, Rate, SetStatus
-from progress_service.services import Idempotency, Tracker
+from progress_service.services import Idempotency, Trackers
 
 
 class RoundTrips:
@@ -62,7 +61,7 @@ def writes(round_trips: RoundTrips, write) -> int:
 
 def test_an_entry_costs_one_round_trip_when_the_process_wrote_the_tracker_last(round_trips, one_connection, user,
                                                                               show):
-    trackers = Tracker(one_connection)
+    trackers = Trackers(one_connection)
     # The first entry loads the tracker under its stream lock (1), then appends with every
     # projection, commits and reads back the positions (2).
     assert writes(round_trips, lambda: trackers.log(user, show[0], [SetStatus("planned")])) == 2, round_trips.sent
@@ -74,7 +73,7 @@ def test_an_entry_costs_one_round_trip_when_the_process_wrote_the_tracker_last(r
 
 def test_an_entry_after_another_process_wrote_loads_the_tracker_again(one_connection, database_url, user, show,
                                                                      round_trips):
-    trackers, elsewhere = Tracker(one_connection), Tracker(one_connection)
+    trackers, elsewhere = Trackers(one_connection), Trackers(one_connection)
     trackers.log(user, show[0], [SetStatus("planned")])
     elsewhere.log(user, show[0], [AddProgress(1)])
     # The remembered state fails its proof (1); the tracker is loaded (2) and the entry appended (3).
@@ -84,7 +83,7 @@ def test_an_entry_after_another_process_wrote_loads_the_tracker_again(one_connec
 
 def test_a_keyed_entry_looks_for_its_key_and_a_repeated_one_appends_nothing(one_connection, user, show,
                                                                            round_trips):
-    trackers = Tracker(one_connection)
+    trackers = Trackers(one_connection)
     trackers.log(user, show[0], [SetStatus("planned")])
     key = Idempotency(f"key-{uuid.uuid4().hex}", "fingerprint")
     # Load (1), look for the key (2), append with the key's row (3).
@@ -94,7 +93,7 @@ def test_a_keyed_entry_looks_for_its_key_and_a_repeated_one_appends_nothing(one_
 
 
 def test_rewriting_the_past_reads_the_stream_once(one_connection, user, show, round_trips):
-    trackers = Tracker(one_connection)
+    trackers = Trackers(one_connection)
     first = trackers.log(user, show[0], [AddProgress(1)]).entries[0]
     trackers.log(user, show[0], [AddProgress(1)])
     # Find the entry (1), load the tracker (2), read its stream (3), append (4).

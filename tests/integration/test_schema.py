@@ -7,7 +7,8 @@ import shutil
 import pytest
 import sqlalchemy as sa
 
-from progress_service.db import SQL_DIR, Database, prepare_schema
+from progress_service.db import Database
+from progress_service.schema import SQL_DIR, prepare_schema
 
 
 @pytest.fixture
@@ -90,15 +91,15 @@ def test_every_key_of_a_user_owned_table_includes_user_id(db):
 
 def test_a_projection_new_to_a_database_is_filled_from_the_log_on_start(fresh):
     from progress_service.domain.rules import AddProgress, SetProgress
-    from progress_service.services import Tracker
+    from progress_service.services import Trackers
 
     prepare_schema(fresh)
     user = scalar(fresh, "INSERT INTO users (username, password_hash) VALUES ('early', 'x') RETURNING id")
     with fresh.transaction() as conn:
         show, total = conn.execute(sa.text(
             "SELECT id, total_units FROM titles WHERE kind = 'tv_show' AND total_units > 5 ORDER BY id LIMIT 1")).one()
-    Tracker(fresh).log(user, show, [SetProgress(2)])
-    Tracker(fresh).log(user, show, [AddProgress(1)])
+    Trackers(fresh).log(user, show, [SetProgress(2)])
+    Trackers(fresh).log(user, show, [AddProgress(1)])
     with fresh.transaction() as conn:  # as a database from before the table existed
         conn.execute(sa.text("DROP TABLE tracker_versions CASCADE"))
     prepare_schema(fresh)
@@ -112,12 +113,12 @@ def test_a_projection_new_to_a_database_is_filled_from_the_log_on_start(fresh):
 
 def test_a_database_that_kept_whole_timeline_items_keeps_their_tracker_objects(fresh):
     from progress_service.domain.rules import Rate, SetProgress
-    from progress_service.services import Tracker
+    from progress_service.services import Trackers
 
     prepare_schema(fresh)
     user = scalar(fresh, "INSERT INTO users (username, password_hash) VALUES ('kept', 'x') RETURNING id")
     show = scalar(fresh, "SELECT id FROM titles WHERE kind = 'tv_show' AND total_units > 5 ORDER BY id LIMIT 1")
-    Tracker(fresh).log(user, show, [SetProgress(2), Rate(4)])
+    Trackers(fresh).log(user, show, [SetProgress(2), Rate(4)])
     states = "SELECT state_json::text FROM tracker_versions WHERE user_id = :u ORDER BY version"
     with fresh.transaction() as conn:  # as a database from before migration 0001: whole items, no state_json
         kept = conn.execute(sa.text(states), {"u": user}).scalars().all()
@@ -137,19 +138,19 @@ def test_a_database_that_kept_whole_timeline_items_keeps_their_tracker_objects(f
 
 def test_a_database_whose_log_generated_stream_names_goes_on_naming_them(fresh):
     from progress_service.domain.rules import AddProgress
-    from progress_service.services import Tracker
+    from progress_service.services import Trackers
 
     prepare_schema(fresh)
     user = scalar(fresh, "INSERT INTO users (username, password_hash) VALUES ('named', 'x') RETURNING id")
     song = scalar(fresh, "SELECT id FROM titles WHERE kind = 'song' ORDER BY id LIMIT 1")
-    Tracker(fresh).log(user, song, [AddProgress(1)])
+    Trackers(fresh).log(user, song, [AddProgress(1)])
     with fresh.transaction() as conn:  # as a database from before migration 0002: a generated stream column
         conn.execute(sa.text("ALTER TABLE events DROP COLUMN stream"))
         conn.execute(sa.text("ALTER TABLE events ADD COLUMN stream text "
                              "GENERATED ALWAYS AS ('tracker-' || user_id || '-' || title_id) STORED"))
         conn.execute(sa.text("DELETE FROM schema_migrations WHERE name LIKE '0002_%'"))
     prepare_schema(fresh)
-    Tracker(fresh).log(user, song, [AddProgress(1)])  # named by the append now
+    Trackers(fresh).log(user, song, [AddProgress(1)])  # named by the append now
     names = "SELECT stream FROM events WHERE user_id = :u ORDER BY version"
     with fresh.transaction() as conn:
         assert conn.execute(sa.text(names), {"u": user}).scalars().all() == [f"tracker-{user}-{song}"] * 2

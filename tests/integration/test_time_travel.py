@@ -6,16 +6,15 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from progress_service import queries
+from progress_service.projections import tracker_versions
 from progress_service.domain.rules import AddProgress, Rate, SetProgress
 from progress_service.errors import InvalidChange, TrackerNotFound
 
 
 def state_at(db, user: int, title_id: int, **moment) -> dict:
     with db.read() as conn:
-        body, _ = queries.tracker_at(conn, user, title_id, **moment)
+        body, _ = tracker_versions.tracker_at(conn, user, title_id, **moment)
     return json.loads(body)
-
 
 def test_a_tracker_at_an_earlier_version_and_as_recorded_at_a_time(db, tracker, user, show):
     tracker.log(user, show[0], [SetProgress(3)])
@@ -33,7 +32,6 @@ def test_a_tracker_at_an_earlier_version_and_as_recorded_at_a_time(db, tracker, 
     with pytest.raises(InvalidChange, match="versions 1 to 4"):
         state_at(db, user, show[0], version=5)
 
-
 def test_rolling_back_to_a_time_restores_the_state_recorded_then(tracker, user, show):
     tracker.log(user, show[0], [SetProgress(5), Rate(3)])
     moment = tracker.history(user, show[0])[-1].recorded_at
@@ -43,7 +41,6 @@ def test_rolling_back_to_a_time_restores_the_state_recorded_then(tracker, user, 
     assert outcome.entries[0].event.to_version == 2
     with pytest.raises(InvalidChange, match="no entries yet"):
         tracker.roll_back(user, show[0], to_time=datetime(2000, 1, 1, tzinfo=timezone.utc))
-
 
 def test_a_tracker_that_never_existed_has_no_past(db, user, song):
     with pytest.raises(TrackerNotFound):

@@ -8,10 +8,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import sqlalchemy as sa
 
-from progress_service.directory import UserDirectory
+from progress_service.user_service import UserServiceClient
 from progress_service.domain.rules import AddProgress
 from progress_service.errors import ServiceUnavailable, UserNotFound
-from progress_service.services import Tracker
+from progress_service.services import Trackers
 
 
 class StubUserService:
@@ -60,7 +60,7 @@ def events_of(db, user_id):
 def test_a_known_user_writes_and_an_unknown_one_is_404_with_nothing_appended(db, stub, make_user, song):
     known, unknown = make_user(), make_user()
     stub.known.add(known)
-    tracker = Tracker(db, users=UserDirectory(stub.url, timeout=0.5))
+    tracker = Trackers(db, users=UserServiceClient(stub.url, timeout=0.5))
     assert tracker.log(known, song[0], [AddProgress(1)]).state.progress == 1
     with pytest.raises(UserNotFound) as refused:
         tracker.log(unknown, song[0], [AddProgress(1)])
@@ -72,11 +72,11 @@ def test_a_slow_or_missing_user_service_is_503_with_nothing_appended(db, stub, m
     slow = make_user()
     stub.known.add(slow)
     stub.slow.add(slow)
-    tracker = Tracker(db, users=UserDirectory(stub.url, timeout=0.2))
+    tracker = Trackers(db, users=UserServiceClient(stub.url, timeout=0.2))
     with pytest.raises(ServiceUnavailable):
         tracker.log(slow, song[0], [AddProgress(1)])
     stub.stop()
-    gone = Tracker(db, users=UserDirectory(stub.url, timeout=0.2))
+    gone = Trackers(db, users=UserServiceClient(stub.url, timeout=0.2))
     with pytest.raises(ServiceUnavailable) as unavailable:
         gone.log(make_user(), song[0], [AddProgress(1)])
     assert unavailable.value.status == 503 and events_of(db, slow) == 0
@@ -85,7 +85,7 @@ def test_a_slow_or_missing_user_service_is_503_with_nothing_appended(db, stub, m
 def test_answers_are_remembered_for_a_while(db, stub, make_user, song):
     user = make_user()
     stub.known.add(user)
-    tracker = Tracker(db, users=UserDirectory(stub.url, timeout=0.5, ttl=60))
+    tracker = Trackers(db, users=UserServiceClient(stub.url, timeout=0.5, ttl=60))
     for _ in range(3):
         tracker.log(user, song[0], [AddProgress(1)])
     assert stub.asked == [user]
@@ -93,7 +93,7 @@ def test_answers_are_remembered_for_a_while(db, stub, make_user, song):
 
 def test_a_user_the_service_did_not_know_may_write_once_it_does(db, stub, make_user, song):
     user = make_user()
-    tracker = Tracker(db, users=UserDirectory(stub.url, timeout=0.5, ttl=60))
+    tracker = Trackers(db, users=UserServiceClient(stub.url, timeout=0.5, ttl=60))
     with pytest.raises(UserNotFound):
         tracker.log(user, song[0], [AddProgress(1)])
     stub.known.add(user)  # made in the user service a moment later
@@ -103,7 +103,7 @@ def test_a_user_the_service_did_not_know_may_write_once_it_does(db, stub, make_u
 def test_once_the_short_memory_of_a_user_is_gone_a_down_service_refuses_writes(db, stub, make_user, song):
     user = make_user()
     stub.known.add(user)
-    tracker = Tracker(db, users=UserDirectory(stub.url, timeout=0.2, ttl=0.3))
+    tracker = Trackers(db, users=UserServiceClient(stub.url, timeout=0.2, ttl=0.3))
     tracker.log(user, song[0], [AddProgress(1)])
     stub.stop()
     time.sleep(0.4)

@@ -1,59 +1,18 @@
 """The rules of trackers (shared/API.md), on the pure domain: no database."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 
 from progress_service import errors
 from progress_service.domain.events import (
-    EntryCorrected, NoteAdded, ProgressLogged, RatingCleared, RatingSet, Recorded, StatusChanged,
+    EntryCorrected, NoteAdded, ProgressLogged, RatingCleared, RatingSet, StatusChanged,
     TrackerAdded, TrackerRemoved, TrackerRolledBack, event_from,
 )
-from progress_service.domain.rules import (
-    AddNote, AddProgress, CorrectEntry, LogChanges, Rate, RemoveTracker, RetractEntry, RollBack, SetProgress,
-    SetStatus, decide,
-)
-from progress_service.domain.tracker import NEW, fold, state_at_version, timeline, version_as_of
-
-T0 = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
-
-
-class Stream:
-    """A tracker's history built through decide, as the service builds it."""
-
-    def __init__(self, total: int | None = 10):
-        self.total = total
-        self.history: list[Recorded] = []
-        self.clock = T0
-
-    @property
-    def state(self):
-        return fold(self.history)
-
-    def run(self, command_for) -> list[Recorded]:
-        self.clock += timedelta(hours=1)
-        command = command_for(self.history, self.clock)
-        events = decide(self.state, command, total=self.total, now=self.clock)
-        entries = [Recorded(len(self.history) + i, e, command.occurred_at, id=100 + len(self.history) + i,
-                            recorded_at=self.clock) for i, e in enumerate(events, start=1)]
-        self.history.extend(entries)
-        return entries
-
-    def log(self, *changes, occurred_at=None):
-        return self.run(lambda history, now: LogChanges(changes, occurred_at or now))
-
-    def correct(self, version, change):
-        return self.run(lambda history, now: CorrectEntry(history, version, change, now))
-
-    def retract(self, version):
-        return self.run(lambda history, now: RetractEntry(history, version, now))
-
-    def roll_back(self, version):
-        return self.run(lambda history, now: RollBack(version, now))
-
-    def remove(self):
-        return self.run(lambda history, now: RemoveTracker(now))
+from progress_service.domain.rules import AddNote, AddProgress, Rate, SetProgress, SetStatus
+from progress_service.domain.tracker import NEW, state_at_version, timeline, version_as_of
+from tests.histories import T0, Stream
 
 
 def test_the_first_entry_creates_the_tracker_and_a_status_entry_says_tracker_added():

@@ -1,6 +1,6 @@
 // A title's page: what it is, and its report (how many people plan, follow, finished it; ratings).
 import { api } from "../api.js";
-import { h, peopleWho, plural } from "../dom.js";
+import { h, peopleWho, plural, STATUSES } from "../dom.js";
 import { averageRating, boardActions, boardStatuses, describeTitle } from "./catalog.js";
 
 function histogram(report) {
@@ -30,7 +30,7 @@ export async function render(route) {
     h("section", { class: "report card", "aria-labelledby": "report-heading" },
       h("h2", { id: "report-heading" }, "Who tracks it"),
       h("ul", { class: "figures" },
-        ["planned", "in_progress", "completed", "paused", "dropped"]
+        Object.keys(STATUSES)
           .filter((status) => report.counts[status] || !["paused", "dropped"].includes(status))
           .map((status) => h("li", { dataset: { status } }, peopleWho(report.counts[status], title.kind, status)))),
       h("p", { class: "rating-average" }, averageRating({ average_rating: report.average_rating, rating_count: report.rating_count })),

@@ -9,7 +9,7 @@ import urllib.request
 from .errors import ServiceUnavailable, UserNotFound
 
 
-class UserDirectory:
+class UserServiceClient:
     """``GET {base_url}/{user_id}``: 200 the user exists, 404 it does not, anything else (or no
     answer within ``timeout`` seconds) means the user service is unavailable.
 

@@ -1,0 +1,24 @@
+"""The words of progress-service, declared once: the statuses a tracker can be in, the kinds of
+title and the unit each is counted in. Event types are declared by their classes in ``events``.
+
+Everything else derives from these: the API's schemas (and so the OpenAPI document), the board's
+columns, the reports, the fold's SQL, the menu's words. What SQL spells out for itself (the
+``CHECK`` on ``titles.kind``, the ``unit`` column, ``unit_word`` and ``status_word`` in
+sql/schema.sql) and the web page's words (``static/js/dom.js``) are checked against them by
+tests/integration/test_vocabulary.py.
+"""
+from __future__ import annotations
+
+STATUSES = ("planned", "in_progress", "completed", "paused", "dropped")
+KINDS = ("tv_show", "book", "album", "song")
+UNITS = {"tv_show": "episode", "book": "page", "album": "track", "song": "play"}  # each kind's unit
+
+STATUS_WORDS = {"planned": "planned", "in_progress": "in progress", "completed": "completed", "paused": "paused",
+                "dropped": "dropped"}
+KIND_WORDS = {"tv_show": "TV show", "book": "book", "album": "album", "song": "song"}
+
+
+def a_kind(kind: str) -> str:
+    """"A TV show", "An album": a title of ``kind``, at the start of a sentence."""
+    word = KIND_WORDS[kind]
+    return ("An " if word[0] in "aeiou" else "A ") + word

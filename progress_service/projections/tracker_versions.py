@@ -1,0 +1,140 @@
+"""tracker_versions: the state of a tracker right after each of its entries, and its tracker object.
+
+Written by every append (one row per new entry, with the API's tracker object rendered for the
+title as it is now: ``rendered_state`` in sql/schema.sql); a rebuild takes every folded state. The
+timeline, time travel (``?version=``, ``?as_of=``) and the export read it, so none of them folds.
+An edit of a title renders its rows' objects again (``render_states``).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Iterator, Sequence
+
+import sqlalchemy as sa
+
+from .. import eventstore
+from ..db import Statement
+from ..domain.tracker import TrackerState
+from ..errors import InvalidChange, TitleNotFound, TrackerNotFound
+from .change import COLUMNS, Change, Difference
+
+TABLE = "tracker_versions"
+KEY = ("user_id", "title_id", "version")
+COMPARED = ", ".join(COLUMNS)  # its tracker objects are a rendering of these, checked on their own
+
+# Nothing here needs a position from the log, so it is written with the other projections,
+# before the append takes the log lock.
+_ADD = sa.text(f"""
+    INSERT INTO tracker_versions ({', '.join(COLUMNS)}, state_json, state_revision)
+    SELECT {', '.join('v.' + c for c in COLUMNS)}, rendered_state(v, t), t.revision
+    FROM titles t, jsonb_populate_recordset(NULL::tracker_versions, CAST(:states AS jsonb)) v
+    WHERE t.id = :title_id  -- one stream's rows: its title by key
+""")
+
+
+def changes(change: Change) -> list[Statement]:
+    return [(_ADD, {"title_id": change.stream.title_id, "states": change.rows})]
+
+
+def from_fold(states: Sequence[TrackerState]) -> Sequence[TrackerState]:
+    """Which of a stream's folded states this table keeps: all."""
+    return states
+
+
+FOLD_ROWS = ""  # the same, for the rows of the set-based fold
+
+ERASE = [sa.text("DELETE FROM tracker_versions WHERE user_id = :user_id")]
+
+# Tracker objects rendered again where missing or made with an older revision of their title.
+_RENDER = """
+    UPDATE tracker_versions v
+    SET state_json = rendered_state(v, t), state_revision = t.revision
+    FROM titles t
+    WHERE t.id = v.title_id AND v.state_revision IS DISTINCT FROM t.revision AND {where}
+"""
+
+
+def render_states(conn: sa.Connection, *, title_id: int | None = None, users: tuple[int, int] | None = None) -> int:
+    """Render the kept tracker objects of one title's entries, or of users ``low <= user_id < high``,
+    that are missing or stale; returns how many."""
+    where, params = (("v.title_id = :title_id", {"title_id": title_id}) if title_id is not None else
+                     ("v.user_id >= :low AND v.user_id < :high", {"low": users[0], "high": users[1]}))
+    return conn.execute(sa.text(_RENDER.format(where=where)), params).rowcount
+
+
+_STALE_STATES = sa.text("""
+    SELECT v.user_id, v.title_id, v.version FROM tracker_versions v JOIN titles t ON t.id = v.title_id
+    WHERE v.state_revision = t.revision AND v.state_json::text <> rendered_state(v, t)::text
+    ORDER BY 1, 2, 3
+""")
+
+
+def differences(conn: sa.Connection) -> list[Difference]:
+    """Kept tracker objects that their own rows would no longer render so (verify's own check)."""
+    return [Difference(TABLE, f"user_id={row.user_id} title_id={row.title_id} version={row.version}",
+                       {"state_json": "as kept"}, {"state_json": "rendered anew"})
+            for row in conn.execute(_STALE_STATES)]
+
+
+# -- reads ----------------------------------------------------------------------------------------
+_VERSIONS = sa.text("""
+    SELECT s.version AS last, (SELECT max(e.version) FROM events e WHERE e.user_id = :user_id
+                               AND e.title_id = :title_id AND e.recorded_at <= :as_of) AS as_of
+    FROM tracker_state s WHERE s.user_id = :user_id AND s.title_id = :title_id
+""")
+_TRACKER_AT = sa.text("""
+    SELECT version_json(v, t)::text AS body, v.version FROM tracker_versions v JOIN titles t ON t.id = v.title_id
+    WHERE v.user_id = :user_id AND v.title_id = :title_id AND v.version = :version
+""")
+
+TIMELINE_ITEM = "timeline_item(page.e, v, t)"
+TIMELINE_JOINS = """
+    JOIN tracker_versions v ON v.user_id = (page.e).user_id AND v.title_id = (page.e).title_id
+                           AND v.version = (page.e).version
+    JOIN titles t ON t.id = (page.e).title_id"""
+
+_EXPORT = sa.text(f"""
+    SELECT {TIMELINE_ITEM}::text AS item, (page.e).id, (page.e).occurred_at, (page.e).recorded_at,
+           (page.e).title_id, t.name, t.kind, (page.e).version, (page.e).type, (page.e).data::text AS data,
+           entry_summary((page.e).type, (page.e).data, v.progress, v.total, t.kind) AS summary, v.status,
+           v.progress, coalesce(v.total, t.total_units) AS total, v.rating, v.times_completed
+    FROM (SELECT e FROM events e WHERE e.user_id = :user_id AND e.id > :after ORDER BY e.id LIMIT 1000) page
+    {TIMELINE_JOINS}
+    ORDER BY (page.e).id
+""")
+
+
+def tracker_at(conn: sa.Connection, user_id: int, title_id: int, *, version: int | None = None,
+               as_of: datetime | None = None) -> tuple[str, int]:
+    """The tracker right after its ``version``-th entry, or as it was recorded at ``as_of`` (JSON)."""
+    versions = conn.execute(_VERSIONS, {"user_id": user_id, "title_id": title_id, "as_of": as_of}).first()
+    if versions is None:
+        if conn.execute(sa.text("SELECT FROM titles WHERE id = :id"), {"id": title_id}).first() is None:
+            raise TitleNotFound(f"There is no title {title_id} in the catalog.")
+        raise TrackerNotFound("There is no tracker for this title.")
+    if as_of is not None:
+        version = versions.as_of
+        if version is None:
+            raise TrackerNotFound(f"The tracker did not exist yet at {as_of.isoformat()}.")
+    if version is None or not 1 <= version <= versions.last:
+        raise InvalidChange(f"This tracker has versions 1 to {versions.last}.", field="version")
+    row = conn.execute(_TRACKER_AT, {"user_id": user_id, "title_id": title_id, "version": version}).one()
+    return row.body, row.version
+
+
+def timeline(conn: sa.Connection, user_id: int, *, limit: int = 50, **conditions: Any) -> str:
+    """A page of the history timeline (JSON): each entry with its title, a sentence, and the
+    tracker's state right after it, as it was recorded then; ``conditions`` as eventstore.page."""
+    return eventstore.page(conn, TIMELINE_ITEM, TIMELINE_JOINS, user_id, limit, conditions)
+
+
+def export(conn: sa.Connection, user_id: int) -> Iterator[sa.Row]:
+    """Every entry of the user in log order, a thousand at a time: ``item`` (the timeline item as
+    JSON) and its columns. Run it in one REPEATABLE READ transaction for one snapshot."""
+    after = 0
+    while True:
+        rows = conn.execute(_EXPORT, {"user_id": user_id, "after": after}).all()
+        yield from rows
+        if len(rows) < 1000:
+            return
+        after = rows[-1].id

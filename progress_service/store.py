@@ -1,0 +1,243 @@
+"""The store: the log and its projections as a use case writes them, one unit of work per write.
+
+A ``Writing`` owns one write's transaction from start to end: the connection and the batching
+of statements into round trips, the stream lock, the remembered-state proof, the idempotency
+key's row, the projections' statements and the append under the log lock. A use case reads as
+load → decide → append:
+
+    for w in store.writing(stream, expected_version=..., idempotency=...):
+        with w:
+            if w.repeated:
+                return w.repeated
+            events = decide(w.state, command, history=w.history, total=w.title.total_units, now=now)
+            return w.append(events, occurred_at=command.occurred_at)
+
+``writing`` gives one attempt, or two: when this process remembers the state its last write left
+the tracker in, the first attempt decides on that state at once and sends everything in one round
+trip that first proves the state still current. If the proof fails (another write came first, or
+the title was edited), or the decision would rest on the remembered state alone (a refusal, or an
+entry that re-folds the past), that attempt ends with nothing written and the second loads the
+tracker under its stream lock on the same connection and decides again.
+"""
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Iterator, Sequence
+
+import sqlalchemy as sa
+
+from . import eventstore, projections
+from .db import BEGIN, COMMIT, Database, StaleState, Statement, run_together
+from .domain.events import Event, Recorded, is_change
+from .domain.tracker import NEW, TrackerState, advance, state_at_version
+from .errors import IdempotencyKeyReused, ProgressServiceError, TitleNotFound, VersionConflict
+from .eventstore import Stream
+from .projections import Change, TitleFacts, tracker_state
+
+# How many trackers a Store remembers the state of: about 6 MB of them.
+REMEMBERED_TRACKERS = 10_000
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """An Idempotency-Key and a fingerprint of the request it came with."""
+
+    key: str
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a write did: the entries it appended and the tracker state after them."""
+
+    stream: Stream
+    entries: list[Recorded]
+    state: TrackerState
+    repeated: bool = False  # the answer to a request already carried out under the same key
+
+
+_FIND_KEY = sa.text("""
+    SELECT fingerprint, title_id, from_version, to_version FROM idempotency_keys
+    WHERE user_id = :user_id AND key = :key
+""")
+_SAVE_KEY = sa.text("""
+    INSERT INTO idempotency_keys (user_id, key, fingerprint, title_id, from_version, to_version)
+    VALUES (:user_id, :key, :fingerprint, :title_id, :from_version, :to_version)
+""")
+_FORGET_KEYS = sa.text("DELETE FROM idempotency_keys WHERE user_id = :user_id")
+
+
+class _DecideAgain(Exception):
+    """The decision on a remembered state needs the tracker loaded."""
+
+
+class Store:
+    """Writes to one database's log, each with its projections; remembers what it wrote last."""
+
+    def __init__(self, db: Database):
+        self.db = db
+        # The state each tracker was left in by this process's last write to it, with its title's
+        # facts (most recently written last).
+        self._remembered: dict[Stream, tuple[TitleFacts, TrackerState]] = {}
+
+    def writing(self, stream: Stream, *, with_history: bool = False, expected_version: int | None = None,
+                idempotency: Idempotency | None = None,
+                metadata: dict[str, Any] | None = None) -> Iterator["Writing"]:
+        """The attempts at one write on ``stream``: carry out each in a ``with`` block, returning
+        from it; a second comes only when the first could not stand (see the module's doc).
+        ``with_history``: the decision needs the stream's entries (``Writing.history``)."""
+        metadata = {"actor": stream.user_id, **(metadata or {}),
+                    **({"idempotency_key": idempotency.key} if idempotency else {})}
+        remembered = self._remembered.pop(stream, None)
+        kept: _Held | None = None
+        if remembered is not None and not with_history and idempotency is None \
+                and expected_version in (None, remembered[1].version):
+            first = Writing(self, stream, metadata, remembered=remembered)
+            yield first
+            kept = first.kept
+        second = Writing(self, stream, metadata, connection=kept, with_history=with_history,
+                         expected_version=expected_version, idempotency=idempotency)
+        try:
+            yield second
+        finally:
+            if not second.entered and kept is not None:
+                kept.release()
+
+    def _remember(self, stream: Stream, title: TitleFacts, state: TrackerState) -> None:
+        self._remembered[stream] = (title, state)
+        if len(self._remembered) > REMEMBERED_TRACKERS:  # the least recently written goes
+            self._remembered.pop(next(iter(self._remembered)), None)
+
+
+def erase_user(conn: sa.Connection, user_id: int) -> int:
+    """The one erasure path, in the caller's transaction: a user's events, everything derived from
+    them, and their idempotency keys. Returns the events erased."""
+    for statement, params in projections.erasure(user_id):
+        conn.execute(statement, params)
+    conn.execute(_FORGET_KEYS, {"user_id": user_id})
+    return conn.execute(sa.text("SELECT erase_user_events(:user_id)"), {"user_id": user_id}).scalar_one()
+
+
+class Writing:
+    """One attempt at a write: the unit of work. Entering it loads the tracker (unless it decides
+    on a remembered state); ``append`` sends the entries with everything they carry and commits;
+    leaving it without an append rolls back."""
+
+    def __init__(self, store: Store, stream: Stream, metadata: dict[str, Any], *,
+                 remembered: tuple[TitleFacts, TrackerState] | None = None, connection: _Held | None = None,
+                 with_history: bool = False, expected_version: int | None = None,
+                 idempotency: Idempotency | None = None):
+        self._store, self.stream, self._metadata = store, stream, metadata
+        self._remembered = remembered is not None
+        self.title, self.state = remembered if remembered is not None else (None, NEW)
+        self.history: Sequence[Recorded] = ()
+        self.repeated: Outcome | None = None
+        self._with_history, self._expected_version, self._idempotency = with_history, expected_version, idempotency
+        self._held = connection
+        self._sent = False  # whether the append went out
+        self.kept: _Held | None = None  # the connection handed on to the next attempt
+        self.entered = False
+
+    # -- the transaction ------------------------------------------------------------------------
+    def __enter__(self) -> "Writing":
+        self.entered = True
+        if self._held is None:
+            self._held = _Held.checked_out(self._store.db)
+        if not self._remembered:
+            try:
+                self._load()
+            except BaseException:
+                self._held.release()
+                raise
+        return self
+
+    def __exit__(self, kind, error, traceback) -> bool:
+        if self._remembered and (isinstance(error, (_DecideAgain, StaleState))
+                                 or (isinstance(error, ProgressServiceError) and not self._sent)):
+            # Only a current state may refuse a change: the next attempt loads it, on this connection
+            # (a failed proof's transaction is rolled back with the next round trip).
+            self.kept = self._held
+            return True
+        self._held.release()  # whatever is left open is rolled back
+        return False
+
+    @property
+    def _conn(self) -> sa.Connection:
+        return self._held.conn
+
+    def _load(self) -> None:
+        stream = self.stream
+        self.title, self.state = tracker_state.loaded(
+            run_together(self._conn, [BEGIN, eventstore.stream_lock(stream), tracker_state.load(stream)]))
+        if self.title is None:
+            raise TitleNotFound(f"There is no title {stream.title_id} in the catalog.")
+        if self._idempotency is not None:
+            self.repeated = self._first_answer(self._idempotency)
+            if self.repeated is not None:
+                return
+        if self._expected_version is not None and self._expected_version != self.state.version:
+            raise VersionConflict(
+                f"The tracker is at version {self.state.version}, not {self._expected_version}; reload it and "
+                "try again.", expected=self._expected_version, actual=self.state.version)
+        if self._with_history:
+            self.history = eventstore.read_stream(self._conn, stream)
+
+    def _first_answer(self, idempotency: Idempotency) -> Outcome | None:
+        """What the request first carried out under this key answered (None: the key is new)."""
+        row = self._conn.execute(_FIND_KEY, {"user_id": self.stream.user_id, "key": idempotency.key}).first()
+        if row is None:
+            return None
+        if row.fingerprint != idempotency.fingerprint:
+            raise IdempotencyKeyReused()
+        stream = Stream(self.stream.user_id, row.title_id)
+        history = eventstore.read_stream(self._conn, stream)
+        entries = [e for e in history if row.from_version <= e.version <= row.to_version]
+        return Outcome(stream, entries, state_at_version(history, row.to_version), repeated=True)
+
+    # -- the append -------------------------------------------------------------------------------
+    def append(self, events: Sequence[Event], *, occurred_at: datetime) -> Outcome:
+        """Fold ``events`` (decided on ``state``, happened at ``occurred_at``) and append them with
+        the projections' statements and the key's row, commit, and read back their positions: one
+        round trip."""
+        if self._remembered and not all(is_change(event) for event in events):
+            raise _DecideAgain()  # an entry that re-folds the past needs the loaded stream
+        stream, state, title = self.stream, self.state, self.title
+        entries = [Recorded(state.version + i, event, occurred_at) for i, event in enumerate(events, start=1)]
+        states = advance(state, entries, self._stream_so_far)
+        proof = ([BEGIN, eventstore.stream_lock(stream), tracker_state.still_current(stream, title, state)]
+                 if self._remembered else [])
+        key = [self._key_row(entries)] if self._idempotency is not None else []
+        self._sent = True
+        rows = run_together(self._conn, [
+            *proof, *key, *projections.changes(Change(stream, state, states, entries)),
+            *eventstore.append_statements(stream, entries, expected_version=state.version, metadata=self._metadata),
+            COMMIT, eventstore.positions(stream, expected_version=state.version)])
+        self._store._remember(stream, title, states[-1])
+        return Outcome(stream, eventstore.appended(entries, rows), states[-1])
+
+    def _stream_so_far(self) -> Sequence[Recorded]:
+        return self.history or eventstore.read_stream(self._conn, self.stream)
+
+    def _key_row(self, entries: Sequence[Recorded]) -> Statement:
+        # A key used concurrently for another tracker fails here on the primary key (translated in db).
+        idempotency = self._idempotency
+        return _SAVE_KEY, {"user_id": self.stream.user_id, "key": idempotency.key,
+                           "fingerprint": idempotency.fingerprint, "title_id": self.stream.title_id,
+                           "from_version": entries[0].version, "to_version": entries[-1].version}
+
+
+class _Held:
+    """A checked-out connection, handed from one attempt to the next until released."""
+
+    def __init__(self, stack: contextlib.ExitStack, conn: sa.Connection):
+        self._stack, self.conn = stack, conn
+
+    @classmethod
+    def checked_out(cls, db: Database) -> "_Held":
+        stack = contextlib.ExitStack()
+        return cls(stack, stack.enter_context(db.connection()))
+
+    def release(self) -> None:
+        self._stack.close()

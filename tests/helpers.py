@@ -1,0 +1,33 @@
+"""Helpers the tests of several modules share: reading a problem answer, logging an entry through
+the API, a free loopback port, a GET that reads JSON."""
+from __future__ import annotations
+
+import json
+import socket
+import urllib.error
+import urllib.request
+
+
+def problem_of(response, status):
+    assert response.status_code == status, response.json
+    assert response.mimetype == "application/problem+json"
+    assert response.json["status"] == status and response.json["detail"]
+    return response.json
+
+
+def log(client, headers, **body):
+    return client.post("/api/progress/log", json=body, headers=headers)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def get(url: str) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())

@@ -1,0 +1,76 @@
+"""The vocabulary (statuses, kinds, units) is declared once in domain/vocabulary.py: what SQL, the
+OpenAPI document, the board and the web page spell out for themselves must say the same."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+
+from progress_service.domain.vocabulary import KINDS, STATUSES, UNITS
+from progress_service.projections import tracker_state
+
+DOM_JS = Path(__file__).resolve().parents[2] / "progress_service" / "web" / "static" / "js" / "dom.js"
+
+
+def test_the_titles_kind_check_admits_exactly_the_vocabularys_kinds(db):
+    with db.read() as conn:
+        definition = conn.execute(sa.text(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = 'titles'::regclass AND contype = 'c' AND pg_get_constraintdef(oid) LIKE '%kind%'")
+        ).scalar_one()
+    assert tuple(re.findall(r"'(\w+)'::text", definition)) == KINDS
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_kind_is_counted_in_its_vocabulary_unit_by_the_titles_column_and_unit_word(db, kind):
+    with db.connection() as conn:
+        conn.execute(sa.text("BEGIN"))
+        unit = conn.execute(sa.text(
+            "INSERT INTO titles (kind, name, creator) VALUES (:kind, 'A vocabulary check', 'nobody') RETURNING unit"),
+            {"kind": kind}).scalar_one()
+        word = conn.execute(sa.text("SELECT unit_word(:kind)"), {"kind": kind}).scalar_one()
+        conn.execute(sa.text("ROLLBACK"))
+    assert unit == word == UNITS[kind]
+
+
+def test_a_kind_outside_the_vocabulary_is_refused_by_the_database(db):
+    with pytest.raises(sa_exc.IntegrityError), db.transaction() as conn:
+        conn.execute(sa.text("INSERT INTO titles (kind, name, creator) VALUES ('podcast', 'Not a kind', 'nobody')"))
+
+
+def test_every_status_has_its_own_word_in_the_timeline_sentences(db):
+    with db.read() as conn:
+        words = [conn.execute(sa.text("SELECT status_word(:status)"), {"status": status}).scalar_one()
+                 for status in STATUSES]
+        unknown = conn.execute(sa.text("SELECT status_word('binged')")).scalar_one()
+    assert None not in words and len(set(words)) == len(STATUSES)
+    assert unknown is None
+
+
+def test_the_board_has_one_column_per_status_in_the_vocabularys_order(db, user):
+    with db.read() as conn:
+        board = json.loads(tracker_state.board(conn, user))
+    assert tuple(board) == STATUSES
+
+
+def test_the_openapi_document_lists_the_vocabularys_statuses_kinds_and_units(client):
+    schemas = client.get("/api/openapi.json").json["components"]["schemas"]
+    assert tuple(schemas["Tracker"]["properties"]["status"]["enum"]) == STATUSES
+    assert tuple(schemas["Title"]["properties"]["kind"]["enum"]) == KINDS
+    assert tuple(schemas["Board"]["properties"]) == STATUSES
+    assert tuple(schemas["StatusCounts"]["properties"]) == STATUSES
+    assert tuple(schemas["Units"]["properties"]) == tuple(UNITS.values())
+
+
+def test_the_web_page_has_a_word_for_every_kind_and_status_and_no_other():
+    source = DOM_JS.read_text()
+
+    def keys_of(constant: str) -> tuple[str, ...]:
+        body = re.search(rf"export const {constant} = \{{(.*?)\}};", source, re.S).group(1)
+        return tuple(re.findall(r"(\w+):", body))
+    assert keys_of("KINDS") == KINDS
+    assert keys_of("STATUSES") == STATUSES
