@@ -209,15 +209,15 @@ CREATE TABLE IF NOT EXISTS user_activity (
 
 -- The tracker's state right after each entry, as it was recorded then: the history timeline and
 -- time travel read it. A state after version N depends only on entries 1..N, so a row never
--- changes once written; a rebuild recomputes every row from the log. `state_json` keeps the state
--- as the API's tracker object (tracker_json below), rendered with revision `state_revision` of
--- its title, so a timeline page reads fifty of them rather than building them (version_json).
+-- changes once written; a rebuild recomputes every row from the log. `tracker` keeps the state as
+-- the API's tracker object (tracker_json below), rendered with revision `title_revision` of its
+-- title, so a timeline page reads fifty of them rather than building them (kept_tracker_json).
 -- It is rendered with the entry, again when the title is edited, and after a rebuild; a read
 -- uses it only while the title is still at that revision, and renders the object otherwise.
 CREATE TABLE IF NOT EXISTS tracker_versions (
     LIKE tracker_state INCLUDING DEFAULTS,  -- the same fields, without tracker_state's keys
-    state_json json,
-    state_revision integer,
+    tracker json,
+    title_revision integer,
     PRIMARY KEY (user_id, title_id, version)
 );
 
@@ -308,16 +308,16 @@ CREATE OR REPLACE FUNCTION entry_summary(p_type text, p_data jsonb, p_progress i
 $$;
 
 -- The API's `tracker` object of a tracker_versions row, rendered for its title as it is now: what
--- the row keeps in state_json.
-CREATE OR REPLACE FUNCTION rendered_state(v tracker_versions, t titles) RETURNS json LANGUAGE sql STABLE AS $$
+-- the row keeps in its column `tracker`.
+CREATE OR REPLACE FUNCTION tracker_json(v tracker_versions, t titles) RETURNS json LANGUAGE sql STABLE AS $$
     SELECT tracker_json(v.user_id, t, v.status, v.progress, v.total, v.rating, v.notes, v.started_at,
                         v.completed_at, v.times_completed, v.version, v.updated_at)
 $$;
 
 -- The API's `tracker` object of a tracker_versions row: as the row keeps it while its title is at
 -- the revision it was rendered with, rendered anew otherwise.
-CREATE OR REPLACE FUNCTION version_json(v tracker_versions, t titles) RETURNS json LANGUAGE sql STABLE AS $$
-    SELECT CASE WHEN v.state_revision = t.revision THEN v.state_json ELSE rendered_state(v, t) END
+CREATE OR REPLACE FUNCTION kept_tracker_json(v tracker_versions, t titles) RETURNS json LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN v.title_revision = t.revision THEN v.tracker ELSE tracker_json(v, t) END
 $$;
 
 -- A timeline item: the entry, its title, a sentence, and the tracker's state right after it.
@@ -325,5 +325,5 @@ CREATE OR REPLACE FUNCTION timeline_item(e events, v tracker_versions, t titles)
 LANGUAGE sql STABLE AS $$
     SELECT json_build_object(
         'event', event_json(e), 'title', json_build_object('id', t.id, 'name', t.name, 'kind', t.kind),
-        'summary', entry_summary(e.type, e.data, v.progress, v.total, t.kind), 'state', version_json(v, t))
+        'summary', entry_summary(e.type, e.data, v.progress, v.total, t.kind), 'state', kept_tracker_json(v, t))
 $$;

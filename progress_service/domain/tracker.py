@@ -147,15 +147,15 @@ def needs_refold(event: Event) -> bool:
 
 
 def advance(state: TrackerState, entries: Sequence[Recorded],
-            load_history: Callable[[], Sequence[Recorded]]) -> list[TrackerState]:
+            stream_so_far: Callable[[], Sequence[Recorded]]) -> list[TrackerState]:
     """The state right after each of ``entries``, which follow ``state``, as the timeline records it:
-    folded on one by one, or re-folded from the whole stream (``load_history`` gives what came
+    folded on one by one, or re-folded from the whole stream (``stream_so_far`` gives what came
     before) after a meta entry that rewrites the past."""
     states: list[TrackerState] = []
     history: Sequence[Recorded] | None = None
     for i, entry in enumerate(entries):
         if needs_refold(entry.event):
-            history = load_history() if history is None else history
+            history = stream_so_far() if history is None else history
             states.append(fold([*history, *entries[: i + 1]]))
         else:
             states.append(apply(states[-1] if states else state, entry))

@@ -15,7 +15,7 @@ from ..db import Statement, run_together
 from ..domain.tracker import NEW, TrackerState
 from ..domain.vocabulary import KINDS, STATUSES, UNITS
 from ..eventstore import Stream
-from . import user_activity
+from . import title_stats, user_activity
 from .change import COLUMNS, Change, TitleFacts
 
 TABLE = "tracker_state"
@@ -149,7 +149,7 @@ def summary(conn: sa.Connection, user_id: int, *, today: date, days: int = 30) -
     first_day = today - timedelta(days=days - 1)
     per_day = user_activity.per_day(conn, user_id, first=first_day, last=today)
     return {"user_id": user_id, "counts": counts, "by_kind": by_kind, "units": units,
-            "ratings": {"count": rated, "average": round(float(rating_sum) / rated, 2) if rated else None},
+            "ratings": {"count": rated, "average": title_stats.average(rating_sum, rated)},
             "last_activity_at": last,
             "activity": [{"date": first_day + timedelta(days=i), "events": per_day.get(first_day + timedelta(days=i), 0)}
                          for i in range(days)]}

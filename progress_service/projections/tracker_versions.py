@@ -1,7 +1,7 @@
 """tracker_versions: the state of a tracker right after each of its entries, and its tracker object.
 
 Written by every append (one row per new entry, with the API's tracker object rendered for the
-title as it is now: ``rendered_state`` in sql/schema.sql); a rebuild takes every folded state. The
+title as it is now: ``tracker_json(v, t)`` in sql/schema.sql, kept in its column ``tracker``); a rebuild takes every folded state. The
 timeline, time travel (``?version=``, ``?as_of=``) and the export read it, so none of them folds.
 An edit of a title renders its rows' objects again (``render_states``).
 """
@@ -25,8 +25,8 @@ COMPARED = ", ".join(COLUMNS)  # its tracker objects are a rendering of these, c
 # Nothing here needs a position from the log, so it is written with the other projections,
 # before the append takes the log lock.
 _ADD = sa.text(f"""
-    INSERT INTO tracker_versions ({', '.join(COLUMNS)}, state_json, state_revision)
-    SELECT {', '.join('v.' + c for c in COLUMNS)}, rendered_state(v, t), t.revision
+    INSERT INTO tracker_versions ({', '.join(COLUMNS)}, tracker, title_revision)
+    SELECT {', '.join('v.' + c for c in COLUMNS)}, tracker_json(v, t), t.revision
     FROM titles t, jsonb_populate_recordset(NULL::tracker_versions, CAST(:states AS jsonb)) v
     WHERE t.id = :title_id  -- one stream's rows: its title by key
 """)
@@ -48,9 +48,9 @@ ERASE = [sa.text("DELETE FROM tracker_versions WHERE user_id = :user_id")]
 # Tracker objects rendered again where missing or made with an older revision of their title.
 _RENDER = """
     UPDATE tracker_versions v
-    SET state_json = rendered_state(v, t), state_revision = t.revision
+    SET tracker = tracker_json(v, t), title_revision = t.revision
     FROM titles t
-    WHERE t.id = v.title_id AND v.state_revision IS DISTINCT FROM t.revision AND {where}
+    WHERE t.id = v.title_id AND v.title_revision IS DISTINCT FROM t.revision AND {where}
 """
 
 
@@ -64,7 +64,7 @@ def render_states(conn: sa.Connection, *, title_id: int | None = None, users: tu
 
 _STALE_STATES = sa.text("""
     SELECT v.user_id, v.title_id, v.version FROM tracker_versions v JOIN titles t ON t.id = v.title_id
-    WHERE v.state_revision = t.revision AND v.state_json::text <> rendered_state(v, t)::text
+    WHERE v.title_revision = t.revision AND v.tracker::text <> tracker_json(v, t)::text
     ORDER BY 1, 2, 3
 """)
 
@@ -72,7 +72,7 @@ _STALE_STATES = sa.text("""
 def differences(conn: sa.Connection) -> list[Difference]:
     """Kept tracker objects that their own rows would no longer render so (verify's own check)."""
     return [Difference(TABLE, f"user_id={row.user_id} title_id={row.title_id} version={row.version}",
-                       {"state_json": "as kept"}, {"state_json": "rendered anew"})
+                       {"tracker": "as kept"}, {"tracker": "rendered anew"})
             for row in conn.execute(_STALE_STATES)]
 
 
@@ -83,7 +83,7 @@ _VERSIONS = sa.text("""
     FROM tracker_state s WHERE s.user_id = :user_id AND s.title_id = :title_id
 """)
 _TRACKER_AT = sa.text("""
-    SELECT version_json(v, t)::text AS body, v.version FROM tracker_versions v JOIN titles t ON t.id = v.title_id
+    SELECT kept_tracker_json(v, t)::text AS body, v.version FROM tracker_versions v JOIN titles t ON t.id = v.title_id
     WHERE v.user_id = :user_id AND v.title_id = :title_id AND v.version = :version
 """)
 

@@ -145,7 +145,7 @@ def test_verify_names_every_tampered_row_and_rebuild_repairs_it(tracker, db, use
                      {"u": user, "t": song[0]})
         conn.execute(sa.text("UPDATE tracker_versions SET rating = 1 WHERE user_id = :u AND title_id = :t AND version = 2"),
                      {"u": user, "t": show[0]})
-        conn.execute(sa.text("""UPDATE tracker_versions SET state_json = '{"progress": 62}'
+        conn.execute(sa.text("""UPDATE tracker_versions SET tracker = '{"progress": 62}'
                                 WHERE user_id = :u AND title_id = :t AND version = 1"""), {"u": user, "t": show[0]})
     env = {**os.environ, "DATABASE_URL": database_url}
     verify = subprocess.run([sys.executable, "-m", "progress_service", "verify"], env=env,
@@ -155,14 +155,14 @@ def test_verify_names_every_tampered_row_and_rebuild_repairs_it(tracker, db, use
     assert f"tracker_state user_id={user} title_id={song[0]}: missing" in verify.stdout
     assert f"tracker_versions user_id={user} title_id={show[0]} version=2: rating is 1.0, a rebuild says 4.0" \
         in verify.stdout
-    assert f"tracker_versions user_id={user} title_id={show[0]} version=1: state_json is 'as kept', a rebuild " \
+    assert f"tracker_versions user_id={user} title_id={show[0]} version=1: tracker is 'as kept', a rebuild " \
         "says 'rendered anew'" in verify.stdout
     rebuilt = subprocess.run([sys.executable, "-m", "progress_service", "rebuild"], env=env,
                              capture_output=True, text=True, timeout=300)
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert "100%" in rebuilt.stderr  # the progress bar ran to the end
     with db.read() as conn:
-        kept = conn.execute(sa.text("SELECT state_json::text FROM tracker_versions WHERE user_id = :u AND "
+        kept = conn.execute(sa.text("SELECT tracker::text FROM tracker_versions WHERE user_id = :u AND "
                                     "title_id = :t ORDER BY version"), {"u": user, "t": show[0]}).scalars().all()
     # the tracker objects are rendered again
     assert [(json.loads(k)["progress"], json.loads(k)["rating"]) for k in kept] == [(3, None), (3, 4)]

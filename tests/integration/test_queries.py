@@ -102,7 +102,7 @@ def test_each_entry_reads_as_a_plain_sentence(db, tracker, user, show, book, son
 def test_each_write_keeps_the_tracker_object_of_each_state_it_went_through(db, tracker, user, show):
     tracker.log(user, show[0], [SetProgress(4), Rate(3.5)])
     with db.read() as conn:
-        kept = conn.execute(sa.text("SELECT state_json::text FROM tracker_versions WHERE user_id = :u "
+        kept = conn.execute(sa.text("SELECT tracker::text FROM tracker_versions WHERE user_id = :u "
                                     "ORDER BY version"), {"u": user}).scalars().all()
     items = timeline_of(db, user)  # oldest first
     assert [json.loads(state) for state in kept] == [item["state"] for item in items]

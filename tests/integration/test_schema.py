@@ -104,7 +104,7 @@ def test_a_projection_new_to_a_database_is_filled_from_the_log_on_start(fresh):
         conn.execute(sa.text("DROP TABLE tracker_versions CASCADE"))
     prepare_schema(fresh)
     with fresh.transaction() as conn:
-        rows = conn.execute(sa.text("SELECT version, progress, state_json::text FROM tracker_versions "
+        rows = conn.execute(sa.text("SELECT version, progress, tracker::text FROM tracker_versions "
                                     "WHERE user_id = :u ORDER BY 1"), {"u": user}).all()
     assert [tuple(row)[:2] for row in rows] == [(1, 2), (2, 3)]
     kept = [json.loads(row[2]) for row in rows]  # the tracker objects are rendered too
@@ -119,14 +119,15 @@ def test_a_database_that_kept_whole_timeline_items_keeps_their_tracker_objects(f
     user = scalar(fresh, "INSERT INTO users (username, password_hash) VALUES ('kept', 'x') RETURNING id")
     show = scalar(fresh, "SELECT id FROM titles WHERE kind = 'tv_show' AND total_units > 5 ORDER BY id LIMIT 1")
     Trackers(fresh).log(user, show, [SetProgress(2), Rate(4)])
-    states = "SELECT state_json::text FROM tracker_versions WHERE user_id = :u ORDER BY version"
-    with fresh.transaction() as conn:  # as a database from before migration 0001: whole items, no state_json
+    states = "SELECT tracker::text FROM tracker_versions WHERE user_id = :u ORDER BY version"
+    with fresh.transaction() as conn:  # as a database from before migration 0001: whole items, no tracker
         kept = conn.execute(sa.text(states), {"u": user}).scalars().all()
         conn.execute(sa.text("ALTER TABLE tracker_versions ADD COLUMN item json, ADD COLUMN item_revision integer"))
         conn.execute(sa.text("UPDATE tracker_versions SET item = json_build_object('summary', 'Rated 4', "
-                             "'state', state_json), item_revision = state_revision"))
-        conn.execute(sa.text("ALTER TABLE tracker_versions DROP COLUMN state_json, DROP COLUMN state_revision"))
-        conn.execute(sa.text("DELETE FROM schema_migrations WHERE name LIKE '0001_%'"))
+                             "'state', tracker), item_revision = title_revision"))
+        conn.execute(sa.text("ALTER TABLE tracker_versions DROP COLUMN tracker, DROP COLUMN title_revision"))
+        # (and so from before every later migration of tracker_versions: 0003 named its columns anew)
+        conn.execute(sa.text("DELETE FROM schema_migrations WHERE name LIKE '0001_%' OR name LIKE '0003_%'"))
     prepare_schema(fresh)
     with fresh.transaction() as conn:
         assert conn.execute(sa.text(states), {"u": user}).scalars().all() == kept
@@ -134,6 +135,33 @@ def test_a_database_that_kept_whole_timeline_items_keeps_their_tracker_objects(f
                                        "WHERE table_name = 'tracker_versions'")).scalars().all()
     assert "item" not in columns and [json.loads(state)["rating"] for state in kept] == [None, 4]
     assert scalar(fresh, "SELECT count(*) FROM schema_migrations WHERE name LIKE '0001_%'") == 1
+
+
+def test_a_database_from_before_the_tracker_object_was_named_reads_the_same_timeline_after(fresh):
+    from progress_service.domain.rules import Rate, SetProgress
+    from progress_service.projections import tracker_versions
+    from progress_service.services import Trackers
+
+    prepare_schema(fresh)
+    user = scalar(fresh, "INSERT INTO users (username, password_hash) VALUES ('renamed', 'x') RETURNING id")
+    show = scalar(fresh, "SELECT id FROM titles WHERE kind = 'tv_show' AND total_units > 5 ORDER BY id LIMIT 1")
+    Trackers(fresh).log(user, show, [SetProgress(2), Rate(4)])
+    with fresh.read() as conn:
+        timeline = json.loads(tracker_versions.timeline(conn, user))
+    with fresh.transaction() as conn:  # as a database from before migration 0003: the old names
+        conn.execute(sa.text("ALTER TABLE tracker_versions RENAME COLUMN tracker TO state_json"))
+        conn.execute(sa.text("ALTER TABLE tracker_versions RENAME COLUMN title_revision TO state_revision"))
+        conn.execute(sa.text("DROP FUNCTION timeline_item(events, tracker_versions, titles)"))
+        conn.execute(sa.text("DROP FUNCTION tracker_json(tracker_versions, titles)"))
+        conn.execute(sa.text("DROP FUNCTION kept_tracker_json(tracker_versions, titles)"))
+        conn.execute(sa.text("DELETE FROM schema_migrations WHERE name LIKE '0003_%'"))
+    prepare_schema(fresh)
+    with fresh.read() as conn:
+        assert json.loads(tracker_versions.timeline(conn, user)) == timeline
+        columns = conn.execute(sa.text("SELECT column_name FROM information_schema.columns "
+                                       "WHERE table_name = 'tracker_versions'")).scalars().all()
+    assert {"tracker", "title_revision"} <= set(columns) and not {"state_json", "state_revision"} & set(columns)
+    assert [item["state"]["rating"] for item in timeline["items"]] == [4, None]
 
 
 def test_a_database_whose_log_generated_stream_names_goes_on_naming_them(fresh):
