@@ -6,12 +6,19 @@ import logging
 import os
 import sys
 
+from marshmallow import ValidationError
 from tqdm import tqdm
 
+from . import create_app
+from .accounts import Accounts
 from .config import Config, ConfigError
 from .db import Database, database_url
+from .menu import run as run_menu
+from .prefork import serve
 from .projections import TABLES, rebuild as projection_rebuild
 from .schema import prepare_schema
+from .schemas.accounts import PASSWORD, USERNAME
+from .security import Tokens, signing_secret
 
 
 # Requests each worker process handles at once. The service is CPU-bound on a small machine, and a
@@ -60,21 +67,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _menu(parser: argparse.ArgumentParser, config: Config, args: argparse.Namespace) -> int:
-    from .menu import run
-
     url = args.url or f"http://127.0.0.1:{config.port}"
     if not url.startswith(("http://", "https://")):
         parser.error(f"--url must start with http:// or https://, got {url!r}")
-    return run(url)
+    return run_menu(url)
 
 
 def _serve(config: Config, db: Database, args: argparse.Namespace) -> int:
     """waitress in ``--workers`` supervised processes sharing one listening socket (``prefork``); 1 when
     the workers keep dying."""
-    from . import create_app
-    from .security import signing_secret
-    from .prefork import serve
-
     signing_secret(config)  # created once here, so the workers only read it
     db.dispose()  # every worker opens connections of its own
     return serve(lambda: create_app(config, db=Database.for_requests(db.url, config)), host=args.host,
@@ -83,12 +84,6 @@ def _serve(config: Config, db: Database, args: argparse.Namespace) -> int:
 
 
 def _create_admin(config: Config, db: Database, args: argparse.Namespace) -> int:
-    from marshmallow import ValidationError
-
-    from .accounts import Accounts
-    from .schemas.accounts import PASSWORD, USERNAME
-    from .security import Tokens, signing_secret
-
     for check, value in ((USERNAME, args.username), (PASSWORD, args.password)):
         try:
             check(value)
