@@ -108,24 +108,6 @@ class Sizes:
 
 
 # ------------------------------------------------------------------------------------------------
-# Results
-# ------------------------------------------------------------------------------------------------
-
-
-
-
-
-
-
-
-# ------------------------------------------------------------------------------------------------
-# Connections
-# ------------------------------------------------------------------------------------------------
-
-
-
-
-# ------------------------------------------------------------------------------------------------
 # Part 2a: generate a valid log through the pure domain
 # ------------------------------------------------------------------------------------------------
 @dataclass
@@ -144,6 +126,24 @@ class Generated:
     versions: list[tuple[tuple[int, int], Any]] = field(default_factory=list)  # (stream, state after each entry)
     meta_streams: set[tuple[int, int]] = field(default_factory=set)
     skipped_commands: int = 0
+
+
+@dataclass
+class Catalog:
+    """The seeded titles, and the two kinds part 1's workload writes to."""
+    titles: list[Title]
+    shows: list[Title]  # tv shows with a total
+    songs: list[Title]  # songs without one
+
+
+@dataclass
+class SplitLog:
+    """The generated log, numbered and in the two parts it is loaded in: part 4's small log first."""
+    gen: Generated
+    per_user: dict[int, int]  # events per user
+    first_users: int          # users 1..first_users hold the small log
+    first_rows: list[tuple]
+    rest_rows: list[tuple]
 
 
 def next_command(rng: random.Random, state, total: int | None, history: list[Recorded], at: datetime,
@@ -305,7 +305,7 @@ def vacuum_analyze(url: str, *tables: str) -> None:
 
 
 # ------------------------------------------------------------------------------------------------
-# Part 2b: rebuild, ours and plain
+# Part 2c: rebuild, ours and plain
 # ------------------------------------------------------------------------------------------------
 # The plain set-based rebuild: (table, its columns and key, the SELECT that fills it).
 PLAIN_REBUILD = [
@@ -443,6 +443,23 @@ def explain(raw_conn, sql: str, params: dict) -> str:
     with raw_conn.cursor() as cur:
         cur.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, TIMING OFF) " + sql, params)
         return "\n".join("      " + r[0] for r in cur.fetchall())
+
+
+@dataclass
+class HistoryProbe:
+    """Part 4's read: one user's 50 newest entries, ours and raw (on ``raw_read``, which part 3 reads on too)."""
+    user: int
+    raw_read: Any
+    ours: Callable[[tuple], Any]
+    raw: Callable[[tuple], Any]
+    small_events: int  # the log's size when first measured
+    small: tuple[list[float], list[float]] = field(default_factory=lambda: ([], []))
+    plan_small: str = ""
+
+    def measure(self, reps: int) -> tuple[tuple[list[float], list[float]], str]:
+        """Latencies (ms) of ``reps`` reads each, ours and raw alternating, and raw's plan now."""
+        samples = measure_pairs([(self.user,)] * reps, self.ours, self.raw, warmup=min(200, reps))
+        return samples, explain(self.raw_read, RAW_HISTORY_SQL, {"user_id": self.user, "limit": 50})
 
 
 # ------------------------------------------------------------------------------------------------
@@ -589,8 +606,11 @@ def run_writers(writers: list, warmup: float, seconds: float) -> tuple[float, in
     return sum(counts) / elapsed, sum(counts)
 
 
-def bench_appends(db: Database, url: str, sizes: Sizes, shows: list[Title], songs: list[Title],
-                  figures: list[Figure]) -> None:
+def measure_appends(db: Database, url: str, sizes: Sizes, catalog: Catalog, figures: list[Figure]) -> None:
+    """Part 1: ``Trackers.log`` against the raw INSERT + upsert, at 1 and 16 writer threads, in rounds."""
+    log(f"  writers: {sizes.writer_users} users of their own, split between the threads; "
+        f"{sizes.append_rounds} round(s) of {sizes.append_seconds:.0f} s after {sizes.append_warmup:.1f} s warm-up")
+    shows, songs = catalog.shows, catalog.songs
     first_writer = sizes.users + 1
     writer_users = list(range(first_writer, first_writer + sizes.writer_users))
     rng = random.Random(7)
@@ -685,7 +705,26 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(db: Database, maintenance: Database, url: str, sizes: Sizes, figures: list[Figure]) -> None:
+    """The parts in the order they can be measured: 2a, 4a, 2b, 4b, 2c, 3, 1 (the module's docstring
+    tells what each measures); each appends its figures."""
     raw = raw_connect(url)
+    catalog = prepare_catalog(raw, sizes)
+    split = generate_log(sizes, catalog.titles)                         # 2a
+    history = measure_small_log_history(db, raw, url, split, sizes)     # 4a
+    total_events = load_rest(raw, url, split.rest_rows)                 # 2b
+    measure_history_growth(history, total_events, sizes, figures)       # 4b
+    measure_rebuild(maintenance, url, total_events, sizes, figures)     # 2c
+    measure_render(maintenance, figures)
+    check_rebuild(maintenance, raw, split.gen, figures)
+    measure_reads(db, raw, history.raw_read, sizes, figures)            # 3
+    history.raw_read.close()
+    copy_for_raw_appends(raw, url)                                      # 1
+    raw.close()
+    measure_appends(db, url, sizes, catalog, figures)
+
+
+def prepare_catalog(raw, sizes: Sizes) -> Catalog:
+    """The seeded titles, and the users every part writes as (the generated ones, then the writers')."""
     with raw.cursor() as cur:
         cur.execute("SELECT id, kind, total_units FROM titles ORDER BY id")
         titles = [Title(*r) for r in cur.fetchall()]
@@ -693,12 +732,15 @@ def run(db: Database, maintenance: Database, url: str, sizes: Sizes, figures: li
                     "SELECT g, 'bench_' || g, '-' FROM generate_series(1, %s) g",
                     (sizes.users + sizes.writer_users,))
     raw.commit()
-    shows = [t for t in titles if t.kind == "tv_show" and t.total]
-    songs = [t for t in titles if t.kind == "song" and t.total is None]
-    log(f"catalog: {len(titles)} titles ({len(shows)} shows with a total, {len(songs)} songs without); "
-        f"{sizes.users + sizes.writer_users} users")
+    catalog = Catalog(titles, shows=[t for t in titles if t.kind == "tv_show" and t.total],
+                      songs=[t for t in titles if t.kind == "song" and t.total is None])
+    log(f"catalog: {len(titles)} titles ({len(catalog.shows)} shows with a total, {len(catalog.songs)} songs "
+        f"without); {sizes.users + sizes.writer_users} users")
+    return catalog
 
-    # -- 2a. generate -------------------------------------------------------------------------
+
+def generate_log(sizes: Sizes, titles: list[Title]) -> SplitLog:
+    """Part 2a: the log through the domain, numbered and split where part 4's small log ends."""
     log(f"\n[2] generating {sizes.events:,} events over {sizes.users:,} users through the domain ...")
     now = datetime.now(timezone.utc).replace(microsecond=0)
     started = time.perf_counter()
@@ -722,21 +764,27 @@ def run(db: Database, maintenance: Database, url: str, sizes: Sizes, figures: li
         first_users += 1
         running += per_user.get(first_users, 0)
     first_rows, rest_rows = assign_ids(gen, first_users)
+    return SplitLog(gen, per_user, first_users, first_rows, rest_rows)
 
-    # -- 4a. history on the small log ---------------------------------------------------------
+
+def measure_small_log_history(db: Database, raw, url: str, split: SplitLog, sizes: Sizes) -> HistoryProbe:
+    """Part 4a: load the small log, then read the history of its busiest user on it, ours and raw."""
     started = time.perf_counter()
-    copy_events(raw, first_rows)
+    copy_events(raw, split.first_rows)
     vacuum_analyze(url, "events")
-    log(f"\n[4] loaded the first {len(first_rows):,} events (users 1..{first_users}) in "
+    log(f"\n[4] loaded the first {len(split.first_rows):,} events (users 1..{split.first_users}) in "
         f"{time.perf_counter() - started:.1f} s")
-    probe = max(range(1, first_users + 1), key=lambda u: per_user.get(u, 0))
-    log(f"  probe user {probe}: {per_user[probe]} events; reading its 50 newest, {sizes.history_reps} times")
+    probe = max(range(1, split.first_users + 1), key=lambda u: split.per_user.get(u, 0))
+    log(f"  probe user {probe}: {split.per_user[probe]} events; reading its 50 newest, {sizes.history_reps} times")
     raw_read = raw_connect(url, autocommit=True)
     ours_h, raw_h = reader_pair(db, raw_read, "history")
-    small = measure_pairs([(probe,)] * sizes.history_reps, ours_h, raw_h, warmup=min(200, sizes.history_reps))
-    plan_small = explain(raw_read, RAW_HISTORY_SQL, {"user_id": probe, "limit": 50})
+    history = HistoryProbe(probe, raw_read, ours_h, raw_h, len(split.first_rows))
+    history.small, history.plan_small = history.measure(sizes.history_reps)
+    return history
 
-    # -- 2b. load the rest --------------------------------------------------------------------
+
+def load_rest(raw, url: str, rest_rows: list[tuple]) -> int:
+    """Part 2b: COPY in the rest of the log; the number of events it then holds."""
     started = time.perf_counter()
     copy_events(raw, rest_rows)
     copy_seconds = time.perf_counter() - started
@@ -749,17 +797,21 @@ def run(db: Database, maintenance: Database, url: str, sizes: Sizes, figures: li
         total_events, size = cur.fetchone()
     raw.commit()
     log(f"  the log now holds {total_events:,} events ({size} with indexes)")
+    return total_events
 
-    # -- 4b. history on the full log ----------------------------------------------------------
-    large = measure_pairs([(probe,)] * sizes.history_reps, ours_h, raw_h, warmup=min(200, sizes.history_reps))
-    plan_large = explain(raw_read, RAW_HISTORY_SQL, {"user_id": probe, "limit": 50})
-    for label, (o, r) in ((f"{len(first_rows):,} events", small), (f"{total_events:,} events", large)):
+
+def measure_history_growth(history: HistoryProbe, total_events: int, sizes: Sizes, figures: list[Figure]) -> None:
+    """Part 4b: the same user's history once the log holds every event, and its growth since 4a."""
+    probe, small, small_events = history.user, history.small, history.small_events
+    large, plan_large = history.measure(sizes.history_reps)
+    for label, (o, r) in ((f"{small_events:,} events", small), (f"{total_events:,} events", large)):
         log(f"  history(user {probe}, limit=50) with {label}: ours p50 {percentile(o, 50):.3f} ms "
             f"p99 {percentile(o, 99):.3f} ms | raw p50 {percentile(r, 50):.3f} ms p99 {percentile(r, 99):.3f} ms")
-    log(f"  plan with {len(first_rows):,} events:\n{plan_small}\n  plan with {total_events:,} events:\n{plan_large}")
+    log(f"  plan with {small_events:,} events:\n{history.plan_small}\n"
+        f"  plan with {total_events:,} events:\n{plan_large}")
     small_p50, large_p50 = percentile(small[0], 50), percentile(large[0], 50)
     raw_ratio = percentile(large[1], 50) / percentile(small[1], 50)
-    figures.append(Figure(f"history p50, 1 user, log of {len(first_rows):,}", small_p50, percentile(small[1], 50),
+    figures.append(Figure(f"history p50, 1 user, log of {small_events:,}", small_p50, percentile(small[1], 50),
                           "ms", False, section=4))
     figures.append(Figure(f"history p50, same user, log of {total_events:,}", large_p50, percentile(large[1], 50),
                           "ms", False, section=4))
@@ -769,7 +821,9 @@ def run(db: Database, maintenance: Database, url: str, sizes: Sizes, figures: li
     p99_growth = percentile(large[0], 99) / percentile(small[0], 99)
     log(f"  growth full/small: ours p50 {growth:.2f}× p99 {p99_growth:.2f}×; raw p50 {raw_ratio:.2f}×")
 
-    # -- 2c. rebuild ---------------------------------------------------------------------------
+
+def measure_rebuild(maintenance: Database, url: str, total_events: int, sizes: Sizes, figures: list[Figure]) -> None:
+    """Part 2c: ``rebuild.rebuild`` against the plain rebuild, into temp tables and into logged ones."""
     log(f"\n[2] rebuild of every projection from {total_events:,} events")
     warm = time_plain_rebuild(url)
     log(f"  plain rebuild (warm-up): {warm:.2f} s")
@@ -792,14 +846,21 @@ def run(db: Database, maintenance: Database, url: str, sizes: Sizes, figures: li
                           "≥ 0.5 of raw", ours_rate / logged_rate >= 0.5, section=2))
     figures.append(Figure("rebuild, events/s vs. a plain rebuild into temp tables (no WAL, no index)", ours_rate,
                           raw_rate, "/s", True, "report", section=2))
-    # After the swap, as `python -m progress_service rebuild` does: the timeline's tracker objects,
-    # rendered in batches of users while appends go on (not part of the locked rebuild above).
+
+
+def measure_render(maintenance: Database, figures: list[Figure]) -> None:
+    """Part 2c, after the swap, as `python -m progress_service rebuild` does: the timeline's tracker
+    objects, rendered in batches of users while appends go on (not part of the locked rebuild)."""
     started = time.perf_counter()
     rendered = rebuild.render_all_states(maintenance)
     render_seconds = time.perf_counter() - started
     log(f"  tracker objects rendered after the rebuild: {rendered:,} in {render_seconds:.1f} s")
     figures.append(Figure("tracker objects of tracker_versions rendered after the rebuild, rows/s (batches of 500 users)",
                           rendered / render_seconds, None, "/s", True, "report", section=2))
+
+
+def check_rebuild(maintenance: Database, raw, gen: Generated, figures: list[Figure]) -> None:
+    """Part 2c, last: ``rebuild.verify``, and the rebuilt trackers against the generator's own fold."""
     with raw.cursor() as cur:
         cur.execute("SELECT (SELECT count(*) FROM tracker_state), (SELECT count(*) FROM title_stats), "
                     "(SELECT count(*) FROM user_activity)")
@@ -825,7 +886,9 @@ def run(db: Database, maintenance: Database, url: str, sizes: Sizes, figures: li
         figures.append(Figure(f"{table} rows unlike the domain fold (generator)", unlike, None, "count", False,
                               "0", unlike == 0, section=2))
 
-    # -- 3. reads -------------------------------------------------------------------------------
+
+def measure_reads(db: Database, raw, raw_read, sizes: Sizes, figures: list[Figure]) -> None:
+    """Part 3: one tracker and one history page for random picks, ours and raw (on ``raw_read``) in turn."""
     log(f"\n[3] read latency, {sizes.read_picks} random picks each, alternating ours and raw")
     with raw.cursor() as cur:
         cur.execute("SELECT setseed(0.42)")
@@ -844,9 +907,10 @@ def run(db: Database, maintenance: Database, url: str, sizes: Sizes, figures: li
         figures.append(Figure(f"{label} p50", percentile(o, 50), percentile(r, 50), "ms", False, section=3))
         p99 = percentile(o, 99)
         figures.append(Figure(f"{label} p99", p99, percentile(r, 99), "ms", False, "< 2 ms", p99 < 2.0, section=3))
-    raw_read.close()
 
-    # -- 1. appends -----------------------------------------------------------------------------
+
+def copy_for_raw_appends(raw, url: str) -> None:
+    """Part 1's raw tables: copies of ``events`` and ``tracker_state`` of the same starting size."""
     log("\n[1] appends with inline projections vs. INSERT event + upsert tracker row (raw)")
     started = time.perf_counter()
     with raw.cursor() as cur:
@@ -857,12 +921,8 @@ def run(db: Database, maintenance: Database, url: str, sizes: Sizes, figures: li
         cur.execute("INSERT INTO raw_tracker_state SELECT * FROM tracker_state")
     raw.commit()
     vacuum_analyze(url, "raw_events", "raw_tracker_state", "tracker_state", "title_stats", "user_activity")
-    raw.close()
     log(f"  raw tables made (LIKE ... INCLUDING ALL) and filled with a copy of the log and trackers in "
         f"{time.perf_counter() - started:.1f} s")
-    log(f"  writers: {sizes.writer_users} users of their own, split between the threads; "
-        f"{sizes.append_rounds} round(s) of {sizes.append_seconds:.0f} s after {sizes.append_warmup:.1f} s warm-up")
-    bench_appends(db, url, sizes, shows, songs, figures)
 
 
 if __name__ == "__main__":

@@ -53,6 +53,7 @@ import tempfile
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -546,6 +547,27 @@ def song_ids(port: int, url: str) -> tuple[list[int], str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The set-up, then the measured parts in order, each appending its figures; the table."""
+    args, settings = parse_args(argv)
+    run_started = time.perf_counter()
+    figures: list[Figure] = []
+    with set_up(args, settings) as bench:
+        measure_writes(bench, figures)                                  # [1]
+        check = check_log(bench, fill_history(bench))
+        active = settle_log(bench)
+        probe_history_page(bench)                                       # [2]
+        measure_tracker_reads(bench, active, figures)
+        measure_history_pages(bench, figures)
+        check_figures(bench, check, figures)
+    table = markdown_table(figures, ". Raw ceiling: the bare endpoint (Flask + waitress, same workers and threads, plain "
+                                    "psycopg2) — `POST /log` for writes; for reads its `GET` routes running the same SQL "
+                                    "as the service's queries, which build the JSON, passed on as it comes.")
+    report_cpu(bench)
+    report(table, run_started, args.markdown)
+    return 0
+
+
+def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, Settings]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL") or DEFAULT_SERVER,
@@ -565,228 +587,332 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         parser.error("the load comes from wrk, which is not installed here (Debian: apt-get install wrk)")
-    settings = Settings.for_args(args)
-    run_started = time.perf_counter()
+    return args, Settings.for_args(args)
 
+
+# ------------------------------------------------------------------------------------------------
+# Set-up and teardown
+# ------------------------------------------------------------------------------------------------
+@dataclass
+class Started:
+    """What the set-up has started so far, for the teardown to stop."""
+    workdir: Path
+    service: subprocess.Popen | None = None
+    bare: subprocess.Popen | None = None
+    raw: Any = None  # a psycopg2 autocommit connection to the run's database
+
+
+@dataclass
+class Bench:
+    """What the measurements share: the set-up, and the results so far."""
+    settings: Settings
+    workdir: Path
+    port: int
+    bare_port: int
+    raw: Any
+    users: list[User]
+    rng: random.Random
+    ours_meter: CpuMeter
+    bare_meter: CpuMeter
+    results: dict[str, Result] = field(default_factory=dict)
+    busy_elsewhere: list[str] = field(default_factory=list)
+
+    def targets(self, name: str, rows: list[tuple[User, list[int]]]) -> Path:
+        """A file for bench_http.lua: a user, their token and their titles on each line."""
+        path = self.workdir / f"{name}.targets"
+        path.write_text("".join(f"{u.id} {u.token} {','.join(map(str, titles))}\n" for u, titles in rows))
+        return path
+
+    def compare(self, key: str, connections: int, kinds: tuple[str, str], labels: tuple[str, str],
+                targets_file: Path) -> None:
+        """Ours and the bare endpoint, ``settings.rounds`` rounds each, alternating which goes first."""
+        settings = self.settings
+        runs: dict[str, list[Result]] = {"ours": [], "bare": []}
+        sides = [("ours", self.port, self.ours_meter, kinds[0], labels[0]),
+                 ("bare", self.bare_port, self.bare_meter, kinds[1], labels[1])]
+        for round_ in range(settings.rounds):
+            for side, on_port, meter, kind, label in (sides if round_ % 2 == 0 else sides[::-1]):
+                result = load(on_port, kind, targets_file, connections, warmup=settings.warmup,
+                              seconds=settings.seconds, label=label, meter=meter)
+                runs[side].append(result)
+                if settings.rounds > 1:
+                    log(result.line().replace("  ", f"  r{round_ + 1} ", 1))
+                if result.cpu.get("other", 0) > 25:
+                    self.busy_elsewhere.append(f"{label} ({connections} conn): other {result.cpu['other']:.0f}%")
+                if result.cpu.get("steal", 0) > 10:
+                    self.busy_elsewhere.append(f"{label} ({connections} conn): steal {result.cpu['steal']:.0f}%")
+        for side, name in (("ours", key), ("bare", f"bare_{key}")):
+            self.results[name] = Result.merged(runs[side])
+            log(self.results[name].line())
+
+
+@contextmanager
+def set_up(args: argparse.Namespace, settings: Settings) -> Iterator[Bench]:
+    """A fresh database with the service and the bare endpoint on it, and the users; afterwards, even
+    on a failure, the servers stopped, the database dropped and the temporary folder removed."""
     server_url = args.database_url
     name = f"progress_http_{uuid.uuid4().hex[:10]}"
     url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
     admin = raw_connect(server_url, autocommit=True)
     with admin.cursor() as cur:
         cur.execute(f'CREATE DATABASE "{name}"')
-    workdir = Path(tempfile.mkdtemp(prefix="progress_http_"))
-    service = bare = None
-    figures: list[Figure] = []
+    started = Started(Path(tempfile.mkdtemp(prefix="progress_http_")))
     try:
         log_server(server_url, name)
         log(f"settings: {settings}")
-
-        # -- the service ----------------------------------------------------------------------
-        port = free_port()
-        env = {**os.environ, "PROGRESS_SERVICE_DATA_DIR": str(workdir / "data")}
-        env.pop("DATABASE_URL", None)
-        service_log = workdir / "service.log"
-        command = [sys.executable, "-m", "progress_service", "serve", "--port", str(port), "--database-url", url,
-                   "--threads", str(args.threads), "--workers", str(args.workers)]
-        started = time.perf_counter()
-        with open(service_log, "wb") as out:
-            service = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
-        wait_ready(port, service, service_log)
-        log(f"service: {' '.join(command[1:])} (pid {service.pid}) ready in {time.perf_counter() - started:.1f} s")
-
-        # -- the bare endpoint ------------------------------------------------------------------
-        raw = raw_connect(url, autocommit=True)
-        with raw.cursor() as cur:
-            cur.execute("CREATE TABLE raw_events (LIKE events INCLUDING ALL)")
-        bare_port = free_port()
-        bare_log = workdir / "bare.log"
-        sql = {"insert": RAW_INSERT_SQL, "tracker": RAW_TRACKER_SQL, "history": RAW_HISTORY_SQL}
-        with open(bare_log, "wb") as out:
-            bare = subprocess.Popen([sys.executable, "-c", BARE_APP, str(bare_port), str(args.threads),
-                                     json.dumps(psycopg2_kwargs(url)), json.dumps(sql), str(args.workers)],
-                                    cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
-        wait_ready(bare_port, bare, bare_log)
-        log(f"bare endpoint: Flask + waitress ({args.workers} worker(s) x {args.threads} threads), psycopg2 pool of {args.threads} autocommit "
-            f"connections, INSERT INTO raw_events (LIKE events INCLUDING ALL) (pid {bare.pid})")
-
-        # -- users and titles ------------------------------------------------------------------
-        rng = random.Random(42)
-        songs, source = song_ids(port, url)
-        if not songs:
-            raise RuntimeError("no songs in the catalog")
-        started = time.perf_counter()
-        users = register_users(port, settings.users, songs, settings.songs_per_user, rng,
-                               prefix=f"h{uuid.uuid4().hex[:6]}_")
-        log(f"{len(songs)} songs from {source}; {len(users)} users registered through POST /api/auth/register "
-            f"in {time.perf_counter() - started:.1f} s, {settings.songs_per_user} songs each")
-
-        with raw.cursor() as cur:
-            cur.execute("SELECT pg_backend_pid()")
-            backend = cur.fetchone()[0]
-        try:  # PostgreSQL's CPU is measured when it runs on this machine
-            postmaster = psutil.Process(backend).ppid()
-        except psutil.Error:
-            postmaster = None
-        ours_meter, bare_meter = CpuMeter(service.pid, postmaster), CpuMeter(bare.pid, postmaster)
-        results: dict[str, Result] = {}
-        c = settings.connections
-        busy_elsewhere: list[str] = []
-
-        def targets(name: str, rows: list[tuple[User, list[int]]]) -> Path:
-            """A file for bench_http.lua: a user, their token and their titles on each line."""
-            path = workdir / f"{name}.targets"
-            path.write_text("".join(f"{u.id} {u.token} {','.join(map(str, titles))}\n" for u, titles in rows))
-            return path
-
-        def compare(key: str, connections: int, kinds: tuple[str, str], labels: tuple[str, str],
-                    targets_file: Path) -> None:
-            """Ours and the bare endpoint, ``settings.rounds`` rounds each, alternating which goes first."""
-            runs: dict[str, list[Result]] = {"ours": [], "bare": []}
-            sides = [("ours", port, ours_meter, kinds[0], labels[0]), ("bare", bare_port, bare_meter, kinds[1], labels[1])]
-            for round_ in range(settings.rounds):
-                for side, on_port, meter, kind, label in (sides if round_ % 2 == 0 else sides[::-1]):
-                    result = load(on_port, kind, targets_file, connections, warmup=settings.warmup,
-                                  seconds=settings.seconds, label=label, meter=meter)
-                    runs[side].append(result)
-                    if settings.rounds > 1:
-                        log(result.line().replace("  ", f"  r{round_ + 1} ", 1))
-                    if result.cpu.get("other", 0) > 25:
-                        busy_elsewhere.append(f"{label} ({connections} conn): other {result.cpu['other']:.0f}%")
-                    if result.cpu.get("steal", 0) > 10:
-                        busy_elsewhere.append(f"{label} ({connections} conn): steal {result.cpu['steal']:.0f}%")
-            for side, name in (("ours", key), ("bare", f"bare_{key}")):
-                results[name] = Result.merged(runs[side])
-                log(results[name].line())
-
-        # -- writes -----------------------------------------------------------------------------
-        log(f"\n[1] log writes: {settings.rounds} round(s) of {settings.warmup:.1f} s warm-up + "
-            f"{settings.seconds:.0f} s measured, ours and bare alternating")
-        writers = targets("writes", [(u, u.songs) for u in users])
-        for connections in dict.fromkeys((c, 1)):
-            compare(f"write{connections}", connections, ("write", "bare_write"),
-                    ("POST /api/progress/log", "bare POST /log"), writers)
-
-        # -- fill: every user gets history_depth entries, so history pages are full ------------
-        with raw.cursor() as cur:
-            cur.execute("SELECT user_id, count(*) FROM events GROUP BY user_id")
-            have = dict(cur.fetchall())
-        budget = {u.id: max(0, settings.history_depth - have.get(u.id, 0)) for u in users}
-        needed = sum(budget.values())
-        if needed:
-            started = time.perf_counter()
-            fill = drive(port, [ours_writes(g, random.Random(rng.random()), budget) for g in split(users, c)])
-            log(f"\nfill: {needed:,} more log writes so every user has ≥ {settings.history_depth} entries, in "
-                f"{time.perf_counter() - started:.1f} s (non-2xx {fill.non_2xx}, failures {fill.failures})")
-            if fill.non_2xx or fill.failures:
-                raise RuntimeError(f"the fill had failures: {fill.statuses}")
-            filled = fill.answered_2xx
-        else:
-            filled = 0
-
-        # -- the log after the writes: nothing lost, versions contiguous, projections equal to the log --
-        # wrk stops with a request in flight on each connection: the server may still have written
-        # it, so a write is lost when answered 2xx but not in the log, doubled when the log holds
-        # more than was sent
-        ours_201 = filled + sum(r.answered_2xx for k, r in results.items() if k.startswith("write"))
-        bare_201 = sum(r.answered_2xx for k, r in results.items() if k.startswith("bare_write"))
-        ours_sent = filled + sum(r.sent for k, r in results.items() if k.startswith("write"))
-        bare_sent = sum(r.sent for k, r in results.items() if k.startswith("bare_write"))
-        with raw.cursor() as cur:
-            cur.execute("SELECT count(*) FROM events WHERE type = 'progress_logged'")
-            logged = cur.fetchone()[0]
-            cur.execute("SELECT count(*) FROM raw_events")
-            bare_rows = cur.fetchone()[0]
-            cur.execute("""
-                WITH streams AS (
-                    SELECT user_id, title_id, count(*) AS n, min(version) AS low, max(version) AS high,
-                           count(*) FILTER (WHERE type = 'progress_logged') AS plays
-                    FROM events GROUP BY user_id, title_id)
-                SELECT count(*) FILTER (WHERE s.n <> s.high OR s.low <> 1),
-                       count(*) FILTER (WHERE t.user_id IS NULL OR t.version <> s.high OR t.progress <> s.plays)
-                FROM streams s LEFT JOIN tracker_state t USING (user_id, title_id)""")
-            gaps, unlike = cur.fetchone()
-        log(f"writes answered 2xx / sent: ours {ours_201:,} / {ours_sent:,}, progress_logged events in the log "
-            f"{logged:,}; bare {bare_201:,} / {bare_sent:,}, rows in raw_events {bare_rows:,}; streams with version gaps {gaps}, "
-            f"tracker_state rows unlike their stream (version, plays) {unlike}")
-        with raw.cursor() as cur:
-            cur.execute("SELECT sum(n), count(*), min(n), max(n) FROM "
-                        "(SELECT user_id, count(*) n FROM events GROUP BY user_id) x")
-            events, streams_users, low, high = cur.fetchone()
-            cur.execute("SELECT count(*), max(version) FROM tracker_state WHERE active")
-            trackers, longest = cur.fetchone()
-            cur.execute("SELECT user_id, title_id FROM tracker_state WHERE active")
-            active = cur.fetchall()
-            # as autovacuum would have by now: statistics and hint bits for the tables the reads use
-            for table in ("events", "tracker_state", "tracker_versions", "titles"):
-                cur.execute(f"VACUUM ANALYZE {table}")
-        log(f"log: {events:,} events of {streams_users} users ({low}–{high} each), {trackers:,} trackers, "
-            f"longest stream {longest} events")
-
-        # -- reads ------------------------------------------------------------------------------
-        by_id = {u.id: u for u in users}
-        trackers_file = targets("trackers", [(by_id[user_id], [title_id]) for user_id, title_id in active
-                                             if user_id in by_id])
-        probe = users[0]
-        status, page = call(port, "GET", f"/api/progress/{probe.id}/history?limit=50", token=probe.token)
-        items = page["items"] if status == 200 else []
-        log(f"\n[2] reads, as [1]; a history page "
-            f"of user {probe.id}: {status}, {len(items)} entries over "
-            f"{len({i['title']['id'] for i in items})} titles")
-        compare("tracker", c, ("tracker", "bare_tracker"),
-                ("GET /api/progress/{u}/trackers/{t}", "bare GET /tracker/{u}/{t} (same SQL)"), trackers_file)
-        compare("history", c, ("history", "bare_history"),
-                ("GET /api/progress/{u}/history?limit=50", "bare GET /history/{u}?limit=50 (same SQL)"),
-                targets("history", [(u, [0]) for u in users]))
-        raw.close()
-
-        # -- figures ----------------------------------------------------------------------------
-        r = results
-        for connections in dict.fromkeys((c, 1)):
-            o, b = r[f"write{connections}"], r[f"bare_write{connections}"]
-            conn_label = f"{connections} connection" + ("s" if connections > 1 else "")
-            figures.append(Figure(f"`POST /api/progress/log` req/s, {conn_label}", o.rate, b.rate, "/s", True,
-                                  "≥ 0.5 of raw", o.rate / b.rate >= 0.5))
-            figures.append(Figure(f"`POST /api/progress/log` p50, {conn_label}", o.p50, b.p50, "ms", False))
-            figures.append(Figure(f"`POST /api/progress/log` p99, {conn_label}", o.p99, b.p99, "ms", False))
-        for key, route in (("tracker", "`GET …/trackers/{title_id}`"), ("history", "`GET …/history?limit=50`")):
-            o, b = r[key], r[f"bare_{key}"]
-            conns = f"{c} connection" + ("s" if c > 1 else "")
-            figures.append(Figure(f"{route} req/s, {conns}", o.rate, b.rate, "/s", True))
-            figures.append(Figure(f"{route} p50, {conns}", o.p50, b.p50, "ms", False))
-            figures.append(Figure(f"{route} p99, {conns}", o.p99, b.p99, "ms", False, "< 25 ms", o.p99 < 25))
-        ours_bad = sum(v.non_2xx + v.failures for k, v in r.items() if not k.startswith("bare"))
-        bare_bad = sum(v.non_2xx + v.failures for k, v in r.items() if k.startswith("bare"))
-        figures.append(Figure("non-2xx answers or failed requests, all measurements (incl. warm-up)", ours_bad,
-                              bare_bad, "count", False, "0", ours_bad == 0))
-        ours_lost = max(0, ours_201 - logged) + max(0, logged - ours_sent)
-        bare_lost = max(0, bare_201 - bare_rows) + max(0, bare_rows - bare_sent)
-        figures.append(Figure("writes answered 2xx but not in the log, or in it more than sent", ours_lost,
-                              bare_lost, "count", False, "0", ours_lost == 0))
-        figures.append(Figure("streams with version gaps + tracker_state rows unlike their stream", gaps + unlike,
-                              None, "count", False, "0", gaps + unlike == 0))
-        cpu_lines = [f"{v.label} ({v.connections} conn): " + ", ".join(f"{k} {x:.0f}%" for k, x in v.cpu.items())
-                     + f"; server {v.server_ms:.2f} ms CPU/request" for v in r.values()]
+        yield start_run(started, url, args, settings)
     finally:
-        stop(service)
-        stop(bare)
-        for process, logfile in ((service, workdir / "service.log"), (bare, workdir / "bare.log")):
-            if process is not None and process.returncode not in (0, -signal.SIGTERM, None):
-                log(f"server pid {process.pid} exited with {process.returncode}:\n{tail(logfile)}")
+        stop_run(started)
         with admin.cursor() as cur:
             cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
-        shutil.rmtree(workdir, ignore_errors=True)
-    table = markdown_table(figures, ". Raw ceiling: the bare endpoint (Flask + waitress, same workers and threads, plain "
-                                    "psycopg2) — `POST /log` for writes; for reads its `GET` routes running the same SQL "
-                                    "as the service's queries, which build the JSON, passed on as it comes.")
+        shutil.rmtree(started.workdir, ignore_errors=True)
+
+
+def start_run(started: Started, url: str, args: argparse.Namespace, settings: Settings) -> Bench:
+    """The service, the bare endpoint beside it, the users (through the service) and the CPU meters."""
+    env = {**os.environ, "PROGRESS_SERVICE_DATA_DIR": str(started.workdir / "data")}
+    env.pop("DATABASE_URL", None)
+    port = start_service(started, url, env, args)
+    started.raw = raw = raw_connect(url, autocommit=True)
+    bare_port = start_bare(started, url, env, args)
+    rng = random.Random(42)
+    users = make_users(port, url, settings, rng)
+    with raw.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        backend = cur.fetchone()[0]
+    try:  # PostgreSQL's CPU is measured when it runs on this machine
+        postmaster = psutil.Process(backend).ppid()
+    except psutil.Error:
+        postmaster = None
+    return Bench(settings, started.workdir, port, bare_port, raw, users, rng,
+                 CpuMeter(started.service.pid, postmaster), CpuMeter(started.bare.pid, postmaster))
+
+
+def start_service(started: Started, url: str, env: dict[str, str], args: argparse.Namespace) -> int:
+    """``python -m progress_service serve`` on a free port, once ready; the port."""
+    port = free_port()
+    service_log = started.workdir / "service.log"
+    command = [sys.executable, "-m", "progress_service", "serve", "--port", str(port), "--database-url", url,
+               "--threads", str(args.threads), "--workers", str(args.workers)]
+    began = time.perf_counter()
+    with open(service_log, "wb") as out:
+        started.service = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+    wait_ready(port, started.service, service_log)
+    log(f"service: {' '.join(command[1:])} (pid {started.service.pid}) ready in {time.perf_counter() - began:.1f} s")
+    return port
+
+
+def start_bare(started: Started, url: str, env: dict[str, str], args: argparse.Namespace) -> int:
+    """The bare endpoint and its raw_events table, once ready; its port."""
+    with started.raw.cursor() as cur:
+        cur.execute("CREATE TABLE raw_events (LIKE events INCLUDING ALL)")
+    bare_port = free_port()
+    bare_log = started.workdir / "bare.log"
+    sql = {"insert": RAW_INSERT_SQL, "tracker": RAW_TRACKER_SQL, "history": RAW_HISTORY_SQL}
+    with open(bare_log, "wb") as out:
+        started.bare = subprocess.Popen([sys.executable, "-c", BARE_APP, str(bare_port), str(args.threads),
+                                         json.dumps(psycopg2_kwargs(url)), json.dumps(sql), str(args.workers)],
+                                        cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+    wait_ready(bare_port, started.bare, bare_log)
+    log(f"bare endpoint: Flask + waitress ({args.workers} worker(s) x {args.threads} threads), psycopg2 pool of "
+        f"{args.threads} autocommit connections, INSERT INTO raw_events (LIKE events INCLUDING ALL) "
+        f"(pid {started.bare.pid})")
+    return bare_port
+
+
+def make_users(port: int, url: str, settings: Settings, rng: random.Random) -> list[User]:
+    """``settings.users`` users registered through the service, each with songs of their own to play."""
+    songs, source = song_ids(port, url)
+    if not songs:
+        raise RuntimeError("no songs in the catalog")
+    began = time.perf_counter()
+    users = register_users(port, settings.users, songs, settings.songs_per_user, rng,
+                           prefix=f"h{uuid.uuid4().hex[:6]}_")
+    log(f"{len(songs)} songs from {source}; {len(users)} users registered through POST /api/auth/register "
+        f"in {time.perf_counter() - began:.1f} s, {settings.songs_per_user} songs each")
+    return users
+
+
+def stop_run(started: Started) -> None:
+    """The teardown's first half: the raw connection closed, both servers stopped, a failed one's log shown."""
+    if started.raw is not None:
+        started.raw.close()
+    stop(started.service)
+    stop(started.bare)
+    for process, logfile in ((started.service, started.workdir / "service.log"),
+                             (started.bare, started.workdir / "bare.log")):
+        if process is not None and process.returncode not in (0, -signal.SIGTERM, None):
+            log(f"server pid {process.pid} exited with {process.returncode}:\n{tail(logfile)}")
+
+
+# ------------------------------------------------------------------------------------------------
+# The measured parts, in the order main runs them
+# ------------------------------------------------------------------------------------------------
+def measure_writes(bench: Bench, figures: list[Figure]) -> None:
+    """[1]: ``POST /api/progress/log`` at ``--connections`` and at 1 connection, ours and bare."""
+    settings, c = bench.settings, bench.settings.connections
+    log(f"\n[1] log writes: {settings.rounds} round(s) of {settings.warmup:.1f} s warm-up + "
+        f"{settings.seconds:.0f} s measured, ours and bare alternating")
+    writers = bench.targets("writes", [(u, u.songs) for u in bench.users])
+    for connections in dict.fromkeys((c, 1)):
+        bench.compare(f"write{connections}", connections, ("write", "bare_write"),
+                      ("POST /api/progress/log", "bare POST /log"), writers)
+    for connections in dict.fromkeys((c, 1)):
+        o, b = bench.results[f"write{connections}"], bench.results[f"bare_write{connections}"]
+        conn_label = f"{connections} connection" + ("s" if connections > 1 else "")
+        figures.append(Figure(f"`POST /api/progress/log` req/s, {conn_label}", o.rate, b.rate, "/s", True,
+                              "≥ 0.5 of raw", o.rate / b.rate >= 0.5))
+        figures.append(Figure(f"`POST /api/progress/log` p50, {conn_label}", o.p50, b.p50, "ms", False))
+        figures.append(Figure(f"`POST /api/progress/log` p99, {conn_label}", o.p99, b.p99, "ms", False))
+
+
+def fill_history(bench: Bench) -> int:
+    """Every user topped up to ``history_depth`` entries, so history pages are full; the writes answered 2xx."""
+    settings = bench.settings
+    with bench.raw.cursor() as cur:
+        cur.execute("SELECT user_id, count(*) FROM events GROUP BY user_id")
+        have = dict(cur.fetchall())
+    budget = {u.id: max(0, settings.history_depth - have.get(u.id, 0)) for u in bench.users}
+    needed = sum(budget.values())
+    if not needed:
+        return 0
+    started = time.perf_counter()
+    fill = drive(bench.port, [ours_writes(g, random.Random(bench.rng.random()), budget)
+                              for g in split(bench.users, settings.connections)])
+    log(f"\nfill: {needed:,} more log writes so every user has ≥ {settings.history_depth} entries, in "
+        f"{time.perf_counter() - started:.1f} s (non-2xx {fill.non_2xx}, failures {fill.failures})")
+    if fill.non_2xx or fill.failures:
+        raise RuntimeError(f"the fill had failures: {fill.statuses}")
+    return fill.answered_2xx
+
+
+@dataclass
+class LogCheck:
+    """The log after the writes: writes answered and sent on each side, what each log holds, and the
+    streams whose versions or tracker_state row are off."""
+    ours_201: int
+    ours_sent: int
+    logged: int      # progress_logged events in the service's log
+    bare_201: int
+    bare_sent: int
+    bare_rows: int   # rows in raw_events
+    gaps: int
+    unlike: int
+
+
+def check_log(bench: Bench, filled: int) -> LogCheck:
+    """Nothing lost, versions contiguous, projections equal to the log."""
+    # wrk stops with a request in flight on each connection: the server may still have written
+    # it, so a write is lost when answered 2xx but not in the log, doubled when the log holds
+    # more than was sent
+    results = bench.results
+    ours_201 = filled + sum(r.answered_2xx for k, r in results.items() if k.startswith("write"))
+    bare_201 = sum(r.answered_2xx for k, r in results.items() if k.startswith("bare_write"))
+    ours_sent = filled + sum(r.sent for k, r in results.items() if k.startswith("write"))
+    bare_sent = sum(r.sent for k, r in results.items() if k.startswith("bare_write"))
+    with bench.raw.cursor() as cur:
+        cur.execute("SELECT count(*) FROM events WHERE type = 'progress_logged'")
+        logged = cur.fetchone()[0]
+        cur.execute("SELECT count(*) FROM raw_events")
+        bare_rows = cur.fetchone()[0]
+        cur.execute("""
+            WITH streams AS (
+                SELECT user_id, title_id, count(*) AS n, min(version) AS low, max(version) AS high,
+                       count(*) FILTER (WHERE type = 'progress_logged') AS plays
+                FROM events GROUP BY user_id, title_id)
+            SELECT count(*) FILTER (WHERE s.n <> s.high OR s.low <> 1),
+                   count(*) FILTER (WHERE t.user_id IS NULL OR t.version <> s.high OR t.progress <> s.plays)
+            FROM streams s LEFT JOIN tracker_state t USING (user_id, title_id)""")
+        gaps, unlike = cur.fetchone()
+    log(f"writes answered 2xx / sent: ours {ours_201:,} / {ours_sent:,}, progress_logged events in the log "
+        f"{logged:,}; bare {bare_201:,} / {bare_sent:,}, rows in raw_events {bare_rows:,}; "
+        f"streams with version gaps {gaps}, tracker_state rows unlike their stream (version, plays) {unlike}")
+    return LogCheck(ours_201, ours_sent, logged, bare_201, bare_sent, bare_rows, gaps, unlike)
+
+
+def settle_log(bench: Bench) -> list[tuple[int, int]]:
+    """The log's size, then VACUUM ANALYZE as autovacuum would have by now; the active trackers."""
+    with bench.raw.cursor() as cur:
+        cur.execute("SELECT sum(n), count(*), min(n), max(n) FROM "
+                    "(SELECT user_id, count(*) n FROM events GROUP BY user_id) x")
+        events, streams_users, low, high = cur.fetchone()
+        cur.execute("SELECT count(*), max(version) FROM tracker_state WHERE active")
+        trackers, longest = cur.fetchone()
+        cur.execute("SELECT user_id, title_id FROM tracker_state WHERE active")
+        active = cur.fetchall()
+        # as autovacuum would have by now: statistics and hint bits for the tables the reads use
+        for table in ("events", "tracker_state", "tracker_versions", "titles"):
+            cur.execute(f"VACUUM ANALYZE {table}")
+    log(f"log: {events:,} events of {streams_users} users ({low}–{high} each), {trackers:,} trackers, "
+        f"longest stream {longest} events")
+    return active
+
+
+def probe_history_page(bench: Bench) -> None:
+    """[2]'s heading, with one history page read through the service to show it is full."""
+    probe = bench.users[0]
+    status, page = call(bench.port, "GET", f"/api/progress/{probe.id}/history?limit=50", token=probe.token)
+    items = page["items"] if status == 200 else []
+    log(f"\n[2] reads, as [1]; a history page "
+        f"of user {probe.id}: {status}, {len(items)} entries over "
+        f"{len({i['title']['id'] for i in items})} titles")
+
+
+def measure_tracker_reads(bench: Bench, active: list[tuple[int, int]], figures: list[Figure]) -> None:
+    """[2]: ``GET /api/progress/{u}/trackers/{t}`` of the active trackers, ours and bare (same SQL)."""
+    by_id = {u.id: u for u in bench.users}
+    trackers_file = bench.targets("trackers", [(by_id[user_id], [title_id]) for user_id, title_id in active
+                                               if user_id in by_id])
+    measure_read(bench, "tracker", ("GET /api/progress/{u}/trackers/{t}", "bare GET /tracker/{u}/{t} (same SQL)"),
+                 trackers_file, "`GET …/trackers/{title_id}`", figures)
+
+
+def measure_history_pages(bench: Bench, figures: list[Figure]) -> None:
+    """[2]: ``GET /api/progress/{u}/history?limit=50`` of every user, ours and bare (same SQL)."""
+    measure_read(bench, "history",
+                 ("GET /api/progress/{u}/history?limit=50", "bare GET /history/{u}?limit=50 (same SQL)"),
+                 bench.targets("history", [(u, [0]) for u in bench.users]), "`GET …/history?limit=50`", figures)
+
+
+def measure_read(bench: Bench, key: str, labels: tuple[str, str], targets_file: Path, route: str,
+                 figures: list[Figure]) -> None:
+    """One read at ``--connections``, ours and bare, and its figures: rate, p50, p99."""
+    c = bench.settings.connections
+    bench.compare(key, c, (key, f"bare_{key}"), labels, targets_file)
+    o, b = bench.results[key], bench.results[f"bare_{key}"]
+    conns = f"{c} connection" + ("s" if c > 1 else "")
+    figures.append(Figure(f"{route} req/s, {conns}", o.rate, b.rate, "/s", True))
+    figures.append(Figure(f"{route} p50, {conns}", o.p50, b.p50, "ms", False))
+    figures.append(Figure(f"{route} p99, {conns}", o.p99, b.p99, "ms", False, "< 25 ms", o.p99 < 25))
+
+
+def check_figures(bench: Bench, check: LogCheck, figures: list[Figure]) -> None:
+    """The checks over every measurement: failed requests, lost or doubled writes, streams unlike the log."""
+    r = bench.results
+    ours_bad = sum(v.non_2xx + v.failures for k, v in r.items() if not k.startswith("bare"))
+    bare_bad = sum(v.non_2xx + v.failures for k, v in r.items() if k.startswith("bare"))
+    figures.append(Figure("non-2xx answers or failed requests, all measurements (incl. warm-up)", ours_bad,
+                          bare_bad, "count", False, "0", ours_bad == 0))
+    ours_lost = max(0, check.ours_201 - check.logged) + max(0, check.logged - check.ours_sent)
+    bare_lost = max(0, check.bare_201 - check.bare_rows) + max(0, check.bare_rows - check.bare_sent)
+    figures.append(Figure("writes answered 2xx but not in the log, or in it more than sent", ours_lost,
+                          bare_lost, "count", False, "0", ours_lost == 0))
+    gaps_unlike = check.gaps + check.unlike
+    figures.append(Figure("streams with version gaps + tracker_state rows unlike their stream", gaps_unlike,
+                          None, "count", False, "0", gaps_unlike == 0))
+
+
+def report_cpu(bench: Bench) -> None:
+    """The CPU of every measured window, and a warning where something else kept the machine busy."""
     log(f"\nCPU over each measured window, % of one core ({os.cpu_count()} cores = {os.cpu_count() * 100}%); "
         "other = the machine's busy time not used by the client, the server or PostgreSQL:")
-    for line in cpu_lines:
-        log(f"  {line}")
-    if busy_elsewhere:
-        log("WARNING: something else kept the machine busy (> 25% of a core) during: " + "; ".join(busy_elsewhere))
-    report(table, run_started, args.markdown)
-    return 0
+    for v in bench.results.values():
+        log(f"  {v.label} ({v.connections} conn): " + ", ".join(f"{k} {x:.0f}%" for k, x in v.cpu.items())
+            + f"; server {v.server_ms:.2f} ms CPU/request")
+    if bench.busy_elsewhere:
+        log("WARNING: something else kept the machine busy (> 25% of a core) during: "
+            + "; ".join(bench.busy_elsewhere))
 
 
 if __name__ == "__main__":
