@@ -139,7 +139,7 @@ class _Prepared:
 # prepared. Each statement the service prepares is led by a key (a user, a tracker), so one plan
 # fits every parameter; left to choose, PostgreSQL planned some anew on every run (a history
 # page, whose LIMIT is a parameter, and the read-back of positions after an append).
-_SESSION = "-c timezone=UTC -c plan_cache_mode=force_generic_plan"
+SESSION_OPTIONS = "-c timezone=UTC -c plan_cache_mode=force_generic_plan"
 
 
 @functools.lru_cache(maxsize=None)
@@ -157,7 +157,7 @@ def run_together(conn: sa.Connection, statements: Sequence[Statement]) -> list[d
     Under READ COMMITTED each statement still takes its own snapshot, so a read placed after a
     lock sees every write that the lock waited for. Each statement is prepared once per
     connection (psycopg2 never prepares), so the server plans it once, not on every write: the
-    connections ask for the prepared plan every time (``_SESSION``). A transaction that failed on
+    connections ask for the prepared plan every time (``SESSION_OPTIONS``). A transaction that failed on
     this connection (a caller that goes on after an error, as a Writing does after StaleState) is
     rolled back first.
     """
@@ -323,7 +323,7 @@ class Database:
         statement may run on the server, and, ANSWER_GRACE later, the longest a round trip waits
         for the server's answer. None (maintenance: rebuild, verify, the schema) bounds neither."""
         self.url = url
-        options = _SESSION + (f" -c statement_timeout={statement_timeout}s" if statement_timeout else "")
+        options = SESSION_OPTIONS + (f" -c statement_timeout={statement_timeout}s" if statement_timeout else "")
         deadline = statement_timeout + ANSWER_GRACE if statement_timeout else None
         self.engine = sa.create_engine(
             url, pool_size=pool_size, max_overflow=pool_size, isolation_level="AUTOCOMMIT",

@@ -48,7 +48,7 @@ def bare(url: str) -> Database:
     db = Database(url)
     db.engine.dispose()
     db.engine = sa.create_engine(url, pool_size=20, max_overflow=20, isolation_level="AUTOCOMMIT",
-                                 connect_args={"options": database._SESSION, "connect_timeout": 5})
+                                 connect_args={"options": database.SESSION_OPTIONS, "connect_timeout": 5})
     return db
 
 
