@@ -231,13 +231,13 @@ class Writing:
 class _Held:
     """A checked-out connection, handed from one attempt to the next until released."""
 
-    def __init__(self, stack: contextlib.ExitStack, conn: sa.Connection):
-        self._stack, self.conn = stack, conn
+    def __init__(self, checkout: contextlib.AbstractContextManager[sa.Connection]):
+        self._checkout = checkout
+        self.conn = checkout.__enter__()
 
     @classmethod
     def checked_out(cls, db: Database) -> "_Held":
-        stack = contextlib.ExitStack()
-        return cls(stack, stack.enter_context(db.connection()))
+        return cls(db.connection())
 
     def release(self) -> None:
-        self._stack.close()
+        self._checkout.__exit__(None, None, None)

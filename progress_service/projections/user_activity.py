@@ -1,7 +1,6 @@
 """user_activity: how many entries each user made on each day (UTC), for the summary's activity."""
 from __future__ import annotations
 
-from collections import Counter
 from datetime import date, timezone
 
 import sqlalchemy as sa
@@ -19,7 +18,10 @@ _ADD = sa.text("""
 
 
 def changes(change: Change) -> list[Statement]:
-    days = Counter(entry.occurred_at.astimezone(timezone.utc).date() for entry in change.entries)
+    days: dict[date, int] = {}
+    for entry in change.entries:
+        day = entry.occurred_at.astimezone(timezone.utc).date()
+        days[day] = days.get(day, 0) + 1
     return [(_ADD, {"user_id": change.stream.user_id, "day": day, "events": count}) for day, count in days.items()]
 
 
