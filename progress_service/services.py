@@ -92,7 +92,8 @@ class Trackers:
             with w:
                 if w.repeated:
                     return w.repeated
-                events = decide(w.state, command, history=w.history, total=w.title.total_units, now=self.clock())
+                history = w.entries() if needs_history(command, w.state) else ()
+                events = decide(w.state, command, history=history, total=w.title.total_units, now=self.clock())
                 return w.append(events, occurred_at=command.occurred_at)
         raise AssertionError("the last attempt of a write returns or raises")
 

@@ -9,7 +9,8 @@ load → decide → append:
         with w:
             if w.repeated:
                 return w.repeated
-            events = decide(w.state, command, history=w.history, total=w.title.total_units, now=now)
+            history = w.entries() if needs_history(command, w.state) else ()
+            events = decide(w.state, command, history=history, total=w.title.total_units, now=now)
             return w.append(events, occurred_at=command.occurred_at)
 
 ``writing`` gives one attempt, or two: when this process remembers the state its last write left
@@ -87,7 +88,8 @@ class Store:
                 metadata: dict[str, Any] | None = None) -> Iterator["Writing"]:
         """The attempts at one write on ``stream``: carry out each in a ``with`` block, returning
         from it; a second comes only when the first could not stand (see the module's doc).
-        ``with_history``: the decision needs the stream's entries (``Writing.history``)."""
+        ``with_history``: the decision needs the stream's entries whatever the state
+        (``Writing.entries``)."""
         metadata = {"actor": stream.user_id, **(metadata or {}),
                     **({"idempotency_key": idempotency.key} if idempotency else {})}
         remembered = self._remembered.pop(stream, None)
@@ -132,7 +134,7 @@ class Writing:
         self._store, self.stream, self._metadata = store, stream, metadata
         self._remembered = remembered is not None
         self.title, self.state = remembered if remembered is not None else (None, NEW)
-        self.history: Sequence[Recorded] = ()
+        self._history: Sequence[Recorded] | None = None
         self.repeated: Outcome | None = None
         self._with_history, self._expected_version, self._idempotency = with_history, expected_version, idempotency
         self._held = connection
@@ -182,7 +184,7 @@ class Writing:
                 f"The tracker is at version {self.state.version}, not {self._expected_version}; reload it and "
                 "try again.", expected=self._expected_version, actual=self.state.version)
         if self._with_history:
-            self.history = eventstore.read_stream(self._conn, stream)
+            self.entries()
 
     def _first_answer(self, idempotency: Idempotency) -> Outcome | None:
         """What the request first carried out under this key answered (None: the key is new)."""
@@ -205,7 +207,7 @@ class Writing:
             raise _DecideAgain()  # an entry that re-folds the past needs the loaded stream
         stream, state, title = self.stream, self.state, self.title
         entries = [Recorded(state.version + i, event, occurred_at) for i, event in enumerate(events, start=1)]
-        states = advance(state, entries, self._stream_so_far)
+        states = advance(state, entries, self.entries)
         proof = ([BEGIN, eventstore.stream_lock(stream), tracker_state.still_current(stream, title, state)]
                  if self._remembered else [])
         key = [self._key_row(entries)] if self._idempotency is not None else []
@@ -217,8 +219,15 @@ class Writing:
         self._store._remember(stream, title, states[-1])
         return Outcome(stream, eventstore.appended(entries, rows), states[-1])
 
-    def _stream_so_far(self) -> Sequence[Recorded]:
-        return self.history or eventstore.read_stream(self._conn, self.stream)
+    def entries(self) -> Sequence[Recorded]:
+        """The stream's entries so far, read once under the stream lock (for a decision that needs
+        them: ``rules.needs_history``). An attempt on a remembered state has no lock yet: it ends,
+        and the next loads."""
+        if self._remembered:
+            raise _DecideAgain()
+        if self._history is None:
+            self._history = eventstore.read_stream(self._conn, self.stream)
+        return self._history
 
     def _key_row(self, entries: Sequence[Recorded]) -> Statement:
         # A key used concurrently for another tracker fails here on the primary key (translated in db).

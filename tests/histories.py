@@ -73,6 +73,10 @@ commands = st.one_of(
     st.tuples(st.just("retract"), st.floats(0, 1)),
     st.tuples(st.just("roll_back"), st.floats(0, 1)),
 )
+# The same, with entries logged as having happened up to ten days before they were logged: each
+# takes its place among the entries by when it occurred.
+backdated_commands = st.one_of(commands, st.tuples(st.just("backdate"), st.tuples(
+    st.integers(1, 240), st.lists(changes, min_size=1, max_size=2))))
 
 
 def make(kind, arg):
@@ -80,6 +84,8 @@ def make(kind, arg):
         pick = lambda fraction: 1 + int(fraction * max(len(history) - 1, 0))  # noqa: E731
         if kind == "log":
             return LogChanges(tuple(arg), now)
+        if kind == "backdate":
+            return LogChanges(tuple(arg[1]), now - timedelta(hours=arg[0]))
         if kind == "remove":
             return RemoveTracker(now)
         if kind == "correct":
@@ -111,3 +117,4 @@ def play(total, script) -> tuple[Stream, list]:
 
 totals = st.one_of(st.none(), st.integers(1, 12))
 scripts = st.lists(commands, max_size=25)
+backdated_scripts = st.lists(backdated_commands, max_size=25)

@@ -1,7 +1,7 @@
 """Decide: what events a command becomes, or which rule it breaks. Pure; raises domain errors."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Sequence, Union
 
@@ -11,7 +11,7 @@ from .events import (
     EntryCorrected, EntryRetracted, Event, NoteAdded, ProgressLogged, RatingCleared, RatingSet,
     Recorded, StatusChanged, TrackerAdded, TrackerRemoved, TrackerRolledBack, is_change,
 )
-from .tracker import TrackerState, apply, effective_changes, version_as_of
+from .tracker import TrackerState, apply, effective_changes, fold_at, version_as_of
 from .vocabulary import STATUSES
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -84,18 +84,29 @@ class RollBack:
 Command = Union[LogChanges, RemoveTracker, CorrectEntry, RetractEntry, RollBack]
 
 
-def needs_history(command: Command) -> bool:
-    """Whether deciding ``command`` needs the tracker's entries, not only its state."""
+def needs_history(command: Command, state: TrackerState | None = None) -> bool:
+    """Whether deciding ``command`` needs the tracker's entries, not only its ``state`` (when the
+    state is not known yet: whether it needs them whatever the state)."""
+    if isinstance(command, LogChanges):
+        return state is not None and _backdated(command, state)
     return isinstance(command, (CorrectEntry, RetractEntry)) or (
         isinstance(command, RollBack) and command.to_time is not None)
+
+
+def _backdated(command: LogChanges, state: TrackerState) -> bool:
+    """Entries that occurred before something the tracker already holds: they take their place
+    among its entries, decided on the tracker as it was then."""
+    return state.updated_at is not None and command.occurred_at < state.updated_at
 
 
 def decide(state: TrackerState, command: Command, *, history: Sequence[Recorded] = (), total: int | None,
            now: datetime) -> list[Event]:
     """The events that carry out ``command`` on a tracker in ``state`` whose title has ``total``
-    units; ``history``, the tracker's entries, when ``needs_history(command)``."""
+    units; ``history``, the tracker's entries, when ``needs_history(command, state)``."""
     check_occurred_at(command.occurred_at, now)
     if isinstance(command, LogChanges):
+        if _backdated(command, state):  # "+1" and the checks are on the tracker as it was then
+            state = replace(fold_at(history, command.occurred_at), version=state.version)
         events: list[Event] = []
         for request in command.changes:
             event = _change_event(request, state, total)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 from .events import (
     EntryCorrected, EntryRetracted, Event, NoteAdded, ProgressLogged, RatingCleared, RatingSet,
@@ -87,15 +87,18 @@ def _evolve(fields: Fields, change: Event, at: datetime) -> Fields:
 
 
 def _recorded(fields: Fields, entry: Recorded) -> TrackerState:
-    fields["version"], fields["updated_at"] = entry.version, entry.occurred_at
+    fields["version"] = entry.version
+    if fields["updated_at"] is None or entry.occurred_at > fields["updated_at"]:
+        fields["updated_at"] = entry.occurred_at  # the latest time anything happened to it
     return TrackerState(**fields)
 
 
 def apply(state: TrackerState, entry: Recorded) -> TrackerState:
-    """Fold one more entry onto ``state``.
+    """Fold one more entry onto ``state``, for an entry that ``needs_refold`` says needs no re-fold.
 
-    A meta entry (correction, retraction, rollback) changes how *earlier* entries count, so its
-    effect needs the whole stream: ``fold`` gives it. Here it only moves the version on.
+    A meta entry (correction, retraction, rollback) changes how *earlier* entries count, and a
+    backdated entry takes its place among them, so their effect needs the whole stream: ``fold``
+    gives it. Here a meta entry only moves the version on.
     """
     fields = dict(vars(state))
     if is_change(entry.event):
@@ -117,48 +120,86 @@ def effective_changes(history: Sequence[Recorded]) -> dict[int, Event | None]:
     return changes
 
 
-def replay(history: Sequence[Recorded]) -> list[TrackerState]:
-    """The state right after each version, as everything in ``history`` now says it was.
+# Which change entries count after each version, as a shared list (version, rest): a change entry
+# adds itself, a rollback to version N goes back to what counted after N, other meta entries keep
+# what counted before them (they rewrite how an entry counts, not whether it is there).
+Counted = Optional[tuple[int, "Counted"]]
 
-    Corrections and retractions rewrite the entries they target; a rollback restores the state
-    after its ``to_version``, itself computed with every correction known so far.
-    """
-    changes = effective_changes(history)
-    states: list[TrackerState] = []
-    state = NEW
+
+def _counted_after(history: Sequence[Recorded]) -> list[Counted]:
+    counted: list[Counted] = []
+    now: Counted = None
     for entry in history:
         event = entry.event
-        fields = dict(vars(states[event.to_version - 1] if isinstance(event, TrackerRolledBack) else state))
-        if is_change(event) and changes[entry.version] is not None:
-            fields = _evolve(fields, changes[entry.version], entry.occurred_at)
-        state = _recorded(fields, entry)
-        states.append(state)
-    return states
+        if isinstance(event, TrackerRolledBack):
+            now = counted[event.to_version - 1]
+        elif is_change(event):
+            now = (entry.version, now)
+        counted.append(now)
+    return counted
+
+
+def _fold_counted(history: Sequence[Recorded], counted: Counted, changes: dict[int, Event | None], *,
+                  last: Recorded, until: datetime | None = None) -> TrackerState:
+    """The state after ``last``: the counted change entries, as ``changes`` says each counts,
+    folded in the order they occurred (ties in the order they were recorded), up to ``until``."""
+    entries = []
+    while counted is not None:
+        version, counted = counted
+        entry = history[version - 1]
+        if changes[version] is not None and (until is None or entry.occurred_at <= until):
+            entries.append(entry)
+    entries.sort(key=lambda entry: (entry.occurred_at, entry.version))
+    fields: Fields = dict(vars(NEW))
+    for entry in entries:
+        fields = _evolve(fields, changes[entry.version], entry.occurred_at)
+    fields["updated_at"] = max(entry.occurred_at for entry in history[: last.version])
+    return _recorded(fields, last)
+
+
+def replay(history: Sequence[Recorded]) -> list[TrackerState]:
+    """The state right after each version, as everything in ``history`` now says it was: with
+    every correction and retraction known now, and what counted at each version."""
+    changes, counted = effective_changes(history), _counted_after(history)
+    return [_fold_counted(history, counted[i], changes, last=entry) for i, entry in enumerate(history)]
 
 
 def fold(history: Sequence[Recorded]) -> TrackerState:
-    """The current state of a tracker whose whole stream is ``history``."""
-    states = replay(history)
-    return states[-1] if states else NEW
+    """The current state of a tracker whose whole stream is ``history``: its counted entries in
+    the order they occurred."""
+    if not history:
+        return NEW
+    return _fold_counted(history, _counted_after(history)[-1], effective_changes(history), last=history[-1])
 
 
-def needs_refold(event: Event) -> bool:
-    return not is_change(event)
+def fold_at(history: Sequence[Recorded], moment: datetime) -> TrackerState:
+    """The tracker as it was at ``moment`` by everything ``history`` knows: what occurred by then."""
+    if not history:
+        return NEW
+    return _fold_counted(history, _counted_after(history)[-1], effective_changes(history), last=history[-1],
+                         until=moment)
+
+
+def needs_refold(entry: Recorded, state: TrackerState) -> bool:
+    """Whether ``entry``, following ``state``, needs the whole stream re-folded: a meta entry, or a
+    change that occurred before something already folded (a backdated entry)."""
+    return not is_change(entry.event) or (state.updated_at is not None and entry.occurred_at < state.updated_at)
 
 
 def advance(state: TrackerState, entries: Sequence[Recorded],
             stream_so_far: Callable[[], Sequence[Recorded]]) -> list[TrackerState]:
     """The state right after each of ``entries``, which follow ``state``, as the timeline records it:
     folded on one by one, or re-folded from the whole stream (``stream_so_far`` gives what came
-    before) after a meta entry that rewrites the past."""
+    before) after a meta entry or a backdated one."""
     states: list[TrackerState] = []
     history: Sequence[Recorded] | None = None
     for i, entry in enumerate(entries):
-        if needs_refold(entry.event):
+        previous = states[-1] if states else state
+        if needs_refold(entry, previous):
             history = stream_so_far() if history is None else history
             states.append(fold([*history, *entries[: i + 1]]))
         else:
-            states.append(apply(states[-1] if states else state, entry))
+            states.append(apply(previous, entry))
     return states
 
 
@@ -167,7 +208,7 @@ def timeline(history: Sequence[Recorded]) -> list[TrackerState]:
     states: list[TrackerState] = []
     for i, entry in enumerate(history):
         previous = states[-1] if states else NEW
-        states.append(fold(history[: i + 1]) if needs_refold(entry.event) else apply(previous, entry))
+        states.append(fold(history[: i + 1]) if needs_refold(entry, previous) else apply(previous, entry))
     return states
 
 

@@ -2,9 +2,10 @@
 
 ``domain.tracker`` is the source: it decides what every state is. Folding a million entries one
 by one in Python takes minutes; this computes the state after every entry of every stream that
-has no correction, retraction or rollback in one sort of the log, and a test on random histories
-keeps the two equal (docs/ARCHITECTURE.md, "What lives in SQL"). Streams with such meta entries,
-whose entries rewrite earlier ones, are folded in Python by ``domain.tracker.timeline``.
+has no correction, retraction or rollback and was recorded in the order it occurred, in one sort
+of the log, and a test on random histories keeps the two equal (docs/ARCHITECTURE.md, "What lives
+in SQL"). The other streams — meta entries rewrite earlier ones, a backdated entry takes its place
+among them — are folded in Python by ``domain.tracker.timeline``.
 """
 from __future__ import annotations
 
@@ -43,12 +44,14 @@ WITH entries AS (
            CASE WHEN type IN {_CARRIES_TOTAL} THEN coalesce((data ->> 'total')::int + 1, 0)
                 WHEN type = 'tracker_removed' THEN 0 END AS total_code,
            CASE WHEN type = 'rating_set' THEN ((data ->> 'rating')::numeric * 2)::int
-                WHEN type IN ('rating_cleared', 'tracker_removed') THEN 0 END AS rating_code
+                WHEN type IN ('rating_cleared', 'tracker_removed') THEN 0 END AS rating_code,
+           coalesce(occurred_at < lag(occurred_at) OVER (PARTITION BY user_id, title_id ORDER BY version), false)
+               AS backdated
     FROM events
 ),
 sequenced AS (
     SELECT *, max(version) OVER stream AS last_version,
-              bool_or(type IN ({META})) OVER stream AS has_meta,
+              bool_or(type IN ({META}) OR backdated) OVER stream AS refolds,
               count(*) FILTER (WHERE type = 'tracker_removed') OVER so_far AS since,
               coalesce(max(version::bigint * 8 + effect) FILTER (WHERE effect IS NOT NULL) OVER so_far % 8, 1)
                   AS status_code,
@@ -72,12 +75,18 @@ SELECT user_id, title_id, version, version = last_version AS last,
            * interval '1 microsecond' AS completed_at,
        count(*) FILTER (WHERE completes) OVER stretch AS times_completed,
        occurred_at AS updated_at
-FROM (SELECT *, effect = 3 AND previous_status <> 3 AS completes FROM sequenced WHERE NOT has_meta) x
+FROM (SELECT *, effect = 3 AND previous_status <> 3 AS completes FROM sequenced WHERE NOT refolds) x
 WINDOW stretch AS (PARTITION BY user_id, title_id, since ORDER BY version ROWS UNBOUNDED PRECEDING)
 """
 
+# A stream is out of occurred order when some entry occurred before the one recorded just ahead of it.
 _META_STREAM_EVENTS = sa.text(f"""
-    WITH meta AS MATERIALIZED (SELECT DISTINCT user_id, title_id FROM events WHERE type IN ({META}))
+    WITH meta AS MATERIALIZED (
+        SELECT user_id, title_id FROM events WHERE type IN ({META})
+        UNION
+        SELECT e.user_id, e.title_id FROM events e
+        JOIN events p ON p.user_id = e.user_id AND p.title_id = e.title_id AND p.version = e.version - 1
+        WHERE e.occurred_at < p.occurred_at)
     SELECT e.id, e.user_id, e.title_id, e.version, e.type, e.data, e.metadata, e.occurred_at, e.recorded_at
     FROM meta CROSS JOIN LATERAL (
         SELECT * FROM events WHERE user_id = meta.user_id AND title_id = meta.title_id) e
@@ -86,5 +95,6 @@ _META_STREAM_EVENTS = sa.text(f"""
 
 
 def meta_streams(conn: sa.Connection) -> list[tuple[Stream, list[TrackerState]]]:
-    """Every stream with meta entries and the state after each of its entries, folded in Python."""
+    """Every stream with meta entries or out of occurred order, and the state after each of its
+    entries, folded in Python."""
     return [(stream, timeline(entries)) for stream, entries in stream_entries(conn.execute(_META_STREAM_EVENTS))]

@@ -1,7 +1,11 @@
 """The progress log and trackers through the real Flask stack."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import pytest
+
+from progress_service.schemas import api_time
 
 from tests.helpers import log, problem_of
 
@@ -172,3 +176,18 @@ def test_an_entry_and_a_tracker_read_the_same_wherever_they_appear(client, regis
     assert tracker["percent"] == round(400 / show[1], 1)
     first = client.get(f"/api/progress/{user['id']}", query_string={"limit": 4}, headers=headers).json["items"][-1]
     assert first["occurred_at"] == tracker["started_at"] == "2026-11-01T19:00:00.12+00:00"  # one spelling of a time
+
+
+def test_an_episode_logged_six_weeks_late_leaves_the_tracker_where_today_put_it(client, register, show):
+    user, headers = register()
+    today = datetime.now(timezone.utc).replace(microsecond=0)
+    log(client, headers, title_id=show[0], progress=5, occurred_at=today.isoformat())
+    late = log(client, headers, title_id=show[0], progress=2, occurred_at=(today - timedelta(weeks=6)).isoformat())
+    assert late.status_code == 201 and late.json["version"] == 2
+    tracker = client.get(f"/api/progress/{user['id']}/trackers/{show[0]}", headers=headers).json
+    assert (tracker["progress"], tracker["version"], tracker["status"]) == (5, 2, "in_progress")
+    assert tracker["started_at"] == api_time(today - timedelta(weeks=6))  # started six weeks ago
+    summary = client.get(f"/api/progress/summary/{user['id']}", headers=headers).json
+    assert summary["last_activity_at"] == api_time(today)
+    board = client.get(f"/api/progress/{user['id']}/trackers", headers=headers).json
+    assert [t["progress"] for t in board["in_progress"]] == [5]

@@ -1,16 +1,21 @@
-"""Properties of the fold over random histories with corrections, retractions and rollbacks."""
+"""Properties of the fold over random histories with corrections, retractions, rollbacks and
+backdated entries."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from progress_service.domain.rules import AddNote, Rate, SetProgress
+from progress_service.domain.rules import AddNote, Rate, SetProgress, SetStatus
 from progress_service.domain.tracker import apply, fold, replay, timeline
-from tests.histories import Stream, play, scripts, totals
+from progress_service.domain.vocabulary import STATUSES
+from tests.histories import T0, Stream, backdated_scripts, play, scripts, totals
+
 
 @settings(max_examples=400, deadline=None)
-@given(totals, scripts)
+@given(totals, st.one_of(scripts, backdated_scripts))
 def test_the_incrementally_kept_state_always_equals_a_fold_from_scratch(total, script):
     stream, kept = play(total, script)
     for state in kept:
@@ -65,3 +70,39 @@ def test_apply_on_change_entries_matches_fold():
     assert state == fold(stream.history)
 
 
+
+
+# -- occurred order: backdated entries take their place by when they happened ----------------------
+@settings(max_examples=300, deadline=None)
+@given(totals, backdated_scripts)
+def test_with_backdated_entries_progress_stays_within_bounds(total, script):
+    stream, _ = play(total, script)
+    for state in timeline(stream.history):
+        assert state.progress >= 0 and (total is None or state.progress <= total)
+        assert state.updated_at == max(entry.occurred_at for entry in stream.history[: state.version])
+
+
+absolute_changes = st.one_of(
+    st.builds(SetStatus, st.sampled_from(STATUSES)),
+    st.builds(SetProgress, st.integers(0, 12)),
+    st.builds(Rate, st.one_of(st.none(), st.integers(1, 10).map(lambda halves: halves / 2))),
+    st.builds(AddNote, st.sampled_from(["good", "slow start", "rewatch"])),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 500), absolute_changes), min_size=1, max_size=10,
+                unique_by=lambda entry: entry[0]), st.randoms(use_true_random=False))
+def test_a_tracker_is_the_same_whatever_order_its_entries_were_logged_in(entries, rng):
+    """The same things, happened at the same times, logged in two orders: the same tracker."""
+    def logged(order):
+        stream = Stream(total=12)
+        stream.clock = T0 + timedelta(hours=600)
+        for hours_ago, change in order:
+            stream.log(change, occurred_at=T0 + timedelta(hours=600 - hours_ago))
+        return fold(stream.history)
+    shuffled = list(entries)
+    rng.shuffle(shuffled)
+    in_order = sorted(entries, key=lambda entry: -entry[0])
+    one, other = logged(in_order), logged(shuffled)
+    assert replace(one, version=0, updated_at=None) == replace(other, version=0, updated_at=None)

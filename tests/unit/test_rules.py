@@ -277,3 +277,25 @@ def test_times_are_spelled_in_utc_without_trailing_zeros():
     assert api_time(datetime(2026, 11, 1, 20, 0, 0, 120000, tzinfo=paris)) == "2026-11-01T19:00:00.12+00:00"
     assert api_time(datetime(2026, 11, 1, 20, 0, 0, 123456, tzinfo=timezone.utc)) == "2026-11-01T20:00:00.123456+00:00"
     assert api_time(datetime(2026, 11, 1, 20, 0, 0, tzinfo=timezone.utc)) == "2026-11-01T20:00:00+00:00"
+
+
+def test_an_entry_logged_late_takes_its_place_by_when_it_happened():
+    """shared/API.md, "Time": "episode 5, last Friday" after "episode 10, today" leaves it at 10."""
+    stream = Stream(total=62)
+    stream.clock = T0 + timedelta(days=10)
+    stream.log(SetProgress(10))
+    today = stream.state.updated_at
+    stream.log(SetProgress(5), occurred_at=today - timedelta(days=4))
+    state = stream.state
+    assert (state.progress, state.version, state.updated_at) == (10, 2, today)
+    assert state.started_at == today - timedelta(days=4)  # it was started last Friday
+
+
+def test_a_late_plus_one_counts_from_where_the_tracker_was_then():
+    stream = Stream(total=62)
+    stream.clock = T0 + timedelta(days=10)
+    stream.log(SetProgress(3), occurred_at=T0 + timedelta(days=1))
+    stream.log(SetProgress(9), occurred_at=T0 + timedelta(days=5))
+    [late] = stream.log(AddProgress(1), occurred_at=T0 + timedelta(days=2))
+    assert (late.event.progress, late.event.delta) == (4, 1)  # episode 4, reached on day 2
+    assert stream.state.progress == 9  # day 5's episode 9 still comes after it
