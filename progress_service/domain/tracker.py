@@ -153,8 +153,10 @@ def _fold_counted(history: Sequence[Recorded], counted: Counted, changes: dict[i
     fields: Fields = dict(vars(NEW))
     for entry in entries:
         fields = _evolve(fields, changes[entry.version], entry.occurred_at)
-    fields["updated_at"] = max(entry.occurred_at for entry in history[: last.version])
-    return _recorded(fields, last)
+    fields["updated_at"] = max((entry.occurred_at for entry in history[: last.version]
+                                if until is None or entry.occurred_at <= until), default=None)
+    fields["version"] = last.version
+    return TrackerState(**fields)
 
 
 def replay(history: Sequence[Recorded]) -> list[TrackerState]:

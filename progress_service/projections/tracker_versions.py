@@ -7,16 +7,17 @@ An edit of a title renders its rows' objects again (``render_states``).
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Iterator, Sequence
 
 import sqlalchemy as sa
 
 from .. import eventstore
 from ..db import Statement
-from ..domain.tracker import TrackerState
+from ..domain.tracker import TrackerState, fold_at
+from ..eventstore import Stream
 from ..errors import InvalidChange, TitleNotFound, TrackerNotFound
-from .change import COLUMNS, Change, Difference
+from .change import COLUMNS, Change, Difference, tracker_row
 
 TABLE = "tracker_versions"
 KEY = ("user_id", "title_id", "version")
@@ -105,8 +106,14 @@ _EXPORT = sa.text(f"""
 
 
 def tracker_at(conn: sa.Connection, user_id: int, title_id: int, *, version: int | None = None,
-               as_of: datetime | None = None) -> tuple[str, int]:
-    """The tracker right after its ``version``-th entry, or as it was recorded at ``as_of`` (JSON)."""
+               as_of: datetime | None = None, at: datetime | None = None) -> tuple[str, int]:
+    """The tracker as known right after its ``version``-th entry, or as known at ``as_of`` (JSON);
+    with ``at``, as it was at that time by what was known then (now, without either)."""
+    now = datetime.now(timezone.utc)
+    for name, moment in (("as_of", as_of), ("at", at)):
+        if moment is not None and moment > now:
+            raise InvalidChange(f"{name} {moment.isoformat()} is still to come; ask about a time that has passed.",
+                                field=name)
     versions = conn.execute(_VERSIONS, {"user_id": user_id, "title_id": title_id, "as_of": as_of}).first()
     if versions is None:
         if conn.execute(sa.text("SELECT FROM titles WHERE id = :id"), {"id": title_id}).first() is None:
@@ -116,10 +123,32 @@ def tracker_at(conn: sa.Connection, user_id: int, title_id: int, *, version: int
         version = versions.as_of
         if version is None:
             raise TrackerNotFound(f"The tracker did not exist yet at {as_of.isoformat()}.")
+    elif at is not None and version is None:
+        version = versions.last
     if version is None or not 1 <= version <= versions.last:
         raise InvalidChange(f"This tracker has versions 1 to {versions.last}.", field="version")
+    if at is not None:
+        return _tracker_then(conn, Stream(user_id, title_id), version, at), version
     row = conn.execute(_TRACKER_AT, {"user_id": user_id, "title_id": title_id, "version": version}).one()
     return row.body, row.version
+
+
+_TRACKER_OF_STATE = sa.text("""
+    SELECT tracker_json(CAST(:user_id AS bigint), t, CAST(:status AS text), CAST(:progress AS integer),
+                        CAST(:total AS integer), CAST(:rating AS numeric(2, 1)), CAST(:notes AS text[]),
+                        CAST(:started_at AS timestamptz), CAST(:completed_at AS timestamptz),
+                        CAST(:times_completed AS integer), CAST(:version AS integer),
+                        CAST(:updated_at AS timestamptz))::text
+    FROM titles t WHERE t.id = :title_id
+""")
+
+
+def _tracker_then(conn: sa.Connection, stream: Stream, version: int, at: datetime) -> str:
+    """The tracker as it was at ``at`` by the stream's first ``version`` entries: folded from them."""
+    state = fold_at(eventstore.read_stream(conn, stream, up_to=version), at)
+    if not state.active:
+        raise TrackerNotFound(f"There was no tracker for this title at {at.isoformat()}.")
+    return conn.execute(_TRACKER_OF_STATE, tracker_row(stream, state)).scalar_one()
 
 
 def timeline(conn: sa.Connection, user_id: int, *, limit: int = 50, **conditions: Any) -> str:

@@ -103,8 +103,10 @@ class BoardQuerySchema(Schema):
 
 
 class TrackerQuerySchema(Schema):
-    version = fields.Integer(validate=VERSION, metadata={"description": "state right after this version"})
-    as_of = UtcDateTime(metadata={"description": "state as recorded at this time"})
+    version = fields.Integer(validate=VERSION, metadata={"description": "as known right after this version"})
+    as_of = UtcDateTime(metadata={"description": "as known at this time (entries recorded by then)"})
+    at = UtcDateTime(metadata={"description": "as it was at this time (entries that occurred by then), by what "
+                                              "is known now, or at version / as_of"})
 
     @validates_schema
     def one_moment(self, data, **kwargs):

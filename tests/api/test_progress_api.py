@@ -191,3 +191,28 @@ def test_an_episode_logged_six_weeks_late_leaves_the_tracker_where_today_put_it(
     assert summary["last_activity_at"] == api_time(today)
     board = client.get(f"/api/progress/{user['id']}/trackers", headers=headers).json
     assert [t["progress"] for t in board["in_progress"]] == [5]
+
+
+def test_a_tracker_at_a_time_by_what_is_known_now_or_was_known_then(client, register, show):
+    user, headers = register()
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    days_ago = lambda days: (now - timedelta(days=days)).isoformat()  # noqa: E731
+    log(client, headers, title_id=show[0], progress=3, occurred_at=days_ago(10))
+    second = log(client, headers, title_id=show[0], progress=8, occurred_at=days_ago(2)).json
+    log(client, headers, title_id=show[0], progress=5, occurred_at=days_ago(5))  # learnt of later
+    path = f"/api/progress/{user['id']}/trackers/{show[0]}"
+
+    def progress(**query):
+        response = client.get(path, query_string=query, headers=headers)
+        assert response.status_code == 200, response.json
+        return response.json["progress"], response.json["version"]
+    assert [progress(at=days_ago(days)) for days in (6, 4, 1)] == [(3, 3), (5, 3), (8, 3)]
+    assert progress() == (8, 3)
+    # What was known before the late entry was logged, about four days ago: episode 3.
+    assert progress(at=days_ago(4), as_of=second["recorded_at"]) == (3, 2)
+    assert progress(at=days_ago(4), version=2) == (3, 2)
+    assert progress(at=days_ago(4), version=3) == (5, 3)
+    assert problem_of(client.get(path, query_string={"at": days_ago(11)}, headers=headers), 404)
+    tomorrow = (now + timedelta(days=1)).isoformat()
+    for moment in ({"at": tomorrow}, {"as_of": tomorrow}):
+        assert "still to come" in str(problem_of(client.get(path, query_string=moment, headers=headers), 422))
