@@ -150,8 +150,8 @@ class Writing:
         if not self._remembered:
             try:
                 self._load()
-            except BaseException:
-                self._held.release()
+            except BaseException as error:
+                self._held.release(type(error), error, error.__traceback__)  # a driver error comes out translated
                 raise
         return self
 
@@ -162,7 +162,9 @@ class Writing:
             # (a failed proof's transaction is rolled back with the next round trip).
             self.kept = self._held
             return True
-        self._held.release()  # whatever is left open is rolled back
+        # Whatever is left open is rolled back; an error of the driver's comes out as the service's
+        # (db.translated_errors: a lost connection is a 503, never a 500).
+        self._held.release(kind, error, traceback)
         return False
 
     @property
@@ -248,5 +250,7 @@ class _Held:
     def checked_out(cls, db: Database) -> "_Held":
         return cls(db.connection())
 
-    def release(self) -> None:
-        self._checkout.__exit__(None, None, None)
+    def release(self, kind=None, error=None, traceback=None) -> None:
+        """Give the connection back; an error that ends its use passes through the checkout, which
+        translates a driver's error."""
+        self._checkout.__exit__(kind, error, traceback)

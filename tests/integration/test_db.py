@@ -129,3 +129,33 @@ def _pids(db: Database, pids: list[int]) -> list[int]:
     with db.read() as conn:
         return list(conn.execute(sa.text("SELECT pid FROM pg_stat_activity WHERE pid = ANY(CAST(:pids AS int[]))"),
                                  {"pids": pids}).scalars())
+
+
+def test_a_connection_lost_while_a_write_reads_its_stream_is_a_503_and_appends_nothing(database_url, user, show):
+    """The unit of work passes a driver's error through the one translation (db.translated_errors),
+    wherever in the write it comes: here the read of the stream a retraction needs."""
+    from sqlalchemy import event
+
+    from progress_service.domain.rules import SetProgress
+    from progress_service.services import Trackers
+
+    db, killer = Database(database_url, pool_size=1), sa.create_engine(database_url, isolation_level="AUTOCOMMIT")
+    trackers = Trackers(db)
+    try:
+        entry = trackers.log(user, show[0], [SetProgress(2)]).entries[0]
+
+        def lose_the_connection(conn, cursor, statement, parameters, context, executemany):
+            if "ORDER BY version" in statement and "title_id = %(title_id)s" in statement:
+                with killer.connect() as other:
+                    other.execute(sa.text("SELECT pg_terminate_backend(:pid)"),
+                                  {"pid": conn.connection.driver_connection.get_backend_pid()})
+        event.listen(db.engine, "before_cursor_execute", lose_the_connection)
+        try:
+            with pytest.raises(ServiceUnavailable):
+                trackers.retract(user, entry.id)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", lose_the_connection)
+        assert [e.version for e in trackers.history(user, show[0])] == [1]
+    finally:
+        db.dispose()
+        killer.dispose()
