@@ -46,7 +46,8 @@ class Trackers:
 
     def roll_back(self, user_id: int, title_id: int, *, to_version: int | None = None,
                   to_time: datetime | None = None, **options: Any) -> Outcome:
-        """Back to the state after version ``to_version``, or after the last entry recorded by ``to_time``."""
+        """Back to the state after version ``to_version`` as known now, or to the state at ``to_time``
+        (what had occurred by then, as ``?at=`` shows it)."""
         return self._carry_out(Stream(user_id, title_id), RollBack(to_version, self.clock(), to_time), **options)
 
     def correct(self, user_id: int, entry_id: int, change: ChangeRequest, **options: Any) -> Outcome:

@@ -277,7 +277,10 @@ CREATE OR REPLACE FUNCTION change_summary(p_type text, p_data jsonb, p_progress 
         WHEN 'note_added' THEN 'Noted: ' || (p_data ->> 'text')
         WHEN 'tracker_removed' THEN 'Removed from the board'
         WHEN 'entry_retracted' THEN 'Retracted entry ' || (p_data ->> 'entry_id')
-        WHEN 'tracker_rolled_back' THEN 'Restored to how it was at version ' || (p_data ->> 'to_version')
+        WHEN 'tracker_rolled_back' THEN CASE WHEN p_data ? 'to_time'
+            THEN 'Restored to how it was on '
+                 || to_char((p_data ->> 'to_time')::timestamptz AT TIME ZONE 'UTC', 'FMDD Mon YYYY, HH24:MI') || ' UTC'
+            ELSE 'Restored to how it was at version ' || (p_data ->> 'to_version') END
         ELSE upper(left(p_type, 1)) || replace(substr(p_type, 2), '_', ' ')
     END
 $$;

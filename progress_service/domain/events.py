@@ -95,10 +95,15 @@ class EntryRetracted(Event):
 
 @dataclass(frozen=True)
 class TrackerRolledBack(Event):
-    """The tracker is restored to its state right after ``to_version``."""
+    """The tracker is restored to its state right after ``to_version`` (as known now), or to its
+    state at ``to_time`` (an ISO 8601 time: what had occurred by then, as known now)."""
 
     type: ClassVar[str] = "tracker_rolled_back"
-    to_version: int
+    to_version: int | None = None
+    to_time: str | None = None
+
+    def data(self) -> dict[str, Any]:
+        return {"to_version": self.to_version} if self.to_time is None else {"to_time": self.to_time}
 
 
 CHANGE_TYPES: tuple[type[Event], ...] = (

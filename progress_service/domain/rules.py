@@ -11,7 +11,7 @@ from .events import (
     EntryCorrected, EntryRetracted, Event, NoteAdded, ProgressLogged, RatingCleared, RatingSet,
     Recorded, StatusChanged, TrackerAdded, TrackerRemoved, TrackerRolledBack, is_change,
 )
-from .tracker import TrackerState, apply, effective_changes, fold_at, version_as_of
+from .tracker import TrackerState, apply, effective_changes, fold_at
 from .vocabulary import STATUSES
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -74,7 +74,7 @@ class RetractEntry:
 
 @dataclass(frozen=True)
 class RollBack:
-    """Back to the state after version ``to_version``, or after the last entry recorded by ``to_time``."""
+    """Back to the state after version ``to_version`` as known now, or to the state at ``to_time``."""
 
     to_version: int | None
     occurred_at: datetime
@@ -117,14 +117,20 @@ def decide(state: TrackerState, command: Command, *, history: Sequence[Recorded]
         _require_active(state)
         return [TrackerRemoved()]
     if isinstance(command, RollBack):
-        to_version = _rollback_version(command, history)
         if state.version == 0:
             raise TrackerNotFound("There is no tracker for this title to roll back.")
-        if not 1 <= to_version <= state.version:
+        if command.to_time is not None:  # to the tracker as ?at=to_time shows it
+            if not fold_at(history, command.to_time).active:
+                raise InvalidChange(f"The tracker had no entries yet at {command.to_time.isoformat()}.",
+                                    field="to_time")
+            return [TrackerRolledBack(to_time=command.to_time.isoformat())]
+        if command.to_version is None:
+            raise InvalidChange("Say which version (to_version) or time (to_time) to roll back to.")
+        if not 1 <= command.to_version <= state.version:
             raise InvalidChange(
                 f"This tracker has versions 1 to {state.version}; it cannot be rolled back to version "
-                f"{to_version}.", field="to_version")
-        return [TrackerRolledBack(to_version=to_version)]
+                f"{command.to_version}.", field="to_version")
+        return [TrackerRolledBack(to_version=command.to_version)]
     entry = _target_entry(history, command.entry_version)
     if isinstance(command, CorrectEntry):
         if isinstance(entry.event, EntryCorrected):  # correcting a correction corrects its entry again
@@ -134,17 +140,6 @@ def decide(state: TrackerState, command: Command, *, history: Sequence[Recorded]
         return [EntryCorrected(entry_id=entry.id or 0, entry_version=entry.version, change=change)]
     _require_not_retracted(history, entry)
     return [EntryRetracted(entry_id=entry.id or 0, entry_version=entry.version)]
-
-
-def _rollback_version(command: RollBack, history: Sequence[Recorded]) -> int:
-    if command.to_time is not None:
-        version = version_as_of(history, command.to_time)
-        if version == 0:
-            raise InvalidChange(f"The tracker had no entries yet at {command.to_time.isoformat()}.", field="to_time")
-        return version
-    if command.to_version is None:
-        raise InvalidChange("Say which version (to_version) or time (to_time) to roll back to.")
-    return command.to_version
 
 
 def check_occurred_at(occurred_at: datetime, now: datetime) -> None:

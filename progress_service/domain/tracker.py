@@ -121,8 +121,9 @@ def effective_changes(history: Sequence[Recorded]) -> dict[int, Event | None]:
 
 
 # Which change entries count after each version, as a shared list (version, rest): a change entry
-# adds itself, a rollback to version N goes back to what counted after N, other meta entries keep
-# what counted before them (they rewrite how an entry counts, not whether it is there).
+# adds itself, a rollback to version N goes back to what counted after N, a rollback to a time
+# keeps what had occurred by then, other meta entries keep what counted before them (they rewrite
+# how an entry counts, not whether it is there).
 Counted = Optional[tuple[int, "Counted"]]
 
 
@@ -131,12 +132,27 @@ def _counted_after(history: Sequence[Recorded]) -> list[Counted]:
     now: Counted = None
     for entry in history:
         event = entry.event
-        if isinstance(event, TrackerRolledBack):
+        if isinstance(event, TrackerRolledBack) and event.to_time is not None:
+            now = _occurred_by(history, now, datetime.fromisoformat(event.to_time))
+        elif isinstance(event, TrackerRolledBack):
             now = counted[event.to_version - 1]
         elif is_change(event):
             now = (entry.version, now)
         counted.append(now)
     return counted
+
+
+def _occurred_by(history: Sequence[Recorded], counted: Counted, moment: datetime) -> Counted:
+    """The counted entries that had occurred by ``moment``."""
+    kept = []
+    while counted is not None:
+        version, counted = counted
+        if history[version - 1].occurred_at <= moment:
+            kept.append(version)
+    result: Counted = None
+    for version in reversed(kept):
+        result = (version, result)
+    return result
 
 
 def _fold_counted(history: Sequence[Recorded], counted: Counted, changes: dict[int, Event | None], *,

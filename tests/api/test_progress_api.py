@@ -216,3 +216,18 @@ def test_a_tracker_at_a_time_by_what_is_known_now_or_was_known_then(client, regi
     tomorrow = (now + timedelta(days=1)).isoformat()
     for moment in ({"at": tomorrow}, {"as_of": tomorrow}):
         assert "still to come" in str(problem_of(client.get(path, query_string=moment, headers=headers), 422))
+
+
+def test_a_rollback_to_a_time_is_told_in_the_timeline_by_that_date(client, register, show):
+    user, headers = register()
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    log(client, headers, title_id=show[0], progress=3, occurred_at=(now - timedelta(days=9)).isoformat())
+    log(client, headers, title_id=show[0], progress=8, occurred_at=(now - timedelta(days=2)).isoformat())
+    moment = now - timedelta(days=6)
+    rolled = client.post(f"/api/progress/{user['id']}/trackers/{show[0]}/rollback",
+                         json={"to_time": moment.isoformat()}, headers=headers)
+    assert rolled.status_code == 200, rolled.json
+    assert (rolled.json["progress"], rolled.json["version"]) == (3, 3)
+    newest = client.get(f"/api/progress/{user['id']}/history", headers=headers).json["items"][0]
+    assert newest["event"]["data"] == {"to_time": moment.isoformat()}
+    assert newest["summary"] == f"Restored to how it was on {moment.day} {moment:%b %Y, %H:%M} UTC"

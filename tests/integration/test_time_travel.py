@@ -32,13 +32,25 @@ def test_a_tracker_at_an_earlier_version_and_as_recorded_at_a_time(db, tracker, 
     with pytest.raises(InvalidChange, match="versions 1 to 4"):
         state_at(db, user, show[0], version=5)
 
-def test_rolling_back_to_a_time_restores_the_state_recorded_then(tracker, user, show):
+def test_rolling_back_to_a_time_restores_the_state_at_that_time(tracker, user, show):
     tracker.log(user, show[0], [SetProgress(5), Rate(3)])
     moment = tracker.history(user, show[0])[-1].recorded_at
     tracker.log(user, show[0], [SetProgress(9), Rate(5)])
     outcome = tracker.roll_back(user, show[0], to_time=moment)
     assert (outcome.state.progress, outcome.state.rating, outcome.state.version) == (5, 3, 5)
-    assert outcome.entries[0].event.to_version == 2
+    assert outcome.entries[0].event.to_time == moment.isoformat()  # shared/API.md, "Time": by valid time
+
+
+def test_rolling_back_to_a_time_counts_what_had_occurred_by_then_even_if_logged_later(tracker, user, show):
+    now = datetime.now(timezone.utc)
+    tracker.log(user, show[0], [SetProgress(3)], occurred_at=now - timedelta(days=9))
+    tracker.log(user, show[0], [SetProgress(8)], occurred_at=now - timedelta(days=5))
+    tracker.log(user, show[0], [SetProgress(5)], occurred_at=now - timedelta(days=7))  # logged late
+    outcome = tracker.roll_back(user, show[0], to_time=now - timedelta(days=6))
+    assert (outcome.state.progress, outcome.state.version) == (5, 4)
+    assert tracker.log(user, show[0], [AddProgress(1)]).state.progress == 6
+    with pytest.raises(InvalidChange, match="no entries yet"):
+        tracker.roll_back(user, show[0], to_time=now - timedelta(days=10))
     with pytest.raises(InvalidChange, match="no entries yet"):
         tracker.roll_back(user, show[0], to_time=datetime(2000, 1, 1, tzinfo=timezone.utc))
 
