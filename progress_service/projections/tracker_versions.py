@@ -125,8 +125,8 @@ def tracker_at(conn: sa.Connection, user_id: int, title_id: int, *, version: int
             raise TrackerNotFound(f"The tracker did not exist yet at {as_of.isoformat()}.")
     elif at is not None and version is None:
         version = versions.last
-    if version is None or not 1 <= version <= versions.last:
-        raise InvalidChange(f"This tracker has versions 1 to {versions.last}.", field="version")
+    if version is None or not 1 <= version <= versions.last:  # shared/API.md, "Time": a version past the last is 404
+        raise TrackerNotFound(f"This tracker has versions 1 to {versions.last}; there is no version {version}.")
     if at is not None:
         return _tracker_then(conn, Stream(user_id, title_id), version, at), version
     row = conn.execute(_TRACKER_AT, {"user_id": user_id, "title_id": title_id, "version": version}).one()
