@@ -80,6 +80,10 @@ CREATE TABLE IF NOT EXISTS events (
 );
 ALTER SEQUENCE events_id_seq OWNED BY events.id;
 CREATE INDEX IF NOT EXISTS events_position ON events (id);
+-- The corrections and retractions that target each entry (few: a partial index), for the
+-- timeline's corrected_by / retracted_by.
+CREATE INDEX IF NOT EXISTS events_rewrites ON events (user_id, title_id, ((data ->> 'entry_version')::integer), id)
+    WHERE type IN ('entry_corrected', 'entry_retracted');
 
 -- Nothing rewrites history. The one exception is erasing an account (erase_user_events below).
 CREATE OR REPLACE FUNCTION events_are_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -323,10 +327,13 @@ CREATE OR REPLACE FUNCTION kept_tracker_json(v tracker_versions, t titles) RETUR
     SELECT CASE WHEN v.title_revision = t.revision THEN v.tracker ELSE tracker_json(v, t) END
 $$;
 
--- A timeline item: the entry, its title, a sentence, and the tracker's state right after it.
-CREATE OR REPLACE FUNCTION timeline_item(e events, v tracker_versions, t titles) RETURNS json
-LANGUAGE sql STABLE AS $$
+-- A timeline item: the entry, its title, a sentence, the tracker's state right after it, and the
+-- log ids of the entries that retracted it and last corrected it (the page looks them up with
+-- events_rewrites; a lookup here would keep the planner from inlining this function).
+CREATE OR REPLACE FUNCTION timeline_item(e events, v tracker_versions, t titles, p_retracted_by bigint,
+                                         p_corrected_by bigint) RETURNS json LANGUAGE sql STABLE AS $$
     SELECT json_build_object(
         'event', event_json(e), 'title', json_build_object('id', t.id, 'name', t.name, 'kind', t.kind),
-        'summary', entry_summary(e.type, e.data, v.progress, v.total, t.kind), 'state', kept_tracker_json(v, t))
+        'summary', entry_summary(e.type, e.data, v.progress, v.total, t.kind), 'state', kept_tracker_json(v, t),
+        'retracted_by', p_retracted_by, 'corrected_by', p_corrected_by)
 $$;

@@ -88,11 +88,18 @@ _TRACKER_AT = sa.text("""
     WHERE v.user_id = :user_id AND v.title_id = :title_id AND v.version = :version
 """)
 
-TIMELINE_ITEM = "timeline_item(page.e, v, t)"
+TIMELINE_ITEM = "timeline_item(page.e, v, t, rewrites.retracted_by, rewrites.corrected_by)"
 TIMELINE_JOINS = """
     JOIN tracker_versions v ON v.user_id = (page.e).user_id AND v.title_id = (page.e).title_id
                            AND v.version = (page.e).version
-    JOIN titles t ON t.id = (page.e).title_id"""
+    JOIN titles t ON t.id = (page.e).title_id
+    LEFT JOIN LATERAL (
+        SELECT max(m.id) FILTER (WHERE m.type = 'entry_retracted') AS retracted_by,
+               max(m.id) FILTER (WHERE m.type = 'entry_corrected') AS corrected_by
+        FROM events m  -- events_rewrites: the few corrections and retractions of this entry
+        WHERE m.user_id = (page.e).user_id AND m.title_id = (page.e).title_id
+          AND m.type IN ('entry_corrected', 'entry_retracted')
+          AND (m.data ->> 'entry_version')::integer = (page.e).version) rewrites ON true"""
 
 _EXPORT = sa.text(f"""
     SELECT {TIMELINE_ITEM}::text AS item, (page.e).id, (page.e).occurred_at, (page.e).recorded_at,

@@ -145,6 +145,10 @@ class HistoryItemSchema(Schema):
     title = fields.Nested(TitleNameSchema, required=True)
     summary = fields.String(required=True, metadata={"description": 'e.g. "Watched episode 13 of 62"'})
     state = fields.Nested(TrackerSchema, required=True, metadata={"description": "the tracker right after the entry"})
+    retracted_by = fields.Integer(allow_none=True, required=True,
+                                  metadata={"description": "the log id of the entry that retracted it, if any"})
+    corrected_by = fields.Integer(allow_none=True, required=True,
+                                  metadata={"description": "the log id of the latest entry that corrected it, if any"})
 
 
 class HistoryPageSchema(Schema):

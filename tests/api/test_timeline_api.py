@@ -38,6 +38,21 @@ def test_a_corrected_entry_keeps_its_old_state_in_the_timeline(client, register,
     assert items[0]["summary"] == f"Corrected entry {first['id']} to: episode 7"
 
 
+def test_every_timeline_item_names_the_entries_that_corrected_or_retracted_it(client, register, show):
+    user, headers = register()
+    first = log(client, headers, title_id=show[0], progress=2).json
+    second = log(client, headers, title_id=show[0], rating=4).json
+    once = client.put(f"/api/progress/log/{first['id']}", json={"progress": 7}, headers=headers).json
+    again = client.put(f"/api/progress/log/{first['id']}", json={"progress": 8}, headers=headers).json
+    retraction = client.delete(f"/api/progress/log/{second['id']}", headers=headers).json
+    items = {item["event"]["id"]: item for item in
+             client.get(f"/api/progress/{user['id']}/history", headers=headers).json["items"]}
+    assert (items[first["id"]]["corrected_by"], items[first["id"]]["retracted_by"]) == (again["id"], None)
+    assert (items[second["id"]]["corrected_by"], items[second["id"]]["retracted_by"]) == (None, retraction["id"])
+    assert all((items[entry["id"]]["corrected_by"], items[entry["id"]]["retracted_by"]) == (None, None)
+               for entry in (once, again, retraction))
+
+
 def test_the_summary_counts_trackers_units_ratings_and_todays_activity(client, register, show, song):
     user, headers = register()
     log(client, headers, title_id=show[0], progress=show[1])

@@ -151,7 +151,7 @@ def test_a_database_from_before_the_tracker_object_was_named_reads_the_same_time
     with fresh.transaction() as conn:  # as a database from before migration 0003: the old names
         conn.execute(sa.text("ALTER TABLE tracker_versions RENAME COLUMN tracker TO state_json"))
         conn.execute(sa.text("ALTER TABLE tracker_versions RENAME COLUMN title_revision TO state_revision"))
-        conn.execute(sa.text("DROP FUNCTION timeline_item(events, tracker_versions, titles)"))
+        conn.execute(sa.text("DROP FUNCTION timeline_item(events, tracker_versions, titles, bigint, bigint)"))
         conn.execute(sa.text("DROP FUNCTION tracker_json(tracker_versions, titles)"))
         conn.execute(sa.text("DROP FUNCTION kept_tracker_json(tracker_versions, titles)"))
         conn.execute(sa.text("DELETE FROM schema_migrations WHERE name LIKE '0003_%'"))
