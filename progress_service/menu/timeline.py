@@ -11,6 +11,13 @@ from .session import Session, attempt
 from .words import PAGE_SIZE, tracker_line, when
 
 
+def fate(entry: dict) -> str:
+    """" (retracted)" or " (corrected)" for an entry that a later one retracted or corrected."""
+    if entry["retracted_by"] is not None:
+        return " (retracted)"
+    return " (corrected)" if entry["corrected_by"] is not None else ""
+
+
 def timeline_screen(session: Session, title: dict | None = None) -> None:
     """The history, newest first, a page at a time; an entry opens to be retracted or rolled back to."""
     cursors: list[int | None] = [None]  # the `before` of each page shown, to page back
@@ -23,7 +30,8 @@ def timeline_screen(session: Session, title: dict | None = None) -> None:
             return
         print(f"\nTimeline{' of ' + title['name'] if title else ''}, newest first:")
         for number, entry in enumerate(entries, 1):
-            print(f"  {number:>2}) {when(entry['event']['occurred_at'])}  {entry['title']['name']}: {entry['summary']}")
+            print(f"  {number:>2}) {when(entry['event']['occurred_at'])}  {entry['title']['name']}: {entry['summary']}"
+                  f"{fate(entry)}")
         print("Type an entry's number to retract it or roll its tracker back to it.")
         options = {"n": "Older entries"} if page["next_before"] else {}
         if len(cursors) > 1:

@@ -275,6 +275,7 @@ def test_the_timeline_shows_the_apis_sentences_and_retracts_an_entry_and_rolls_a
     menu.pick("Retract this entry")
     menu.see("Breaking Bad now: [..........] 5 / 62 episodes, in progress")  # episode 9 is gone
     menu.see("Breaking Bad: Retracted entry")
+    menu.see("Breaking Bad: Watched episode 9 of 62 (retracted)")  # marked where it stands
 
     menu.pick("Watched episode 1 of 62")
     menu.pick("Roll Breaking Bad back to how it was right after this entry")

@@ -153,13 +153,8 @@ export async function render(route) {
   };
 
   function draw() {
-    // What later entries did to earlier ones, as far as the loaded entries tell (they are newer).
-    const retracted = new Set();
-    const corrected = new Set();
     const newest = new Map();  // title id → its newest version loaded
     for (const { event } of items) {
-      if (event.type === "entry_retracted") retracted.add(event.data.entry_id);
-      if (event.type === "entry_corrected") corrected.add(event.data.entry_id);
       if (!newest.has(event.title_id)) newest.set(event.title_id, event.version);
     }
     const days = [];
@@ -172,8 +167,9 @@ export async function render(route) {
       h("h2", { id: `day-${day.key}` }, dayLabel(day.items[0].event.occurred_at)),
       h("ol", { class: "entries" }, day.items.map((item) => {
         const { event } = item;
-        const isRetracted = retracted.has(event.id);
-        const isCorrected = corrected.has(event.id) && !isRetracted;
+        // What later entries did to it, as the API says (on whatever page they stand).
+        const isRetracted = item.retracted_by !== null;
+        const isCorrected = item.corrected_by !== null && !isRetracted;
         return h("li", { class: `entry${isRetracted ? " retracted" : ""}`, tabindex: "-1", dataset: { entry: String(event.id), type: event.type } },
           h("time", { datetime: event.occurred_at }, timeLabel(event.occurred_at)),
           h("div", { class: "what" },
