@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from ..db import Statement, run_together
 from ..domain.events import Recorded, event_from
+from ..errors import InvalidChange
 
 LOG_LOCK = (0x70726f67, 1)  # (class, key) of the two-int advisory lock space; streams use the bigint one
 
@@ -174,6 +175,10 @@ def page(conn: sa.Connection, item: str, joins: str, user_id: int, limit: int, c
     """A page of a user's entries (JSON), each rendered by the SQL expression ``item`` over the
     event row ``page.e`` and ``joins``; ``conditions``: title_id, before, type_, since, until."""
     given = {key: value for key, value in conditions.items() if value is not None}
+    if "since" in given and "until" in given and given["until"] <= given["since"]:
+        raise InvalidChange(f"until ({given['until'].isoformat()}) must come after since "
+                            f"({given['since'].isoformat()}): the range holds the times from since up to until.",
+                            field="until")
     statement = page_sql(item, joins, tuple(sorted(given)))
     return run_together(conn, [(statement, {"user_id": user_id, "limit": limit, **given})])[0]["body"]
 

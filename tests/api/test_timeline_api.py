@@ -115,3 +115,11 @@ def test_these_routes_are_the_users_own(client, register):
                 f"/api/progress/{owner['id']}/export"):
         problem_of(client.get(url, headers=other), 403)
     problem_of(client.delete(f"/api/progress/user/{owner['id']}/logs", headers=other), 403)
+
+
+def test_a_range_that_ends_before_it_starts_is_refused_in_words(client, register):
+    user, headers = register()
+    moments = {"since": "2026-11-10T00:00:00+00:00", "until": "2026-11-10T00:00:00+00:00"}
+    for path in (f"/api/progress/{user['id']}", f"/api/progress/{user['id']}/history"):
+        problem = problem_of(client.get(path, query_string=moments, headers=headers), 422)
+        assert "until" in problem["detail"] and "must come after since" in problem["detail"]
