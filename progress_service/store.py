@@ -31,7 +31,7 @@ import sqlalchemy as sa
 
 from . import eventstore, projections
 from .db import BEGIN, COMMIT, Database, StaleState, Statement, run_together
-from .domain.events import Event, Recorded, is_change
+from .domain.events import Event, Recorded
 from .domain.tracker import NEW, TrackerState, advance, state_at_version
 from .errors import IdempotencyKeyReused, ProgressServiceError, TitleNotFound, VersionConflict
 from .eventstore import Stream
@@ -205,10 +205,10 @@ class Writing:
         """Fold ``events`` (decided on ``state``, happened at ``occurred_at``) and append them with
         the projections' statements and the key's row, commit, and read back their positions: one
         round trip."""
-        if self._remembered and not all(is_change(event) for event in events):
-            raise _DecideAgain()  # an entry that re-folds the past needs the loaded stream
         stream, state, title = self.stream, self.state, self.title
         entries = [Recorded(state.version + i, event, occurred_at) for i, event in enumerate(events, start=1)]
+        # An entry that re-folds the stream reads it: on a remembered state that ends this attempt
+        # (Writing.entries), before anything is sent.
         states = advance(state, entries, self.entries)
         proof = ([BEGIN, eventstore.stream_lock(stream), tracker_state.still_current(stream, title, state)]
                  if self._remembered else [])

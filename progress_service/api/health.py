@@ -1,9 +1,9 @@
 """Liveness and readiness."""
-from flask import current_app
 from marshmallow import Schema, fields
 
 from ..errors import ServiceUnavailable
 from .access import PUBLIC, allow
+from .common import db
 from .parsing import Blueprint
 
 health = Blueprint("health", __name__, description="Liveness and readiness")
@@ -26,6 +26,6 @@ def healthz():
 @health.response(200, HealthSchema)
 def readyz():
     """200 when the database answers, else 503."""
-    if not current_app.extensions["progress_service.db"].is_ready():
+    if not db().is_ready():
         raise ServiceUnavailable("The database is not answering.")
     return {"status": "ready"}

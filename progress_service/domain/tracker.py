@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, Iterator, Optional, Sequence
 
 from .events import (
     EntryCorrected, EntryRetracted, Event, NoteAdded, ProgressLogged, RatingCleared, RatingSet,
@@ -142,15 +142,16 @@ def _counted_after(history: Sequence[Recorded]) -> list[Counted]:
     return counted
 
 
-def _occurred_by(history: Sequence[Recorded], counted: Counted, moment: datetime) -> Counted:
-    """The counted entries that had occurred by ``moment``."""
-    kept = []
+def _versions(counted: Counted) -> Iterator[int]:
     while counted is not None:
         version, counted = counted
-        if history[version - 1].occurred_at <= moment:
-            kept.append(version)
+        yield version
+
+
+def _occurred_by(history: Sequence[Recorded], counted: Counted, moment: datetime) -> Counted:
+    """The counted entries that had occurred by ``moment``."""
     result: Counted = None
-    for version in reversed(kept):
+    for version in reversed([v for v in _versions(counted) if history[v - 1].occurred_at <= moment]):
         result = (version, result)
     return result
 
@@ -159,13 +160,10 @@ def _fold_counted(history: Sequence[Recorded], counted: Counted, changes: dict[i
                   last: Recorded, until: datetime | None = None) -> TrackerState:
     """The state after ``last``: the counted change entries, as ``changes`` says each counts,
     folded in the order they occurred (ties in the order they were recorded), up to ``until``."""
-    entries = []
-    while counted is not None:
-        version, counted = counted
-        entry = history[version - 1]
-        if changes[version] is not None and (until is None or entry.occurred_at <= until):
-            entries.append(entry)
-    entries.sort(key=lambda entry: (entry.occurred_at, entry.version))
+    if until is not None:
+        counted = _occurred_by(history, counted, until)
+    entries = sorted((history[version - 1] for version in _versions(counted) if changes[version] is not None),
+                     key=lambda entry: (entry.occurred_at, entry.version))
     fields: Fields = dict(vars(NEW))
     for entry in entries:
         fields = _evolve(fields, changes[entry.version], entry.occurred_at)
@@ -185,13 +183,12 @@ def replay(history: Sequence[Recorded]) -> list[TrackerState]:
 def fold(history: Sequence[Recorded]) -> TrackerState:
     """The current state of a tracker whose whole stream is ``history``: its counted entries in
     the order they occurred."""
-    if not history:
-        return NEW
-    return _fold_counted(history, _counted_after(history)[-1], effective_changes(history), last=history[-1])
+    return fold_at(history, None)
 
 
-def fold_at(history: Sequence[Recorded], moment: datetime) -> TrackerState:
-    """The tracker as it was at ``moment`` by everything ``history`` knows: what occurred by then."""
+def fold_at(history: Sequence[Recorded], moment: datetime | None) -> TrackerState:
+    """The tracker as it was at ``moment`` by everything ``history`` knows: what occurred by then
+    (everything, for None)."""
     if not history:
         return NEW
     return _fold_counted(history, _counted_after(history)[-1], effective_changes(history), last=history[-1],
