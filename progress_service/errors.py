@@ -59,6 +59,10 @@ class TrackerNotFound(NotFound):
     title = "Tracker not found"
 
 
+class UndoNotFound(NotFound):
+    title = "Undo not found"
+
+
 class EntryNotFound(NotFound):
     title = "Entry not found"
 

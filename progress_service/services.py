@@ -2,6 +2,8 @@
 load → decide → append in one unit of work of the store (``store.Writing``)."""
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Sequence
 
@@ -9,19 +11,32 @@ from . import eventstore
 from .db import Database
 from .domain.events import Recorded
 from .domain.rules import (
-    ChangeRequest, Command, CorrectEntry, LogChanges, RemoveTracker, RetractEntry, RollBack, decide, needs_history,
+    ChangeRequest, Command, CorrectEntry, LogChanges, RemoveTracker, RetractEntry, RollBack, Undo, decide,
+    needs_history,
 )
-from .errors import EntryNotFound, PermissionDenied, TrackerNotFound
+from .domain.tracker import TrackerState, shows_differently
+from .errors import AlreadyRetracted, EntryNotFound, PermissionDenied, TitleNotFound, TrackerNotFound, UndoNotFound
 from .eventstore import Stream
 from .projections import tracker_state
 from .store import Idempotency, Outcome, Store, erase_user
 from .user_service import UserServiceClient
 
-__all__ = ["Idempotency", "Outcome", "Trackers", "utcnow"]
+__all__ = ["Idempotency", "Outcome", "Trackers", "Undone", "utcnow"]
 
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Undone:
+    """What an undo did, or would do (``dry_run``): the entries it takes back, and each tracker
+    whose state changes, before and after."""
+
+    undo_id: str | None
+    dry_run: bool
+    entries: list[int]
+    changes: list[tuple[Stream, TrackerState, TrackerState]]
 
 
 class Trackers:
@@ -59,6 +74,55 @@ class Trackers:
         """Make entry ``entry_id`` count as if it had never happened."""
         stream, entry = self._entry_of(user_id, entry_id)
         return self._carry_out(stream, RetractEntry(entry.version, self.clock()), **options)
+
+    def undo(self, user_id: int, since: datetime, until: datetime, *, title_id: int | None = None,
+             dry_run: bool = False, metadata: dict[str, Any] | None = None) -> Undone:
+        """Take back every entry recorded in [since, until) (of one title, if given) as if none had
+        been made, all of them or none; with ``dry_run``, only say what that would do."""
+        with self.db.read() as conn:
+            if title_id is not None and not eventstore.title_exists(conn, title_id):
+                raise TitleNotFound(f"There is no title {title_id} in the catalog.")
+            title_ids, began = eventstore.titles_recorded_between(conn, user_id, since, until, title_id=title_id)
+        until = min(until, began)  # what was recorded before the undo began, never its own entries
+        undo_id = None if dry_run else str(uuid.uuid4())
+        return self._undo_in([Stream(user_id, title_id) for title_id in title_ids],
+                             lambda stream, history: [e.version for e in history if since <= e.recorded_at < until],
+                             undo_id, dry_run=dry_run, metadata={**(metadata or {}), **({"undo_id": undo_id} if undo_id else {})})
+
+    def take_back_undo(self, user_id: int, undo_id: str, *, dry_run: bool = False,
+                       metadata: dict[str, Any] | None = None) -> Undone:
+        """Undo an undo: every entry it took back counts again (its retractions are retracted)."""
+        with self.db.read() as conn:
+            made = eventstore.undo_entries(conn, user_id, undo_id)
+        if not made:
+            raise UndoNotFound(f"There is no undo {undo_id} in your log.")
+        undone = self._undo_in(list(made), lambda stream, history: made[stream], undo_id, dry_run=dry_run,
+                               metadata={**(metadata or {}), "undoes_undo": undo_id})
+        if not undone.entries:
+            raise AlreadyRetracted("This undo has already been undone.")
+        return undone
+
+    def _undo_in(self, streams: Sequence[Stream], versions: Callable[[Stream, Sequence[Recorded]], list[int]],
+                 undo_id: str | None, *, dry_run: bool, metadata: dict[str, Any]) -> Undone:
+        """Retract, on each of ``streams``, the entries at ``versions`` that still count, all in one
+        unit of work (none, for a dry run)."""
+        if self.users is not None and streams:
+            self.users.check(streams[0].user_id)
+        entries: list[int] = []
+        changes: list[tuple[Stream, TrackerState, TrackerState]] = []
+        with self.store.writing_together(streams, metadata=metadata) as together:
+            now = self.clock()
+            for stream in together.streams:
+                history, before = together.entries(stream), together.state(stream)
+                events = decide(before, Undo(tuple(versions(stream, history)), now), history=history,
+                                total=together.title(stream).total_units, now=now)
+                after = together.decided(stream, events, occurred_at=now)
+                entries += [history[event.entry_version - 1].id for event in events]
+                if shows_differently(before, after):
+                    changes.append((stream, before, after))
+            if not dry_run:
+                together.commit()
+        return Undone(undo_id, dry_run, sorted(entries), changes)
 
     def clear(self, user_id: int, **options: Any) -> int:
         """Remove every tracker of the user by new entries (history keeps all); how many were removed."""

@@ -107,6 +107,10 @@ class Store:
             if not second.entered and kept is not None:
                 kept.release()
 
+    def writing_together(self, streams: Sequence[Stream], *, metadata: dict[str, Any]) -> "Together":
+        """One write over several trackers of one user, all of it or nothing (an undo)."""
+        return Together(self, streams, {"actor": streams[0].user_id, **metadata} if streams else metadata)
+
     def _remember(self, stream: Stream, title: TitleFacts, state: TrackerState) -> None:
         self._remembered[stream] = (title, state)
         if len(self._remembered) > REMEMBERED_TRACKERS:  # the least recently written goes
@@ -237,6 +241,75 @@ class Writing:
         return _SAVE_KEY, {"user_id": self.stream.user_id, "key": idempotency.key,
                            "fingerprint": idempotency.fingerprint, "title_id": self.stream.title_id,
                            "from_version": entries[0].version, "to_version": entries[-1].version}
+
+
+@dataclass
+class _Tracker:
+    title: TitleFacts
+    state: TrackerState
+    history: Sequence[Recorded]
+    entries: Sequence[Recorded] = ()
+    states: Sequence[TrackerState] = ()
+
+
+class Together:
+    """One unit of work over several trackers: entering it takes their stream locks, always in one
+    order (so two of them, or one and a single write, never wait on each other in a circle), and
+    loads each tracker with its entries; ``decided`` folds what a decision appends to one of them,
+    and ``commit`` appends all in one transaction. Leaving it without a commit (a preview) appends
+    nothing."""
+
+    def __init__(self, store: Store, streams: Sequence[Stream], metadata: dict[str, Any]):
+        self._store, self._metadata = store, metadata
+        self.streams = sorted(set(streams))
+        self._trackers: dict[Stream, _Tracker] = {}
+        self._held: _Held | None = None
+
+    def __enter__(self) -> "Together":
+        self._held = _Held.checked_out(self._store.db)
+        try:
+            conn = self._held.conn
+            run_together(conn, [BEGIN, *(eventstore.stream_lock(stream) for stream in self.streams)])
+            for stream in self.streams:
+                title, state = tracker_state.loaded(run_together(conn, [tracker_state.load(stream)]))
+                self._trackers[stream] = _Tracker(title, state, eventstore.read_stream(conn, stream))
+        except BaseException as error:
+            self._held.release(type(error), error, error.__traceback__)
+            raise
+        return self
+
+    def __exit__(self, kind, error, traceback) -> bool:
+        self._held.release(kind, error, traceback)  # rolls back what was not committed
+        return False
+
+    def state(self, stream: Stream) -> TrackerState:
+        return self._trackers[stream].state
+
+    def title(self, stream: Stream) -> TitleFacts:
+        return self._trackers[stream].title
+
+    def entries(self, stream: Stream) -> Sequence[Recorded]:
+        return self._trackers[stream].history
+
+    def decided(self, stream: Stream, events: Sequence[Event], *, occurred_at: datetime) -> TrackerState:
+        """Fold ``events``, decided on the tracker's state and entries, onto it; the state after them."""
+        tracker = self._trackers[stream]
+        tracker.entries = [Recorded(tracker.state.version + i, event, occurred_at)
+                           for i, event in enumerate(events, start=1)]
+        tracker.states = advance(tracker.state, tracker.entries, lambda: tracker.history)
+        return tracker.states[-1] if tracker.states else tracker.state
+
+    def commit(self) -> None:
+        """Append everything decided, with the projections' statements, and commit: one round trip."""
+        appending = [(stream, tracker) for stream, tracker in self._trackers.items() if tracker.entries]
+        run_together(self._held.conn, [
+            *(statement for stream, t in appending for statement in [
+                *projections.changes(Change(stream, t.state, t.states, t.entries)),
+                *eventstore.append_statements(stream, t.entries, expected_version=t.state.version,
+                                              metadata=self._metadata)]),
+            COMMIT])
+        for stream, tracker in appending:
+            self._store._remember(stream, tracker.title, tracker.states[-1])
 
 
 class _Held:

@@ -327,6 +327,19 @@ CREATE OR REPLACE FUNCTION kept_tracker_json(v tracker_versions, t titles) RETUR
     SELECT CASE WHEN v.title_revision = t.revision THEN v.tracker ELSE tracker_json(v, t) END
 $$;
 
+-- The retraction that takes back a stream's entry at p_version now: the latest one that is not
+-- itself retracted (retracting a retraction undoes it), or null. Only entries that some
+-- correction or retraction names reach here (events_rewrites), and such chains are short.
+CREATE OR REPLACE FUNCTION entry_retracted_by(p_user_id bigint, p_title_id bigint, p_version integer)
+RETURNS bigint LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT max(m.id) FROM events m
+            WHERE m.user_id = p_user_id AND m.title_id = p_title_id AND m.type = 'entry_retracted'
+              AND (m.data ->> 'entry_version')::integer = p_version
+              AND entry_retracted_by(p_user_id, p_title_id, m.version) IS NULL);
+END
+$$;
+
 -- A timeline item: the entry, its title, a sentence, the tracker's state right after it, and the
 -- log ids of the entries that retracted it and last corrected it (the page looks them up with
 -- events_rewrites; a lookup here would keep the planner from inlining this function).

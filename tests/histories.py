@@ -1,5 +1,5 @@
 """Histories built through the domain's decide, as the service builds them, and hypothesis
-strategies for random ones (with corrections, retractions and rollbacks), for the tests of every
+strategies for random ones (with corrections, retractions, rollbacks and undos), for the tests of every
 tier that fold, project or rebuild them."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from progress_service.domain.events import Recorded
 from progress_service.domain.rules import (
     AddNote, AddProgress, CorrectEntry, LogChanges, Rate, RemoveTracker, RetractEntry, RollBack, SetProgress,
-    SetStatus, decide,
+    SetStatus, Undo, decide,
 )
 from progress_service.domain.tracker import advance, fold
 from progress_service.domain.vocabulary import STATUSES
@@ -55,6 +55,9 @@ class Stream:
     def remove(self):
         return self.run(lambda history, now: RemoveTracker(now))
 
+    def undo(self, *versions):
+        return self.run(lambda history, now: Undo(versions, now))
+
 
 changes = st.one_of(
     st.builds(SetStatus, st.sampled_from(STATUSES)),
@@ -72,6 +75,7 @@ commands = st.one_of(
     st.tuples(st.just("correct"), st.tuples(st.floats(0, 1), changes)),
     st.tuples(st.just("retract"), st.floats(0, 1)),
     st.tuples(st.just("roll_back"), st.floats(0, 1)),
+    st.tuples(st.just("undo"), st.tuples(st.floats(0, 1), st.floats(0, 1))),
 )
 # The same, with entries logged as having happened up to ten days before they were logged: each
 # takes its place among the entries by when it occurred.
@@ -90,8 +94,11 @@ def make(kind, arg):
             return RemoveTracker(now)
         if kind == "correct":
             return CorrectEntry(pick(arg[0]), arg[1], now)
-        if kind == "retract":
+        if kind == "retract":  # of any entry: retracting a retraction, correction or rollback undoes it
             return RetractEntry(pick(arg), now)
+        if kind == "undo":  # every entry from one version to another, as an undo of a range takes them
+            low, high = sorted((pick(arg[0]), pick(arg[1])))
+            return Undo(tuple(range(low, high + 1)) if history else (), now)
         return RollBack(pick(arg), now)
     return command_for
 
@@ -111,7 +118,7 @@ def play(total, script) -> tuple[Stream, list]:
             continue
         states = advance(state, entries, lambda: before)
         kept.extend(states)
-        state = states[-1]
+        state = states[-1] if states else state  # an undo with nothing left to take back appends nothing
     return stream, kept
 
 

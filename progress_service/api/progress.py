@@ -1,8 +1,9 @@
-"""The progress log: write an entry, page through entries, correct or retract one."""
+"""The progress log: write an entry, page through entries, correct or retract one, undo a range."""
 from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import datetime, timezone
 
 from flask import Response
@@ -11,11 +12,12 @@ from .. import eventstore
 from ..projections import tracker_state, tracker_versions
 from ..schemas.progress import (
     ChangeSchema, ClearedSchema, ClearQuerySchema, EventPageSchema, EventSchema, ExportQuerySchema,
-    HistoryItemSchema, HistoryPageSchema, HistoryQuerySchema, LogQuerySchema, LogSchema, SummarySchema,
+    HistoryItemSchema, HistoryPageSchema, HistoryQuerySchema, LogQuerySchema, LogSchema, SummarySchema, UndoneSchema,
+    UndoSchema, UndoTakeBackQuerySchema,
 )
 from ..schemas import api_time
 from .common import accounts, caller, change_requests, db, event_json, json_answer, streamed, trackers, write_options
-from .access import CLEARS_OWN, LOGS_OWN, OWN_ENTRY, READS_OWN, allow
+from .access import CLEARS_OWN, LOGS_OWN, OWN_ENTRY, READS_OWN, WRITES_OWN, allow
 from .parsing import Blueprint
 
 blp = Blueprint("progress", __name__, url_prefix="/api/progress", description="The progress log")
@@ -53,6 +55,39 @@ def retract_entry(log_id):
     """Retract an entry: the tracker re-folds as if it had never happened."""
     outcome = trackers().retract(caller().user_id, log_id, **write_options())
     return json_answer(event_json(outcome.stream, outcome.entries[0]))
+
+
+@blp.post("/<int:user_id>/undo")
+@allow(WRITES_OWN)
+@blp.arguments(UndoSchema())
+@blp.response(200, UndoneSchema)
+def undo(body, user_id):
+    """Take back every entry recorded in a range (of one title, if given) as if none had been
+    made, all together; with dry_run, only say which entries and how each tracker would change."""
+    undone = trackers().undo(user_id, body["since"], body["until"], title_id=body.get("title_id"),
+                             dry_run=body["dry_run"], metadata=write_options()["metadata"])
+    return undone_json(undone)
+
+
+@blp.delete("/<int:user_id>/undo/<string:undo_id>")
+@allow(WRITES_OWN)
+@blp.arguments(UndoTakeBackQuerySchema(), location="query")
+@blp.response(200, UndoneSchema)
+def take_back_undo(query, user_id, undo_id):
+    """Undo an undo: every entry it took back counts again (with dry_run, only say how)."""
+    undone = trackers().take_back_undo(user_id, undo_id, dry_run=query["dry_run"],
+                                       metadata=write_options()["metadata"])
+    return undone_json(undone)
+
+
+def undone_json(undone) -> Response:
+    with db().read() as conn:
+        changes = [{"title_id": stream.title_id, "title": json.loads(tracker_versions.title_name(conn, stream.title_id)),
+                    **{side: json.loads(tracker_versions.render(conn, stream, state)) if state.active else None
+                       for side, state in (("before", before), ("after", after))}}
+                   for stream, before, after in undone.changes]
+    return json_answer(json.dumps({"undo_id": undone.undo_id, "dry_run": undone.dry_run, "entries": undone.entries,
+                                   "changes": changes}))
 
 
 @blp.get("/<int:user_id>")

@@ -11,7 +11,7 @@ from .events import (
     EntryCorrected, EntryRetracted, Event, NoteAdded, ProgressLogged, RatingCleared, RatingSet,
     Recorded, StatusChanged, TrackerAdded, TrackerRemoved, TrackerRolledBack, is_change,
 )
-from .tracker import TrackerState, apply, effective_changes, fold_at
+from .tracker import TrackerState, apply, fold_at, retracted
 from .vocabulary import STATUSES
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -81,7 +81,17 @@ class RollBack:
     to_time: datetime | None = None
 
 
-Command = Union[LogChanges, RemoveTracker, CorrectEntry, RetractEntry, RollBack]
+@dataclass(frozen=True)
+class Undo:
+    """Take back the entries at ``entry_versions`` (say, all recorded on one evening) as if none had
+    been made: each that still counts is retracted, newest first, so that a retraction among them
+    is undone before the entry it retracted is weighed."""
+
+    entry_versions: tuple[int, ...]
+    occurred_at: datetime
+
+
+Command = Union[LogChanges, RemoveTracker, CorrectEntry, RetractEntry, RollBack, Undo]
 
 
 def needs_history(command: Command, state: TrackerState | None = None) -> bool:
@@ -89,7 +99,7 @@ def needs_history(command: Command, state: TrackerState | None = None) -> bool:
     state is not known yet: whether it needs them whatever the state)."""
     if isinstance(command, LogChanges):
         return state is not None and _backdated(command, state)
-    return isinstance(command, (CorrectEntry, RetractEntry)) or (
+    return isinstance(command, (CorrectEntry, RetractEntry, Undo)) or (
         isinstance(command, RollBack) and command.to_time is not None)
 
 
@@ -131,15 +141,31 @@ def decide(state: TrackerState, command: Command, *, history: Sequence[Recorded]
                 f"This tracker has versions 1 to {state.version}; it cannot be rolled back to version "
                 f"{command.to_version}.", field="to_version")
         return [TrackerRolledBack(to_version=command.to_version)]
+    if isinstance(command, Undo):
+        return _undo(history, command)
     entry = _target_entry(history, command.entry_version)
     if isinstance(command, CorrectEntry):
+        _require_correctable(entry)
         if isinstance(entry.event, EntryCorrected):  # correcting a correction corrects its entry again
             entry = _target_entry(history, entry.event.entry_version)
-        _require_not_retracted(history, entry)
+        _require_counting(history, entry)
         change = _validated_change(command.change, total)
         return [EntryCorrected(entry_id=entry.id or 0, entry_version=entry.version, change=change)]
-    _require_not_retracted(history, entry)
+    _require_counting(history, entry)  # retracting a retraction, correction or rollback undoes it
     return [EntryRetracted(entry_id=entry.id or 0, entry_version=entry.version)]
+
+
+def _undo(history: Sequence[Recorded], command: Undo) -> list[Event]:
+    stream = list(history)
+    events: list[Event] = []
+    for version in sorted(set(command.entry_versions), reverse=True):
+        if version in retracted(stream):  # taken back already (or by a retraction this undo undid)
+            continue
+        entry = _target_entry(stream, version)
+        event = EntryRetracted(entry_id=entry.id or 0, entry_version=version)
+        events.append(event)
+        stream.append(Recorded(len(stream) + 1, event, command.occurred_at))
+    return events
 
 
 def check_occurred_at(occurred_at: datetime, now: datetime) -> None:
@@ -206,19 +232,19 @@ def _check_progress(progress: int, total: int | None, *, field: str) -> None:
 
 
 def _target_entry(history: Sequence[Recorded], version: int) -> Recorded:
-    for entry in history:
-        if entry.version == version:
-            if not (is_change(entry.event) or isinstance(entry.event, EntryCorrected)):
-                kind = "a retraction" if isinstance(entry.event, EntryRetracted) else "a rollback"
-                raise InvalidChange(f"Entry {entry.id} is {kind}; only entries that changed the tracker "
-                                    "can be corrected or retracted.")
-            return entry
+    if 1 <= version <= len(history) and history[version - 1].version == version:
+        return history[version - 1]
     raise EntryNotFound(f"This tracker has no entry at version {version}.")
 
 
-def _require_not_retracted(history: Sequence[Recorded], entry: Recorded) -> None:
-    if isinstance(entry.event, EntryCorrected):
-        raise InvalidChange(f"Entry {entry.id} is a correction of entry {entry.event.entry_id}; retract "
-                            f"entry {entry.event.entry_id} itself, or correct it again.")
-    if effective_changes(history).get(entry.version, entry.event) is None:
-        raise AlreadyRetracted(f"Entry {entry.id} has already been retracted.")
+def _require_correctable(entry: Recorded) -> None:
+    if not (is_change(entry.event) or isinstance(entry.event, EntryCorrected)):
+        kind = "a retraction" if isinstance(entry.event, EntryRetracted) else "a rollback"
+        raise InvalidChange(f"Entry {entry.id} is {kind}; only entries that changed the tracker can be corrected "
+                            "(retract it to undo it).")
+
+
+def _require_counting(history: Sequence[Recorded], entry: Recorded) -> None:
+    if entry.version in retracted(history):
+        undone = "retracted" if is_change(entry.event) else "undone"
+        raise AlreadyRetracted(f"Entry {entry.id} has already been {undone}.")

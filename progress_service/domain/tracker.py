@@ -1,7 +1,7 @@
 """The fold: how a tracker's state follows from its events. Pure; ``apply`` never fails."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Callable, Iterator, Optional, Sequence
@@ -38,6 +38,11 @@ class TrackerState:
 
 
 NEW = TrackerState()
+
+
+def shows_differently(before: TrackerState, after: TrackerState) -> bool:
+    """Whether a person would see the tracker change: anything but its version and when it last moved."""
+    return replace(before, version=0, updated_at=None) != replace(after, version=0, updated_at=None)
 
 
 # The fold works on a state's fields as a dict, changed in place, and builds one new state per
@@ -106,33 +111,49 @@ def apply(state: TrackerState, entry: Recorded) -> TrackerState:
     return _recorded(fields, entry)
 
 
-def effective_changes(history: Sequence[Recorded]) -> dict[int, Event | None]:
-    """For each change entry's version: the change it counts as now (None when retracted)."""
+def retracted(history: Sequence[Recorded]) -> set[int]:
+    """The versions of the entries taken back by a retraction that counts. A retraction counts
+    unless it is itself retracted: retracting a retraction, a correction or a rollback undoes it.
+    A retraction only ever names an earlier entry, so walking back from the newest settles each."""
+    taken_back: set[int] = set()
+    for entry in reversed(history):
+        if isinstance(entry.event, EntryRetracted) and entry.version not in taken_back:
+            taken_back.add(entry.event.entry_version)
+    return taken_back
+
+
+def effective_changes(history: Sequence[Recorded], taken_back: set[int] | None = None) -> dict[int, Event | None]:
+    """For each change entry's version: the change it counts as now, by its latest correction that
+    counts (None when retracted). ``taken_back``: ``retracted(history)``, when already known."""
+    taken_back = retracted(history) if taken_back is None else taken_back
     changes: dict[int, Event | None] = {}
     for entry in history:
         event = entry.event
-        if isinstance(event, EntryCorrected):
+        if isinstance(event, EntryCorrected) and entry.version not in taken_back:
             changes[event.entry_version] = event.change
-        elif isinstance(event, EntryRetracted):
-            changes[event.entry_version] = None
         elif is_change(event):
             changes[entry.version] = event
+    for version in taken_back:
+        if version in changes:
+            changes[version] = None
     return changes
 
 
 # Which change entries count after each version, as a shared list (version, rest): a change entry
 # adds itself, a rollback to version N goes back to what counted after N, a rollback to a time
 # keeps what had occurred by then, other meta entries keep what counted before them (they rewrite
-# how an entry counts, not whether it is there).
+# how an entry counts, not whether it is there), and so does a rollback that has been undone.
 Counted = Optional[tuple[int, "Counted"]]
 
 
-def _counted_after(history: Sequence[Recorded]) -> list[Counted]:
+def _counted_after(history: Sequence[Recorded], taken_back: set[int]) -> list[Counted]:
     counted: list[Counted] = []
     now: Counted = None
     for entry in history:
         event = entry.event
-        if isinstance(event, TrackerRolledBack) and event.to_time is not None:
+        if entry.version in taken_back and not is_change(event):
+            pass  # an undone rollback keeps what counted before it
+        elif isinstance(event, TrackerRolledBack) and event.to_time is not None:
             now = _occurred_by(history, now, datetime.fromisoformat(event.to_time))
         elif isinstance(event, TrackerRolledBack):
             now = counted[event.to_version - 1]
@@ -176,7 +197,8 @@ def _fold_counted(history: Sequence[Recorded], counted: Counted, changes: dict[i
 def replay(history: Sequence[Recorded]) -> list[TrackerState]:
     """The state right after each version, as everything in ``history`` now says it was: with
     every correction and retraction known now, and what counted at each version."""
-    changes, counted = effective_changes(history), _counted_after(history)
+    taken_back = retracted(history)
+    changes, counted = effective_changes(history, taken_back), _counted_after(history, taken_back)
     return [_fold_counted(history, counted[i], changes, last=entry) for i, entry in enumerate(history)]
 
 
@@ -191,8 +213,9 @@ def fold_at(history: Sequence[Recorded], moment: datetime | None) -> TrackerStat
     (everything, for None)."""
     if not history:
         return NEW
-    return _fold_counted(history, _counted_after(history)[-1], effective_changes(history), last=history[-1],
-                         until=moment)
+    taken_back = retracted(history)
+    return _fold_counted(history, _counted_after(history, taken_back)[-1], effective_changes(history, taken_back),
+                         last=history[-1], until=moment)
 
 
 def needs_refold(entry: Recorded, state: TrackerState) -> bool:

@@ -12,6 +12,7 @@ import functools
 import itertools
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Iterable, Iterator, NamedTuple, Sequence
 
 import sqlalchemy as sa
@@ -133,6 +134,41 @@ def read_entry(conn: sa.Connection, event_id: int) -> StoredEvent | None:
 def read_all(conn: sa.Connection, *, after: int = 0, limit: int = 1000) -> list[StoredEvent]:
     """Events with a position after ``after``, in position order: a follower's next page."""
     return [stored_event(row) for row in conn.execute(_READ_ALL, {"after": after, "limit": limit})]
+
+
+_TITLES_RECORDED_BETWEEN = sa.text("""
+    SELECT coalesce(array_agg(DISTINCT title_id ORDER BY title_id), '{}') AS title_ids, clock_timestamp() AS now
+    FROM events WHERE user_id = :user_id AND recorded_at >= :since AND recorded_at < :until
+                  AND (CAST(:title_id AS bigint) IS NULL OR title_id = :title_id)
+""")
+
+_UNDO_ENTRIES = sa.text("""
+    SELECT title_id, version FROM events
+    WHERE user_id = :user_id AND type = 'entry_retracted' AND metadata ->> 'undo_id' = :undo_id ORDER BY id
+""")
+
+_TITLE_EXISTS = sa.text("SELECT EXISTS (SELECT FROM titles WHERE id = :id)")
+
+
+def titles_recorded_between(conn: sa.Connection, user_id: int, since: datetime, until: datetime, *,
+                            title_id: int | None = None) -> tuple[list[int], datetime]:
+    """The titles on which the user recorded entries in [since, until) (only ``title_id``, if
+    given), and the time of asking."""
+    row = conn.execute(_TITLES_RECORDED_BETWEEN, {"user_id": user_id, "since": since, "until": until,
+                                                  "title_id": title_id}).one()
+    return list(row.title_ids), row.now
+
+
+def undo_entries(conn: sa.Connection, user_id: int, undo_id: str) -> dict[Stream, list[int]]:
+    """The retractions one undo appended (metadata ``undo_id``), as the versions on each stream."""
+    made: dict[Stream, list[int]] = {}
+    for row in conn.execute(_UNDO_ENTRIES, {"user_id": user_id, "undo_id": undo_id}):
+        made.setdefault(Stream(user_id, row.title_id), []).append(row.version)
+    return made
+
+
+def title_exists(conn: sa.Connection, title_id: int) -> bool:
+    return conn.execute(_TITLE_EXISTS, {"id": title_id}).scalar_one()
 
 
 def stored_event(row: sa.Row) -> StoredEvent:

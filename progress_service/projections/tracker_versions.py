@@ -94,9 +94,11 @@ TIMELINE_JOINS = """
                            AND v.version = (page.e).version
     JOIN titles t ON t.id = (page.e).title_id
     LEFT JOIN LATERAL (
-        SELECT max(m.id) FILTER (WHERE m.type = 'entry_retracted') AS retracted_by,
-               max(m.id) FILTER (WHERE m.type = 'entry_corrected') AS corrected_by
-        FROM events m  -- events_rewrites: the few corrections and retractions of this entry
+        SELECT max(m.id) FILTER (WHERE m.type = 'entry_retracted' AND m.undone IS NULL) AS retracted_by,
+               max(m.id) FILTER (WHERE m.type = 'entry_corrected' AND m.undone IS NULL) AS corrected_by
+        FROM (SELECT m.*, entry_retracted_by(m.user_id, m.title_id, m.version) AS undone
+              FROM events m) m  -- events_rewrites: the few corrections and retractions of this entry,
+                                -- each counting unless retracted itself
         WHERE m.user_id = (page.e).user_id AND m.title_id = (page.e).title_id
           AND m.type IN ('entry_corrected', 'entry_retracted')
           AND (m.data ->> 'entry_version')::integer = (page.e).version) rewrites ON true"""
@@ -155,7 +157,20 @@ def _tracker_then(conn: sa.Connection, stream: Stream, version: int, at: datetim
     state = fold_at(eventstore.read_stream(conn, stream, up_to=version), at)
     if not state.active:
         raise TrackerNotFound(f"There was no tracker for this title at {at.isoformat()}.")
+    return render(conn, stream, state)
+
+
+def render(conn: sa.Connection, stream: Stream, state: TrackerState) -> str:
+    """The API's tracker object (JSON) for a state that no table holds (one folded for the asking)."""
     return conn.execute(_TRACKER_OF_STATE, tracker_row(stream, state)).scalar_one()
+
+
+_TITLE_NAME = sa.text("SELECT json_build_object('id', id, 'name', name, 'kind', kind)::text FROM titles WHERE id = :id")
+
+
+def title_name(conn: sa.Connection, title_id: int) -> str:
+    """A title's id, name and kind (JSON), as a timeline item names it."""
+    return conn.execute(_TITLE_NAME, {"id": title_id}).scalar_one()
 
 
 def timeline(conn: sa.Connection, user_id: int, *, limit: int = 50, **conditions: Any) -> str:

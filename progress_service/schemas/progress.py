@@ -182,6 +182,44 @@ class SummarySchema(Schema):
                            metadata={"description": "entries per day over the last 30 days, oldest first"})
 
 
+class UndoSchema(Schema):
+    """Every entry recorded in [since, until), of one title if given, taken back as if never made."""
+
+    since = UtcDateTime(required=True, metadata={"description": "from this time of recording on"})
+    until = UtcDateTime(required=True, metadata={"description": "up to (not including) this time of recording"})
+    title_id = fields.Integer(strict=True, validate=ID, metadata={"description": "only the entries on this title"})
+    dry_run = fields.Boolean(load_default=False, metadata={"description": "only say what the undo would do"})
+
+    @validates_schema
+    def a_range(self, data, **kwargs):
+        if "since" in data and "until" in data and data["until"] <= data["since"]:
+            raise ValidationError(f"until ({data['until'].isoformat()}) must come after since "
+                                  f"({data['since'].isoformat()}).", "until")
+
+
+class UndoTakeBackQuerySchema(Schema):
+    dry_run = fields.Boolean(load_default=False, metadata={"description": "only say what it would do"})
+
+
+class TrackerChangeSchema(Schema):
+    title_id = fields.Integer(required=True)
+    title = fields.Nested(TitleNameSchema, required=True)
+    before = fields.Nested(TrackerSchema, allow_none=True, required=True,
+                           metadata={"description": "null: there was no tracker"})
+    after = fields.Nested(TrackerSchema, allow_none=True, required=True,
+                          metadata={"description": "null: no tracker is left"})
+
+
+class UndoneSchema(Schema):
+    undo_id = fields.String(allow_none=True, required=True,
+                            metadata={"description": "to undo this undo (DELETE .../undo/{undo_id}); null for a dry run"})
+    dry_run = fields.Boolean(required=True)
+    entries = fields.List(fields.Integer(), required=True, metadata={"description": "the log ids of the entries "
+                                                                    "this call takes back, oldest first"})
+    changes = fields.List(fields.Nested(TrackerChangeSchema), required=True,
+                          metadata={"description": "each tracker whose state changes, before and after"})
+
+
 class ExportQuerySchema(Schema):
     format = fields.String(load_default="json", validate=validate.OneOf(["csv", "json"]))
 

@@ -25,6 +25,7 @@ ROUTES = [
     ("GET", "/api/progress/{user_id}/trackers"), ("GET", "/api/progress/{user_id}/trackers/{title_id}"),
     ("PUT", "/api/progress/{user_id}/trackers/{title_id}"), ("DELETE", "/api/progress/{user_id}/trackers/{title_id}"),
     ("POST", "/api/progress/{user_id}/trackers/{title_id}/rollback"),
+    ("POST", "/api/progress/{user_id}/undo"), ("DELETE", "/api/progress/{user_id}/undo/{undo_id}"),
 ]
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("POST", "/api/auth/register"), ("POST", "/api/auth/login"),
           ("GET", "/api/titles"), ("GET", "/api/titles/{title_id}"), ("GET", "/api/genres"),
@@ -34,7 +35,7 @@ OTHERS_DATA = [(method, path) for method, path in ROUTES if "{user_id}" in path]
 
 
 def fill(path: str, *, user_id: int, title_id: int, log_id: int) -> str:
-    return path.format(user_id=user_id, title_id=title_id, log_id=log_id, kind="book")
+    return path.format(user_id=user_id, title_id=title_id, log_id=log_id, kind="book", undo_id="an-undo")
 
 
 @pytest.fixture
@@ -59,9 +60,9 @@ def test_an_unknown_query_parameter_is_a_400_naming_it_on_every_route(client, ap
         headers = {"Authorization": "Bearer " + app.extensions["progress_service.tokens"].issue(make_user("admin"),
                                                                                              "admin", 0)}
     url = fill(path, user_id=user["id"], title_id=title_id, log_id=log_id)
-    response = client.open(url, method=method, query_string={"dry_run": "true"}, json={}, headers=headers)
-    problem = problem_of(response, 400)
-    assert "dry_run" in problem["detail"] and "dry_run" in problem["errors"]
+    response = client.open(url, method=method, query_string={"dryrun": "true"}, json={}, headers=headers)
+    problem = problem_of(response, 400)  # a misspelt dry_run
+    assert "dryrun" in problem["detail"] and "dryrun" in problem["errors"]
 
 
 def test_a_misspelt_dry_run_never_applies_the_rollback(client, somebody):

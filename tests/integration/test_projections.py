@@ -43,6 +43,7 @@ writes = st.lists(st.one_of(
     st.tuples(st.just("retract"), st.integers(0, 2), st.floats(0, 1)),
     st.tuples(st.just("roll_back"), st.integers(0, 2), st.floats(0, 1)),
     st.tuples(st.just("backdate"), st.integers(0, 2), st.tuples(st.integers(1, 400), changes)),
+    st.tuples(st.just("undo"), st.integers(0, 2), st.tuples(st.floats(0, 1), st.floats(0, 1), st.booleans())),
 ), max_size=20)
 
 
@@ -68,8 +69,11 @@ def test_inline_projections_equal_a_rebuild_from_the_log(tracker, db, make_user,
                 continue
             elif kind == "correct":
                 tracker.correct(user, pick(arg[0]), arg[1])
-            elif kind == "retract":
+            elif kind == "retract":  # of any entry: a retraction, correction or rollback is undone
                 tracker.retract(user, pick(arg))
+            elif kind == "undo":  # what was recorded between two of its entries, on it or on every title
+                first, last = sorted(history[int(f * (len(history) - 1))].recorded_at for f in arg[:2])
+                tracker.undo(user, first, last + timedelta(microseconds=1), title_id=None if arg[2] else title)
             else:
                 tracker.roll_back(user, title, to_version=history[int(arg * (len(history) - 1))].version)
         except ProgressServiceError:

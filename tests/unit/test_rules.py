@@ -172,17 +172,78 @@ def test_retracting_twice_or_correcting_a_retracted_entry_is_a_conflict():
         assert refused.value.status == 409
 
 
-def test_only_entries_that_changed_the_tracker_can_be_retracted():
+def test_retracting_a_correction_undoes_it():
     stream = Stream()
     stream.log(SetProgress(2))
     stream.correct(1, SetProgress(3))
+    assert stream.state.progress == 3
+    stream.retract(2)
+    assert stream.state.progress == 2
+
+
+def test_retracting_a_rollback_undoes_it():
+    stream = Stream()
+    stream.log(SetProgress(2))
+    stream.log(SetProgress(5), Rate(4))
     stream.roll_back(1)
-    with pytest.raises(errors.InvalidChange, match="correction of entry"):
-        stream.retract(2)
+    assert (stream.state.progress, stream.state.rating) == (2, None)
+    stream.retract(4)
+    assert (stream.state.progress, stream.state.rating) == (5, 4)
+
+
+def test_retracting_a_retraction_makes_the_entry_count_again_and_each_can_be_undone_once():
+    stream = Stream()
+    stream.log(SetProgress(2))
+    stream.log(SetProgress(5))
+    stream.retract(2)
+    assert stream.state.progress == 2
+    stream.retract(3)  # undo the retraction: episode 5 counts again
+    assert stream.state.progress == 5
+    stream.retract(4)  # undo the undo
+    assert stream.state.progress == 2
+    with pytest.raises(errors.AlreadyRetracted, match="has already been retracted"):
+        stream.retract(2)  # episode 5, taken back again by the retraction that counts once more
+    with pytest.raises(errors.AlreadyRetracted, match="has already been undone"):
+        stream.retract(4)  # the undo, itself undone by the entry at version 5
+
+
+def test_only_entries_that_changed_the_tracker_can_be_corrected():
+    stream = Stream()
+    stream.log(SetProgress(2))
+    stream.log(SetProgress(4))
+    stream.retract(2)
+    stream.roll_back(1)
+    with pytest.raises(errors.InvalidChange, match="is a retraction"):
+        stream.correct(3, SetProgress(3))
     with pytest.raises(errors.InvalidChange, match="is a rollback"):
-        stream.retract(3)
+        stream.correct(4, SetProgress(3))
     with pytest.raises(errors.EntryNotFound):
         stream.retract(9)
+
+
+def test_an_undo_takes_back_a_range_as_if_none_of_it_had_been_made():
+    stream = Stream()
+    stream.log(SetProgress(2))      # 1, before the range
+    stream.log(SetProgress(5))      # 2
+    stream.retract(2)               # 3: back to 2
+    stream.log(Rate(4))             # 4
+    stream.log(SetProgress(7))      # 5
+    entries = stream.undo(2, 3, 4, 5)
+    # Newest first: episode 7 and the rating go, the retraction is undone, then episode 5 goes too.
+    assert [e.event.entry_version for e in entries] == [5, 4, 3, 2]
+    assert (stream.state.progress, stream.state.rating) == (2, None)
+    assert stream.undo(2, 3, 4, 5) == []  # once is enough: the same undo again appends nothing
+
+
+def test_an_undo_leaves_alone_what_is_already_taken_back():
+    stream = Stream()
+    stream.log(SetProgress(2))
+    stream.log(SetProgress(5))
+    stream.retract(2)
+    assert stream.undo(2) == []
+    assert stream.state.progress == 2
+    [undone] = stream.undo(3)  # undoing the retraction itself brings episode 5 back
+    assert undone.event.entry_version == 3 and stream.state.progress == 5
 
 
 def test_rollback_restores_a_version_and_rolling_back_a_rollback_undoes_it():
