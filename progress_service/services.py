@@ -79,6 +79,7 @@ class Trackers:
              dry_run: bool = False, metadata: dict[str, Any] | None = None) -> Undone:
         """Take back every entry recorded in [since, until) (of one title, if given) as if none had
         been made, all of them or none; with ``dry_run``, only say what that would do."""
+        eventstore.check_range(since, until)
         with self.db.read() as conn:
             if title_id is not None and not eventstore.title_exists(conn, title_id):
                 raise TitleNotFound(f"There is no title {title_id} in the catalog.")

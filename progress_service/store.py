@@ -219,7 +219,7 @@ class Writing:
         key = [self._key_row(entries)] if self._idempotency is not None else []
         self._sent = True
         rows = run_together(self._conn, [
-            *proof, *key, *projections.changes(Change(stream, state, states, entries)),
+            *proof, *key, *projections.changes(Change(stream, state, states, entries, self._history)),
             *eventstore.append_statements(stream, entries, expected_version=state.version, metadata=self._metadata),
             COMMIT, eventstore.positions(stream, expected_version=state.version)])
         self._store._remember(stream, title, states[-1])
@@ -304,7 +304,7 @@ class Together:
         appending = [(stream, tracker) for stream, tracker in self._trackers.items() if tracker.entries]
         run_together(self._held.conn, [
             *(statement for stream, t in appending for statement in [
-                *projections.changes(Change(stream, t.state, t.states, t.entries)),
+                *projections.changes(Change(stream, t.state, t.states, t.entries, t.history)),
                 *eventstore.append_statements(stream, t.entries, expected_version=t.state.version,
                                               metadata=self._metadata)]),
             COMMIT])

@@ -225,6 +225,22 @@ CREATE TABLE IF NOT EXISTS tracker_versions (
     PRIMARY KEY (user_id, title_id, version)
 );
 
+-- The tracker at the moment each entry occurred (valid time): a tracker state whose version is
+-- the entry's and whose updated_at is when it occurred, as known from version known_from until
+-- known_until (null: still). ?at= (with ?as_of= or ?version=) and the timeline in occurred order
+-- read it (projections/tracker_moments.py).
+CREATE TABLE IF NOT EXISTS tracker_moments (
+    LIKE tracker_state INCLUDING DEFAULTS,
+    known_from   integer NOT NULL,
+    known_until  integer,
+    PRIMARY KEY (user_id, title_id, version, known_from)
+);
+-- A tracker at a time: the latest moment by then, among those known at a version.
+CREATE INDEX IF NOT EXISTS tracker_moments_at ON tracker_moments (user_id, title_id, updated_at, version);
+-- The timeline in occurred order: a user's moments known now, newest first.
+CREATE INDEX IF NOT EXISTS tracker_moments_now ON tracker_moments (user_id, updated_at, title_id, version)
+    WHERE known_until IS NULL;
+
 -- The read side answers in the API's own JSON, built here (docs: the marshmallow schemas). Times
 -- come out as PostgreSQL writes a timestamptz into JSON in the session's UTC, which is how
 -- schemas.api_time spells them in the answers built in Python.
@@ -348,5 +364,17 @@ CREATE OR REPLACE FUNCTION timeline_item(e events, v tracker_versions, t titles,
     SELECT json_build_object(
         'event', event_json(e), 'title', json_build_object('id', t.id, 'name', t.name, 'kind', t.kind),
         'summary', entry_summary(e.type, e.data, v.progress, v.total, t.kind), 'state', kept_tracker_json(v, t),
+        'retracted_by', p_retracted_by, 'corrected_by', p_corrected_by)
+$$;
+
+-- A timeline item in occurred order: as timeline_item, with the tracker at the moment the entry
+-- occurred by everything known now (a tracker_moments row) for its state and sentence.
+CREATE OR REPLACE FUNCTION moment_item(e events, m tracker_moments, t titles, p_retracted_by bigint,
+                                       p_corrected_by bigint) RETURNS json LANGUAGE sql STABLE AS $$
+    SELECT json_build_object(
+        'event', event_json(e), 'title', json_build_object('id', t.id, 'name', t.name, 'kind', t.kind),
+        'summary', entry_summary(e.type, e.data, m.progress, m.total, t.kind),
+        'state', tracker_json(m.user_id, t, m.status, m.progress, m.total, m.rating, m.notes, m.started_at,
+                              m.completed_at, m.times_completed, m.version, m.updated_at),
         'retracted_by', p_retracted_by, 'corrected_by', p_corrected_by)
 $$;

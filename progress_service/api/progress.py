@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from flask import Response
 
 from .. import eventstore
-from ..projections import tracker_state, tracker_versions
+from ..projections import tracker_moments, tracker_state, tracker_versions
 from ..schemas.progress import (
     ChangeSchema, ClearedSchema, ClearQuerySchema, EventPageSchema, EventSchema, ExportQuerySchema,
     HistoryItemSchema, HistoryPageSchema, HistoryQuerySchema, LogQuerySchema, LogSchema, SummarySchema, UndoneSchema,
@@ -105,8 +105,13 @@ def list_entries(query, user_id):
 @blp.arguments(HistoryQuerySchema(), location="query")
 @blp.response(200, HistoryPageSchema)
 def history(query, user_id):
-    """The timeline: each entry with a sentence and the tracker's state right after it, newest first."""
+    """The timeline: each entry with a sentence and the tracker's state right after it as recorded,
+    newest recorded first; or, in occurred order, newest occurred first with the tracker at that
+    moment by everything known now."""
+    order = query.pop("order")
     with db().read() as conn:
+        if order == "occurred":
+            return json_answer(tracker_moments.timeline(conn, user_id, **query))
         return json_answer(tracker_versions.timeline(conn, user_id, **query))
 
 

@@ -259,3 +259,75 @@ def version_as_of(history: Sequence[Recorded], moment: datetime) -> int:
     """The last version recorded at or before ``moment`` (0 when there was none yet)."""
     return max((entry.version for entry in history
                 if entry.recorded_at is not None and entry.recorded_at <= moment), default=0)
+
+
+# -- the tracker at each moment: valid time, as known from one version on ----------------------
+@dataclass(frozen=True)
+class Moment:
+    """The tracker at the moment the entry at ``entry_version`` occurred, by everything known from
+    version ``known_from`` until ``known_until`` (None: still). Its state counts the entries that
+    occurred by then (ties by version), and its ``version`` is the entry's."""
+
+    entry_version: int
+    occurred_at: datetime
+    known_from: int
+    known_until: int | None
+    state: TrackerState
+
+
+def moments_now(history: Sequence[Recorded]) -> dict[int, TrackerState]:
+    """The tracker at the moment each entry occurred, by everything ``history`` knows: its counted
+    change entries folded in occurred order (ties by version), one state per entry of any kind."""
+    if not history:
+        return {}
+    taken_back = retracted(history)
+    changes, counted = effective_changes(history, taken_back), set(_versions(_counted_after(history, taken_back)[-1]))
+    fields: Fields = dict(vars(NEW))
+    states: dict[int, TrackerState] = {}
+    for entry in sorted(history, key=lambda entry: (entry.occurred_at, entry.version)):
+        change = changes.get(entry.version) if entry.version in counted else None
+        if change is not None:
+            fields = _evolve(fields, change, entry.occurred_at)
+        states[entry.version] = TrackerState(**{**fields, "version": entry.version, "updated_at": entry.occurred_at})
+    return states
+
+
+def moments(history: Sequence[Recorded], entries: Sequence[Recorded], states: Sequence[TrackerState],
+            state: TrackerState) -> tuple[dict[int, int], list[Moment]]:
+    """What ``entries`` (which took the tracker from ``state`` through ``states``, after
+    ``history``) change in the moments kept as known: which moments of ``history`` stop being
+    known at a version (entry version -> known_until), and the moments they add.
+
+    An entry in occurred order adds its own moment and changes none before it; a meta entry or a
+    backdated one re-folds, and every moment it changes is closed and known anew from it.
+    ``history`` is needed only when some entry re-folds."""
+    closed: dict[int, int] = {}
+    added: list[Moment] = []
+    opened: dict[int, int] = {}  # entry version -> index in added, for the moments opened here
+    known: dict[int, TrackerState] | None = None
+    prefix = list(history) if any(needs_refold(e, s) for e, s in zip(entries, [state, *states])) else None
+    previous = state
+    for entry, after in zip(entries, states):
+        if prefix is not None:
+            prefix.append(entry)
+        if needs_refold(entry, previous):
+            known = moments_now(prefix[:-1]) if known is None else known
+            now = moments_now(prefix)
+            for version, moment in now.items():
+                if version in known and known[version] == moment:
+                    continue
+                if version in opened:
+                    added[opened[version]] = replace(added[opened[version]], known_until=entry.version)
+                elif version in known:
+                    closed[version] = entry.version
+                opened[version] = len(added)
+                added.append(Moment(version, prefix[version - 1].occurred_at, entry.version, None, moment))
+            known = now
+        else:
+            moment = replace(after, updated_at=entry.occurred_at)
+            opened[entry.version] = len(added)
+            added.append(Moment(entry.version, entry.occurred_at, entry.version, None, moment))
+            if known is not None:
+                known[entry.version] = moment
+        previous = after
+    return closed, added

@@ -189,6 +189,19 @@ def stream_entries(rows: Iterable[sa.Row]) -> Iterator[tuple[Stream, list[Record
 
 
 # -- pages of a user's entries ------------------------------------------------------------------
+# The entries that retracted and last corrected the entry ``page.e``, each counting unless itself
+# retracted: for a timeline item's retracted_by and corrected_by.
+REWRITES = """
+    LEFT JOIN LATERAL (
+        SELECT max(m.id) FILTER (WHERE m.type = 'entry_retracted' AND m.undone IS NULL) AS retracted_by,
+               max(m.id) FILTER (WHERE m.type = 'entry_corrected' AND m.undone IS NULL) AS corrected_by
+        FROM (SELECT m.*, entry_retracted_by(m.user_id, m.title_id, m.version) AS undone
+              FROM events m) m  -- events_rewrites: the few corrections and retractions of this entry,
+                                -- each counting unless retracted itself
+        WHERE m.user_id = (page.e).user_id AND m.title_id = (page.e).title_id
+          AND m.type IN ('entry_corrected', 'entry_retracted')
+          AND (m.data ->> 'entry_version')::integer = (page.e).version) rewrites ON true"""
+
 _PAGE_CONDITIONS = {"title_id": "e.title_id = :title_id", "before": "e.id < :before", "type_": "e.type = :type_",
                     "since": "e.occurred_at >= :since", "until": "e.occurred_at < :until"}
 
@@ -207,14 +220,18 @@ def page_sql(item: str, joins: str, conditions: tuple[str, ...]) -> sa.TextClaus
     """)
 
 
+def check_range(since: datetime | None, until: datetime | None) -> None:
+    """A range of times must end after it starts (422 otherwise)."""
+    if since is not None and until is not None and until <= since:
+        raise InvalidChange(f"until ({until.isoformat()}) must come after since ({since.isoformat()}): the range "
+                            "holds the times from since up to until.", field="until")
+
+
 def page(conn: sa.Connection, item: str, joins: str, user_id: int, limit: int, conditions: dict[str, Any]) -> str:
     """A page of a user's entries (JSON), each rendered by the SQL expression ``item`` over the
     event row ``page.e`` and ``joins``; ``conditions``: title_id, before, type_, since, until."""
     given = {key: value for key, value in conditions.items() if value is not None}
-    if "since" in given and "until" in given and given["until"] <= given["since"]:
-        raise InvalidChange(f"until ({given['until'].isoformat()}) must come after since "
-                            f"({given['since'].isoformat()}): the range holds the times from since up to until.",
-                            field="until")
+    check_range(given.get("since"), given.get("until"))
     statement = page_sql(item, joins, tuple(sorted(given)))
     return run_together(conn, [(statement, {"user_id": user_id, "limit": limit, **given})])[0]["body"]
 

@@ -50,6 +50,7 @@ class Change:
     before: TrackerState
     states: Sequence[TrackerState]
     entries: Sequence[Recorded]
+    history: Sequence[Recorded] | None = None  # the stream's entries before them, when a re-fold read them
 
     @functools.cached_property
     def rows(self) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from ..domain.events import META_TYPES
+from ..domain.events import META_TYPES, Recorded
 from ..domain.vocabulary import STATUSES
 from ..domain.tracker import TrackerState, timeline
 from ..eventstore import Stream, stream_entries
@@ -94,7 +94,7 @@ _META_STREAM_EVENTS = sa.text(f"""
 """)
 
 
-def meta_streams(conn: sa.Connection) -> list[tuple[Stream, list[TrackerState]]]:
-    """Every stream with meta entries or out of occurred order, and the state after each of its
-    entries, folded in Python."""
-    return [(stream, timeline(entries)) for stream, entries in stream_entries(conn.execute(_META_STREAM_EVENTS))]
+def meta_streams(conn: sa.Connection) -> list[tuple[Stream, list[Recorded], list[TrackerState]]]:
+    """Every stream with meta entries or out of occurred order: its entries, and the state after
+    each, folded in Python."""
+    return [(stream, entries, timeline(entries)) for stream, entries in stream_entries(conn.execute(_META_STREAM_EVENTS))]

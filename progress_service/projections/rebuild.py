@@ -12,15 +12,16 @@ from typing import Callable
 import sqlalchemy as sa
 
 from ..db import Database
+from ..domain.events import Recorded
 from ..domain.tracker import TrackerState
 from ..eventstore import Stream
 from . import REGISTERED, TABLES, fold
-from .change import COLUMNS, Difference, rows_json, tracker_row
+from .change import COLUMNS, Difference, rows_json
 from .tracker_versions import render_states
 
 Progress = Callable[[int], None]
 
-_FOLDED = [projection for projection in REGISTERED if hasattr(projection, "from_fold")]
+_FOLDED = [projection for projection in REGISTERED if hasattr(projection, "from_stream")]
 _BUILT = [projection for projection in REGISTERED if hasattr(projection, "build")]
 
 
@@ -42,18 +43,16 @@ def build(conn: sa.Connection, *, into: dict[str, str], progress: Progress = lam
             meta = pool.submit(_meta_streams_on, second, conn.execute(
                 sa.text("SELECT pg_export_snapshot()")).scalar_one())
         # The log lies in time order: one scan and an in-memory sort beat walking the stream index.
-        columns = ", ".join(COLUMNS)
-        inserts = ",\n".join(f"into_{p.TABLE} AS (INSERT INTO {into[p.TABLE]} ({columns}) "
-                             f"SELECT {columns} FROM states {p.FOLD_ROWS})" for p in _FOLDED)
         conn.execute(sa.text("SET LOCAL enable_indexscan = off"))
-        conn.execute(sa.text(f"WITH states AS MATERIALIZED ({fold.STATES_QUERY}),\n{inserts}\nSELECT"))
+        conn.execute(sa.text(f"WITH states AS MATERIALIZED ({fold.STATES_QUERY}),\n"
+                             + ",\n".join(_fold_insert(p, into[p.TABLE]) for p in _FOLDED) + "\nSELECT"))
         conn.execute(sa.text("SET LOCAL enable_indexscan = on"))
         folded = meta.result()
-    meta_events = sum(len(states) for _, states in folded)
+    meta_events = sum(len(entries) for _, entries, _ in folded)
     progress(total - meta_events)
     for projection in _FOLDED:
-        table = into[projection.TABLE]
-        rows = [tracker_row(stream, state) for stream, states in folded for state in projection.from_fold(states)]
+        table, columns = into[projection.TABLE], ", ".join(_columns(projection))
+        rows = [row for stream, entries, states in folded for row in projection.from_stream(stream, entries, states)]
         insert = sa.text(f"INSERT INTO {table} ({columns}) SELECT {columns} "
                          f"FROM jsonb_populate_recordset(NULL::{table}, CAST(:rows AS jsonb))")
         for start in range(0, len(rows), 5000):
@@ -63,7 +62,20 @@ def build(conn: sa.Connection, *, into: dict[str, str], progress: Progress = lam
         projection.build(conn, into)
 
 
-def _meta_streams_on(db: Database, snapshot: str) -> list[tuple[Stream, list[TrackerState]]]:
+def _columns(projection) -> tuple[str, ...]:
+    return getattr(projection, "ROW_COLUMNS", COLUMNS)
+
+
+def _fold_insert(projection, table: str) -> str:
+    """The part of the set-based fold's statement that fills ``table`` for ``projection``: its
+    rows (``FOLD_ROWS``) of the states, each column as ``FOLD_SELECT`` says or of the same name."""
+    columns = _columns(projection)
+    select = ", ".join(getattr(projection, "FOLD_SELECT", {}).get(column, column) for column in columns)
+    return (f"into_{projection.TABLE} AS (INSERT INTO {table} ({', '.join(columns)}) "
+            f"SELECT {select} FROM states {getattr(projection, 'FOLD_ROWS', '')})")
+
+
+def _meta_streams_on(db: Database, snapshot: str) -> list[tuple[Stream, list[Recorded], list[TrackerState]]]:
     with db.transaction(isolation_level="REPEATABLE READ", snapshot=snapshot) as conn:
         return fold.meta_streams(conn)
 

@@ -12,11 +12,12 @@ from typing import Any, Sequence
 import sqlalchemy as sa
 
 from ..db import Statement, run_together
+from ..domain.events import Recorded
 from ..domain.tracker import NEW, TrackerState
 from ..domain.vocabulary import KINDS, STATUSES, UNITS
 from ..eventstore import Stream
 from . import title_stats, user_activity
-from .change import COLUMNS, Change, TitleFacts
+from .change import COLUMNS, Change, TitleFacts, tracker_row
 
 TABLE = "tracker_state"
 KEY = ("user_id", "title_id")
@@ -33,9 +34,9 @@ def changes(change: Change) -> list[Statement]:
     return [(_UPSERT, {"states": change.rows})]
 
 
-def from_fold(states: Sequence[TrackerState]) -> Sequence[TrackerState]:
-    """Which of a stream's folded states this table keeps: the last."""
-    return states[-1:]
+def from_stream(stream: Stream, entries: Sequence[Recorded], states: Sequence[TrackerState]) -> list[dict[str, Any]]:
+    """Which of a stream's folded states this table keeps, as rows: the last."""
+    return [tracker_row(stream, states[-1])]
 
 
 FOLD_ROWS = "WHERE last"  # the same, for the rows of the set-based fold

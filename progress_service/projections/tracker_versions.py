@@ -13,10 +13,12 @@ from typing import Any, Iterator, Sequence
 import sqlalchemy as sa
 
 from .. import eventstore
-from ..db import Statement
-from ..domain.tracker import TrackerState, fold_at
+from ..db import Statement, run_together
+from ..domain.events import Recorded
+from ..domain.tracker import TrackerState
 from ..eventstore import Stream
 from ..errors import InvalidChange, TitleNotFound, TrackerNotFound
+from . import tracker_moments
 from .change import COLUMNS, Change, Difference, tracker_row
 
 TABLE = "tracker_versions"
@@ -37,9 +39,9 @@ def changes(change: Change) -> list[Statement]:
     return [(_ADD, {"title_id": change.stream.title_id, "states": change.rows})]
 
 
-def from_fold(states: Sequence[TrackerState]) -> Sequence[TrackerState]:
-    """Which of a stream's folded states this table keeps: all."""
-    return states
+def from_stream(stream: Stream, entries: Sequence[Recorded], states: Sequence[TrackerState]) -> list[dict[str, Any]]:
+    """Which of a stream's folded states this table keeps, as rows: all."""
+    return [tracker_row(stream, state) for state in states]
 
 
 FOLD_ROWS = ""  # the same, for the rows of the set-based fold
@@ -78,30 +80,27 @@ def differences(conn: sa.Connection) -> list[Difference]:
 
 
 # -- reads ----------------------------------------------------------------------------------------
-_VERSIONS = sa.text("""
-    SELECT s.version AS last, (SELECT max(e.version) FROM events e WHERE e.user_id = :user_id
-                               AND e.title_id = :title_id AND e.recorded_at <= :as_of) AS as_of
-    FROM tracker_state s WHERE s.user_id = :user_id AND s.title_id = :title_id
+# Which version a time-travel read is known at (``known``): ``version``, the last recorded by
+# ``as_of``, or the last of all; and the last of all (``last``). No row: no tracker.
+KNOWN_AT = """
+    WITH s AS (SELECT version AS last FROM tracker_state WHERE user_id = :user_id AND title_id = :title_id),
+         k AS (SELECT s.last, CASE WHEN CAST(:as_of AS timestamptz) IS NULL THEN coalesce(CAST(:version AS integer), s.last)
+                              ELSE (SELECT max(e.version) FROM events e WHERE e.user_id = :user_id
+                                    AND e.title_id = :title_id AND e.recorded_at <= CAST(:as_of AS timestamptz)) END AS known
+               FROM s)
+"""
+_TRACKER_AT = sa.text(KNOWN_AT + """
+    SELECT k.last, k.known, (SELECT kept_tracker_json(v, t)::text FROM tracker_versions v JOIN titles t ON t.id = v.title_id
+                             WHERE v.user_id = :user_id AND v.title_id = :title_id AND v.version = k.known) AS body
+    FROM k
 """)
-_TRACKER_AT = sa.text("""
-    SELECT kept_tracker_json(v, t)::text AS body, v.version FROM tracker_versions v JOIN titles t ON t.id = v.title_id
-    WHERE v.user_id = :user_id AND v.title_id = :title_id AND v.version = :version
-""")
+_TRACKER_THEN = tracker_moments.tracker_at_sql(KNOWN_AT)
 
 TIMELINE_ITEM = "timeline_item(page.e, v, t, rewrites.retracted_by, rewrites.corrected_by)"
 TIMELINE_JOINS = """
     JOIN tracker_versions v ON v.user_id = (page.e).user_id AND v.title_id = (page.e).title_id
                            AND v.version = (page.e).version
-    JOIN titles t ON t.id = (page.e).title_id
-    LEFT JOIN LATERAL (
-        SELECT max(m.id) FILTER (WHERE m.type = 'entry_retracted' AND m.undone IS NULL) AS retracted_by,
-               max(m.id) FILTER (WHERE m.type = 'entry_corrected' AND m.undone IS NULL) AS corrected_by
-        FROM (SELECT m.*, entry_retracted_by(m.user_id, m.title_id, m.version) AS undone
-              FROM events m) m  -- events_rewrites: the few corrections and retractions of this entry,
-                                -- each counting unless retracted itself
-        WHERE m.user_id = (page.e).user_id AND m.title_id = (page.e).title_id
-          AND m.type IN ('entry_corrected', 'entry_retracted')
-          AND (m.data ->> 'entry_version')::integer = (page.e).version) rewrites ON true"""
+    JOIN titles t ON t.id = (page.e).title_id""" + eventstore.REWRITES
 
 _EXPORT = sa.text(f"""
     SELECT {TIMELINE_ITEM}::text AS item, (page.e).id, (page.e).occurred_at, (page.e).recorded_at,
@@ -117,29 +116,28 @@ _EXPORT = sa.text(f"""
 def tracker_at(conn: sa.Connection, user_id: int, title_id: int, *, version: int | None = None,
                as_of: datetime | None = None, at: datetime | None = None) -> tuple[str, int]:
     """The tracker as known right after its ``version``-th entry, or as known at ``as_of`` (JSON);
-    with ``at``, as it was at that time by what was known then (now, without either)."""
+    with ``at``, as it was at that time by what was known then (now, without either): one
+    prepared lookup, of tracker_versions or of tracker_moments."""
     now = datetime.now(timezone.utc)
     for name, moment in (("as_of", as_of), ("at", at)):
         if moment is not None and moment > now:
             raise InvalidChange(f"{name} {moment.isoformat()} is still to come; ask about a time that has passed.",
                                 field=name)
-    versions = conn.execute(_VERSIONS, {"user_id": user_id, "title_id": title_id, "as_of": as_of}).first()
-    if versions is None:
-        if conn.execute(sa.text("SELECT FROM titles WHERE id = :id"), {"id": title_id}).first() is None:
+    statement = _TRACKER_AT if at is None else _TRACKER_THEN
+    rows = run_together(conn, [(statement, {"user_id": user_id, "title_id": title_id, "version": version,
+                                            "as_of": as_of, "at": at})])
+    if not rows:
+        if not eventstore.title_exists(conn, title_id):
             raise TitleNotFound(f"There is no title {title_id} in the catalog.")
         raise TrackerNotFound("There is no tracker for this title.")
-    if as_of is not None:
-        version = versions.as_of
-        if version is None:
-            raise TrackerNotFound(f"The tracker did not exist yet at {as_of.isoformat()}.")
-    elif at is not None and version is None:
-        version = versions.last
-    if version is None or not 1 <= version <= versions.last:  # shared/API.md, "Time": a version past the last is 404
-        raise TrackerNotFound(f"This tracker has versions 1 to {versions.last}; there is no version {version}.")
-    if at is not None:
-        return _tracker_then(conn, Stream(user_id, title_id), version, at), version
-    row = conn.execute(_TRACKER_AT, {"user_id": user_id, "title_id": title_id, "version": version}).one()
-    return row.body, row.version
+    last, known, body = rows[0]["last"], rows[0]["known"], rows[0]["body"]
+    if as_of is not None and known is None:
+        raise TrackerNotFound(f"The tracker did not exist yet at {as_of.isoformat()}.")
+    if not 1 <= known <= last:  # shared/API.md, "Time": a version past the last is 404
+        raise TrackerNotFound(f"This tracker has versions 1 to {last}; there is no version {known}.")
+    if body is None:
+        raise TrackerNotFound(f"There was no tracker for this title at {at.isoformat()}.")
+    return body, known
 
 
 _TRACKER_OF_STATE = sa.text("""
@@ -150,14 +148,6 @@ _TRACKER_OF_STATE = sa.text("""
                         CAST(:updated_at AS timestamptz))::text
     FROM titles t WHERE t.id = :title_id
 """)
-
-
-def _tracker_then(conn: sa.Connection, stream: Stream, version: int, at: datetime) -> str:
-    """The tracker as it was at ``at`` by the stream's first ``version`` entries: folded from them."""
-    state = fold_at(eventstore.read_stream(conn, stream, up_to=version), at)
-    if not state.active:
-        raise TrackerNotFound(f"There was no tracker for this title at {at.isoformat()}.")
-    return render(conn, stream, state)
 
 
 def render(conn: sa.Connection, stream: Stream, state: TrackerState) -> str:

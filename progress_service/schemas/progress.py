@@ -50,18 +50,43 @@ class EventPageSchema(Schema):
     next_before = fields.Integer(allow_none=True, required=True)
 
 
-class HistoryQuerySchema(Schema):
+class EntriesQuerySchema(Schema):
     """A page of a user's entries, newest first."""
 
     title_id = fields.Integer(validate=ID)
-    since = UtcDateTime()
-    until = UtcDateTime()
+    since = UtcDateTime(metadata={"description": "entries that occurred from this time on"})
+    until = UtcDateTime(metadata={"description": "entries that occurred before this time"})
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    before = fields.Integer(validate=ID)
+    before = fields.Integer(validate=ID, metadata={"description": "the page's cursor in recorded order: next_before"})
 
 
-class LogQuerySchema(HistoryQuerySchema):
+class LogQuerySchema(EntriesQuerySchema):
     type = fields.String(validate=validate.OneOf(list(EVENT_TYPES)))
+
+
+class Cursor(fields.String):
+    """A place in the timeline in occurred order, as a page's ``next_cursor`` names it."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        parts = super()._deserialize(value, attr, data, **kwargs).split(".")
+        if len(parts) != 3 or not all(part.lstrip("-").isdigit() and len(part) < 20 for part in parts):
+            raise ValidationError("This is not a cursor a timeline page gave; pass its next_cursor as it came.")
+        return tuple(int(part) for part in parts)
+
+
+class HistoryQuerySchema(EntriesQuerySchema):
+    order = fields.String(load_default="recorded", validate=validate.OneOf(["recorded", "occurred"]), metadata={
+        "description": "recorded: newest recorded first (cursor before); occurred: newest occurred first, each "
+                       "state the tracker at that moment by everything known now (cursor cursor)"})
+    cursor = Cursor(metadata={"description": "the page's cursor in occurred order: next_cursor"})
+
+    @validates_schema
+    def one_cursor(self, data, **kwargs):
+        if data.get("order") == "occurred" and "before" in data:
+            raise ValidationError("In occurred order the cursor is cursor (a page's next_cursor), not before.", "before")
+        if data.get("order") != "occurred" and "cursor" in data:
+            raise ValidationError("cursor goes with order=occurred; in recorded order pass next_before as before.",
+                                  "cursor")
 
 
 class TitleNameSchema(Schema):
@@ -153,7 +178,8 @@ class HistoryItemSchema(Schema):
 
 class HistoryPageSchema(Schema):
     items = fields.List(fields.Nested(HistoryItemSchema), required=True)
-    next_before = fields.Integer(allow_none=True, required=True)
+    next_before = fields.Integer(allow_none=True, metadata={"description": "in recorded order: the next page's before"})
+    next_cursor = fields.String(allow_none=True, metadata={"description": "in occurred order: the next page's cursor"})
 
 
 StatusCountsSchema = Schema.from_dict({status: fields.Integer(required=True) for status in STATUSES},
@@ -189,12 +215,6 @@ class UndoSchema(Schema):
     until = UtcDateTime(required=True, metadata={"description": "up to (not including) this time of recording"})
     title_id = fields.Integer(strict=True, validate=ID, metadata={"description": "only the entries on this title"})
     dry_run = fields.Boolean(load_default=False, metadata={"description": "only say what the undo would do"})
-
-    @validates_schema
-    def a_range(self, data, **kwargs):
-        if "since" in data and "until" in data and data["until"] <= data["since"]:
-            raise ValidationError(f"until ({data['until'].isoformat()}) must come after since "
-                                  f"({data['since'].isoformat()}).", "until")
 
 
 class UndoTakeBackQuerySchema(Schema):

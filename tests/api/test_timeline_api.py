@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from tests.helpers import problem_of
 from tests.helpers import log
@@ -123,3 +123,58 @@ def test_a_range_that_ends_before_it_starts_is_refused_in_words(client, register
     for path in (f"/api/progress/{user['id']}", f"/api/progress/{user['id']}/history"):
         problem = problem_of(client.get(path, query_string=moments, headers=headers), 422)
         assert "until" in problem["detail"] and "must come after since" in problem["detail"]
+
+
+def test_the_timeline_in_occurred_order_shows_each_tracker_as_it_was_when_things_happened(client, register, show,
+                                                                                        book):
+    user, headers = register()
+    now = datetime.now(timezone.utc)
+    route = f"/api/progress/{user['id']}/history"
+    today = log(client, headers, title_id=show[0], progress=5).json
+    weeks_ago = log(client, headers, title_id=show[0], progress=2,
+                    occurred_at=(now - timedelta(weeks=6)).isoformat()).json
+    days_ago = log(client, headers, title_id=book[0], progress=10, occurred_at=(now - timedelta(days=3)).isoformat()).json
+    items = client.get(route, query_string={"order": "occurred"}, headers=headers).json["items"]
+    assert [item["event"]["id"] for item in items] == [today["id"], days_ago["id"], weeks_ago["id"]]
+    assert [item["state"]["progress"] for item in items] == [5, 10, 2]  # six weeks ago the show stood at 2
+    assert items[2]["summary"] == f"Watched episode 2 of {show[1]}"
+    assert [item["event"]["id"] for item in client.get(route, headers=headers).json["items"]] == [
+        days_ago["id"], weeks_ago["id"], today["id"]]  # recorded order, as before
+
+    # Everything known now: the late entry corrected to episode 3, then retracted and brought back.
+    correction = client.put(f"/api/progress/log/{weeks_ago['id']}", json={"progress": 3}, headers=headers).json
+    retraction = client.delete(f"/api/progress/log/{days_ago['id']}", headers=headers).json
+    client.delete(f"/api/progress/log/{retraction['id']}", headers=headers)
+    items = {item["event"]["id"]: item for item in
+             client.get(route, query_string={"order": "occurred"}, headers=headers).json["items"]}
+    assert items[weeks_ago["id"]]["state"]["progress"] == 3 and items[weeks_ago["id"]]["corrected_by"] == correction["id"]
+    assert items[days_ago["id"]]["retracted_by"] is None and items[days_ago["id"]]["state"]["progress"] == 10
+    assert items[today["id"]]["state"]["progress"] == 5
+
+
+def test_the_timeline_in_occurred_order_pages_with_next_cursor(client, register, show):
+    user, headers = register()
+    now = datetime.now(timezone.utc)
+    route = f"/api/progress/{user['id']}/history"
+    made = [log(client, headers, title_id=show[0], progress=episode,
+                occurred_at=(now - timedelta(days=10 - episode)).isoformat()).json for episode in (1, 4, 2, 3)]
+    first = client.get(route, query_string={"order": "occurred", "limit": 3}, headers=headers).json
+    assert "next_before" not in first and first["next_cursor"]
+    rest = client.get(route, query_string={"order": "occurred", "limit": 3, "cursor": first["next_cursor"]},
+                      headers=headers).json
+    assert rest["next_cursor"] is None
+    ids = [item["event"]["id"] for item in first["items"] + rest["items"]]
+    by_episode = {entry["data"]["progress"]: entry["id"] for entry in made}
+    assert ids == [by_episode[4], by_episode[3], by_episode[2], by_episode[1]]
+    assert [item["state"]["progress"] for item in first["items"] + rest["items"]] == [4, 3, 2, 1]
+
+
+def test_the_cursors_of_the_two_orders_are_not_mixed_up(client, register):
+    user, headers = register()  # a query parameter that does not fit is a 400, as an unknown one is
+    route = f"/api/progress/{user['id']}/history"
+    assert "cursor" in problem_of(client.get(route, query_string={"cursor": "1.2.3"}, headers=headers), 400)["errors"]
+    assert "before" in problem_of(client.get(route, query_string={"order": "occurred", "before": 5}, headers=headers),
+                                  400)["errors"]
+    assert "cursor" in problem_of(client.get(route, query_string={"order": "occurred", "cursor": "yesterday"},
+                                             headers=headers), 400)["errors"]
+    assert "order" in problem_of(client.get(route, query_string={"order": "sideways"}, headers=headers), 400)["errors"]

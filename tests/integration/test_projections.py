@@ -47,10 +47,8 @@ writes = st.lists(st.one_of(
 ), max_size=20)
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(script=writes)
-def test_inline_projections_equal_a_rebuild_from_the_log(tracker, db, make_user, show, song, script, now):
-    user = make_user()
+def run_script(tracker, db, user, show, song, script, now) -> list[int]:
+    """Carry out ``script`` (of ``writes``) on three trackers of ``user``; returns their titles."""
     with db.transaction() as conn:
         small = conn.execute(sa.text("SELECT id FROM titles WHERE total_units <= 12 ORDER BY id LIMIT 1")).scalar()
     titles = [show[0], song[0], small]
@@ -78,6 +76,13 @@ def test_inline_projections_equal_a_rebuild_from_the_log(tracker, db, make_user,
                 tracker.roll_back(user, title, to_version=history[int(arg * (len(history) - 1))].version)
         except ProgressServiceError:
             pass
+    return titles
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(script=writes)
+def test_inline_projections_equal_a_rebuild_from_the_log(tracker, db, make_user, show, song, script, now):
+    run_script(tracker, db, make_user(), show, song, script, now)
     assert differences(db) == []
 
 
