@@ -14,11 +14,12 @@ domain code) doing the least SQL that gives the same rows.
      transaction one INSERT into a copy of ``events`` + one upsert into a copy of ``tracker_state``;
   2. a log of ``--events`` valid events over ``--users`` users, built through the pure domain
      (``rules.decide`` + ``tracker.advance``) with 5% of streams carrying corrections, retractions
-     and rollbacks, loaded with COPY; then ``rebuild.rebuild`` in one transaction vs. a plain
+     and rollbacks and 5% carrying entries logged after later ones had happened, loaded with COPY; then ``rebuild.rebuild`` in one transaction vs. a plain
      set-based GROUP BY rebuild; then ``rebuild.verify`` and a check of the rebuilt tracker_state
      against the generator's own fold of every stream;
   3. p50/p99 of ``tracker_state.tracker`` and ``eventstore.entries_page(limit=50)`` each in ``db.read()``
-     vs. the same SQL on a plain psycopg2 connection;
+     vs. the same SQL on a plain psycopg2 connection, and of the time-travel reads
+     (``tracker_versions.tracker_at`` with version, as_of, at) beside the raw read of one tracker;
   4. the 50-newest history read of the same users when the log holds the first ~10k events and
      again once it holds all of them.
 
@@ -40,7 +41,7 @@ import tempfile
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable
@@ -60,10 +61,10 @@ from progress_service.domain.rules import (  # noqa: E402
     SetStatus, decide,
 )
 from progress_service.domain.tracker import NEW, advance, effective_changes  # noqa: E402
-from progress_service.errors import ProgressServiceError  # noqa: E402
+from progress_service.errors import ProgressServiceError, TrackerNotFound  # noqa: E402
 from progress_service import eventstore  # noqa: E402
 from progress_service.eventstore import LOG_LOCK, Stream  # noqa: E402
-from progress_service.projections import rebuild, tracker_state  # noqa: E402
+from progress_service.projections import rebuild, tracker_state, tracker_versions  # noqa: E402
 from progress_service.projections.change import COLUMNS, rows_json, tracker_row  # noqa: E402
 from progress_service.services import Trackers  # noqa: E402
 
@@ -125,6 +126,7 @@ class Generated:
     states: dict[tuple[int, int], Any] = field(default_factory=dict)  # the fold's final state per stream
     versions: list[tuple[tuple[int, int], Any]] = field(default_factory=list)  # (stream, state after each entry)
     meta_streams: set[tuple[int, int]] = field(default_factory=set)
+    backdated_streams: set[tuple[int, int]] = field(default_factory=set)
     skipped_commands: int = 0
 
 
@@ -214,6 +216,7 @@ def generate(sizes: Sizes, titles: list[Title], now: datetime, seed: int = 42) -
             if count <= 0:
                 continue
             meta = rng.random() < 0.05 and count >= 2  # ~5% of streams get meta entries
+            backdated = rng.random() < 0.05 and count >= 3  # and ~5% entries logged late
             stream = (user_id, title.id)
             state, history = NEW, []
             start = now - timedelta(seconds=rng.uniform(0.05, 1.0) * year)
@@ -226,6 +229,10 @@ def generate(sizes: Sizes, titles: list[Title], now: datetime, seed: int = 42) -
                 clock = min(now, clock + timedelta(seconds=rng.expovariate(1 / mean_gap)))
                 force = meta and count - state.version <= 2 and stream not in out.meta_streams
                 command = next_command(rng, state, title.total, history, clock, meta, count - state.version, force)
+                if backdated and history and isinstance(command, LogChanges) and (
+                        rng.random() < 0.2 or (count - state.version <= 1 and stream not in out.backdated_streams)):
+                    # logged now, as having happened somewhen since the stream began
+                    command = replace(command, occurred_at=start + (clock - start) * rng.uniform(0.1, 0.9))
                 try:
                     events = decide(state, command, history=history, total=title.total, now=now)
                 except ProgressServiceError:
@@ -235,6 +242,8 @@ def generate(sizes: Sizes, titles: list[Title], now: datetime, seed: int = 42) -
                     continue
                 entries = [Recorded(state.version + i, event, command.occurred_at)
                            for i, event in enumerate(events, start=1)]
+                if state.updated_at is not None and command.occurred_at < state.updated_at:
+                    out.backdated_streams.add(stream)
                 states = advance(state, entries, lambda: history)
                 out.versions.extend(((user_id, title.id), after) for after in states)
                 state = states[-1]
@@ -316,6 +325,15 @@ PLAIN_REBUILD = [
                coalesce(sum((data ->> 'delta')::int) OVER so_far, 0) AS progress,
                max((data ->> 'rating')::numeric) OVER so_far AS rating, occurred_at AS updated_at
         FROM events WINDOW so_far AS (PARTITION BY user_id, title_id ORDER BY version ROWS UNBOUNDED PRECEDING)"""),
+    # The tracker at each moment (tracker_moments): the same per entry, folded in occurred order.
+    ("plain_moments",
+     "user_id bigint, title_id bigint, version integer, events bigint, last_type text, progress bigint, "
+     "rating numeric, updated_at timestamptz, PRIMARY KEY (user_id, title_id, version)",
+     """SELECT user_id, title_id, version, count(*) OVER so_far AS events, type AS last_type,
+               coalesce(sum((data ->> 'delta')::int) OVER so_far, 0) AS progress,
+               max((data ->> 'rating')::numeric) OVER so_far AS rating, occurred_at AS updated_at
+        FROM events
+        WINDOW so_far AS (PARTITION BY user_id, title_id ORDER BY occurred_at, version ROWS UNBOUNDED PRECEDING)"""),
     ("plain_trackers",
      "user_id bigint, title_id bigint, version integer, events bigint, last_type text, progress bigint, "
      "rating numeric, updated_at timestamptz, PRIMARY KEY (user_id, title_id)",
@@ -750,7 +768,9 @@ def generate_log(sizes: Sizes, titles: list[Title]) -> SplitLog:
     for r in gen.rows:
         kinds[r[3]] = kinds.get(r[3], 0) + 1
     log(f"  {len(gen.rows):,} events in {len(gen.states):,} streams ({len(gen.meta_streams):,} = "
-        f"{100 * len(gen.meta_streams) / len(gen.states):.1f}% with corrections/retractions/rollbacks) "
+        f"{100 * len(gen.meta_streams) / len(gen.states):.1f}% with corrections/retractions/rollbacks, "
+        f"{len(gen.backdated_streams):,} = {100 * len(gen.backdated_streams) / len(gen.states):.1f}% with entries "
+        "logged after later ones had happened) "
         f"in {gen_seconds:.1f} s ({len(gen.rows) / gen_seconds:,.0f} events/s); "
         f"{gen.skipped_commands:,} commands refused by the rules and skipped")
     log("  by type: " + ", ".join(f"{k} {v:,}" for k, v in sorted(kinds.items(), key=lambda kv: -kv[1])))
@@ -898,6 +918,7 @@ def measure_reads(db: Database, raw, raw_read, sizes: Sizes, figures: list[Figur
     raw.commit()
     rng = random.Random(3)
     history_picks = [(rng.randint(1, sizes.users),) for _ in range(sizes.read_picks)]
+    measure_time_travel(db, raw, raw_read, sizes, figures)
     for kind, picks in (("tracker", tracker_picks), ("history", history_picks)):
         ours_fn, raw_fn = reader_pair(db, raw_read, kind)
         o, r = measure_pairs(picks, ours_fn, raw_fn, warmup=min(500, len(picks)))
@@ -907,6 +928,45 @@ def measure_reads(db: Database, raw, raw_read, sizes: Sizes, figures: list[Figur
         figures.append(Figure(f"{label} p50", percentile(o, 50), percentile(r, 50), "ms", False, section=3))
         p99 = percentile(o, 99)
         figures.append(Figure(f"{label} p99", p99, percentile(r, 99), "ms", False, "< 2 ms", p99 < 2.0, section=3))
+
+
+def measure_time_travel(db: Database, raw, raw_read, sizes: Sizes, figures: list[Figure]) -> None:
+    """Part 3: a tracker at a version (?version=), known at a time (?as_of=), at a time (?at=) and at
+    a time as known at a version (?at=&version=), for random picks of a tracker and one of its
+    entries, each beside the raw read of one tracker row."""
+    with raw.cursor() as cur:
+        cur.execute("SELECT setseed(0.24)")
+        cur.execute("""
+            SELECT s.user_id, s.title_id, e.version, e.occurred_at, e.recorded_at
+            FROM (SELECT user_id, title_id FROM tracker_state WHERE active ORDER BY random() LIMIT %s) s
+            CROSS JOIN LATERAL (SELECT version, occurred_at, recorded_at FROM events
+                                WHERE user_id = s.user_id AND title_id = s.title_id ORDER BY random() LIMIT 1) e
+        """, (sizes.read_picks,))
+        picks = cur.fetchall()
+    raw.commit()
+    cur = raw_read.cursor()
+
+    def raw_fn(pick):
+        cur.execute(RAW_TRACKER_SQL, {"user_id": pick[0], "title_id": pick[1]})
+        return cur.fetchone()
+
+    reads = {"?version=N": lambda pick: {"version": pick[2]}, "?as_of=T": lambda pick: {"as_of": pick[4]},
+             "?at=T": lambda pick: {"at": pick[3]}, "?at=T&version=N": lambda pick: {"at": pick[3], "version": pick[2]}}
+    for label, moment in reads.items():
+        def ours(pick, moment=moment):
+            try:
+                with db.read() as conn:
+                    return tracker_versions.tracker_at(conn, pick[0], pick[1], **moment(pick))
+            except TrackerNotFound:  # a moment before the tracker began, or after its removal
+                return None
+        o, r = measure_pairs(picks, ours, raw_fn, warmup=min(500, len(picks)))
+        log(f"  tracker_versions.tracker_at {label}: ours p50 {percentile(o, 50):.3f} ms p99 {percentile(o, 99):.3f} ms"
+            f" | raw one-row read p50 {percentile(r, 50):.3f} ms p99 {percentile(r, 99):.3f} ms")
+        figures.append(Figure(f"tracker {label} p50 (raw: one tracker row)", percentile(o, 50), percentile(r, 50),
+                              "ms", False, section=3))
+        p99 = percentile(o, 99)
+        figures.append(Figure(f"tracker {label} p99 (raw: one tracker row)", p99, percentile(r, 99), "ms", False,
+                              "< 1 ms", p99 < 1.0, section=3))
 
 
 def copy_for_raw_appends(raw, url: str) -> None:

@@ -52,6 +52,11 @@ function request()
     return wrk.format("GET", "/api/progress/" .. t.user .. "/history?limit=50", {["Authorization"] = t.auth})
   elseif kind == "bare_history" then
     return wrk.format("GET", "/history/" .. t.user .. "?limit=50")
+  elseif kind == "history_occurred" then
+    return wrk.format("GET", "/api/progress/" .. t.user .. "/history?order=occurred&limit=50",
+                      {["Authorization"] = t.auth})
+  elseif kind == "bare_history_occurred" then
+    return wrk.format("GET", "/history_occurred/" .. t.user .. "?limit=50")
   end
   error("unknown BENCH_KIND " .. tostring(kind))
 end

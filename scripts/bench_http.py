@@ -66,7 +66,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from benchlib import Figure, log, log_server, markdown_table, percentile, report, psycopg2_kwargs, raw_connect  # noqa: E402
 from progress_service import eventstore  # noqa: E402
-from progress_service.projections import tracker_state, tracker_versions  # noqa: E402
+from progress_service.projections import tracker_moments, tracker_state, tracker_versions  # noqa: E402
 from progress_service.__main__ import SERVE_THREADS  # noqa: E402
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -76,6 +76,8 @@ PASSWORD = "bench-http-password"
 RAW_TRACKER_SQL = tracker_state.TRACKER.text.replace(":user_id", "%(user_id)s").replace(":title_id", "%(title_id)s")
 RAW_HISTORY_SQL = (eventstore.page_sql(tracker_versions.TIMELINE_ITEM, tracker_versions.TIMELINE_JOINS, ()).text
                    .replace(":user_id", "%(user_id)s").replace(":limit", "%(limit)s"))
+RAW_OCCURRED_SQL = (tracker_moments.page_sql(()).text.replace("%", "%%")
+                    .replace(":user_id", "%(user_id)s").replace(":limit", "%(limit)s"))
 RAW_INSERT_SQL = """
     INSERT INTO raw_events (user_id, title_id, stream, version, type, data, metadata, occurred_at)
     VALUES (%(user_id)s, %(title_id)s, 'tracker-' || %(user_id)s || '-' || %(title_id)s, %(version)s, 'progress_logged',
@@ -153,6 +155,12 @@ def make_app():  # in each worker, as the service's: a pool of its own
     def history(user_id):
         limit = int(request.args.get("limit", 50))
         return Response(run(sql["history"], {"user_id": user_id, "limit": limit})["body"], mimetype="application/json")
+
+    @app.get("/history_occurred/<int:user_id>")
+    def history_occurred(user_id):
+        limit = int(request.args.get("limit", 50))
+        return Response(run(sql["history_occurred"], {"user_id": user_id, "limit": limit})["body"],
+                        mimetype="application/json")
 
     @app.get("/readyz")
     def readyz():
@@ -709,7 +717,8 @@ def start_bare(started: Started, url: str, env: dict[str, str], args: argparse.N
         cur.execute("CREATE TABLE raw_events (LIKE events INCLUDING ALL)")
     bare_port = free_port()
     bare_log = started.workdir / "bare.log"
-    sql = {"insert": RAW_INSERT_SQL, "tracker": RAW_TRACKER_SQL, "history": RAW_HISTORY_SQL}
+    sql = {"insert": RAW_INSERT_SQL, "tracker": RAW_TRACKER_SQL, "history": RAW_HISTORY_SQL,
+           "history_occurred": RAW_OCCURRED_SQL}
     with open(bare_log, "wb") as out:
         started.bare = subprocess.Popen([sys.executable, "-c", BARE_APP, str(bare_port), str(args.threads),
                                          json.dumps(psycopg2_kwargs(url)), json.dumps(sql), str(args.workers)],
@@ -869,10 +878,16 @@ def measure_tracker_reads(bench: Bench, active: list[tuple[int, int]], figures: 
 
 
 def measure_history_pages(bench: Bench, figures: list[Figure]) -> None:
-    """[2]: ``GET /api/progress/{u}/history?limit=50`` of every user, ours and bare (same SQL)."""
+    """[2]: ``GET /api/progress/{u}/history?limit=50`` of every user, in recorded and in occurred
+    order, ours and bare (same SQL)."""
+    targets = bench.targets("history", [(u, [0]) for u in bench.users])
     measure_read(bench, "history",
                  ("GET /api/progress/{u}/history?limit=50", "bare GET /history/{u}?limit=50 (same SQL)"),
-                 bench.targets("history", [(u, [0]) for u in bench.users]), "`GET …/history?limit=50`", figures)
+                 targets, "`GET …/history?limit=50`", figures)
+    measure_read(bench, "history_occurred",
+                 ("GET /api/progress/{u}/history?order=occurred&limit=50",
+                  "bare GET /history_occurred/{u}?limit=50 (same SQL)"),
+                 targets, "`GET …/history?order=occurred&limit=50`", figures)
 
 
 def measure_read(bench: Bench, key: str, labels: tuple[str, str], targets_file: Path, route: str,

@@ -91,7 +91,7 @@ _KEY = "format('%s.%s.%s', (extract(epoch FROM (page.m).updated_at) * 1000000)::
 
 
 @functools.lru_cache(maxsize=None)
-def _page_sql(conditions: tuple[str, ...]) -> sa.TextClause:
+def page_sql(conditions: tuple[str, ...]) -> sa.TextClause:
     where = " AND ".join(["m.user_id = :user_id", "m.known_until IS NULL", *(_PAGE_CONDITIONS[c] for c in conditions)])
     return sa.text(f"""
         WITH page AS (SELECT m, e FROM tracker_moments m
@@ -116,4 +116,4 @@ def timeline(conn: sa.Connection, user_id: int, *, limit: int = 50, cursor: tupl
     if cursor is not None:
         given.update(cursor_micros=cursor[0], cursor_title=cursor[1], cursor_version=cursor[2])
     keys = tuple(sorted(key for key in (*conditions, "cursor") if key in given or f"{key}_micros" in given))
-    return run_together(conn, [(_page_sql(keys), {"user_id": user_id, "limit": limit, **given})])[0]["body"]
+    return run_together(conn, [(page_sql(keys), {"user_id": user_id, "limit": limit, **given})])[0]["body"]
