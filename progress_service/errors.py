@@ -114,6 +114,16 @@ class InvalidStatus(InvalidChange):
     title = "Invalid status"
 
 
+class UnknownFigure(InvalidChange):
+    """An explanation asked of a figure the answer does not have (or of none)."""
+
+    title = "Unknown figure"
+
+    def __init__(self, figure: str | None, figures: tuple[str, ...]):
+        said = "Say which figure to explain" if figure is None else f"There is no figure {figure!r} to explain"
+        super().__init__(f"{said}: figure is one of {', '.join(figures)}.", field="figure")
+
+
 class IdempotencyKeyReused(InvalidChange):
     title = "Idempotency key reused"
 

@@ -125,3 +125,40 @@ def play(total, script) -> tuple[Stream, list]:
 totals = st.one_of(st.none(), st.integers(1, 12))
 scripts = st.lists(commands, max_size=25)
 backdated_scripts = st.lists(backdated_commands, max_size=25)
+
+
+# Writes through the service (services.Trackers), on a few trackers of one user: which of ``titles``
+# (an index) and what; refused writes append nothing.
+service_writes = st.lists(st.one_of(
+    st.tuples(st.just("log"), st.integers(0, 2), st.lists(changes, min_size=1, max_size=2)),
+    st.tuples(st.just("remove"), st.integers(0, 2), st.none()),
+    st.tuples(st.just("correct"), st.integers(0, 2), st.tuples(st.floats(0, 1), changes)),
+    st.tuples(st.just("retract"), st.integers(0, 2), st.floats(0, 1)),
+    st.tuples(st.just("roll_back"), st.integers(0, 2), st.floats(0, 1)),
+    st.tuples(st.just("backdate"), st.integers(0, 2), st.tuples(st.integers(1, 400), changes)),
+), max_size=20)
+
+
+def write_through(trackers, user: int, titles: list[int], script, now: datetime) -> None:
+    """Carry out a script of ``service_writes`` for ``user``; a write the service refuses is skipped."""
+    for kind, which, arg in script:
+        title = titles[which]
+        history = trackers.history(user, title)
+        pick = lambda fraction: history[int(fraction * (len(history) - 1))]  # noqa: E731
+        try:
+            if kind == "log":
+                trackers.log(user, title, arg)
+            elif kind == "backdate":
+                trackers.log(user, title, [arg[1]], occurred_at=now - timedelta(days=arg[0]))
+            elif kind == "remove":
+                trackers.remove(user, title)
+            elif not history:
+                continue
+            elif kind == "correct":
+                trackers.correct(user, pick(arg[0]).id, arg[1])
+            elif kind == "retract":
+                trackers.retract(user, pick(arg).id)
+            else:
+                trackers.roll_back(user, title, to_version=pick(arg).version)
+        except ProgressServiceError:
+            pass

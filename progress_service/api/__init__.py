@@ -87,7 +87,7 @@ def _check_request() -> Response | None:
     if rule is None:
         return None  # not an API operation: the web page, the docs, static files
     context = g._get_current_object()
-    if rule.needs_token:
+    if rule.needs_token or (rule.reads_token and "Authorization" in asked.headers):
         context.caller = _bearer_caller(asked)
         context.proof = request_proof.set(credential_proof(context.caller))
     if rule.check is not None:

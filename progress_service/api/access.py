@@ -25,6 +25,7 @@ class Access:
 
     needs_token: bool
     check: Check | None = None
+    reads_token: bool = False  # a public route that checks a token when one is sent (an admin sees more)
 
 
 def _admin(who: Caller, path: dict[str, Any]) -> None:
@@ -70,6 +71,7 @@ def _own_entry(who: Caller, path: dict[str, Any]) -> None:
 
 
 PUBLIC = Access(needs_token=False)
+PUBLIC_ADMIN_SEES_MORE = Access(needs_token=False, reads_token=True)
 SIGNED_IN = Access(needs_token=True)
 ADMIN = Access(needs_token=True, check=_admin)
 READS_OWN = Access(needs_token=True, check=_reads_own)  # a {user_id} route: one's own, or anyone's for an admin
@@ -81,12 +83,12 @@ OWN_ENTRY = Access(needs_token=True, check=_own_entry)
 
 def allow(access: Access):
     """Declare who may call a view (put it right below the route decorator). A public route is
-    documented without security in the OpenAPI document."""
+    documented without security in the OpenAPI document (with the bearer token optional, when it reads one)."""
     def decorator(view):
         view.access = access
         if not access.needs_token:
             view._apidoc = deepcopy(getattr(view, "_apidoc", {}))
-            view._apidoc.setdefault("manual_doc", {})["security"] = []
+            view._apidoc.setdefault("manual_doc", {})["security"] = [{}, {"bearer": []}] if access.reads_token else []
         return view
     return decorator
 

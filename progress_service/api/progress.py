@@ -12,8 +12,8 @@ from .. import eventstore
 from ..projections import tracker_moments, tracker_state, tracker_versions
 from ..schemas.progress import (
     ChangeSchema, ClearedSchema, ClearQuerySchema, EventPageSchema, EventSchema, ExportQuerySchema,
-    HistoryItemSchema, HistoryPageSchema, HistoryQuerySchema, LogQuerySchema, LogSchema, SummarySchema, UndoneSchema,
-    UndoSchema, UndoTakeBackQuerySchema,
+    HistoryItemSchema, HistoryPageSchema, HistoryQuerySchema, LogQuerySchema, LogSchema, SummaryExplainedSchema,
+    SummaryFigureQuerySchema, SummarySchema, UndoneSchema, UndoSchema, UndoTakeBackQuerySchema,
 )
 from ..schemas import api_time
 from .common import accounts, caller, change_requests, db, event_json, json_answer, streamed, trackers, write_options
@@ -121,6 +121,19 @@ def history(query, user_id):
 def summary(user_id):
     with db().read() as conn:
         return tracker_state.summary(conn, user_id, today=datetime.now(timezone.utc).date())
+
+
+@blp.get("/summary/<int:user_id>/explain")
+@allow(READS_OWN)
+@blp.arguments(SummaryFigureQuerySchema(), location="query")
+@blp.response(200, SummaryExplainedSchema)
+def explain_summary(query, user_id):
+    """Which trackers make one figure of the summary (counts.<status>, units.<unit>, ratings.count,
+    ratings.average), what each adds, and the counted entries behind each part. The parts add up to
+    the figure (ratings.average is their mean), which is exactly the summary's. An unknown or missing
+    figure is a 422 naming the figures."""
+    with db().read() as conn:
+        return tracker_state.explain_summary(conn, user_id, query["figure"])
 
 
 _EXPORT_COLUMNS = ("id", "occurred_at", "recorded_at", "title_id", "title", "kind", "version", "type", "data",

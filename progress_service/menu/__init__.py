@@ -9,6 +9,7 @@ from .account import account_screen
 from .admin import admin_screen
 from .catalog import browse_catalog
 from .client import Api, ApiError
+from .figures import summary_screen
 from .prompts import Quit, ask, ask_secret, choose
 from .session import Session, SignedOut, attempt
 from .timeline import export_history, timeline_screen
@@ -56,9 +57,10 @@ def home(session: Session) -> None:
     actions = {"1": ("My trackers", trackers_screen), "2": ("Browse and search the catalog", browse_catalog),
                "3": ("Timeline: history, retract, roll back", timeline_screen),
                "4": ("Export my history to a file", export_history),
-               "5": ("My account: email, password, erase", account_screen)}
+               "5": ("My account: email, password, erase", account_screen),
+               "6": ("Summary: my figures, and what makes each", summary_screen)}
     if session.is_admin:
-        actions["6"] = ("Admin: add, edit or remove titles", admin_screen)
+        actions["7"] = ("Admin: add, edit or remove titles", admin_screen)
     choice = choose({key: label for key, (label, _) in actions.items()} | {"l": "Log out", "q": "Quit"})
     if choice == "l":
         session.sign_out()

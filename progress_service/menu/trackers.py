@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from .figures import report_figures_screen
 from .prompts import ask, ask_number, choose, confirm
 from .session import Session, attempt
 from .timeline import timeline_screen
@@ -146,3 +147,4 @@ def show_report(session: Session, title: dict) -> None:
                 print(f"    {float(value):>3g}: {'*' * count} {count}")
     if report["average_days_to_complete"] is not None:
         print(f"  Average time to complete: {report['average_days_to_complete']:.1f} days")
+    report_figures_screen(session, title, report)

@@ -13,6 +13,11 @@ def plural(unit: str, count: int) -> str:
     return unit if count == 1 else unit + "s"
 
 
+def counted(word: str, count: int) -> str:
+    """``1 episode``, ``3 episodes``."""
+    return f"{count} {plural(word, count)}"
+
+
 def progress_text(tracker: dict) -> str:
     """``[#####.....] 31 / 62 episodes``; without a total (songs), the count alone: ``3 plays``."""
     progress, total, unit = tracker["progress"], tracker["total"], tracker["title"]["unit"]
@@ -55,3 +60,11 @@ def sentence(text: str) -> str:
 
 def when(timestamp: str) -> str:
     return datetime.fromisoformat(timestamp).astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def entry_in_words(detail: dict) -> str:
+    """``the entry of 14 Nov, 20:00 — Watched episode 5 of 62``: an entry said by when it occurred
+    (local time; the year too when it is not this one) and its sentence, never by its log id."""
+    moment = datetime.fromisoformat(detail["occurred_at"]).astimezone()
+    year = "" if moment.year == datetime.now().astimezone().year else f" {moment.year}"
+    return f"the entry of {moment.day} {moment:%b}{year}, {moment:%H:%M} — {detail['summary']}"

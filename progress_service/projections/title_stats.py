@@ -107,8 +107,9 @@ FORGET_TITLE = sa.text("DELETE FROM title_stats WHERE title_id = :title_id")  # 
 AVERAGE_SQL = "s.rating_sum / nullif(s.rating_count, 0)"
 _TOP_TITLES = 10
 
+_REPORT_COLUMNS = ', '.join(f'coalesce(s.{c}, 0) AS {c}' for c in COLUMNS)
 _TITLE_REPORT = sa.text(f"""
-    SELECT t.id AS title_id, {', '.join(f'coalesce(s.{c}, 0) AS {c}' for c in COLUMNS)}
+    SELECT t.id AS title_id, {_REPORT_COLUMNS}
     FROM titles t LEFT JOIN title_stats s ON s.title_id = t.id WHERE t.id = :title_id
 """)
 _KIND_REPORT = sa.text(f"""
@@ -160,3 +161,43 @@ def kind_report(conn: sa.Connection, kind: str) -> dict[str, Any]:
     top_titles = [{"id": top["id"], "name": top["name"], "trackers": top["trackers"],
                    "average_rating": average(top["rating_sum"], top["rating_count"])} for top in row["top_titles"]]
     return {"kind": kind, **_figures(row), "top_titles": top_titles}
+
+
+# -- a title's figures explained ------------------------------------------------------------------
+# Each figure of a title's report: which of its active trackers (k) make it (the conditions of
+# counted_from), and what groups them into parts, each part one value and how many trackers have it:
+# a status by the units done (where they stand), ratings by the rating given, the completion rate
+# by completed (1) or not (0). The counts add up to the figure's count; an average or a rate is
+# Σ value·count / Σ count.
+_REPORT_PARTS = {
+    **{f"counts.{status}": (f"k.status = '{status}'", "k.progress") for status in STATUS_COLUMNS},
+    "rating_count": ("k.rating IS NOT NULL", "k.rating"),
+    "average_rating": ("k.rating IS NOT NULL", "k.rating"),
+    "completion_rate": ("true", "(k.status = 'completed')::integer"),
+}
+REPORT_FIGURES = tuple(_REPORT_PARTS)
+
+# The report's own row and the parts, in one statement: one snapshot, so they cannot disagree.
+_EXPLAIN_REPORT = {figure: sa.text(f"""
+    SELECT t.id AS title_id, {_REPORT_COLUMNS},
+           (SELECT coalesce(json_agg(json_build_object('value', p.value, 'count', p.count, 'user_ids', p.user_ids)
+                                     ORDER BY p.value DESC), '[]')
+            FROM (SELECT {value} AS value, count(*) AS count, array_agg(k.user_id ORDER BY k.user_id) AS user_ids
+                  FROM tracker_state k WHERE k.title_id = t.id AND k.active AND {which} GROUP BY 1) AS p) AS parts
+    FROM titles t LEFT JOIN title_stats s ON s.title_id = t.id WHERE t.id = :title_id
+""") for figure, (which, value) in _REPORT_PARTS.items()}
+
+
+def explain_report(conn: sa.Connection, title_id: int, figure: str, *, with_users: bool) -> dict[str, Any]:
+    """Which trackers make one figure of a title's report (one of REPORT_FIGURES), as parts of one
+    value and a count each; ``value`` is the figure as the report gives it. With ``with_users`` (an
+    admin asks), each part also names its users."""
+    row = conn.execute(_EXPLAIN_REPORT[figure], {"title_id": title_id}).mappings().first()
+    if row is None:
+        raise TitleNotFound(f"There is no title {title_id} in the catalog.")
+    figures = _figures(row)
+    group, _, name = figure.partition(".")
+    value = figures[group][name] if name else figures[group]
+    parts = [{"value": part["value"], "count": part["count"], **({"user_ids": part["user_ids"]} if with_users else {})}
+             for part in row["parts"]]
+    return {"figure": figure, "value": value, "parts": parts}

@@ -6,6 +6,7 @@ load read it.
 """
 from __future__ import annotations
 
+import itertools
 from datetime import date, timedelta
 from typing import Any, Sequence
 
@@ -13,9 +14,10 @@ import sqlalchemy as sa
 
 from ..db import Statement, run_together
 from ..domain.events import Recorded
+from ..domain.explain import reasons
 from ..domain.tracker import NEW, TrackerState
 from ..domain.vocabulary import KINDS, STATUSES, UNITS
-from ..eventstore import Stream
+from ..eventstore import Stream, stored_event
 from . import title_stats, user_activity
 from .change import COLUMNS, Change, TitleFacts, tracker_row
 
@@ -154,3 +156,69 @@ def summary(conn: sa.Connection, user_id: int, *, today: date, days: int = 30) -
             "last_activity_at": last,
             "activity": [{"date": first_day + timedelta(days=i), "events": per_day.get(first_day + timedelta(days=i), 0)}
                          for i in range(days)]}
+
+
+# -- the summary's figures explained ----------------------------------------------------------------
+# Each figure of the summary: which of the user's active trackers (s, on its title t) make it, what
+# each adds to it, and which of the tracker's reasons (domain.explain) stand behind its part. The
+# conditions are the summary's own (_COUNTS: active trackers by status, unit, rating), over the
+# same rows; a tracker at 0 units adds nothing to a sum of units and is no part of it.
+_SUMMARY_PARTS = {
+    **{f"counts.{status}": (f"s.status = '{status}'", "1", "status") for status in STATUSES},
+    **{f"units.{unit}": (f"t.unit = '{unit}' AND s.progress <> 0", "s.progress", "progress")
+       for unit in UNITS.values()},
+    "ratings.count": ("s.rating IS NOT NULL", "1", "rating"),
+    "ratings.average": ("s.rating IS NOT NULL", "s.rating", "rating"),
+}
+SUMMARY_FIGURES = tuple(_SUMMARY_PARTS)
+
+# The parts, each with its tracker's whole stream (the reasons are the fold's) and every entry's
+# sentence as the timeline says it; a correction also says what it made its entry count as.
+_EXPLAIN_SUMMARY = {figure: sa.text(f"""
+    WITH parts AS (
+        SELECT s.title_id, t.name, t.kind, {value} AS value
+        FROM tracker_state s JOIN titles t ON t.id = s.title_id
+        WHERE s.user_id = :user_id AND s.active AND {which}
+    )
+    SELECT p.name AS part_name, p.value AS part_value, e.id, e.user_id, e.title_id, e.version, e.type, e.data,
+           e.metadata, e.occurred_at, e.recorded_at, entry_summary(e.type, e.data, v.progress, v.total, p.kind) AS said,
+           CASE WHEN e.type = 'entry_corrected'
+                THEN correction_summary(e.data -> 'change', v.progress, v.total, p.kind) END AS corrected_to
+    FROM parts p
+    JOIN events e ON e.user_id = :user_id AND e.title_id = p.title_id
+    JOIN tracker_versions v ON v.user_id = e.user_id AND v.title_id = e.title_id AND v.version = e.version
+    ORDER BY e.title_id, e.version
+""") for figure, (which, value, _) in _SUMMARY_PARTS.items()}
+
+
+def explain_summary(conn: sa.Connection, user_id: int, figure: str) -> dict[str, Any]:
+    """Which trackers make one figure of the user's summary (one of SUMMARY_FIGURES), what each
+    adds, and the entries behind each part; ``value`` is the figure as the summary gives it."""
+    behind = _SUMMARY_PARTS[figure][2]
+    parts = []
+    for title_id, group in itertools.groupby(conn.execute(_EXPLAIN_SUMMARY[figure], {"user_id": user_id}),
+                                             key=lambda row: row.title_id):
+        rows = list(group)
+        history = [stored_event(row).entry for row in rows]
+        why = reasons(history)
+        entries = {"status": [why.status], "progress": list(why.progress), "rating": [why.rating]}[behind]
+        said = {row.version: row for row in rows}
+        parts.append({"title_id": title_id, "name": rows[0].part_name, "value": rows[0].part_value,
+                      "entries": [entry.id for entry in entries if entry is not None],
+                      "entry_details": [_entry_detail(said, entry, why.corrections.get(entry.version))
+                                        for entry in entries if entry is not None]})
+    parts.sort(key=lambda part: (-part["value"], part["name"].lower(), part["title_id"]))
+    total = sum(part["value"] for part in parts)  # as the summary adds them up
+    value = title_stats.average(total, len(parts)) if figure == "ratings.average" else total
+    for part in parts:
+        part["value"] = float(part["value"]) if figure == "ratings.average" else part["value"]
+    return {"figure": figure, "value": value, "parts": parts}
+
+
+def _entry_detail(said: dict[int, Any], entry: Recorded, correction: Recorded | None) -> dict[str, Any]:
+    """An entry behind a part, in words: when it occurred and its sentence (what a correction made
+    it count as, when one did)."""
+    sentence = said[entry.version].said
+    if correction is not None:
+        sentence += f" (corrected to: {said[correction.version].corrected_to})"
+    return {"id": entry.id, "occurred_at": entry.occurred_at, "summary": sentence}

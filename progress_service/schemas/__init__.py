@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, pre_load, validate
+
+from ..errors import UnknownFigure
 
 # The ranges of the database's columns, so a number past them is a 422 naming its field.
 ID = validate.Range(min=1, max=2**63 - 1, error="An id is a whole number from 1 to 9223372036854775807.")
@@ -42,3 +44,30 @@ class ProblemSchema(Schema):
     status = fields.Integer(required=True)
     detail = fields.String(required=True, metadata={"description": "a sentence a person understands"})
     errors = fields.Dict(keys=fields.String(), metadata={"description": "per field, for validation errors"})
+
+
+class Figure(fields.Float):
+    """A figure as the answer gives it: a count stays a whole number, an average keeps its decimals."""
+
+    def _format_num(self, value):
+        return value if isinstance(value, int) else float(value)
+
+
+class FigureQuerySchema(Schema):
+    """``?figure=``: which figure of an answer to explain, one of ``figures``. A missing or unknown
+    one is a 422 naming the figures (read before the query's fields, whose faults are 400s)."""
+
+    figures: tuple[str, ...] = ()
+
+    @pre_load
+    def known_figure(self, data, **kwargs):
+        figure = data.get("figure")
+        if figure not in self.figures:
+            raise UnknownFigure(figure if isinstance(figure, str) else None, self.figures)
+        return data
+
+
+def figure_query(name: str, figures: tuple[str, ...]) -> type[FigureQuerySchema]:
+    """The query schema of an explanation of one of ``figures``."""
+    return type(name, (FigureQuerySchema,), {
+        "figures": figures, "figure": fields.String(required=True, validate=validate.OneOf(figures))})

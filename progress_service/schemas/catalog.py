@@ -3,7 +3,8 @@ from marshmallow import Schema, ValidationError, fields, pre_load, validate, val
 
 from ..catalog import EDITABLE, SORTS, unit_mismatch
 from ..domain.vocabulary import KINDS, UNITS
-from ..projections.title_stats import RATING_COLUMNS
+from ..projections.title_stats import RATING_COLUMNS, REPORT_FIGURES
+from . import Figure, figure_query
 from .progress import StatusCountsSchema
 
 # PostgreSQL text cannot hold NUL; refusing it here keeps it a 422 instead of a driver error.
@@ -169,3 +170,27 @@ class KindReportSchema(ReportSchema):
     top_titles = fields.List(fields.Nested(TopTitleSchema), required=True,
                              metadata={"description": "the 10 titles of the kind with most active trackers "
                                                       "(titles nobody tracks are left out)"})
+
+
+ReportFigureQuerySchema = figure_query("ReportFigureQuerySchema", REPORT_FIGURES)
+
+
+class ReportPartSchema(Schema):
+    value = Figure(required=True, metadata={
+        "description": "what the trackers of this part share: for counts.<status>, the units done (where they "
+                       "stand in the title); for rating_count and average_rating, the rating given; for "
+                       "completion_rate, 1 for the completed trackers and 0 for the others"})
+    count = fields.Integer(required=True, metadata={"description": "how many active trackers have that value"})
+    user_ids = fields.List(fields.Integer(), metadata={
+        "description": "whose trackers they are; only in an admin's answer (no one else's names a user)"})
+
+
+class ReportExplainedSchema(Schema):
+    figure = fields.String(required=True, validate=validate.OneOf(REPORT_FIGURES))
+    value = Figure(allow_none=True, required=True, metadata={
+        "description": "the figure exactly as GET /api/titles/{id}/report gives it. For counts.<status> and "
+                       "rating_count it is Σ count over the parts; for average_rating and completion_rate, "
+                       "Σ value·count / Σ count, rounded as in the report (2 and 4 decimals; null without "
+                       "ratings or trackers)"})
+    parts = fields.List(fields.Nested(ReportPartSchema), required=True,
+                        metadata={"description": "the largest value first"})

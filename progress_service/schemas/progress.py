@@ -3,7 +3,8 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from ..domain.events import EVENT_TYPES
 from ..domain.vocabulary import KINDS, STATUSES, UNITS
-from . import COUNT, ID, VERSION, UtcDateTime
+from ..projections.tracker_state import SUMMARY_FIGURES
+from . import COUNT, ID, VERSION, Figure, UtcDateTime, figure_query
 
 CHANGES = ("status", "progress", "delta", "rating", "note")
 RATING = validate.Range(min=0.5, max=5)
@@ -238,6 +239,40 @@ class UndoneSchema(Schema):
                                                                     "this call takes back, oldest first"})
     changes = fields.List(fields.Nested(TrackerChangeSchema), required=True,
                           metadata={"description": "each tracker whose state changes, before and after"})
+
+
+SummaryFigureQuerySchema = figure_query("SummaryFigureQuerySchema", SUMMARY_FIGURES)
+
+
+class EntryDetailSchema(Schema):
+    id = fields.Integer(required=True, metadata={"description": "the entry's log id, as in entries"})
+    occurred_at = UtcDateTime(required=True)
+    summary = fields.String(required=True, metadata={
+        "description": 'the timeline\'s sentence, e.g. "Watched episode 5 of 62"; for an entry a correction made '
+                       'count as something else, with what it counts as: "… (corrected to: episode 7)"'})
+
+
+class SummaryPartSchema(Schema):
+    title_id = fields.Integer(required=True)
+    name = fields.String(required=True, metadata={"description": "the title's name"})
+    value = Figure(required=True, metadata={"description": "what this tracker adds: 1 to a count, its units done "
+                                                           "to units, its rating to ratings.average"})
+    entries = fields.List(fields.Integer(), required=True, metadata={
+        "description": "log ids of the counted entries that put the tracker there, oldest first: for a count, the "
+                       "entry that set its current status; for units, the entries its progress follows from now "
+                       "(the last that set it outright and the changes by a number since), after corrections, "
+                       "retractions, rollbacks and backdating; for ratings, the entry that gave its rating"})
+    entry_details = fields.List(fields.Nested(EntryDetailSchema), required=True,
+                                metadata={"description": "the same entries, in the same order, in words"})
+
+
+class SummaryExplainedSchema(Schema):
+    figure = fields.String(required=True, validate=validate.OneOf(SUMMARY_FIGURES))
+    value = Figure(allow_none=True, required=True, metadata={
+        "description": "the figure exactly as GET /api/progress/summary/{user_id} gives it: the parts' values "
+                       "added up, or for ratings.average their mean (to 2 decimals; null without ratings)"})
+    parts = fields.List(fields.Nested(SummaryPartSchema), required=True, metadata={
+        "description": "one per tracker that makes the figure, the largest part first"})
 
 
 class ExportQuerySchema(Schema):

@@ -17,10 +17,12 @@ ROUTES = [
     ("GET", "/api/users/me"), ("PATCH", "/api/users/me"), ("DELETE", "/api/users/me"),
     ("GET", "/api/titles"), ("POST", "/api/titles"), ("GET", "/api/titles/{title_id}"),
     ("PATCH", "/api/titles/{title_id}"), ("DELETE", "/api/titles/{title_id}"), ("GET", "/api/genres"),
-    ("GET", "/api/titles/{title_id}/report"), ("GET", "/api/reports/kinds/{kind}"),
+    ("GET", "/api/titles/{title_id}/report"), ("GET", "/api/titles/{title_id}/report/explain"),
+    ("GET", "/api/reports/kinds/{kind}"),
     ("POST", "/api/progress/log"), ("PUT", "/api/progress/log/{log_id}"), ("DELETE", "/api/progress/log/{log_id}"),
     ("GET", "/api/progress/{user_id}"), ("GET", "/api/progress/{user_id}/history"),
-    ("GET", "/api/progress/summary/{user_id}"), ("GET", "/api/progress/{user_id}/export"),
+    ("GET", "/api/progress/summary/{user_id}"), ("GET", "/api/progress/summary/{user_id}/explain"),
+    ("GET", "/api/progress/{user_id}/export"),
     ("DELETE", "/api/progress/user/{user_id}/logs"),
     ("GET", "/api/progress/{user_id}/trackers"), ("GET", "/api/progress/{user_id}/trackers/{title_id}"),
     ("PUT", "/api/progress/{user_id}/trackers/{title_id}"), ("DELETE", "/api/progress/{user_id}/trackers/{title_id}"),
@@ -29,7 +31,7 @@ ROUTES = [
 ]
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("POST", "/api/auth/register"), ("POST", "/api/auth/login"),
           ("GET", "/api/titles"), ("GET", "/api/titles/{title_id}"), ("GET", "/api/genres"),
-          ("GET", "/api/titles/{title_id}/report")}
+          ("GET", "/api/titles/{title_id}/report"), ("GET", "/api/titles/{title_id}/report/explain")}
 # Routes on one user's data: another user gets 403, an admin may read (GET) but not change it.
 OTHERS_DATA = [(method, path) for method, path in ROUTES if "{user_id}" in path]
 

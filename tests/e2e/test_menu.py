@@ -493,8 +493,8 @@ def test_a_user_who_is_not_an_admin_gets_no_admin_submenu(open_menu):
     sign_up(menu)
     home = menu.see("Choose: ")
     assert "My trackers" in home and "Log out" in home and "Admin" not in home
-    menu.child.sendline("6")
-    menu.see("Type 1, 2, 3, 4, 5, l or q to quit.")
+    menu.child.sendline("7")  # the admin's key
+    menu.see("Type 1, 2, 3, 4, 5, 6, l or q to quit.")
     menu.answer("Choose: ", "q")
     assert menu.leave() == 0
 
@@ -560,4 +560,64 @@ def test_ctrl_d_leaves_with_a_goodbye(open_menu):
     menu.see("Choose: ")
     menu.child.sendeof()
     menu.see("Goodbye.")
+    assert menu.leave() == 0
+
+
+def test_the_summary_opens_each_figure_to_the_trackers_and_entries_behind_it_and_a_report_its_parts(open_menu):
+    menu = open_menu()
+    sign_up(menu)
+    open_title(menu, "Firefly")
+    menu.pick("Add to my trackers")
+    menu.answer("Status (Enter for planned): ", "")
+    menu.pick("Set the number of episodes")
+    menu.answer("How many episodes done (0 to 14)? ", "14")
+    menu.see("Logged: Watched episode 14 of 14.")
+    menu.pick("Rate")
+    menu.answer("Rating from 0.5 to 5", "4.5")
+    menu.pick("Back")
+    menu.pick("Back")
+    open_title(menu, "Imagine")
+    menu.pick("Add to my trackers")
+    menu.answer("Status (Enter for planned): ", "")
+    for plays in (1, 2):
+        menu.pick("+1 play")
+        menu.see(f"Logged: Played it ({plays} play")
+    menu.pick("Rate")
+    menu.answer("Rating from 0.5 to 5", "3.5")
+    menu.pick("Back")
+    menu.pick("Back")
+
+    entry = r"    the entry of \d{1,2} \w{3}, \d\d:\d\d — "  # when it occurred, in words: never a log id
+    menu.pick("Summary")
+    shown = menu.see("Type a figure's number to see what makes it.")
+    assert re.search(r"1\) Planned: 0 trackers\s+2\) In progress: 1 tracker\s+3\) Completed: 1 tracker\s+", shown)
+    assert re.search(r"6\) 14 episodes watched\s+7\) 0 pages read\s+8\) 0 tracks heard\s+9\) 2 plays played\s+"
+                     r"10\) Ratings: 2\s+11\) Average rating: 4", shown), shown
+    menu.answer("Choose: ", "2")
+    explained = menu.see("Your summary:")
+    assert re.search(r"In progress: 1 tracker:\s+Imagine: in progress since\s+" + entry + r"Played it \(1 play so far\)",
+                     explained), explained
+    menu.answer("Choose: ", "9")
+    explained = menu.see("Your summary:")
+    assert re.search(r"2 plays played:\s+Imagine: 2 plays, from\s+" + entry + r"Played it \(1 play so far\)\s+"
+                     + entry + r"Played it \(2 plays so far\)", explained), explained
+    menu.answer("Choose: ", "11")
+    explained = menu.see("Your summary:")
+    assert re.search(r"Average rating: 4 = \(4\.5 \+ 3\.5\) / 2:\s+Firefly: rated 4\.5 in\s+" + entry + r"Rated 4\.5\s+"
+                     r"Imagine: rated 3\.5 in\s+" + entry + r"Rated 3\.5", explained), explained
+    assert not re.search(r"entry \d|version", explained)
+    menu.pick("Back")
+
+    open_title(menu, "Firefly")
+    menu.pick("Report")
+    menu.see("Report on Firefly")
+    menu.pick("Completed: 1")
+    menu.see("Completed: 1:")
+    menu.see("1 person with 14 episodes done")
+    menu.pick("Average rating: 4.5")
+    menu.see("Average rating: 4.5 = (4.5 x 1) / 1:")
+    menu.see("1 person gave it 4.5")
+    menu.pick("Completed by: 100%")
+    menu.see("1 person finished it")
+    menu.answer("Choose: ", "q")
     assert menu.leave() == 0

@@ -613,3 +613,88 @@ def test_every_request_the_page_makes_stays_on_the_apps_origin(open_page, server
     # The page says so to the browser too: its Content-Security-Policy allows only its own origin.
     policy = page.request.get(server + "/").headers["content-security-policy"]
     assert "default-src 'self'" in policy and "connect-src 'self'" in policy
+
+
+def in_words(moment: datetime) -> str:
+    """When an entry occurred, as the page says it (locale en-US, UTC): "Nov 3, 09:00", with the year
+    when it is not this year's."""
+    year = "" if moment.year == datetime.now(timezone.utc).year else f", {moment.year}"
+    return f"{moment:%b} {moment.day}{year}, {moment:%H:%M}"
+
+
+def test_a_figure_of_the_summary_and_of_a_report_opens_what_makes_it(open_page, server):
+    page = open_page()
+    username = register(page)
+    token = token_of(page)
+    find = lambda name: call_api(server, "GET", f"/api/titles?q={name.replace(' ', '+')}&kind=tv_show")["items"][0]  # noqa: E731
+    firefly, peaks = find("Firefly"), find("Twin Peaks")
+    today = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    when = lambda days, hour: today.replace(hour=hour) - timedelta(days=days)  # noqa: E731
+    log = lambda title, change, moment: call_api(server, "POST", "/api/progress/log", token, {  # noqa: E731
+        "title_id": title["id"], **change, "occurred_at": moment.isoformat()})["id"]
+    log(firefly, {"progress": 14}, when(20, 9))
+    log(peaks, {"progress": 5}, when(10, 20))
+    log(peaks, {"delta": 1}, when(9, 10))
+    retracted = log(peaks, {"delta": 1}, when(9, 11))
+    log(peaks, {"rating": 4}, when(9, 12))
+    call_api(server, "DELETE", f"/api/progress/log/{retracted}", token)  # episode 7 no longer counts
+    other = call_api(server, "POST", "/api/auth/register", body={"username": f"web_{uuid.uuid4().hex[:10]}",
+                                                                 "password": PASSWORD})
+    for change in ({"progress": 48}, {"rating": 5}):
+        call_api(server, "POST", "/api/progress/log", other["access_token"], {"title_id": peaks["id"], **change})
+
+    # The summary's episodes: each title's part, and the entries behind it in words and dates.
+    open_view(page, "Summary", "Summary")
+    episodes = page.locator(".tile[data-unit='episode']").get_by_role("button")
+    expect(episodes).to_have_text("20episodes watched")
+    episodes.click()
+    dialog = page.get_by_role("dialog", name="20 episodes watched")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator(".sum")).to_have_text("14 + 6 = 20 episodes.")
+    parts = dialog.locator(".part")
+    expect(parts.locator("p")).to_have_text(["Firefly — 14 episodes, from", "Twin Peaks — 6 episodes, from"])
+    expect(parts.nth(0).locator(".because li")).to_have_text([
+        f"the entry of {in_words(when(20, 9))} — Watched episode 14 of 14"])
+    expect(parts.nth(1).locator(".because li")).to_have_text([
+        f"the entry of {in_words(when(10, 20))} — Watched episode 5 of 48",
+        f"the entry of {in_words(when(9, 10))} — Watched episode 6 of 48"])
+    said = dialog.inner_text()
+    assert not re.search(r"\bentry \d|\bversion\b|\bid\b", said), said  # words and dates, never log ids
+    page.screenshot(path=ARTIFACTS / "summary-explained.png")
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(episodes).to_be_focused()
+
+    # From the keyboard: Enter on a count opens which tracker it is and the entry that set its status.
+    page.locator(".tile[data-status='in_progress']").get_by_role("button").focus()
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog", name="In progress: 1 tracker")
+    expect(dialog.locator(".sum")).to_have_text("One tracker makes it.")
+    expect(dialog.locator(".part p")).to_have_text("Twin Peaks — in progress since")
+    expect(dialog.locator(".because li")).to_have_text(f"the entry of {in_words(when(10, 20))} — Watched episode 5 of 48")
+    dialog.get_by_role("button", name="Close").click()
+    expect(dialog).to_be_hidden()
+    page.get_by_role("button", name="4.0 on average: what makes it").click()
+    dialog = page.get_by_role("dialog", name="Average rating: 4")
+    expect(dialog.locator(".because li")).to_have_text(f"the entry of {in_words(when(9, 12))} — Rated 4")
+    page.keyboard.press("Escape")
+
+    # The title's report: its figures open their parts, and no one is named.
+    page.goto(f"{server}/#/titles/{peaks['id']}")
+    report = page.get_by_role("region", name="Who tracks it")
+    report.get_by_role("button", name="1 person is watching it: what makes it").click()
+    dialog = page.get_by_role("dialog", name="1 person is watching it")
+    expect(dialog.locator(".sum")).to_have_text("1 person, by how far they are:")
+    expect(dialog.locator(".part")).to_have_text(["1 person with 6 episodes done"])
+    page.keyboard.press("Escape")
+    report.get_by_role("button", name="★ 4.5 on average: what makes it").click()
+    dialog = page.get_by_role("dialog", name="Average rating: 4.5")
+    expect(dialog.locator(".sum")).to_have_text("(5 × 1 + 4 × 1) / 2 = 4.5 on average.")
+    expect(dialog.locator(".part")).to_have_text(["1 person gave it 5 ★", "1 person gave it 4 ★"])
+    assert username not in dialog.inner_text() and other["user"]["username"] not in dialog.inner_text()
+    page.keyboard.press("Escape")
+    report.get_by_role("button", name="50% finished it: what makes it").click()
+    dialog = page.get_by_role("dialog", name="50% finished it")
+    expect(dialog.locator(".sum")).to_have_text("1 of 2 finished it: 50%.")
+    expect(dialog.locator(".part")).to_have_text(["1 person finished it", "1 person did not finish it (yet)"])
+    page.screenshot(path=ARTIFACTS / "report-explained.png")

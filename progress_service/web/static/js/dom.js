@@ -201,6 +201,29 @@ export function confirmAction({ title, text, confirmLabel, fields = [] }) {
   });
 }
 
+/** Show something to read in a dialog (a figure explained) until Close or Escape; then the focus goes
+ * back to `opener`, the control that opened it. */
+export function showDetails(title, opener, ...content) {
+  const dialog = document.getElementById("explain");
+  dialog.querySelector("#explain-title").textContent = title;
+  fill(dialog.querySelector("#explain-body"), ...content);
+  dialog.addEventListener("close", () => opener?.focus(), { once: true });
+  dialog.showModal();
+  dialog.querySelector("#explain-close").focus();
+}
+
+const entryFormat = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+const entryYearFormat = new Intl.DateTimeFormat(undefined, {
+  day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+});
+
+/** "the entry of Nov 14, 20:00 — Watched episode 5 of 62": an entry in words, never by its log id. */
+export function entryInWords(detail) {
+  const when = new Date(detail.occurred_at);
+  const format = when.getFullYear() === new Date().getFullYear() ? entryFormat : entryYearFormat;
+  return `the entry of ${format.format(when)} — ${detail.summary}`;
+}
+
 /** A labelled field: h("label") around the text and the control, so a click on the words focuses it. */
 export function field(labelText, control, hint) {
   return h("label", { class: "field" }, h("span", { class: "label" }, labelText), control,

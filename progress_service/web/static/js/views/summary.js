@@ -2,6 +2,7 @@
 // calendar (entries per day) and a chart (entries per week), both drawn here from the user's log.
 import { api, query, session } from "../api.js";
 import { KINDS, STATUSES, dayKey, h, plural, svg } from "../dom.js";
+import { explainSummaryFigure, figureButton } from "./explain.js";
 
 const UNIT_WORDS = { episode: "watched", page: "read", track: "heard", play: "" };
 const WEEKS = 53;
@@ -124,7 +125,8 @@ export async function render() {
     h("section", { "aria-labelledby": "counts-heading" },
       h("h2", { id: "counts-heading" }, "Trackers"),
       h("ul", { class: "tiles" }, Object.entries(STATUSES).map(([status, label]) =>
-        h("li", { class: "tile", dataset: { status } }, h("strong", {}, String(summary.counts[status])), h("span", {}, label)))),
+        h("li", { class: "tile", dataset: { status } }, figureButton(`${summary.counts[status]} ${label}`, (b) => explainSummaryFigure(userId, `counts.${status}`, `${label}: ${plural(summary.counts[status], "tracker")}`, b),
+          h("strong", {}, String(summary.counts[status])), h("span", {}, label))))),
       kinds.length ? h("div", { class: "table-scroll" }, h("table", { class: "by-kind" },
         h("caption", {}, "By kind"),
         h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Kind"), Object.values(STATUSES).map((s) => h("th", { scope: "col" }, s)))),
@@ -132,10 +134,16 @@ export async function render() {
           Object.keys(STATUSES).map((s) => h("td", {}, String(summary.by_kind[kind][s])))))))) : null),
     h("section", { "aria-labelledby": "units-heading" },
       h("h2", { id: "units-heading" }, "Consumed"),
-      h("ul", { class: "tiles" }, Object.entries(summary.units).map(([unit, n]) =>
-        h("li", { class: "tile", dataset: { unit } }, h("strong", {}, String(n)), h("span", {}, `${n === 1 ? unit : `${unit}s`} ${UNIT_WORDS[unit]}`.trim())))),
-      h("p", {}, summary.ratings.count
-        ? `${plural(summary.ratings.count, "rating")}, ${summary.ratings.average.toFixed(1)} on average.` : "No ratings yet.",
+      h("ul", { class: "tiles" }, Object.entries(summary.units).map(([unit, n]) => {
+        const said = `${n === 1 ? unit : `${unit}s`} ${UNIT_WORDS[unit]}`.trim();
+        return h("li", { class: "tile", dataset: { unit } }, figureButton(`${n} ${said}`, (b) => explainSummaryFigure(userId, `units.${unit}`, `${n} ${said}`, b),
+          h("strong", {}, String(n)), h("span", {}, said)));
+      })),
+      h("p", { class: "ratings" }, summary.ratings.count ? [
+        figureButton(plural(summary.ratings.count, "rating"), (b) => explainSummaryFigure(userId, "ratings.count", `Ratings: ${summary.ratings.count}`, b),
+          plural(summary.ratings.count, "rating")), ", ",
+        figureButton(`${summary.ratings.average.toFixed(1)} on average`, (b) => explainSummaryFigure(userId, "ratings.average", `Average rating: ${summary.ratings.average}`, b),
+          `${summary.ratings.average.toFixed(1)} on average`), "."] : "No ratings yet.",
         summary.last_activity_at ? ` Last activity: ${dateFormat.format(new Date(summary.last_activity_at))}.` : "")),
     h("section", { "aria-labelledby": "activity-heading" },
       h("h2", { id: "activity-heading" }, "Activity"),

@@ -1,7 +1,8 @@
 // A title's page: what it is, and its report (how many people plan, follow, finished it; ratings).
 import { api } from "../api.js";
 import { h, peopleWho, plural, STATUSES } from "../dom.js";
-import { averageRating, boardActions, boardStatuses, describeTitle } from "./catalog.js";
+import { boardActions, boardStatuses, describeTitle } from "./catalog.js";
+import { explainReportFigure, figureButton } from "./explain.js";
 
 function histogram(report) {
   const entries = Object.entries(report.rating_histogram);
@@ -32,9 +33,17 @@ export async function render(route) {
       h("ul", { class: "figures" },
         Object.keys(STATUSES)
           .filter((status) => report.counts[status] || !["paused", "dropped"].includes(status))
-          .map((status) => h("li", { dataset: { status } }, peopleWho(report.counts[status], title.kind, status)))),
-      h("p", { class: "rating-average" }, averageRating({ average_rating: report.average_rating, rating_count: report.rating_count })),
-      report.completion_rate !== null ? h("p", {}, `${Math.round(report.completion_rate * 100)}% of those who track it finished it.`) : null,
+          .map((status) => {
+            const said = peopleWho(report.counts[status], title.kind, status);
+            return h("li", { dataset: { status } }, figureButton(said, (b) => explainReportFigure(title, `counts.${status}`, said, b), said));
+          })),
+      h("p", { class: "rating-average" }, report.rating_count ? [
+        figureButton(`★ ${report.average_rating.toFixed(1)} on average`, (b) => explainReportFigure(title, "average_rating", `Average rating: ${report.average_rating}`, b),
+          `★ ${report.average_rating.toFixed(1)}`), " (",
+        figureButton(plural(report.rating_count, "rating"), (b) => explainReportFigure(title, "rating_count", plural(report.rating_count, "rating"), b),
+          plural(report.rating_count, "rating")), ")"] : "No ratings yet"),
+      report.completion_rate !== null ? h("p", {}, figureButton(`${Math.round(report.completion_rate * 100)}% finished it`, (b) => explainReportFigure(title, "completion_rate",
+        `${Math.round(report.completion_rate * 100)}% finished it`, b), `${Math.round(report.completion_rate * 100)}%`), " of those who track it finished it.") : null,
       report.average_days_to_complete !== null
         ? h("p", {}, `On average it took ${plural(Math.round(report.average_days_to_complete * 10) / 10, "day")} from start to finish.`) : null,
       histogram(report)));
