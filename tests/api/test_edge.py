@@ -25,6 +25,7 @@ ROUTES = [
     ("GET", "/api/progress/{user_id}/trackers"), ("GET", "/api/progress/{user_id}/trackers/{title_id}"),
     ("PUT", "/api/progress/{user_id}/trackers/{title_id}"), ("DELETE", "/api/progress/{user_id}/trackers/{title_id}"),
     ("POST", "/api/progress/{user_id}/trackers/{title_id}/rollback"),
+    ("GET", "/api/progress/{user_id}/trackers/{title_id}/passes"),
 ]
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("POST", "/api/auth/register"), ("POST", "/api/auth/login"),
           ("GET", "/api/titles"), ("GET", "/api/titles/{title_id}"), ("GET", "/api/genres"),

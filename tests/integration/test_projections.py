@@ -12,10 +12,10 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from progress_service.domain.rules import AddNote, AddProgress, Rate, SetProgress, SetStatus
+from progress_service.domain.rules import AddNote, AddProgress, Rate, Restart, SetProgress, SetStatus
 from progress_service.errors import ProgressServiceError
 from progress_service.projections import rebuild
-from tests.histories import changes
+from tests.histories import changes, logged
 
 
 def differences(db):
@@ -37,12 +37,13 @@ def title_stats(db, title_id):
 
 # Writes through the service, on a few trackers of one user; refused writes append nothing.
 writes = st.lists(st.one_of(
-    st.tuples(st.just("log"), st.integers(0, 2), st.lists(changes, min_size=1, max_size=2)),
+    st.tuples(st.just("log"), st.integers(0, 2), st.lists(logged, min_size=1, max_size=2)),
+    st.tuples(st.just("log"), st.integers(0, 2), st.just([Restart()])),
     st.tuples(st.just("remove"), st.integers(0, 2), st.none()),
     st.tuples(st.just("correct"), st.integers(0, 2), st.tuples(st.floats(0, 1), changes)),
     st.tuples(st.just("retract"), st.integers(0, 2), st.floats(0, 1)),
     st.tuples(st.just("roll_back"), st.integers(0, 2), st.floats(0, 1)),
-    st.tuples(st.just("backdate"), st.integers(0, 2), st.tuples(st.integers(1, 400), changes)),
+    st.tuples(st.just("backdate"), st.integers(0, 2), st.tuples(st.integers(1, 400), logged)),
 ), max_size=20)
 
 
@@ -86,6 +87,12 @@ SCENARIOS = {
     "removed": [[SetProgress(3), Rate(2)], "remove"],
     "removed and started again": [[SetProgress(10)], "remove", [AddProgress(2)]],
     "finished before it was started": [[SetProgress(2)], [SetProgress(10), "backdated"]],
+    "listened twice, started a third time": [[SetProgress(10)], [Rate(4)], [Restart()], [AddProgress(10)],
+                                             [Restart()], [AddProgress(3)]],
+    "started again halfway, then paused": [[SetProgress(6)], [Restart()], [SetStatus("paused")]],
+    "started again, removed, added again": [[SetProgress(10)], [Restart()], "remove", [SetStatus("planned")],
+                                            [Restart()]],
+    "started again, logged late": [[SetProgress(10), "backdated"], [AddProgress(-4)], [Restart(), "backdated"]],
 }
 
 
