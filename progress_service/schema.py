@@ -29,7 +29,8 @@ def prepare_schema(db: Database, *, sql_dir: Path = SQL_DIR) -> None:
     idempotent DDL cannot express goes in ``sql/migrations/NNNN_name.sql``, applied once in name
     order and recorded in ``schema_migrations``; a fresh database gets schema.sql and records every
     migration as already applied. A projection table new to an existing database is filled by a
-    rebuild from the log.
+    rebuild from the log. After a migration, the kept tracker objects it left stale (a new field
+    of the tracker) are rendered again.
     """
     migrations = sorted((sql_dir / "migrations").glob("*.sql"))
     with db.transaction() as conn:
@@ -38,10 +39,12 @@ def prepare_schema(db: Database, *, sql_dir: Path = SQL_DIR) -> None:
         applied = set() if fresh else set(conn.execute(sa.text("SELECT name FROM schema_migrations")).scalars())
         missing = [] if fresh else [name for name in TABLES if conn.execute(
             sa.text("SELECT to_regclass(:name) IS NULL"), {"name": name}).scalar()]
+        migrated = False
         for migration in migrations:
             if not fresh and migration.name not in applied:
                 log.info("applying migration %s", migration.name)
                 run_sql_file(conn, migration)
+                migrated = True
         run_sql_file(conn, sql_dir / "schema.sql")
         for migration in migrations:
             if migration.name not in applied:
@@ -51,7 +54,7 @@ def prepare_schema(db: Database, *, sql_dir: Path = SQL_DIR) -> None:
             rebuild(conn)
         if not conn.execute(sa.text("SELECT EXISTS (SELECT FROM titles)")).scalar():
             run_sql_file(conn, sql_dir / "seed.sql")
-    if missing:
+    if missing or migrated:
         render_all_states(db)
 
 

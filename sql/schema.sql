@@ -177,6 +177,7 @@ CREATE TABLE IF NOT EXISTS tracker_state (
     times_completed  integer NOT NULL DEFAULT 0,
     version          integer NOT NULL,
     updated_at       timestamptz,
+    pass             integer NOT NULL DEFAULT 1,  -- 1, and one more each time it was started again
     PRIMARY KEY (user_id, title_id)
 );
 
@@ -255,7 +256,7 @@ $$;
 CREATE OR REPLACE FUNCTION tracker_json(
     p_user_id bigint, t titles, p_status text, p_progress integer, p_total integer, p_rating numeric,
     p_notes text[], p_started_at timestamptz, p_completed_at timestamptz, p_times_completed integer,
-    p_version integer, p_updated_at timestamptz) RETURNS json LANGUAGE sql STABLE AS $$
+    p_version integer, p_updated_at timestamptz, p_pass integer) RETURNS json LANGUAGE sql STABLE AS $$
     SELECT json_build_object(
         'user_id', p_user_id, 'title_id', t.id,
         'title', json_build_object('id', t.id, 'name', t.name, 'kind', t.kind, 'unit', t.unit,
@@ -263,7 +264,7 @@ CREATE OR REPLACE FUNCTION tracker_json(
         'status', p_status, 'progress', p_progress, 'total', coalesce(p_total, t.total_units),
         'percent', round(p_progress * 100.0 / nullif(coalesce(p_total, t.total_units), 0), 1),
         'rating', p_rating, 'notes', p_notes, 'started_at', p_started_at, 'completed_at', p_completed_at,
-        'times_completed', p_times_completed, 'version', p_version, 'updated_at', p_updated_at)
+        'times_completed', p_times_completed, 'pass', p_pass, 'version', p_version, 'updated_at', p_updated_at)
 $$;
 
 -- One plain sentence for an entry, in the words of what was tracked, given the progress and total
@@ -296,6 +297,8 @@ CREATE OR REPLACE FUNCTION change_summary(p_type text, p_data jsonb, p_progress 
         WHEN 'rating_cleared' THEN 'Cleared the rating'
         WHEN 'note_added' THEN 'Noted: ' || (p_data ->> 'text')
         WHEN 'tracker_removed' THEN 'Removed from the board'
+        WHEN 'pass_started' THEN format('Started %s again (pass %s)', CASE p_kind WHEN 'tv_show' THEN 'watching'
+                                            WHEN 'book' THEN 'reading' ELSE 'listening' END, p_data ->> 'number')
         WHEN 'entry_retracted' THEN 'Retracted entry ' || (p_data ->> 'entry_id')
         WHEN 'tracker_rolled_back' THEN CASE WHEN p_data ? 'to_time'
             THEN 'Restored to how it was on '
@@ -334,7 +337,7 @@ $$;
 -- the row keeps in its column `tracker`.
 CREATE OR REPLACE FUNCTION tracker_json(v tracker_versions, t titles) RETURNS json LANGUAGE sql STABLE AS $$
     SELECT tracker_json(v.user_id, t, v.status, v.progress, v.total, v.rating, v.notes, v.started_at,
-                        v.completed_at, v.times_completed, v.version, v.updated_at)
+                        v.completed_at, v.times_completed, v.version, v.updated_at, v.pass)
 $$;
 
 -- The API's `tracker` object of a tracker_versions row: as the row keeps it while its title is at
@@ -375,6 +378,6 @@ CREATE OR REPLACE FUNCTION moment_item(e events, m tracker_moments, t titles, p_
         'event', event_json(e), 'title', json_build_object('id', t.id, 'name', t.name, 'kind', t.kind),
         'summary', entry_summary(e.type, e.data, m.progress, m.total, t.kind),
         'state', tracker_json(m.user_id, t, m.status, m.progress, m.total, m.rating, m.notes, m.started_at,
-                              m.completed_at, m.times_completed, m.version, m.updated_at),
+                              m.completed_at, m.times_completed, m.version, m.updated_at, m.pass),
         'retracted_by', p_retracted_by, 'corrected_by', p_corrected_by)
 $$;

@@ -1,5 +1,5 @@
 """Helpers the tests of several modules share: reading a problem answer, logging an entry through
-the API, a free loopback port, a GET that reads JSON."""
+the API, a free loopback port, a GET and a POST that read JSON."""
 from __future__ import annotations
 
 import json
@@ -31,3 +31,11 @@ def get(url: str) -> tuple[int, dict]:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
+
+
+def post(url: str, body: dict, token: str | None = None) -> dict:
+    """POST JSON (with a bearer token when given); the JSON answer of a 2xx."""
+    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers, method="POST")
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return json.loads(response.read())

@@ -1,6 +1,6 @@
 """Histories built through the domain's decide, as the service builds them, and hypothesis
-strategies for random ones (with corrections, retractions, rollbacks and undos), for the tests of every
-tier that fold, project or rebuild them."""
+strategies for random ones (with corrections, retractions, rollbacks, undos and new passes), for
+the tests of every tier that fold, project or rebuild them."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from progress_service.domain.events import Recorded
 from progress_service.domain.rules import (
-    AddNote, AddProgress, CorrectEntry, LogChanges, Rate, RemoveTracker, RetractEntry, RollBack, SetProgress,
-    SetStatus, Undo, decide,
+    AddNote, AddProgress, CorrectEntry, LogChanges, Rate, RemoveTracker, Restart, RetractEntry, RollBack,
+    SetProgress, SetStatus, Undo, decide,
 )
 from progress_service.domain.tracker import advance, fold
 from progress_service.domain.vocabulary import STATUSES
@@ -59,18 +59,23 @@ class Stream:
         return self.run(lambda history, now: Undo(versions, now))
 
 
-changes = st.one_of(
+_changes = (
     st.builds(SetStatus, st.sampled_from(STATUSES)),
     st.builds(SetProgress, st.integers(0, 12)),
     st.builds(AddProgress, st.integers(-3, 4)),
     st.builds(Rate, st.one_of(st.none(), st.integers(1, 10).map(lambda halves: halves / 2))),
     st.builds(AddNote, st.sampled_from(["good", "slow start", "rewatch"])),
 )
+changes = st.one_of(*_changes)
+
+# What an entry may log: any change, or starting again (a new pass), which no correction carries.
+logged = st.one_of(*_changes, st.just(Restart()))
 
 # A command is built against the history it lands on, so targets are drawn as fractions of it.
 commands = st.one_of(
-    st.tuples(st.just("log"), st.lists(changes, min_size=1, max_size=3)),
-    st.tuples(st.just("log"), st.lists(changes, min_size=1, max_size=1)),
+    st.tuples(st.just("log"), st.lists(logged, min_size=1, max_size=3)),
+    st.tuples(st.just("log"), st.lists(logged, min_size=1, max_size=1)),
+    st.tuples(st.just("log"), st.just([Restart()])),
     st.tuples(st.just("remove"), st.none()),
     st.tuples(st.just("correct"), st.tuples(st.floats(0, 1), changes)),
     st.tuples(st.just("retract"), st.floats(0, 1)),
@@ -80,7 +85,7 @@ commands = st.one_of(
 # The same, with entries logged as having happened up to ten days before they were logged: each
 # takes its place among the entries by when it occurred.
 backdated_commands = st.one_of(commands, st.tuples(st.just("backdate"), st.tuples(
-    st.integers(1, 240), st.lists(changes, min_size=1, max_size=2))))
+    st.integers(1, 240), st.lists(logged, min_size=1, max_size=2))))
 
 
 def make(kind, arg):
@@ -130,12 +135,14 @@ backdated_scripts = st.lists(backdated_commands, max_size=25)
 # Writes through the service (services.Trackers), on a few trackers of one user: which of ``titles``
 # (an index) and what; refused writes append nothing.
 service_writes = st.lists(st.one_of(
-    st.tuples(st.just("log"), st.integers(0, 2), st.lists(changes, min_size=1, max_size=2)),
+    st.tuples(st.just("log"), st.integers(0, 2), st.lists(logged, min_size=1, max_size=2)),
+    st.tuples(st.just("log"), st.integers(0, 2), st.just([Restart()])),
     st.tuples(st.just("remove"), st.integers(0, 2), st.none()),
     st.tuples(st.just("correct"), st.integers(0, 2), st.tuples(st.floats(0, 1), changes)),
     st.tuples(st.just("retract"), st.integers(0, 2), st.floats(0, 1)),
     st.tuples(st.just("roll_back"), st.integers(0, 2), st.floats(0, 1)),
-    st.tuples(st.just("backdate"), st.integers(0, 2), st.tuples(st.integers(1, 400), changes)),
+    st.tuples(st.just("backdate"), st.integers(0, 2), st.tuples(st.integers(1, 400), logged)),
+    st.tuples(st.just("undo"), st.integers(0, 2), st.tuples(st.floats(0, 1), st.floats(0, 1), st.booleans())),
 ), max_size=20)
 
 
@@ -156,9 +163,19 @@ def write_through(trackers, user: int, titles: list[int], script, now: datetime)
                 continue
             elif kind == "correct":
                 trackers.correct(user, pick(arg[0]).id, arg[1])
-            elif kind == "retract":
+            elif kind == "retract":  # of any entry: a retraction, correction or rollback is undone
                 trackers.retract(user, pick(arg).id)
+            elif kind == "undo":  # what was recorded between two of its entries, on it or on every title
+                first, last = sorted(pick(fraction).recorded_at for fraction in arg[:2])
+                trackers.undo(user, first, last + timedelta(microseconds=1), title_id=None if arg[2] else title)
             else:
                 trackers.roll_back(user, title, to_version=pick(arg).version)
         except ProgressServiceError:
             pass
+
+
+# Histories of a tracker that is started and started again often, among everything else.
+restart = st.tuples(st.just("log"), st.just([Restart()]))
+restarted_scripts = st.lists(st.one_of(backdated_commands, restart, st.tuples(st.just("backdate"), st.tuples(
+    st.integers(1, 240), st.just([Restart()])))), min_size=1, max_size=25).map(
+    lambda script: [("log", [SetStatus("in_progress")])] + script)

@@ -13,7 +13,7 @@ from flask import Response, current_app, g, jsonify, request
 from ..accounts import Accounts
 from ..db import Database
 from ..domain.events import Recorded
-from ..domain.rules import AddNote, AddProgress, ChangeRequest, Rate, SetProgress, SetStatus
+from ..domain.rules import AddNote, AddProgress, ChangeRequest, Rate, Restart, SetProgress, SetStatus
 from ..errors import BadRequest, InvalidChange
 from ..eventstore import Stream
 from ..schemas import api_time
@@ -84,8 +84,10 @@ def accounts() -> Accounts:
 
 
 def change_requests(body: dict[str, Any]) -> list[ChangeRequest]:
-    """The changes in a request body, in the order they apply: progress, then status, rating, note."""
-    makers = {"progress": SetProgress, "delta": AddProgress, "status": SetStatus, "rating": Rate, "note": AddNote}
+    """The changes in a request body, in the order they apply: progress, then status, rating, note
+    (a restart comes alone)."""
+    makers = {"progress": SetProgress, "delta": AddProgress, "status": SetStatus, "rating": Rate, "note": AddNote,
+              "restart": lambda _: Restart()}
     return [make(body[name]) for name, make in makers.items() if name in body]
 
 

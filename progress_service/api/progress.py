@@ -137,7 +137,7 @@ def explain_summary(query, user_id):
 
 
 _EXPORT_COLUMNS = ("id", "occurred_at", "recorded_at", "title_id", "title", "kind", "version", "type", "data",
-                   "summary", "status", "progress", "total", "rating", "times_completed")
+                   "summary", "status", "progress", "total", "rating", "times_completed", "pass")
 
 
 @blp.get("/<int:user_id>/export")
@@ -177,7 +177,7 @@ def export(query, user_id):
         for row in rows():
             writer.writerow([row.id, api_time(row.occurred_at), api_time(row.recorded_at), row.title_id, row.name,
                              row.kind, row.version, row.type, row.data, row.summary, row.status, row.progress,
-                             row.total, row.rating, row.times_completed])
+                             row.total, row.rating, row.times_completed, row.pass_])
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()

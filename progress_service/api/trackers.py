@@ -1,4 +1,4 @@
-"""Trackers: the board, one tracker (now, at a version or a time), changes, removal, rollback."""
+"""Trackers: the board, one tracker (now, at a version or a time), its passes, changes, removal, rollback."""
 from __future__ import annotations
 
 from flask import Response
@@ -6,7 +6,7 @@ from flask import Response
 from ..projections import tracker_state, tracker_versions
 from ..errors import TrackerNotFound
 from ..schemas.progress import (
-    BoardQuerySchema, BoardSchema, EventSchema, RollbackSchema, TrackerQuerySchema, TrackerSchema,
+    BoardQuerySchema, BoardSchema, EventSchema, PassesSchema, RollbackSchema, TrackerQuerySchema, TrackerSchema,
     TrackerUpdateSchema,
 )
 from .access import READS_OWN, WRITES_OWN, allow
@@ -47,6 +47,15 @@ def get_tracker(query, user_id, title_id):
     with db().read() as conn:
         body, _ = tracker_versions.tracker_at(conn, user_id, title_id, **query)
     return json_answer(body)
+
+
+@blp.get("/<int:title_id>/passes")
+@allow(READS_OWN)
+@blp.response(200, PassesSchema)
+def passes(user_id, title_id):
+    """Each time through the title (a rewatch, a reread, a relisten starts a new pass), oldest first."""
+    with db().read() as conn:
+        return {"items": tracker_versions.tracker_passes(conn, user_id, title_id)}
 
 
 @blp.put("/<int:title_id>")

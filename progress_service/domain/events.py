@@ -66,6 +66,16 @@ class NoteAdded(Event):
 
 
 @dataclass(frozen=True)
+class PassStarted(Event):
+    """The tracker starts again from the beginning (a rewatch, a reread, a relisten): progress 0,
+    in progress. ``number`` is the pass it started when it was logged (2 for the first restart)."""
+
+    type: ClassVar[str] = "pass_started"
+    number: int
+    total: int | None = None
+
+
+@dataclass(frozen=True)
 class TrackerRemoved(Event):
     type: ClassVar[str] = "tracker_removed"
 
@@ -107,7 +117,7 @@ class TrackerRolledBack(Event):
 
 
 CHANGE_TYPES: tuple[type[Event], ...] = (
-    TrackerAdded, StatusChanged, ProgressLogged, RatingSet, RatingCleared, NoteAdded, TrackerRemoved,
+    TrackerAdded, StatusChanged, ProgressLogged, RatingSet, RatingCleared, NoteAdded, TrackerRemoved, PassStarted,
 )
 META_TYPES: tuple[type[Event], ...] = (EntryCorrected, EntryRetracted, TrackerRolledBack)
 EVENT_TYPES: dict[str, type[Event]] = {cls.type: cls for cls in CHANGE_TYPES + META_TYPES}

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from .events import EntryCorrected, Event, ProgressLogged, RatingCleared, RatingSet, Recorded
-from .tracker import NEW, _counted_after, _evolve, _versions, effective_changes, retracted
+from .tracker import NEW, counted_entries, evolve, retracted
 
 
 @dataclass(frozen=True)
@@ -36,17 +36,15 @@ def reasons(history: Sequence[Recorded]) -> Reasons:
     if not history:
         return Reasons(corrections={})
     taken_back = retracted(history)
-    changes = effective_changes(history, taken_back)
-    counted = sorted((history[version - 1] for version in _versions(_counted_after(history, taken_back)[-1])
-                      if changes[version] is not None), key=lambda entry: (entry.occurred_at, entry.version))
+    counted = counted_entries(history)
+    changes = dict((entry.version, change) for entry, change in counted)
     fields = dict(vars(NEW))
     status: Recorded | None = None
     progress: list[Recorded] = []
     rating: Recorded | None = None
-    for entry in counted:
-        change = changes[entry.version]
+    for entry, change in counted:
         before = dict(fields)
-        fields = _evolve(fields, change, entry.occurred_at)
+        fields = evolve(fields, change, entry.occurred_at)
         if not fields["active"]:  # removed: nothing of it stands any more
             status, progress, rating = None, [], None
             continue

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Sequence, Union
+from typing import NoReturn, Sequence, Union
 
 from ..errors import AlreadyRetracted, EntryNotFound, InvalidChange, InvalidProgress, InvalidRating, \
     InvalidStatus, TrackerNotFound
 from .events import (
-    EntryCorrected, EntryRetracted, Event, NoteAdded, ProgressLogged, RatingCleared, RatingSet,
+    EntryCorrected, EntryRetracted, Event, NoteAdded, PassStarted, ProgressLogged, RatingCleared, RatingSet,
     Recorded, StatusChanged, TrackerAdded, TrackerRemoved, TrackerRolledBack, is_change,
 )
 from .tracker import TrackerState, apply, fold_at, retracted
@@ -44,7 +44,12 @@ class AddNote:
     text: str
 
 
-ChangeRequest = Union[SetStatus, SetProgress, AddProgress, Rate, AddNote]
+@dataclass(frozen=True)
+class Restart:
+    """Start the tracker again from the beginning: a new pass (rewatch, reread, relisten)."""
+
+
+ChangeRequest = Union[SetStatus, SetProgress, AddProgress, Rate, AddNote, Restart]
 
 
 # Commands on one tracker.
@@ -115,10 +120,13 @@ def decide(state: TrackerState, command: Command, *, history: Sequence[Recorded]
     units; ``history``, the tracker's entries, when ``needs_history(command, state)``."""
     check_occurred_at(command.occurred_at, now)
     if isinstance(command, LogChanges):
+        on_board = state.active
         if _backdated(command, state):  # "+1" and the checks are on the tracker as it was then
             state = replace(fold_at(history, command.occurred_at), version=state.version)
         events: list[Event] = []
         for request in command.changes:
+            if isinstance(request, Restart) and not state.active:
+                _no_tracker_to_restart(command, on_board)
             event = _change_event(request, state, total)
             events.append(event)
             state = apply(state, Recorded(state.version + 1, event, command.occurred_at))
@@ -148,6 +156,8 @@ def decide(state: TrackerState, command: Command, *, history: Sequence[Recorded]
         _require_correctable(entry)
         if isinstance(entry.event, EntryCorrected):  # correcting a correction corrects its entry again
             entry = _target_entry(history, entry.event.entry_version)
+        if isinstance(entry.event, PassStarted):
+            raise InvalidChange("A new pass cannot be corrected; retract it.")
         _require_counting(history, entry)
         change = _validated_change(command.change, total)
         return [EntryCorrected(entry_id=entry.id or 0, entry_version=entry.version, change=change)]
@@ -175,12 +185,21 @@ def check_occurred_at(occurred_at: datetime, now: datetime) -> None:
         raise InvalidChange("occurred_at may not be more than 5 minutes in the future.", field="occurred_at")
 
 
+def _no_tracker_to_restart(command: LogChanges, on_board: bool) -> NoReturn:
+    if on_board:  # but not yet, or no longer, when the restart is said to have happened
+        raise InvalidChange(f"There was no tracker for this title at {command.occurred_at.isoformat()} to start "
+                            "again; a new pass starts on a tracker that exists by then.", field="occurred_at")
+    raise TrackerNotFound("There is no tracker for this title to start again; add it to your trackers first.")
+
+
 def _require_active(state: TrackerState) -> None:
     if not state.active:
         raise TrackerNotFound("There is no tracker for this title; log something on it first.")
 
 
 def _change_event(request: ChangeRequest, state: TrackerState, total: int | None) -> Event:
+    if isinstance(request, Restart):  # on an active tracker (decide checked): the pass after its current one
+        return PassStarted(number=state.pass_number + 1, total=total)
     event = _validated_change(request, total)
     if isinstance(request, AddProgress):
         reached = (state.progress if state.active else 0) + request.delta
@@ -218,7 +237,10 @@ def _validated_change(request: ChangeRequest, total: int | None) -> Event:
         if not text or len(text) > NOTE_MAX_LENGTH:
             raise InvalidChange(f"A note needs 1 to {NOTE_MAX_LENGTH} characters of text.", field="note")
         return NoteAdded(text=text)
-    raise InvalidChange("Say exactly one change: status, progress, delta, rating or note.")
+    if isinstance(request, Restart):  # a correction: what a pass would start is not the entry's to say
+        raise InvalidChange("An entry cannot be corrected into a new pass; retract it and start again "
+                            "(restart: true) instead.", field="restart")
+    raise InvalidChange("Say exactly one change: status, progress, delta, rating, note or restart.")
 
 
 def _check_progress(progress: int, total: int | None, *, field: str) -> None:

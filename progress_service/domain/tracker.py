@@ -1,4 +1,4 @@
-"""The fold: how a tracker's state follows from its events. Pure; ``apply`` never fails."""
+"""The fold: how a tracker's state follows from its events, and its passes. Pure; ``apply`` never fails."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -7,7 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Callable, Iterator, Optional, Sequence
 
 from .events import (
-    EntryCorrected, EntryRetracted, Event, NoteAdded, ProgressLogged, RatingCleared, RatingSet,
+    EntryCorrected, EntryRetracted, Event, NoteAdded, PassStarted, ProgressLogged, RatingCleared, RatingSet,
     Recorded, StatusChanged, TrackerAdded, TrackerRemoved, TrackerRolledBack, is_change,
 )
 
@@ -27,6 +27,7 @@ class TrackerState:
     times_completed: int = 0
     version: int = 0
     updated_at: datetime | None = None
+    pass_number: int = 1  # the API's `pass`: 1, and one more for each time it was started again
 
     @property
     def percent(self) -> float | None:
@@ -62,11 +63,12 @@ def _set_status(fields: Fields, status: str, at: datetime) -> None:
     fields["status"] = status
 
 
-def _evolve(fields: Fields, change: Event, at: datetime) -> Fields:
-    """The fields after one change entry that happened at ``at`` (``fields`` may be changed)."""
+def evolve(fields: Fields, change: Event, at: datetime) -> Fields:
+    """The fold's step: the fields after one change entry that happened at ``at`` (``fields`` may be changed)."""
     if isinstance(change, TrackerRemoved):
         return {**vars(NEW), "version": fields["version"], "updated_at": fields["updated_at"]}
-    if not fields["active"]:  # the first entry (or the first after a removal) starts a fresh tracker
+    fresh = not fields["active"]
+    if fresh:  # the first entry (or the first after a removal) starts a fresh tracker
         fields = {**vars(NEW), "active": True, "version": fields["version"], "updated_at": fields["updated_at"]}
     if isinstance(change, (TrackerAdded, StatusChanged)):
         fields["total"] = change.total
@@ -86,6 +88,12 @@ def _evolve(fields: Fields, change: Event, at: datetime) -> Fields:
         fields["rating"] = None
     elif isinstance(change, NoteAdded):
         fields["notes"] = fields["notes"] + (change.text,)
+    elif isinstance(change, PassStarted):
+        fields["total"] = change.total
+        fields["progress"] = 0
+        if not fresh:  # on a fresh tracker (what came before it retracted) it starts the first pass
+            fields["pass_number"] += 1
+        _set_status(fields, "in_progress", at)
     else:
         raise TypeError(f"not a change entry: {change!r}")
     return fields
@@ -107,7 +115,7 @@ def apply(state: TrackerState, entry: Recorded) -> TrackerState:
     """
     fields = dict(vars(state))
     if is_change(entry.event):
-        fields = _evolve(fields, entry.event, entry.occurred_at)
+        fields = evolve(fields, entry.event, entry.occurred_at)
     return _recorded(fields, entry)
 
 
@@ -177,17 +185,33 @@ def _occurred_by(history: Sequence[Recorded], counted: Counted, moment: datetime
     return result
 
 
+def _in_occurred_order(history: Sequence[Recorded], counted: Counted,
+                       changes: dict[int, Event | None]) -> list[tuple[Recorded, Event]]:
+    """The counted change entries, each with the change it counts as (``changes``), in the order
+    they occurred (ties in the order they were recorded): what the fold folds."""
+    entries = sorted((history[version - 1] for version in _versions(counted) if changes[version] is not None),
+                     key=lambda entry: (entry.occurred_at, entry.version))
+    return [(entry, changes[entry.version]) for entry in entries]
+
+
+def counted_entries(history: Sequence[Recorded]) -> list[tuple[Recorded, Event]]:
+    """The change entries of ``history`` that count now, each with the change it counts as, in the
+    order they occurred (ties by version): what ``fold`` folds, for a walk of one's own (passes,
+    the reasons behind a figure)."""
+    taken_back = retracted(history)
+    return _in_occurred_order(history, _counted_after(history, taken_back)[-1] if history else None,
+                              effective_changes(history, taken_back))
+
+
 def _fold_counted(history: Sequence[Recorded], counted: Counted, changes: dict[int, Event | None], *,
                   last: Recorded, until: datetime | None = None) -> TrackerState:
     """The state after ``last``: the counted change entries, as ``changes`` says each counts,
-    folded in the order they occurred (ties in the order they were recorded), up to ``until``."""
+    folded in the order they occurred, up to ``until``."""
     if until is not None:
         counted = _occurred_by(history, counted, until)
-    entries = sorted((history[version - 1] for version in _versions(counted) if changes[version] is not None),
-                     key=lambda entry: (entry.occurred_at, entry.version))
     fields: Fields = dict(vars(NEW))
-    for entry in entries:
-        fields = _evolve(fields, changes[entry.version], entry.occurred_at)
+    for entry, change in _in_occurred_order(history, counted, changes):
+        fields = evolve(fields, change, entry.occurred_at)
     fields["updated_at"] = max((entry.occurred_at for entry in history[: last.version]
                                 if until is None or entry.occurred_at <= until), default=None)
     fields["version"] = last.version
@@ -216,6 +240,49 @@ def fold_at(history: Sequence[Recorded], moment: datetime | None) -> TrackerStat
     taken_back = retracted(history)
     return _fold_counted(history, _counted_after(history, taken_back)[-1], effective_changes(history, taken_back),
                          last=history[-1], until=moment)
+
+
+@dataclass(frozen=True)
+class Pass:
+    """One time through a title: the first since the tracker was (last) added, then one more for
+    each time it was started again. ``completions``: how often the pass reached the end (it
+    counts towards the tracker's ``times_completed``)."""
+
+    number: int
+    started_at: datetime | None = None  # when it was first in progress or completed
+    completed_at: datetime | None = None  # the latest completion in it
+    progress: int = 0  # where it stands now, or stood when the next pass began
+    rating: float | None = None  # the rating given during it (none when none was)
+    entries: int = 0  # the counted entries in it, from the one that began it
+    completions: int = 0
+
+
+def passes(history: Sequence[Recorded]) -> list[Pass]:
+    """The passes of the tracker whose stream is ``history``, oldest first (none when it is not on
+    the board): its counted entries since the last removal, folded in occurred order as ``fold``
+    folds them, cut where each pass begins."""
+    if not history:
+        return []
+    found: list[Pass] = []
+    fields: Fields = dict(vars(NEW))
+    for entry, change in counted_entries(history):
+        active, number, completed = fields["active"], fields["pass_number"], fields["times_completed"]
+        fields = evolve(fields, change, entry.occurred_at)
+        if not fields["active"]:  # removed: what follows is a fresh tracker
+            found = []
+            continue
+        if not active or fields["pass_number"] != number:  # a fresh tracker, or a new pass
+            found.append(Pass(fields["pass_number"]))
+        current = found[-1]
+        started = fields["status"] in ("in_progress", "completed")
+        completes = fields["times_completed"] > completed
+        found[-1] = replace(
+            current, progress=fields["progress"], entries=current.entries + 1,
+            started_at=current.started_at or (entry.occurred_at if started else None),
+            rating=fields["rating"] if isinstance(change, (RatingSet, RatingCleared)) else current.rating,
+            completed_at=entry.occurred_at if completes else current.completed_at,
+            completions=current.completions + int(completes))
+    return found
 
 
 def needs_refold(entry: Recorded, state: TrackerState) -> bool:
@@ -287,7 +354,7 @@ def moments_now(history: Sequence[Recorded]) -> dict[int, TrackerState]:
     for entry in sorted(history, key=lambda entry: (entry.occurred_at, entry.version)):
         change = changes.get(entry.version) if entry.version in counted else None
         if change is not None:
-            fields = _evolve(fields, change, entry.occurred_at)
+            fields = evolve(fields, change, entry.occurred_at)
         states[entry.version] = TrackerState(**{**fields, "version": entry.version, "updated_at": entry.occurred_at})
     return states
 

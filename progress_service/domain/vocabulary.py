@@ -1,11 +1,12 @@
 """The words of progress-service, declared once: the statuses a tracker can be in, the kinds of
-title and the unit each is counted in. Event types are declared by their classes in ``events``.
+title and the unit each is counted in, and what starting a title again (``pass_started``) is
+called for each kind. Event types are declared by their classes in ``events``.
 
 Everything else derives from these: the API's schemas (and so the OpenAPI document), the board's
 columns, the reports, the fold's SQL, the menu's words. What SQL spells out for itself (the
-``CHECK`` on ``titles.kind``, the ``unit`` column, ``unit_word`` and ``status_word`` in
-sql/schema.sql) and the web page's words (``static/js/dom.js``) are checked against them by
-tests/integration/test_vocabulary.py.
+``CHECK`` on ``titles.kind``, the ``unit`` column, ``unit_word``, ``status_word`` and the sentence
+of a new pass in sql/schema.sql) and the web page's words (``static/js/dom.js``) are checked
+against them by tests/integration/test_vocabulary.py.
 """
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ UNITS = {"tv_show": "episode", "book": "page", "album": "track", "song": "play"}
 STATUS_WORDS = {"planned": "planned", "in_progress": "in progress", "completed": "completed", "paused": "paused",
                 "dropped": "dropped"}
 KIND_WORDS = {"tv_show": "TV show", "book": "book", "album": "album", "song": "song"}
+# Starting a title again (a new pass): what it is called, and what one is doing again.
+AGAIN_WORDS = {"tv_show": "Rewatch", "book": "Reread", "album": "Relisten", "song": "Relisten"}
+DOING_WORDS = {"tv_show": "watching", "book": "reading", "album": "listening", "song": "listening"}
 
 
 def a_kind(kind: str) -> str:

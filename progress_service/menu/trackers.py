@@ -1,13 +1,15 @@
-"""The tracker board, and one title: its tracker's changes (progress, status, rating, notes) and report."""
+"""The tracker board, and one title: its tracker's changes (progress, status, rating, notes, starting
+again), its passes and its report."""
 from __future__ import annotations
 
 from typing import Callable
 
+from ..domain.vocabulary import AGAIN_WORDS
 from .figures import report_figures_screen
 from .prompts import ask, ask_number, choose, confirm
 from .session import Session, attempt
 from .timeline import timeline_screen
-from .words import STATUSES, plural, progress_text, sentence, title_line, tracker_line
+from .words import STATUSES, pass_line, plural, progress_text, sentence, title_line, tracker_line
 
 
 def trackers_screen(session: Session) -> None:
@@ -56,11 +58,13 @@ def title_actions(title: dict, tracker: dict | None, *, signed_in: bool) -> dict
         return {"1": ("Report", show_report)}
     if tracker is None:
         return {"1": ("Add to my trackers", add_tracker), "2": ("Report", show_report)}
-    unit = title["unit"]
+    unit, again = title["unit"], AGAIN_WORDS[title["kind"]].lower()
     return {"1": (f"+1 {unit}", log_one_more), "2": (f"Set the number of {unit}s", set_progress),
             "3": ("Change status", change_status), "4": ("Rate (0.5 to 5)", rate), "5": ("Add a note", add_note),
-            "6": ("Timeline of this title: retract, roll back", timeline_screen), "7": ("Report", show_report),
-            "8": ("Remove from my trackers", remove_tracker)}
+            "6": (f"Start again ({again}): a new pass, back to 0 {unit}s", start_again),
+            "7": ("Passes: each time through, with dates", show_passes),
+            "8": ("Timeline of this title: retract, roll back", timeline_screen), "9": ("Report", show_report),
+            "10": ("Remove from my trackers", remove_tracker)}
 
 
 def log_change(session: Session, title: dict, change: dict) -> None:
@@ -122,6 +126,23 @@ def add_note(session: Session, title: dict) -> None:
     note = ask("Note (Enter cancels): ")
     if note:
         log_change(session, title, {"note": note})
+
+
+def start_again(session: Session, title: dict) -> None:
+    tracker = session.tracker(title["id"])
+    following = tracker["pass"] + 1 if tracker else 2
+    if confirm(f"{AGAIN_WORDS[title['kind']]} {title['name']} from the start, as pass {following}? Progress goes "
+               f"back to 0; the passes so far stay in its history."):
+        log_change(session, title, {"restart": True})
+    else:
+        print("Nothing was started.")
+
+
+def show_passes(session: Session, title: dict) -> None:
+    items = session.api.request("GET", f"/api/progress/{session.user_id}/trackers/{title['id']}/passes")["items"]
+    print(f"\nPasses of {title['name']}, oldest first:")
+    for i, item in enumerate(items):
+        print(f"  {pass_line(item, items[i + 1] if i + 1 < len(items) else None, title)}")
 
 
 def remove_tracker(session: Session, title: dict) -> None:

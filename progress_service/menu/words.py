@@ -1,4 +1,4 @@
-"""How the menu puts things: kinds, statuses, progress bars, titles, times."""
+"""How the menu puts things: kinds, statuses, progress bars, titles, passes, times."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -29,6 +29,8 @@ def progress_text(tracker: dict) -> str:
 
 def tracker_line(tracker: dict) -> str:
     line = f"{progress_text(tracker)}, {STATUSES[tracker['status']]}"
+    if tracker["pass"] > 1:
+        line += f", pass {tracker['pass']}"
     if tracker["rating"] is not None:
         line += f", rated {tracker['rating']:g}"
     if tracker["notes"]:
@@ -68,3 +70,31 @@ def entry_in_words(detail: dict) -> str:
     moment = datetime.fromisoformat(detail["occurred_at"]).astimezone()
     year = "" if moment.year == datetime.now().astimezone().year else f" {moment.year}"
     return f"the entry of {moment.day} {moment:%b}{year}, {moment:%H:%M} — {detail['summary']}"
+
+
+def day(timestamp: str) -> str:
+    """``3 Jan 2026``: the day of a time, where the menu runs."""
+    moment = datetime.fromisoformat(timestamp).astimezone()
+    return f"{moment.day} {moment:%b %Y}"
+
+
+def pass_line(item: dict, following: dict | None, title: dict) -> str:
+    """``Pass 1: 3 Jan 2026 to 14 Feb 2026, 62 of 62 episodes, finished, rated 4, 3 entries``: one
+    pass (of GET .../passes) in words, ending where the ``following`` one began."""
+    end = item["completed_at"] or (following and following["started_at"])
+    if item["started_at"] is None:
+        dates = "not started"
+    elif end is None:
+        dates = f"since {day(item['started_at'])}"
+    elif day(end) == day(item["started_at"]):
+        dates = f"on {day(end)}"
+    else:
+        dates = f"{day(item['started_at'])} to {day(end)}"
+    unit, total, progress = title["unit"], title["total_units"], item["progress"]
+    parts = [dates, f"{progress} of {total} {plural(unit, total)}" if total else f"{progress} {plural(unit, progress)}"]
+    if item["completed_at"]:
+        parts.append("finished")
+    if item["rating"] is not None:
+        parts.append(f"rated {item['rating']:g}")
+    parts.append(f"{item['entries']} {'entry' if item['entries'] == 1 else 'entries'}")
+    return f"Pass {item['pass']}: " + ", ".join(parts)

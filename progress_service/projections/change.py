@@ -13,7 +13,7 @@ from ..eventstore import Stream
 
 # The columns of a tracker state, in tracker_state and tracker_versions alike.
 COLUMNS = ("user_id", "title_id", "active", "status", "progress", "total", "rating", "notes",
-           "started_at", "completed_at", "times_completed", "version", "updated_at")
+           "started_at", "completed_at", "times_completed", "version", "updated_at", "pass")
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ def tracker_row(stream: Stream, state: TrackerState) -> dict[str, Any]:
             "status": state.status, "progress": state.progress, "total": state.total,
             "rating": state.rating, "notes": list(state.notes), "started_at": state.started_at,
             "completed_at": state.completed_at, "times_completed": state.times_completed,
-            "version": state.version, "updated_at": state.updated_at}
+            "version": state.version, "updated_at": state.updated_at, "pass": state.pass_number}
 
 
 def _iso(value: Any) -> str:

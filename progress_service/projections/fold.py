@@ -25,9 +25,11 @@ _CODE_TO_STATUS = "(ARRAY[" + ",".join(f"'{status}'" for status in STATUSES) + "
 # of anything is a running max() over a packed (version, value) bigint (or a (version, time)
 # array). A removal resets progress (0), status (planned), rating and total, as the fold does, and
 # starts a new stretch ("since", the removals so far) for what counts per tracker: notes, start,
-# completions. ``last`` marks each stream's last state.
+# completions, passes. A new pass (pass_started) is a change entry like a status: progress back to
+# 0, in progress; the pass is 1 + the new passes so far in the stretch (one that is a stretch's
+# first entry starts its first pass, as in the fold). ``last`` marks each stream's last state.
 _PACK = 4294967296  # 2^32: the version above, the value below
-_CARRIES_TOTAL = "('tracker_added', 'status_changed', 'progress_logged')"
+_CARRIES_TOTAL = "('tracker_added', 'status_changed', 'progress_logged', 'pass_started')"
 _MICROS = "(extract(epoch FROM occurred_at) * 1000000)::bigint"
 STATES_QUERY = f"""
 WITH entries AS (
@@ -35,10 +37,11 @@ WITH entries AS (
            CASE WHEN type = 'progress_logged' THEN (data ->> 'progress')::int
                 WHEN type IN ('tracker_added', 'status_changed') AND data ->> 'status' = 'completed'
                      THEN (data ->> 'total')::int
-                WHEN type = 'tracker_removed' THEN 0 END AS progress,
+                WHEN type IN ('tracker_removed', 'pass_started') THEN 0 END AS progress,
            CASE WHEN type IN ('tracker_added', 'status_changed')
                      THEN array_position({_CODE_TO_STATUS}, data ->> 'status')
                 WHEN type = 'tracker_removed' THEN 1
+                WHEN type = 'pass_started' THEN 2
                 WHEN type = 'progress_logged' AND (data ->> 'progress')::int >= (data ->> 'total')::int THEN 3
                 WHEN type = 'progress_logged' AND (data ->> 'progress')::int > 0 THEN 2 END AS effect,
            CASE WHEN type IN {_CARRIES_TOTAL} THEN coalesce((data ->> 'total')::int + 1, 0)
@@ -46,7 +49,9 @@ WITH entries AS (
            CASE WHEN type = 'rating_set' THEN ((data ->> 'rating')::numeric * 2)::int
                 WHEN type IN ('rating_cleared', 'tracker_removed') THEN 0 END AS rating_code,
            coalesce(occurred_at < lag(occurred_at) OVER (PARTITION BY user_id, title_id ORDER BY version), false)
-               AS backdated
+               AS backdated,
+           type = 'pass_started' AND coalesce(lag(type) OVER (PARTITION BY user_id, title_id ORDER BY version),
+                                              'tracker_removed') <> 'tracker_removed' AS new_pass
     FROM events
 ),
 sequenced AS (
@@ -74,7 +79,7 @@ SELECT user_id, title_id, version, version = last_version AS last,
        'epoch'::timestamptz + (max(ARRAY[version, {_MICROS}]) FILTER (WHERE completes) OVER stretch)[2]
            * interval '1 microsecond' AS completed_at,
        count(*) FILTER (WHERE completes) OVER stretch AS times_completed,
-       occurred_at AS updated_at
+       occurred_at AS updated_at, 1 + count(*) FILTER (WHERE new_pass) OVER stretch AS pass
 FROM (SELECT *, effect = 3 AND previous_status <> 3 AS completes FROM sequenced WHERE NOT refolds) x
 WINDOW stretch AS (PARTITION BY user_id, title_id, since ORDER BY version ROWS UNBOUNDED PRECEDING)
 """

@@ -71,7 +71,7 @@ def tracker_at_sql(known_at: str) -> sa.TextClause:
         SELECT k.last, k.known, (
             SELECT CASE WHEN m.active THEN tracker_json(m.user_id, t, m.status, m.progress, m.total, m.rating, m.notes,
                                                         m.started_at, m.completed_at, m.times_completed, k.known,
-                                                        m.updated_at)::text END
+                                                        m.updated_at, m.pass)::text END
             FROM tracker_moments m JOIN titles t ON t.id = m.title_id
             WHERE m.user_id = :user_id AND m.title_id = :title_id AND m.updated_at <= CAST(:at AS timestamptz)
               AND m.known_from <= k.known AND (m.known_until IS NULL OR m.known_until > k.known)

@@ -73,7 +73,8 @@ def state_from_row(row: dict[str, Any]) -> TrackerState:
         active=row["active"], status=row["status"], progress=row["progress"], total=row["total"],
         rating=float(row["rating"]) if row["rating"] is not None else None, notes=tuple(row["notes"]),
         started_at=row["started_at"], completed_at=row["completed_at"],
-        times_completed=row["times_completed"], version=row["version"], updated_at=row["updated_at"])
+        times_completed=row["times_completed"], version=row["version"], updated_at=row["updated_at"],
+        pass_number=row["pass"])
 
 
 _STILL_AT = sa.text("SELECT tracker_is_at(:user_id, :title_id, :version, :revision)")
@@ -87,7 +88,7 @@ def still_current(stream: Stream, title: TitleFacts, state: TrackerState) -> Sta
 
 # -- reads ----------------------------------------------------------------------------------------
 _STATE = ("{s}.status, {s}.progress, {s}.total, {s}.rating, {s}.notes, {s}.started_at, {s}.completed_at, "
-          "{s}.times_completed, {s}.version, {s}.updated_at")
+          "{s}.times_completed, {s}.version, {s}.updated_at, {s}.pass")
 
 
 def tracker_json_sql(state: str, title: str = "t") -> str:

@@ -3,19 +3,20 @@
 Written by every append (one row per new entry, with the API's tracker object rendered for the
 title as it is now: ``tracker_json(v, t)`` in sql/schema.sql, kept in its column ``tracker``); a rebuild takes every folded state. The
 timeline, time travel (``?version=``, ``?as_of=``) and the export read it, so none of them folds.
-An edit of a title renders its rows' objects again (``render_states``).
+An edit of a title renders its rows' objects again (``render_states``). What is folded from the
+stream on each read is here too: ``?at=`` and a tracker's passes.
 """
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, NoReturn, Sequence
 
 import sqlalchemy as sa
 
 from .. import eventstore
 from ..db import Statement, run_together
 from ..domain.events import Recorded
-from ..domain.tracker import TrackerState
+from ..domain.tracker import Pass, TrackerState, passes
 from ..eventstore import Stream
 from ..errors import InvalidChange, TitleNotFound, TrackerNotFound
 from . import tracker_moments
@@ -106,7 +107,7 @@ _EXPORT = sa.text(f"""
     SELECT {TIMELINE_ITEM}::text AS item, (page.e).id, (page.e).occurred_at, (page.e).recorded_at,
            (page.e).title_id, t.name, t.kind, (page.e).version, (page.e).type, (page.e).data::text AS data,
            entry_summary((page.e).type, (page.e).data, v.progress, v.total, t.kind) AS summary, v.status,
-           v.progress, coalesce(v.total, t.total_units) AS total, v.rating, v.times_completed
+           v.progress, coalesce(v.total, t.total_units) AS total, v.rating, v.times_completed, v.pass AS pass_
     FROM (SELECT e FROM events e WHERE e.user_id = :user_id AND e.id > :after ORDER BY e.id LIMIT 1000) page
     {TIMELINE_JOINS}
     ORDER BY (page.e).id
@@ -127,9 +128,7 @@ def tracker_at(conn: sa.Connection, user_id: int, title_id: int, *, version: int
     rows = run_together(conn, [(statement, {"user_id": user_id, "title_id": title_id, "version": version,
                                             "as_of": as_of, "at": at})])
     if not rows:
-        if not eventstore.title_exists(conn, title_id):
-            raise TitleNotFound(f"There is no title {title_id} in the catalog.")
-        raise TrackerNotFound("There is no tracker for this title.")
+        _no_tracker(conn, title_id)
     last, known, body = rows[0]["last"], rows[0]["known"], rows[0]["body"]
     if as_of is not None and known is None:
         raise TrackerNotFound(f"The tracker did not exist yet at {as_of.isoformat()}.")
@@ -145,7 +144,7 @@ _TRACKER_OF_STATE = sa.text("""
                         CAST(:total AS integer), CAST(:rating AS numeric(2, 1)), CAST(:notes AS text[]),
                         CAST(:started_at AS timestamptz), CAST(:completed_at AS timestamptz),
                         CAST(:times_completed AS integer), CAST(:version AS integer),
-                        CAST(:updated_at AS timestamptz))::text
+                        CAST(:updated_at AS timestamptz), CAST(:pass AS integer))::text
     FROM titles t WHERE t.id = :title_id
 """)
 
@@ -161,6 +160,21 @@ _TITLE_NAME = sa.text("SELECT json_build_object('id', id, 'name', name, 'kind', 
 def title_name(conn: sa.Connection, title_id: int) -> str:
     """A title's id, name and kind (JSON), as a timeline item names it."""
     return conn.execute(_TITLE_NAME, {"id": title_id}).scalar_one()
+
+
+def _no_tracker(conn: sa.Connection, title_id: int) -> NoReturn:
+    """Raise the 404 of a tracker that is not there: its title's, when the title is not either."""
+    if not eventstore.title_exists(conn, title_id):
+        raise TitleNotFound(f"There is no title {title_id} in the catalog.")
+    raise TrackerNotFound("There is no tracker for this title.")
+
+
+def tracker_passes(conn: sa.Connection, user_id: int, title_id: int) -> list[Pass]:
+    """The passes of a tracker on the board, oldest first, folded from its stream."""
+    found = passes(eventstore.read_stream(conn, Stream(user_id, title_id)))
+    if not found:
+        _no_tracker(conn, title_id)
+    return found
 
 
 def timeline(conn: sa.Connection, user_id: int, *, limit: int = 50, **conditions: Any) -> str:

@@ -6,8 +6,20 @@ from ..domain.vocabulary import KINDS, STATUSES, UNITS
 from ..projections.tracker_state import SUMMARY_FIGURES
 from . import COUNT, ID, VERSION, Figure, UtcDateTime, figure_query
 
-CHANGES = ("status", "progress", "delta", "rating", "note")
+CHANGES = ("status", "progress", "delta", "rating", "note", "restart")
 RATING = validate.Range(min=0.5, max=5)
+
+
+class Restart(fields.Boolean):
+    """``restart: true``, and nothing else: JSON true (not 1, "yes" or false)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value is True:
+            return True
+        if value is False:
+            raise ValidationError("restart: false asks for nothing; send restart: true to start a new pass, or "
+                                  "leave restart out.")
+        raise ValidationError(f"restart is true (JSON true) to start a new pass; got {value!r}.")
 
 
 class ChangeSchema(Schema):
@@ -20,6 +32,9 @@ class ChangeSchema(Schema):
     delta = fields.Integer(strict=True, validate=validate.Range(min=-(2**31 - 1), max=2**31 - 1))
     rating = fields.Float(allow_none=True, validate=RATING, metadata={"description": "0.5 to 5 in steps of 0.5; null clears"})
     note = fields.String(validate=validate.Length(min=1, max=2000))
+    restart = Restart(validate=validate.Equal(True), metadata={
+        "description": "true starts the tracker again from the beginning: a new pass (rewatch, reread, "
+                       "relisten), progress 0, in progress"})
     occurred_at = UtcDateTime(metadata={"description": "when it happened; may be in the past"})
 
     @validates_schema
@@ -114,8 +129,27 @@ class TrackerSchema(Schema):
     started_at = UtcDateTime(allow_none=True, required=True)
     completed_at = UtcDateTime(allow_none=True, required=True)
     times_completed = fields.Integer(required=True)
+    pass_ = fields.Integer(required=True, data_key="pass",
+                           metadata={"description": "1, and one more each time it was started again"})
     version = fields.Integer(required=True)
     updated_at = UtcDateTime(allow_none=True, required=True)
+
+
+class PassSchema(Schema):
+    """One time through a title (domain.tracker.Pass)."""
+
+    number = fields.Integer(required=True, data_key="pass", metadata={"description": "1 for the first"})
+    started_at = UtcDateTime(allow_none=True, required=True,
+                             metadata={"description": "when it was first in progress or completed"})
+    completed_at = UtcDateTime(allow_none=True, required=True,
+                               metadata={"description": "its latest completion, or null"})
+    progress = fields.Integer(required=True, metadata={"description": "units done in it, now or when the next began"})
+    rating = fields.Float(allow_none=True, required=True, metadata={"description": "the rating set during it"})
+    entries = fields.Integer(required=True, metadata={"description": "the counted entries in it"})
+
+
+class PassesSchema(Schema):
+    items = fields.List(fields.Nested(PassSchema), required=True, metadata={"description": "oldest first"})
 
 
 # The board's columns and the counts: one field per status, in the vocabulary's order.

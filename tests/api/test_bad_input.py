@@ -56,6 +56,8 @@ BODIES: dict[str, bytes] = {
     "a rating as text": b'{"title_id": 1, "rating": "five"}',
     "a to_version as text": b'{"to_version": "1"}',
     "a to_time as a number": b'{"to_time": 12}',
+    "a restart as text": b'{"title_id": 1, "restart": "true"}',
+    "a restart as a number": b'{"title_id": 1, "restart": 1}',
 }
 
 ROUTES = [

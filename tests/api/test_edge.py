@@ -28,6 +28,7 @@ ROUTES = [
     ("PUT", "/api/progress/{user_id}/trackers/{title_id}"), ("DELETE", "/api/progress/{user_id}/trackers/{title_id}"),
     ("POST", "/api/progress/{user_id}/trackers/{title_id}/rollback"),
     ("POST", "/api/progress/{user_id}/undo"), ("DELETE", "/api/progress/{user_id}/undo/{undo_id}"),
+    ("GET", "/api/progress/{user_id}/trackers/{title_id}/passes"),
 ]
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("POST", "/api/auth/register"), ("POST", "/api/auth/login"),
           ("GET", "/api/titles"), ("GET", "/api/titles/{title_id}"), ("GET", "/api/genres"),

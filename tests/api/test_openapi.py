@@ -19,6 +19,7 @@ def test_the_openapi_document_covers_every_route_of_the_contract(client):
                      ("PUT", "/api/progress/{user_id}/trackers/{title_id}"),
                      ("DELETE", "/api/progress/{user_id}/trackers/{title_id}"),
                      ("POST", "/api/progress/{user_id}/trackers/{title_id}/rollback"),
+                     ("GET", "/api/progress/{user_id}/trackers/{title_id}/passes"),
                      ("GET", "/api/progress/{user_id}/history"), ("GET", "/api/progress/summary/{user_id}"),
                      ("GET", "/api/titles/{title_id}/report"), ("GET", "/api/reports/kinds/{kind}")]:
         assert expected in operations, expected

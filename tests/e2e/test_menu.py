@@ -9,13 +9,14 @@ import re
 import sys
 import threading
 import uuid
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pexpect
 import pytest
 
 from tests.e2e.serving import ADMIN, ADMIN_PASSWORD, ROOT
-from tests.helpers import free_port, get
+from tests.helpers import free_port, get, post
 
 pytestmark = pytest.mark.e2e
 
@@ -619,5 +620,35 @@ def test_the_summary_opens_each_figure_to_the_trackers_and_entries_behind_it_and
     menu.see("1 person gave it 4.5")
     menu.pick("Completed by: 100%")
     menu.see("1 person finished it")
+
+
+def test_a_tracker_is_started_again_after_a_confirmation_and_its_passes_are_listed_in_dates(server, open_menu):
+    menu = open_menu()
+    username = sign_up(menu)
+    show = title(server, "Breaking Bad")
+    token = post(f"{server}/api/auth/login", {"username": username, "password": PASSWORD})["access_token"]
+    for change, when in [({"status": "in_progress"}, "2026-01-03T12:00:00+00:00"),
+                         ({"progress": 62}, "2026-02-14T12:00:00+00:00"), ({"rating": 4}, "2026-02-14T13:00:00+00:00")]:
+        post(f"{server}/api/progress/log", {"title_id": show["id"], "occurred_at": when, **change}, token)
+
+    open_title(menu, "Breaking Bad")
+    menu.see("[##########] 62 / 62 episodes, completed, rated 4")
+    menu.pick("Passes")
+    menu.see("Passes of Breaking Bad, oldest first:")
+    menu.see("Pass 1: 3 Jan 2026 to 14 Feb 2026, 62 of 62 episodes, finished, rated 4, 3 entries")
+    menu.pick("Start again (rewatch)")
+    menu.answer("Rewatch Breaking Bad from the start, as pass 2? Progress goes back to 0; the passes so far stay "
+                "in its history. (y/N): ", "n")
+    menu.see("Nothing was started.")
+    today = datetime.now().astimezone()
+    menu.pick("Start again (rewatch)")
+    menu.answer("as pass 2?", "y")
+    menu.see("Logged: Started watching again (pass 2).")
+    menu.see("Breaking Bad: [..........] 0 / 62 episodes, in progress, pass 2, rated 4")
+    menu.pick("Passes")
+    menu.see("Pass 1: 3 Jan 2026 to 14 Feb 2026, 62 of 62 episodes, finished, rated 4, 3 entries")
+    menu.child.expect(r"Pass 2: since (\d+ \w+ \d{4}), 0 of 62 episodes, 1 entry")
+    started = menu.child.match.group(1)
+    assert started in {f"{day.day} {day:%b %Y}" for day in (today, today + timedelta(days=1))}  # today, by the clock
     menu.answer("Choose: ", "q")
     assert menu.leave() == 0

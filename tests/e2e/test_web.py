@@ -698,3 +698,49 @@ def test_a_figure_of_the_summary_and_of_a_report_opens_what_makes_it(open_page, 
     expect(dialog.locator(".sum")).to_have_text("1 of 2 finished it: 50%.")
     expect(dialog.locator(".part")).to_have_text(["1 person finished it", "1 person did not finish it (yet)"])
     page.screenshot(path=ARTIFACTS / "report-explained.png")
+
+
+def test_the_trackers_page_lists_its_passes_and_starts_it_again(open_page, server):
+    page = open_page()
+    register(page)
+    token = token_of(page)
+    show = call_api(server, "GET", "/api/titles?q=breaking+bad&kind=tv_show")["items"][0]
+    for change, when in [({"status": "in_progress"}, "2026-01-03T20:00:00+00:00"),
+                         ({"progress": 62}, "2026-02-14T20:00:00+00:00"), ({"rating": 4}, "2026-02-14T21:00:00+00:00")]:
+        call_api(server, "POST", "/api/progress/log", token, {"title_id": show["id"], **change, "occurred_at": when})
+
+    open_view(page, "Timeline", "Timeline")
+    page.get_by_label("Show entries of").select_option(label="Breaking Bad")
+    expect(page.get_by_role("heading", name="Timeline of Breaking Bad")).to_be_visible()
+    passes = page.get_by_role("region", name="Passes")
+    expect(passes.get_by_role("listitem")).to_have_text(["Pass 1 · Jan 3 – Feb 14, 2026 · 62 of 62 episodes · ★4"])
+    expect(page.locator(".now-state")).to_have_text("Now: 62 / 62 episodes · Completed · rated 4 / 5")
+
+    # Start again: it asks first, and Cancel changes nothing.
+    rewatch = passes.get_by_role("button", name="Rewatch Breaking Bad: start pass 2")
+    expect(rewatch).to_have_text("Rewatch")
+    rewatch.click()
+    expect(page.get_by_role("dialog")).to_contain_text("pass 2 begins now, at 0 episodes, in progress")
+    confirm(page, "Cancel")
+    expect(page.locator(".entry")).to_have_count(3)
+    today = datetime.now(timezone.utc)  # the new pass begins now: today, or tomorrow past midnight
+    since = "|".join(f"{day:%b} {day.day}, {day.year}" for day in (today, today + timedelta(days=1)))
+    rewatch.click()
+    confirm(page, "Start pass 2")
+    expect(notice(page)).to_have_text("Started Breaking Bad again: pass 2, in progress.")
+    expect(page.locator(".now-state")).to_have_text("Now: Pass 2 · 0 / 62 episodes · In progress · rated 4 / 5")
+    expect(passes.get_by_role("listitem")).to_have_text([
+        "Pass 1 · Jan 3 – Feb 14, 2026 · 62 of 62 episodes · ★4",
+        re.compile(rf"^Pass 2 · since ({since}) · 0 of 62 episodes$")])
+    started = entry(page, "Started watching again (pass 2)")
+    expect(started.locator(".state")).to_have_text(
+        "Version 4 · after it: Pass 2 · 0 / 62 episodes · In progress · rated 4 / 5")
+    expect(page.get_by_role("button", name="Rewatch Breaking Bad: start pass 3")).to_be_visible()
+    page.screenshot(path=ARTIFACTS / "passes.png", full_page=True)
+
+    # The new pass is an entry like any other: retracted, it is as if it had never been made.
+    expect(started.get_by_role("button", name=re.compile("^Correct"))).to_have_count(0)
+    started.get_by_role("button", name=re.compile("^Retract entry")).click()
+    confirm(page, "Retract entry")
+    expect(page.locator(".now-state")).to_have_text("Now: 62 / 62 episodes · Completed · rated 4 / 5")
+    expect(passes.get_by_role("listitem")).to_have_text(["Pass 1 · Jan 3 – Feb 14, 2026 · 62 of 62 episodes · ★4"])

@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from progress_service.domain.tracker import fold_at
 from progress_service.errors import TrackerNotFound
 from progress_service.projections import tracker_versions
-from tests.integration.test_projections import differences, run_script, writes
+from tests.histories import service_writes, write_through
+from tests.integration.test_projections import differences, three_titles
 
 MICROSECOND = timedelta(microseconds=1)
 
@@ -37,11 +38,12 @@ def _read(db, user, title, **moment):
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(script=writes)
+@given(script=service_writes)
 def test_a_tracker_at_any_time_as_known_at_any_version_is_the_fold_of_what_was_known(
         tracker, db, make_user, show, song, script, now):
     user = make_user()
-    titles = run_script(tracker, db, user, show, song, script, now)
+    titles = three_titles(db, show, song)
+    write_through(tracker, user, titles, script, now)
     for title in titles:
         history = tracker.history(user, title)
         with db.read() as conn:

@@ -10,12 +10,10 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
-from progress_service.domain.rules import AddNote, AddProgress, Rate, SetProgress, SetStatus
-from progress_service.errors import ProgressServiceError
+from progress_service.domain.rules import AddNote, AddProgress, Rate, Restart, SetProgress, SetStatus
 from progress_service.projections import rebuild
-from tests.histories import changes
+from tests.histories import service_writes, write_through
 
 
 def differences(db):
@@ -35,54 +33,17 @@ def title_stats(db, title_id):
     return dict(row) if row else {}
 
 
-# Writes through the service, on a few trackers of one user; refused writes append nothing.
-writes = st.lists(st.one_of(
-    st.tuples(st.just("log"), st.integers(0, 2), st.lists(changes, min_size=1, max_size=2)),
-    st.tuples(st.just("remove"), st.integers(0, 2), st.none()),
-    st.tuples(st.just("correct"), st.integers(0, 2), st.tuples(st.floats(0, 1), changes)),
-    st.tuples(st.just("retract"), st.integers(0, 2), st.floats(0, 1)),
-    st.tuples(st.just("roll_back"), st.integers(0, 2), st.floats(0, 1)),
-    st.tuples(st.just("backdate"), st.integers(0, 2), st.tuples(st.integers(1, 400), changes)),
-    st.tuples(st.just("undo"), st.integers(0, 2), st.tuples(st.floats(0, 1), st.floats(0, 1), st.booleans())),
-), max_size=20)
-
-
-def run_script(tracker, db, user, show, song, script, now) -> list[int]:
-    """Carry out ``script`` (of ``writes``) on three trackers of ``user``; returns their titles."""
+def three_titles(db, show, song) -> list[int]:
+    """A show, a song and a small title with at most 12 units, for the random writes."""
     with db.transaction() as conn:
         small = conn.execute(sa.text("SELECT id FROM titles WHERE total_units <= 12 ORDER BY id LIMIT 1")).scalar()
-    titles = [show[0], song[0], small]
-    for kind, which, arg in script:
-        title = titles[which]
-        history = tracker.history(user, title)
-        pick = lambda fraction: history[int(fraction * (len(history) - 1))].id  # noqa: E731
-        try:
-            if kind == "log":
-                tracker.log(user, title, arg)
-            elif kind == "backdate":
-                tracker.log(user, title, [arg[1]], occurred_at=now - timedelta(days=arg[0]))
-            elif kind == "remove":
-                tracker.remove(user, title)
-            elif not history:
-                continue
-            elif kind == "correct":
-                tracker.correct(user, pick(arg[0]), arg[1])
-            elif kind == "retract":  # of any entry: a retraction, correction or rollback is undone
-                tracker.retract(user, pick(arg))
-            elif kind == "undo":  # what was recorded between two of its entries, on it or on every title
-                first, last = sorted(history[int(f * (len(history) - 1))].recorded_at for f in arg[:2])
-                tracker.undo(user, first, last + timedelta(microseconds=1), title_id=None if arg[2] else title)
-            else:
-                tracker.roll_back(user, title, to_version=history[int(arg * (len(history) - 1))].version)
-        except ProgressServiceError:
-            pass
-    return titles
+    return [show[0], song[0], small]
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(script=writes)
+@given(script=service_writes)
 def test_inline_projections_equal_a_rebuild_from_the_log(tracker, db, make_user, show, song, script, now):
-    run_script(tracker, db, make_user(), show, song, script, now)
+    write_through(tracker, make_user(), three_titles(db, show, song), script, now)
     assert differences(db) == []
 
 
@@ -95,6 +56,12 @@ SCENARIOS = {
     "removed": [[SetProgress(3), Rate(2)], "remove"],
     "removed and started again": [[SetProgress(10)], "remove", [AddProgress(2)]],
     "finished before it was started": [[SetProgress(2)], [SetProgress(10), "backdated"]],
+    "listened twice, started a third time": [[SetProgress(10)], [Rate(4)], [Restart()], [AddProgress(10)],
+                                             [Restart()], [AddProgress(3)]],
+    "started again halfway, then paused": [[SetProgress(6)], [Restart()], [SetStatus("paused")]],
+    "started again, removed, added again": [[SetProgress(10)], [Restart()], "remove", [SetStatus("planned")],
+                                            [Restart()]],
+    "started again, logged late": [[SetProgress(10), "backdated"], [AddProgress(-4)], [Restart(), "backdated"]],
 }
 
 

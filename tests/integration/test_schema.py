@@ -137,17 +137,25 @@ def test_a_database_that_kept_whole_timeline_items_keeps_their_tracker_objects(f
     assert scalar(fresh, "SELECT count(*) FROM schema_migrations WHERE name LIKE '0001_%'") == 1
 
 
-def test_a_database_from_before_the_tracker_object_was_named_reads_the_same_timeline_after(fresh):
+def a_rated_show(db, username: str) -> tuple[int, int, dict]:
+    """On a prepared database, a user who watched two episodes of a show and rated it 4: the user,
+    the show, and the user's timeline."""
     from progress_service.domain.rules import Rate, SetProgress
     from progress_service.projections import tracker_versions
     from progress_service.services import Trackers
 
-    prepare_schema(fresh)
-    user = scalar(fresh, "INSERT INTO users (username, password_hash) VALUES ('renamed', 'x') RETURNING id")
-    show = scalar(fresh, "SELECT id FROM titles WHERE kind = 'tv_show' AND total_units > 5 ORDER BY id LIMIT 1")
-    Trackers(fresh).log(user, show, [SetProgress(2), Rate(4)])
-    with fresh.read() as conn:
-        timeline = json.loads(tracker_versions.timeline(conn, user))
+    prepare_schema(db)
+    user = scalar(db, "INSERT INTO users (username, password_hash) VALUES (:name, 'x') RETURNING id", name=username)
+    show = scalar(db, "SELECT id FROM titles WHERE kind = 'tv_show' AND total_units > 5 ORDER BY id LIMIT 1")
+    Trackers(db).log(user, show, [SetProgress(2), Rate(4)])
+    with db.read() as conn:
+        return user, show, json.loads(tracker_versions.timeline(conn, user))
+
+
+def test_a_database_from_before_the_tracker_object_was_named_reads_the_same_timeline_after(fresh):
+    from progress_service.projections import tracker_versions
+
+    user, _, timeline = a_rated_show(fresh, "renamed")
     with fresh.transaction() as conn:  # as a database from before migration 0003: the old names
         conn.execute(sa.text("ALTER TABLE tracker_versions RENAME COLUMN tracker TO state_json"))
         conn.execute(sa.text("ALTER TABLE tracker_versions RENAME COLUMN title_revision TO state_revision"))
@@ -184,3 +192,34 @@ def test_a_database_whose_log_generated_stream_names_goes_on_naming_them(fresh):
         assert conn.execute(sa.text(names), {"u": user}).scalars().all() == [f"tracker-{user}-{song}"] * 2
         assert conn.execute(sa.text("SELECT attgenerated FROM pg_attribute "
                                     "WHERE attrelid = 'events'::regclass AND attname = 'stream'")).scalar() == ""
+
+
+def test_a_database_from_before_passes_counts_every_tracker_on_its_first_and_goes_on_from_there(fresh):
+    from progress_service.domain.rules import Restart
+    from progress_service.projections import rebuild, tracker_versions
+    from progress_service.services import Trackers
+
+    user, show, timeline = a_rated_show(fresh, "before")
+    state = "bigint, titles, text, integer, integer, numeric, text[], timestamptz, timestamptz, integer, integer, " \
+            "timestamptz"  # the arguments of the tracker object of old, without `pass`
+    before_0004 = ["ALTER TABLE tracker_state DROP COLUMN pass", "ALTER TABLE tracker_versions DROP COLUMN pass",
+                   "UPDATE tracker_versions SET tracker = (tracker::jsonb - 'pass')::json",
+                   f"DROP FUNCTION tracker_json({state}, integer)",
+                   f"CREATE FUNCTION tracker_json({state}) RETURNS json LANGUAGE sql AS 'SELECT NULL::json'",
+                   "DELETE FROM schema_migrations WHERE name LIKE '0004_%'"]
+    with fresh.transaction() as conn:  # as a database from before migration 0004: no passes anywhere
+        for statement in before_0004:
+            conn.execute(sa.text(statement))
+    prepare_schema(fresh)
+    with fresh.read() as conn:
+        assert json.loads(tracker_versions.timeline(conn, user)) == timeline
+        kept = conn.execute(sa.text("SELECT tracker::text FROM tracker_versions WHERE user_id = :u ORDER BY version"),
+                            {"u": user}).scalars().all()
+        overloads = conn.execute(sa.text("SELECT count(*) FROM pg_proc WHERE proname = 'tracker_json'")).scalar()
+    assert [json.loads(state)["pass"] for state in kept] == [1, 1]  # rendered again on start, with their pass
+    assert overloads == 2  # the old object's function is gone: the one of a state, and the one of a row
+    Trackers(fresh).log(user, show, [Restart()])
+    with fresh.read() as conn:
+        assert json.loads(tracker_versions.timeline(conn, user))["items"][0]["state"]["pass"] == 2
+    with fresh.transaction(isolation_level="REPEATABLE READ") as conn:
+        assert rebuild.verify(conn) == []

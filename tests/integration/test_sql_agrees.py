@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 from progress_service.api.common import event_json
 from progress_service.domain.tracker import TrackerState
 from progress_service.errors import ProgressServiceError
-from tests.histories import changes
+from tests.histories import changes, logged
 
 writes = st.lists(st.one_of(
-    st.tuples(st.just("log"), st.lists(changes, min_size=1, max_size=3)),
+    st.tuples(st.just("log"), st.lists(logged, min_size=1, max_size=3)),
     st.tuples(st.just("correct"), st.tuples(st.floats(0, 1), changes)),
     st.tuples(st.just("retract"), st.floats(0, 1)),
 ), min_size=1, max_size=12)
@@ -58,7 +58,7 @@ def test_the_event_object_of_a_write_is_the_one_every_read_returns(tracker, db, 
 def test_a_trackers_percent_is_the_same_in_python_and_in_the_answers(db, song, progress, total):
     with db.read() as conn:
         answered = conn.execute(sa.text(
-            "SELECT (tracker_json(1, t, 'in_progress', :progress, :total, NULL, '{}', NULL, NULL, 0, 1, now())"
+            "SELECT (tracker_json(1, t, 'in_progress', :progress, :total, NULL, '{}', NULL, NULL, 0, 1, now(), 1)"
             " ->> 'percent')::numeric FROM titles t WHERE t.id = :title"),
             {"progress": progress, "total": total, "title": song[0]}).scalar_one()
     percent = TrackerState(progress=progress, total=total).percent

@@ -1,5 +1,6 @@
-"""The vocabulary (statuses, kinds, units) is declared once in domain/vocabulary.py: what SQL, the
-OpenAPI document, the board and the web page spell out for themselves must say the same."""
+"""The vocabulary (statuses, kinds, units, the words for starting again) is declared once in
+domain/vocabulary.py: what SQL, the OpenAPI document, the board and the web page spell out for
+themselves must say the same."""
 from __future__ import annotations
 
 import json
@@ -10,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
-from progress_service.domain.vocabulary import KINDS, STATUSES, UNITS
+from progress_service.domain.vocabulary import AGAIN_WORDS, DOING_WORDS, KINDS, STATUSES, UNITS
 from progress_service.projections import tracker_state
 
 DOM_JS = Path(__file__).resolve().parents[2] / "progress_service" / "web" / "static" / "js" / "dom.js"
@@ -51,6 +52,15 @@ def test_every_status_has_its_own_word_in_the_timeline_sentences(db):
     assert unknown is None
 
 
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_new_pass_is_told_in_the_vocabularys_words_for_each_kind(db, kind):
+    with db.read() as conn:
+        sentence = conn.execute(sa.text("""SELECT entry_summary('pass_started', '{"number": 3, "total": 10}', 0, 10,
+                                                                 :kind)"""), {"kind": kind}).scalar_one()
+    assert sentence == f"Started {DOING_WORDS[kind]} again (pass 3)"
+    assert set(AGAIN_WORDS) == set(DOING_WORDS) == set(KINDS)
+
+
 def test_the_board_has_one_column_per_status_in_the_vocabularys_order(db, user):
     with db.read() as conn:
         board = json.loads(tracker_state.board(conn, user))
@@ -74,3 +84,6 @@ def test_the_web_page_has_a_word_for_every_kind_and_status_and_no_other():
         return tuple(re.findall(r"(\w+):", body))
     assert keys_of("KINDS") == KINDS
     assert keys_of("STATUSES") == STATUSES
+    assert keys_of("AGAIN") == KINDS
+    again = re.search(r"export const AGAIN = \{(.*?)\};", source, re.S).group(1)
+    assert dict(re.findall(r'(\w+): "(\w+)"', again)) == AGAIN_WORDS

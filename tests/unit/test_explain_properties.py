@@ -6,11 +6,11 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from progress_service.domain.events import ProgressLogged, RatingSet, StatusChanged, TrackerAdded
+from progress_service.domain.events import PassStarted, ProgressLogged, RatingSet, StatusChanged, TrackerAdded
 from progress_service.domain.explain import reasons
 from progress_service.domain.rules import AddProgress, CorrectEntry, Rate, SetProgress, SetStatus
 from progress_service.domain.tracker import effective_changes, fold
-from tests.histories import Stream, backdated_scripts, play, scripts, totals
+from tests.histories import Stream, backdated_scripts, play, restarted_scripts, scripts, totals
 
 
 def replayed_progress(entries, counts_as, total):
@@ -32,7 +32,7 @@ def replayed_progress(entries, counts_as, total):
 
 
 @settings(max_examples=400, deadline=None)
-@given(totals, st.one_of(scripts, backdated_scripts))
+@given(totals, st.one_of(scripts, backdated_scripts, restarted_scripts))
 def test_the_reasons_of_a_tracker_give_its_status_progress_and_rating(total, script):
     stream, _ = play(total, script)
     state, why = fold(stream.history), reasons(stream.history)
@@ -54,6 +54,8 @@ def test_the_reasons_of_a_tracker_give_its_status_progress_and_rating(total, scr
         assert status_change.status == state.status
     elif isinstance(status_change, ProgressLogged):  # planned: a fresh tracker that starts at 0
         assert state.status in ("in_progress", "completed", "planned")
+    elif isinstance(status_change, PassStarted):  # started again: in progress from 0
+        assert state.status == "in_progress"
     else:  # a rating or a note: only the first entry of a fresh tracker, which starts planned
         assert state.status == "planned"
 

@@ -1,5 +1,5 @@
-"""Properties of the fold over random histories with corrections, retractions, rollbacks and
-backdated entries."""
+"""Properties of the fold over random histories with corrections, retractions, rollbacks, new
+passes and backdated entries, and of the passes against the fold."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -9,13 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from progress_service.domain.rules import AddNote, Rate, SetProgress, SetStatus
-from progress_service.domain.tracker import apply, fold, replay, timeline
+from progress_service.domain.tracker import apply, fold, passes, replay, timeline
 from progress_service.domain.vocabulary import STATUSES
-from tests.histories import T0, Stream, backdated_scripts, play, scripts, totals
+from tests.histories import T0, Stream, backdated_scripts, play, restarted_scripts, scripts, totals
 
 
 @settings(max_examples=400, deadline=None)
-@given(totals, st.one_of(scripts, backdated_scripts))
+@given(totals, st.one_of(scripts, backdated_scripts, restarted_scripts))
 def test_the_incrementally_kept_state_always_equals_a_fold_from_scratch(total, script):
     stream, kept = play(total, script)
     for state in kept:
@@ -106,3 +106,26 @@ def test_a_tracker_is_the_same_whatever_order_its_entries_were_logged_in(entries
     in_order = sorted(entries, key=lambda entry: -entry[0])
     one, other = logged(in_order), logged(shuffled)
     assert replace(one, version=0, updated_at=None) == replace(other, version=0, updated_at=None)
+
+
+# -- passes: each time through, cut from the same fold -----------------------------------------------
+@settings(max_examples=400, deadline=None)
+@given(totals, st.one_of(scripts, backdated_scripts, restarted_scripts))
+def test_the_passes_add_up_to_the_tracker_the_fold_gives(total, script):
+    stream, _ = play(total, script)
+    state, found = fold(stream.history), passes(stream.history)
+    if not state.active:  # never added, or removed: no passes
+        assert found == []
+        return
+    assert [p.number for p in found] == list(range(1, state.pass_number + 1))
+    assert found[-1].progress == state.progress
+    assert sum(p.completions for p in found) == state.times_completed
+    assert all((p.completed_at is None) == (p.completions == 0) for p in found)
+    assert state.completed_at == max((p.completed_at for p in found if p.completed_at), default=None)
+    assert state.started_at == next((p.started_at for p in found if p.started_at), None)
+    assert found[-1].rating in (None, state.rating)  # what was set during the last pass is what it shows
+    assert all(p.entries >= 1 for p in found[1:])  # a pass after the first begins with its own entry
+    for earlier, later in zip(found, found[1:]):  # passes follow one another in occurred time
+        assert later.started_at is not None
+        assert earlier.started_at is None or earlier.started_at <= later.started_at
+        assert earlier.completed_at is None or earlier.completed_at <= later.started_at

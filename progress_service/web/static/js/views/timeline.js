@@ -1,18 +1,33 @@
 // The timeline: every entry of the user's log, newest first, grouped by day, each with the sentence
 // the API gives. Any entry can be corrected, retracted, or be the point a tracker is restored to;
-// the timeline then reloads in place. Filtered by a title, it is that tracker's own timeline and
-// shows the tracker's state after every entry.
+// the timeline then reloads in place. Filtered by a title, it is that tracker's own page: its state
+// now and after every entry, its passes (each time through), and starting it again.
 import { ApiError, api, query, session } from "../api.js";
 import {
-  STATUSES, announce, busy, confirmAction, dayKey, dayLabel, field, fill, go, h, progressText, ratingText, select,
-  timeLabel,
+  AGAIN, STATUSES, announce, busy, confirmAction, dayKey, dayLabel, field, fill, go, h, plural, progressText,
+  ratingText, select, timeLabel,
 } from "../dom.js";
 
 const PAGE = 50;
 const CHANGES = ["tracker_added", "status_changed", "progress_logged", "rating_set", "rating_cleared", "note_added"];
 
 function stateText(state) {
-  return [progressText(state), STATUSES[state.status], state.rating === null ? "not rated" : `rated ${ratingText(state.rating)}`].join(" · ");
+  return [state.pass > 1 ? `Pass ${state.pass}` : null, progressText(state), STATUSES[state.status],
+    state.rating === null ? "not rated" : `rated ${ratingText(state.rating)}`].filter(Boolean).join(" · ");
+}
+
+const dateFormat = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", year: "numeric" });
+
+/** "Pass 1 · Jan 3 – Feb 14, 2026 · 62 of 62 episodes · ★4": a pass in words, ending where the next began. */
+function passText(pass, next, tracker) {
+  const { unit } = tracker.title;
+  const end = pass.completed_at || (next && next.started_at);
+  const when = !pass.started_at ? "not started"
+    : end ? dateFormat.formatRange(new Date(pass.started_at), new Date(end))
+      : `since ${dateFormat.format(new Date(pass.started_at))}`;
+  const done = tracker.total === null ? plural(pass.progress, unit) : `${pass.progress} of ${tracker.total} ${unit}s`;
+  return [`Pass ${pass.pass}`, when, done, pass.rating === null ? null : `★${Number(pass.rating)}`]
+    .filter(Boolean).join(" · ");
 }
 
 /** The fields of a correction for this entry, and how to read them into the API's change. */
@@ -72,12 +87,40 @@ export async function render(route) {
     return page.items;
   };
 
+  /** Its passes, and the button that starts the next one. */
+  const passesCard = (tracker, passes) => {
+    const { title } = tracker;
+    const again = AGAIN[title.kind] || "Start again";
+    const next = tracker.pass + 1;
+    return h("section", { class: "passes card", "aria-labelledby": "passes-heading" },
+      h("h2", { id: "passes-heading" }, "Passes"),
+      h("ol", { class: "pass-list" }, passes.map((pass, i) => h("li", { dataset: { pass: String(pass.pass) } },
+        passText(pass, passes[i + 1], tracker)))),
+      h("button", {
+        type: "button", class: "quiet", "aria-label": `${again} ${title.name}: start pass ${next}`,
+        onclick: async (e) => {
+          const ok = await confirmAction({
+            title: `${again} ${title.name}?`,
+            text: `Start again from the beginning: pass ${next} begins now, at 0 ${title.unit}s, in progress. The passes so far stay here and in the timeline.`,
+            confirmLabel: `Start pass ${next}`,
+          });
+          if (!ok) return;
+          await busy(e.target, async () => {
+            await api("POST", "/api/progress/log", { title_id: title.id, restart: true });
+            await refresh(`Started ${title.name} again: pass ${next}, in progress.`);
+          });
+        },
+      }, again));
+  };
+
   /** The tracker now, above its own timeline. */
   const drawNow = async () => {
     if (!titleId) return;
     try {
-      const tracker = await api("GET", `/api/progress/${userId}/trackers/${titleId}`);
-      fill(now, h("p", { class: "card now-state" }, h("strong", {}, "Now: "), stateText(tracker)));
+      const path = `/api/progress/${userId}/trackers/${titleId}`;
+      const [tracker, passes] = await Promise.all([api("GET", path), api("GET", `${path}/passes`)]);
+      fill(now, h("p", { class: "card now-state" }, h("strong", {}, "Now: "), stateText(tracker)),
+        passesCard(tracker, passes.items));
     } catch (error) {
       if (!(error instanceof ApiError && error.status === 404)) throw error;
       fill(now, h("p", { class: "card now-state" }, h("strong", {}, "Now: "), "not on your board"));
@@ -115,7 +158,7 @@ export async function render(route) {
         },
       }, "Correct"));
     }
-    if (isChange || (event.type === "tracker_removed" && !retracted)) {
+    if (isChange || (["tracker_removed", "pass_started"].includes(event.type) && !retracted)) {
       buttons.push(h("button", {
         type: "button", class: "quiet small", "aria-label": `Retract entry ${event.id}: ${item.summary}`,
         onclick: async (e) => {
