@@ -371,13 +371,21 @@ CREATE OR REPLACE FUNCTION timeline_item(e events, v tracker_versions, t titles,
 $$;
 
 -- A timeline item in occurred order: as timeline_item, with the tracker at the moment the entry
--- occurred by everything known now (a tracker_moments row) for its state and sentence.
-CREATE OR REPLACE FUNCTION moment_item(e events, m tracker_moments, t titles, p_retracted_by bigint,
-                                       p_corrected_by bigint) RETURNS json LANGUAGE sql STABLE AS $$
+-- occurred by everything known now (a tracker_moments row) for its state and sentence. Where that
+-- moment is the state recorded right after the entry (v: the entry was folded in occurred order),
+-- the kept tracker object serves, else it is built.
+CREATE OR REPLACE FUNCTION moment_item(e events, m tracker_moments, v tracker_versions, t titles,
+                                       p_retracted_by bigint, p_corrected_by bigint) RETURNS json
+LANGUAGE sql STABLE AS $$
     SELECT json_build_object(
         'event', event_json(e), 'title', json_build_object('id', t.id, 'name', t.name, 'kind', t.kind),
         'summary', entry_summary(e.type, e.data, m.progress, m.total, t.kind),
-        'state', tracker_json(m.user_id, t, m.status, m.progress, m.total, m.rating, m.notes, m.started_at,
-                              m.completed_at, m.times_completed, m.version, m.updated_at, m.pass),
+        'state', CASE WHEN (m.active, m.status, m.progress, m.total, m.rating, m.notes, m.started_at, m.completed_at,
+                            m.times_completed, m.pass, m.updated_at)
+                           IS NOT DISTINCT FROM (v.active, v.status, v.progress, v.total, v.rating, v.notes, v.started_at,
+                                                 v.completed_at, v.times_completed, v.pass, v.updated_at)
+                      THEN kept_tracker_json(v, t)
+                      ELSE tracker_json(m.user_id, t, m.status, m.progress, m.total, m.rating, m.notes, m.started_at,
+                                        m.completed_at, m.times_completed, m.version, m.updated_at, m.pass) END,
         'retracted_by', p_retracted_by, 'corrected_by', p_corrected_by)
 $$;

@@ -98,11 +98,13 @@ def page_sql(conditions: tuple[str, ...]) -> sa.TextClause:
                       JOIN events e ON e.user_id = m.user_id AND e.title_id = m.title_id AND e.version = m.version
                       WHERE {where} ORDER BY {_ORDER.format(m='m')} LIMIT :limit)
         SELECT json_build_object(
-            'items', coalesce(json_agg(moment_item(page.e, page.m, t, rewrites.retracted_by, rewrites.corrected_by)
+            'items', coalesce(json_agg(moment_item(page.e, page.m, v, t, rewrites.retracted_by, rewrites.corrected_by)
                                        ORDER BY {_ORDER.format(m='(page.m)')}), '[]'),
             'next_cursor', CASE WHEN count(*) = :limit THEN
                 (array_agg({_KEY} ORDER BY {_ORDER.format(m='(page.m)').replace(' DESC', '')}))[1] END)::text AS body
-        FROM page JOIN titles t ON t.id = (page.m).title_id {REWRITES}
+        FROM page JOIN titles t ON t.id = (page.m).title_id
+        JOIN tracker_versions v ON v.user_id = (page.m).user_id AND v.title_id = (page.m).title_id
+                               AND v.version = (page.m).version {REWRITES}
     """)
 
 
