@@ -1,12 +1,15 @@
-"""The tracker board, and one title: its tracker's changes (progress, status, rating, notes) and report."""
+"""The tracker board, and one title: its tracker's changes (progress, status, rating, notes), the
+tracker as it was at a time, and the title's report."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Callable
 
-from .prompts import ask, ask_number, choose, confirm
+from .client import ApiError
+from .prompts import ask, ask_number, ask_time, choose, confirm
 from .session import Session, attempt
 from .timeline import timeline_screen
-from .words import STATUSES, plural, progress_text, sentence, title_line, tracker_line
+from .words import STATUSES, moment, plural, progress_text, sentence, title_line, tracker_line
 
 
 def trackers_screen(session: Session) -> None:
@@ -58,8 +61,8 @@ def title_actions(title: dict, tracker: dict | None, *, signed_in: bool) -> dict
     unit = title["unit"]
     return {"1": (f"+1 {unit}", log_one_more), "2": (f"Set the number of {unit}s", set_progress),
             "3": ("Change status", change_status), "4": ("Rate (0.5 to 5)", rate), "5": ("Add a note", add_note),
-            "6": ("Timeline of this title: retract, roll back", timeline_screen), "7": ("Report", show_report),
-            "8": ("Remove from my trackers", remove_tracker)}
+            "6": ("Timeline of this title: retract, undo, roll back", timeline_screen), "7": ("Report", show_report),
+            "8": ("Remove from my trackers", remove_tracker), "9": ("See it as it was on a date", see_as_it_was)}
 
 
 def log_change(session: Session, title: dict, change: dict) -> None:
@@ -146,3 +149,28 @@ def show_report(session: Session, title: dict) -> None:
                 print(f"    {float(value):>3g}: {'*' * count} {count}")
     if report["average_days_to_complete"] is not None:
         print(f"  Average time to complete: {report['average_days_to_complete']:.1f} days")
+
+
+def see_as_it_was(session: Session, title: dict) -> None:
+    """The tracker as it was at a time (?at=), and, if asked, as it was known then (as_of too)."""
+    at = ask_time("As it was when? (YYYY-MM-DD HH:MM, or a day alone for its end; Enter cancels): ", day_alone=True)
+    if at is None:
+        return
+    at = min(at, datetime.now().astimezone())  # the end of today is still to come: now, then
+    known_then = confirm("As we knew it then, leaving out what was logged later?")
+    as_known = ", as we knew it then" if known_then else ""
+    query = {"at": at.isoformat(), "as_of": at.isoformat() if known_then else None}
+    try:
+        tracker = session.api.request("GET", f"/api/progress/{session.user_id}/trackers/{title['id']}", query=query)
+    except ApiError as error:
+        if error.status != 404:
+            raise
+        print(f"No tracker yet on that date{as_known}.")
+        return
+    print(f"\n{title['name']} as it was on {moment(at, seconds=True)}{as_known}:")
+    print(f"  Status: {STATUSES[tracker['status']]}")
+    print(f"  Progress: {progress_text(tracker)}")
+    print(f"  Rating: {'not rated' if tracker['rating'] is None else format(tracker['rating'], 'g')}")
+    print("  Notes:" + ("" if tracker["notes"] else " none"))
+    for note in tracker["notes"]:
+        print(f"    - {note}")
