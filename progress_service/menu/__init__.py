@@ -55,7 +55,7 @@ def welcome(session: Session) -> None:
 def home(session: Session) -> None:
     print(f"\nSigned in as {session.user['username']}{' (admin)' if session.is_admin else ''}.")
     actions = {"1": ("My trackers", trackers_screen), "2": ("Browse and search the catalog", browse_catalog),
-               "3": ("Timeline: history, retract, roll back", timeline_screen),
+               "3": ("Timeline: history, retract, undo, roll back", timeline_screen),
                "4": ("Export my history to a file", export_history),
                "5": ("My account: email, password, erase", account_screen),
                "6": ("Summary: my figures, and what makes each", summary_screen)}

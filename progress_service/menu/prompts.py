@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import getpass
+from datetime import date, datetime, time, timedelta
 
 
 class Quit(Exception):
@@ -29,6 +30,34 @@ def ask_number(prompt: str) -> int | None:
             return int(answer)
         except ValueError:
             print("Type a whole number.")
+    return None
+
+
+def ask_day(prompt: str) -> date | None:
+    """A day: YYYY-MM-DD, "today" or "yesterday", asked again until it is one; None when left blank."""
+    while answer := ask(prompt).lower():
+        today = datetime.now().astimezone().date()
+        if answer in ("today", "yesterday"):
+            return today - timedelta(days=answer == "yesterday")
+        try:
+            return date.fromisoformat(answer)
+        except ValueError:
+            print("Type a day as YYYY-MM-DD (such as 2026-11-14), today or yesterday.")
+    return None
+
+
+def ask_time(prompt: str, *, day_alone: bool = False) -> datetime | None:
+    """A local time, YYYY-MM-DD HH:MM (seconds optional), asked again until it is one; None when blank.
+    With ``day_alone``, a day without a time stands for its last second."""
+    while answer := ask(prompt):
+        try:
+            if day_alone and ":" not in answer:
+                return datetime.combine(date.fromisoformat(answer), time(23, 59, 59)).astimezone()
+            return datetime.strptime(answer, "%Y-%m-%d %H:%M:%S" if answer.count(":") == 2 else "%Y-%m-%d %H:%M"
+                                     ).astimezone()
+        except ValueError:
+            print(f"Type a time as YYYY-MM-DD HH:MM (such as 2026-11-14 20:00); seconds may follow"
+                  f"{', or a day alone' if day_alone else ''}.")
     return None
 
 

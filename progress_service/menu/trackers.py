@@ -1,15 +1,17 @@
 """The tracker board, and one title: its tracker's changes (progress, status, rating, notes, starting
-again), its passes and its report."""
+again), its passes, the tracker as it was at a time, and the title's report."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Callable
 
 from ..domain.vocabulary import AGAIN_WORDS
+from .client import ApiError
 from .figures import report_figures_screen
-from .prompts import ask, ask_number, choose, confirm
+from .prompts import ask, ask_number, ask_time, choose, confirm
 from .session import Session, attempt
 from .timeline import timeline_screen
-from .words import STATUSES, pass_line, plural, progress_text, sentence, title_line, tracker_line
+from .words import STATUSES, moment, pass_line, plural, progress_text, sentence, title_line, tracker_line
 
 
 def trackers_screen(session: Session) -> None:
@@ -63,8 +65,8 @@ def title_actions(title: dict, tracker: dict | None, *, signed_in: bool) -> dict
             "3": ("Change status", change_status), "4": ("Rate (0.5 to 5)", rate), "5": ("Add a note", add_note),
             "6": (f"Start again ({again}): a new pass, back to 0 {unit}s", start_again),
             "7": ("Passes: each time through, with dates", show_passes),
-            "8": ("Timeline of this title: retract, roll back", timeline_screen), "9": ("Report", show_report),
-            "10": ("Remove from my trackers", remove_tracker)}
+            "8": ("Timeline of this title: retract, undo, roll back", timeline_screen), "9": ("Report", show_report),
+            "10": ("Remove from my trackers", remove_tracker), "11": ("See it as it was on a date", see_as_it_was)}
 
 
 def log_change(session: Session, title: dict, change: dict) -> None:
@@ -169,3 +171,28 @@ def show_report(session: Session, title: dict) -> None:
     if report["average_days_to_complete"] is not None:
         print(f"  Average time to complete: {report['average_days_to_complete']:.1f} days")
     report_figures_screen(session, title, report)
+
+
+def see_as_it_was(session: Session, title: dict) -> None:
+    """The tracker as it was at a time (?at=), and, if asked, as it was known then (as_of too)."""
+    at = ask_time("As it was when? (YYYY-MM-DD HH:MM, or a day alone for its end; Enter cancels): ", day_alone=True)
+    if at is None:
+        return
+    at = min(at, datetime.now().astimezone())  # the end of today is still to come: now, then
+    known_then = confirm("As we knew it then, leaving out what was logged later?")
+    as_known = ", as we knew it then" if known_then else ""
+    query = {"at": at.isoformat(), "as_of": at.isoformat() if known_then else None}
+    try:
+        tracker = session.api.request("GET", f"/api/progress/{session.user_id}/trackers/{title['id']}", query=query)
+    except ApiError as error:
+        if error.status != 404:
+            raise
+        print(f"No tracker yet on that date{as_known}.")
+        return
+    print(f"\n{title['name']} as it was on {moment(at, seconds=True)}{as_known}:")
+    print(f"  Status: {STATUSES[tracker['status']]}")
+    print(f"  Progress: {progress_text(tracker)}")
+    print(f"  Rating: {'not rated' if tracker['rating'] is None else format(tracker['rating'], 'g')}")
+    print("  Notes:" + ("" if tracker["notes"] else " none"))
+    for note in tracker["notes"]:
+        print(f"    - {note}")

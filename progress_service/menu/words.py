@@ -67,9 +67,7 @@ def when(timestamp: str) -> str:
 def entry_in_words(detail: dict) -> str:
     """``the entry of 14 Nov, 20:00 — Watched episode 5 of 62``: an entry said by when it occurred
     (local time; the year too when it is not this one) and its sentence, never by its log id."""
-    moment = datetime.fromisoformat(detail["occurred_at"]).astimezone()
-    year = "" if moment.year == datetime.now().astimezone().year else f" {moment.year}"
-    return f"the entry of {moment.day} {moment:%b}{year}, {moment:%H:%M} — {detail['summary']}"
+    return f"the entry of {moment(detail['occurred_at'])} — {detail['summary']}"
 
 
 def day(timestamp: str) -> str:
@@ -98,3 +96,63 @@ def pass_line(item: dict, following: dict | None, title: dict) -> str:
         parts.append(f"rated {item['rating']:g}")
     parts.append(f"{item['entries']} {'entry' if item['entries'] == 1 else 'entries'}")
     return f"Pass {item['pass']}: " + ", ".join(parts)
+
+
+def moment(timestamp: str | datetime, *, seconds: bool = False) -> str:
+    """A moment as people name it, in local time: "14 Nov, 20:00" ("14 Nov 2025, 20:00" in another
+    year); with ``seconds``, "14 Nov, 20:00:05" when they are not zero."""
+    local = (datetime.fromisoformat(timestamp) if isinstance(timestamp, str) else timestamp).astimezone()
+    year = "" if local.year == datetime.now().astimezone().year else f" {local.year}"
+    second = f":{local.second:02}" if seconds and local.second else ""
+    return f"{local.day} {local:%b}{year}, {local:%H:%M}{second}"
+
+
+def count_of(count: int, word: str, words: str | None = None) -> str:
+    """"1 entry", "4 entries"."""
+    return f"{count} {word if count == 1 else (words or word + 's')}"
+
+
+def _amount(tracker: dict) -> str:
+    """How far a tracker is, to set beside another: "episode 5", "no episodes", "3 plays"."""
+    unit, progress = tracker["title"]["unit"], tracker["progress"]
+    if tracker["total"] is None:
+        return count_of(progress, unit)
+    return f"{unit} {progress}" if progress else f"no {unit}s"
+
+
+def _rated(tracker: dict) -> str:
+    return "none" if tracker["rating"] is None else f"{tracker['rating']:g}"
+
+
+def _whole(tracker: dict) -> str:
+    """A tracker in a few words: "page 10 of 412", "3 plays", "planned", "episode 62 of 62, completed, rated 4"."""
+    unit, progress, total = tracker["title"]["unit"], tracker["progress"], tracker["total"]
+    done = (count_of(progress, unit) if total is None else f"{unit} {progress} of {total}") if progress else None
+    status = None if done and tracker["status"] == "in_progress" else STATUSES[tracker["status"]]
+    rating = None if tracker["rating"] is None else f"rated {tracker['rating']:g}"
+    return ", ".join(part for part in (done, status, rating) if part)
+
+
+def change_words(change: dict) -> str:
+    """What an undo does to one tracker: "Breaking Bad: episode 5 → episode 2; rating 4 → none",
+    "Dune: no tracker → page 10 of 412", "Bad Guy: 3 plays → removed"."""
+    name, before, after = change["title"]["name"], change["before"], change["after"]
+    if before is None:
+        return f"{name}: no tracker → {_whole(after)}"
+    if after is None:
+        return f"{name}: {_whole(before)} → removed"
+    parts = []
+    if before["status"] != after["status"]:
+        parts.append(f"{STATUSES[before['status']]} → {STATUSES[after['status']]}")
+    if before["progress"] != after["progress"]:
+        parts.append(f"{_amount(before)} → {_amount(after)}")
+    if before["rating"] != after["rating"]:
+        parts.append(f"rating {_rated(before)} → {_rated(after)}")
+    if len(before["notes"]) != len(after["notes"]):
+        parts.append(f"{count_of(len(before['notes']), 'note')} → {count_of(len(after['notes']), 'note')}")
+    elif before["notes"] != after["notes"]:
+        parts.append("its notes change")
+    if before["times_completed"] != after["times_completed"]:
+        parts.append(f"finished {count_of(before['times_completed'], 'time')} → "
+                     f"{count_of(after['times_completed'], 'time')}")
+    return f"{name}: {'; '.join(parts) or 'when it was started or finished changes'}"

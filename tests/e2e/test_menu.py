@@ -8,6 +8,7 @@ import json
 import re
 import sys
 import threading
+import time
 import uuid
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,6 +22,7 @@ from tests.helpers import free_port, get, post
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "correct horse battery"
+MOMENT = r"\d{1,2} [A-Z][a-z]{2}, \d\d:\d\d"  # how the menu names a moment: "14 Nov, 20:00"
 
 
 class Menu:
@@ -42,6 +44,11 @@ class Menu:
     def answer(self, prompt: str, text: str) -> None:
         self.see(prompt)
         self.child.sendline(text)
+
+    def see_pattern(self, pattern: str) -> re.Match:
+        """Wait for what matches the regular expression ``pattern``; its match."""
+        self.child.expect(pattern)
+        return self.child.match
 
     def pick(self, label: str) -> None:
         """Choose the option (or listed item) whose line shows ``label``, by the key printed before it."""
@@ -272,17 +279,24 @@ def test_the_timeline_shows_the_apis_sentences_and_retracts_an_entry_and_rolls_a
                      r"3\) [\d-]+ [\d:]+  Breaking Bad: Watched episode 1 of 62\s+"
                      r"4\) [\d-]+ [\d:]+  Breaking Bad: Planned\s", timeline), timeline
     menu.answer("Choose: ", "1")
-    menu.see("Breaking Bad version 4: Watched episode 9 of 62")
+    menu.see_pattern(rf"Breaking Bad: The entry of {MOMENT} — Watched episode 9 of 62")
     menu.pick("Retract this entry")
+    menu.see_pattern(rf"Retract the entry of {MOMENT} — Watched episode 9 of 62\? \(y/N\): ")
+    menu.child.sendline("y")
     menu.see("Breaking Bad now: [..........] 5 / 62 episodes, in progress")  # episode 9 is gone
-    menu.see("Breaking Bad: Retracted entry")
+    menu.see_pattern(rf"Breaking Bad: Retracted the entry of {MOMENT} — Watched episode 9 of 62")
     menu.see("Breaking Bad: Watched episode 9 of 62 (retracted)")  # marked where it stands
 
     menu.pick("Watched episode 1 of 62")
     menu.pick("Roll Breaking Bad back to how it was right after this entry")
-    menu.see("Rolled back to version 2. Breaking Bad now: [..........] 1 / 62 episodes, in progress")
+    menu.see_pattern(rf"Roll Breaking Bad back to how it was right after the entry of {MOMENT} — "
+                     r"Watched episode 1 of 62\? \(y/N\): ")
+    menu.child.sendline("y")
+    menu.see_pattern(rf"Rolled Breaking Bad back to how it was right after the entry of {MOMENT} — Watched episode 1 "
+                     r"of 62\. Breaking Bad now: \[\.\.\.\.\.\.\.\.\.\.\] 1 / 62 episodes, in progress")
     menu.see("1) ")
-    menu.see("Breaking Bad: Restored to how it was at version 2")
+    menu.see_pattern(rf"Breaking Bad: Restored to how it was right after the entry of {MOMENT} — "
+                     r"Watched episode 1 of 62")
     menu.pick("Back")
     menu.pick("My trackers")
     menu.see("Breaking Bad  [..........] 1 / 62 episodes")
@@ -650,5 +664,186 @@ def test_a_tracker_is_started_again_after_a_confirmation_and_its_passes_are_list
     menu.child.expect(r"Pass 2: since (\d+ \w+ \d{4}), 0 of 62 episodes, 1 entry")
     started = menu.child.match.group(1)
     assert started in {f"{day.day} {day:%b %Y}" for day in (today, today + timedelta(days=1))}  # today, by the clock
+
+
+def moment(when: datetime, *, seconds: bool = False) -> str:
+    """A moment as the menu names it, in this machine's local time (the menu runs here too)."""
+    local = when.astimezone()
+    year = "" if local.year == datetime.now().astimezone().year else f" {local.year}"
+    return f"{local.day} {local:%b}{year}, {local:%H:%M}" + (f":{local.second:02}" if seconds and local.second else "")
+
+
+def typed(when: datetime) -> str:
+    """A local time as a person types it at the menu's prompts."""
+    return when.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def next_second() -> datetime:
+    """The start of the next second, once it has passed: what is logged from now on is after it."""
+    start = datetime.now().astimezone().replace(microsecond=0) + timedelta(seconds=1)
+    time.sleep(max(0.0, (start - datetime.now().astimezone()).total_seconds()) + 0.05)
+    return start
+
+
+def start_tracking(menu: Menu, name: str) -> None:
+    """From the home screen, put a title on the trackers as planned; its screen stays open."""
+    open_title(menu, name)
+    menu.pick("Add to my trackers")
+    menu.answer("Status (Enter for planned): ", "")
+    menu.see("Logged: Planned.")
+
+
+def log_progress(menu: Menu, *numbers: int) -> None:
+    for number in numbers:
+        menu.pick("Set the number of episodes")
+        menu.answer("How many episodes done", str(number))
+        menu.see(f"Logged: Watched episode {number} of ")
+
+
+def undo_between(menu: Menu, since: datetime, until: datetime, title: str) -> str:
+    """From the timeline, undo what was logged in [since, until) of one title (its number; "" for
+    all); what the menu shows from the titles to pick from to the preview's question."""
+    menu.pick("Undo a range")
+    menu.pick("Everything I logged between two times")
+    menu.answer("From (YYYY-MM-DD HH:MM", typed(since))
+    menu.answer("To, not included", typed(until))
+    listed = menu.see("Type its number, or press Enter for all titles: ")
+    menu.child.sendline(title)
+    return listed + menu.see("? (y/N): ")
+
+
+def test_retractions_ask_first_and_a_retraction_is_undone_from_the_timeline(open_menu):
+    menu = open_menu()
+    sign_up(menu)
+    start_tracking(menu, "Breaking Bad")
+    log_progress(menu, 2, 5)
+    menu.pick("Timeline of this title")
+
+    menu.pick("Watched episode 5 of 62")
+    menu.pick("Retract this entry")
+    fifth = menu.see_pattern(rf"Retract (the entry of ({MOMENT}) — Watched episode 5 of 62)\? \(y/N\): ")
+    the_fifth = fifth.group(1)
+    menu.child.sendline("n")
+    menu.see("Nothing was changed.")
+    listing = menu.see("Type an entry's number")
+    assert re.search(r" 1\) [\d-]+ [\d:]+  Breaking Bad: Watched episode 5 of 62\r\n", listing), listing  # counts
+    menu.answer("Choose: ", "1")
+    menu.pick("Retract this entry")
+    menu.answer(f"Retract {the_fifth}? (y/N): ", "y")
+    menu.see(f"Retracted {the_fifth}. Breaking Bad now: [..........] 2 / 62 episodes, in progress")
+    listing = menu.see("Type an entry's number")
+    assert re.search(rf" 1\) [\d-]+ [\d:]+  Breaking Bad: Retracted {re.escape(the_fifth)}\r\n"
+                     r" +2\) [\d-]+ [\d:]+  Breaking Bad: Watched episode 5 of 62 \(retracted\)\r\n", listing), listing
+
+    menu.answer("Choose: ", "1")
+    menu.see(f"Breaking Bad: The retraction of {the_fifth}")
+    menu.see("Right after it: [..........] 2 / 62 episodes, in progress")
+    menu.pick("Undo this retraction")
+    menu.answer(f"Undo the retraction of {the_fifth}? (y/N): ", "y")
+    menu.see(f"Undid the retraction of {the_fifth}. Breaking Bad now: [..........] 5 / 62 episodes, in progress")
+    shown = menu.see("Type an entry's number")
+    assert re.search(rf" 1\) [\d-]+ [\d:]+  Breaking Bad: Undid the retraction of {re.escape(the_fifth)}\r\n"
+                     rf" +2\) [\d-]+ [\d:]+  Breaking Bad: Retracted {re.escape(the_fifth)} \(undone\)\r\n"
+                     r" +3\) [\d-]+ [\d:]+  Breaking Bad: Watched episode 5 of 62\r\n", shown), shown
+    assert not re.search(r"\b[Ee]ntry \d|version \d", menu.output.getvalue())  # never a log id or a version
+
+    menu.answer("Choose: ", "2")  # the retraction, undone: it cannot be undone again
+    menu.see("It was undone later.")
+    options = menu.see("Choose: ")
+    assert "Undo this" not in options and "Retract this" not in options, options
+    menu.child.sendline("q")
+    assert menu.leave() == 0
+
+
+def test_a_range_is_previewed_in_words_undone_and_the_undo_undone(open_menu):
+    menu = open_menu()
+    sign_up(menu)
+    start_tracking(menu, "Breaking Bad")
+    log_progress(menu, 2)
+    since = next_second()  # the range: from here on
+    log_progress(menu, 5)
+    menu.pick("Rate")
+    menu.answer("Rating from 0.5 to 5", "4")
+    menu.pick("Back")
+    menu.pick("Back")
+    start_tracking(menu, "Bad Guy")
+    menu.pick("+1 play")
+    menu.see("Logged: Played it (1 play so far).")
+    until = next_second()
+    menu.pick("Back")
+    menu.pick("Back")
+
+    menu.pick("Timeline")
+    menu.pick("Undo a range")
+    menu.pick("Everything I logged yesterday")  # this account logged nothing yesterday
+    menu.answer("Type its number, or press Enter for all titles: ", "")
+    menu.see("Nothing was logged in that range.")
+
+    preview = undo_between(menu, since, until, "2")  # Breaking Bad alone: Bad Guy stays
+    assert re.search(r"1\) Bad Guy\r\n +2\) Breaking Bad\r\n", preview), preview  # the titles to pick from
+    assert preview.endswith("This takes back 2 entries:\r\n  Breaking Bad: episode 5 → episode 2; rating 4 → none\r\n"
+                            "Undo these 2 entries"), preview
+    menu.child.sendline("n")
+    menu.see("Nothing was changed.")
+
+    preview = undo_between(menu, since, until, "")
+    assert "This takes back 4 entries:" in preview and preview.endswith("Undo these 4 entries"), preview
+    assert "  Breaking Bad: episode 5 → episode 2; rating 4 → none\r\n" in preview, preview
+    assert "  Bad Guy: 1 play → removed\r\n" in preview, preview
+    menu.child.sendline("y")
+    menu.see(f"Undid 4 entries: everything you logged from {moment(since, seconds=True)} "
+             f"to {moment(until, seconds=True)}.")
+    menu.pick("Undo this undo")
+    menu.see("The undo is undone: those 4 entries count again.")
+    after = menu.see("Type an entry's number")
+    assert "  Breaking Bad: episode 2 → episode 5; rating none → 4\r\n" in after, after
+    assert "  Bad Guy: no tracker → 1 play\r\n" in after, after
+    assert "Bad Guy: Played it (1 play so far)\r\n" in after, after  # it counts again
+    menu.pick("Back")
+    menu.pick("My trackers")
+    board = menu.see("Type a tracker's number to open it.")
+    assert re.search(r"\) Bad Guy +1 play\r\n", board) and re.search(
+        r"\) Breaking Bad +\[\.+\] 5 / 62 episodes  rated 4\r\n", board), board
+    menu.answer("Choose: ", "q")
+    assert menu.leave() == 0
+
+
+def as_it_was(menu: Menu, when: str, *, known_then: bool) -> None:
+    """On a title's screen, ask for its tracker as it was ``when`` (as known then, or now)."""
+    menu.pick("See it as it was on a date")
+    menu.answer("As it was when?", when)
+    menu.answer("As we knew it then, leaving out what was logged later? (y/N): ", "y" if known_then else "n")
+
+
+def test_a_tracker_is_shown_as_it_was_on_a_date_and_as_it_was_known_then(open_menu):
+    menu = open_menu()
+    sign_up(menu)
+    start_tracking(menu, "Breaking Bad")
+    log_progress(menu, 3)
+    menu.pick("Add a note")
+    menu.answer("Note (Enter cancels): ", "The pilot hooks you")
+    log_progress(menu, 7)
+    then = next_second()
+    menu.pick("Timeline of this title")  # episode 7 is retracted after `then`: known then, not now
+    menu.pick("Watched episode 7 of 62")
+    menu.pick("Retract this entry")
+    menu.answer("? (y/N): ", "y")
+    menu.see("Breaking Bad now: [..........] 3 / 62 episodes, in progress")
+    menu.pick("Back")
+
+    as_it_was(menu, typed(then), known_then=False)
+    shown = menu.see("Notes:")
+    assert shown.endswith(f"Breaking Bad as it was on {moment(then, seconds=True)}:\r\n  Status: in progress\r\n"
+                          "  Progress: [..........] 3 / 62 episodes\r\n  Rating: not rated\r\n  "), shown
+    menu.see("    - The pilot hooks you")
+
+    as_it_was(menu, typed(then), known_then=True)
+    menu.see(f"Breaking Bad as it was on {moment(then, seconds=True)}, as we knew it then:")
+    menu.see("  Progress: [#.........] 7 / 62 episodes")
+
+    as_it_was(menu, "2020-01-01", known_then=False)  # a day alone: its end, long before the first entry
+    menu.see("No tracker yet on that date.")
+    as_it_was(menu, "2020-01-01", known_then=True)
+    menu.see("No tracker yet on that date, as we knew it then.")
     menu.answer("Choose: ", "q")
     assert menu.leave() == 0

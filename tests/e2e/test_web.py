@@ -8,6 +8,7 @@ import io
 import json
 import os
 import re
+import time
 import urllib.request
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -25,6 +26,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = ROOT / "test-artifacts"
 PASSWORD = "correct horse battery"
+MOMENT = r"\d{1,2} [A-Z][a-z]{2}, \d\d:\d\d"  # how the page names a moment: "14 Nov, 20:00"
 
 
 @pytest.fixture(scope="module")
@@ -216,10 +218,10 @@ def test_register_add_a_show_track_rate_and_rewrite_its_history(open_page, serve
 
     # Retract the episode: the timeline says so in place, and the episode no longer counts.
     watched = entry(page, "Watched episode 1 of 62")
-    watched.get_by_role("button", name=re.compile("^Retract entry")).click()
+    watched.get_by_role("button", name=re.compile("^Retract the entry of")).click()
     expect(page.get_by_role("dialog")).to_contain_text("as if it never happened")
     confirm(page, "Retract entry")
-    expect(sentences.first).to_have_text(re.compile(r"^Retracted entry \d+$"))
+    expect(sentences.first).to_have_text(re.compile(rf"^Retracted the entry of {MOMENT} — Watched episode 1 of 62$"))
     expect(watched).to_contain_text("retracted")
     expect(watched.get_by_role("button", name=re.compile("^Retract"))).to_have_count(0)
     expect(notice(page)).to_contain_text("Breaking Bad is as if it never happened")
@@ -228,22 +230,22 @@ def test_register_add_a_show_track_rate_and_rewrite_its_history(open_page, serve
     entry(page, "Rated 4.5").get_by_role("link", name="Breaking Bad").click()
     expect(page.get_by_role("heading", name="Timeline of Breaking Bad")).to_be_visible()
     expect(page.locator(".now-state")).to_have_text("Now: 0 / 62 episodes · In progress · rated 4.5 / 5")
-    expect(entry(page, "Paused").locator(".state")).to_have_text(
-        "Version 3 · after it: 1 / 62 episodes · Paused · not rated")
+    expect(entry(page, "Paused").locator(".state")).to_have_text("After it: 1 / 62 episodes · Paused · not rated")
 
     # Correct the rating to 3.5.
-    entry(page, "Rated 4.5").get_by_role("button", name=re.compile("^Correct entry")).click()
+    entry(page, "Rated 4.5").get_by_role("button", name=re.compile("^Correct the entry of")).click()
     page.get_by_role("dialog").get_by_label("Rating").select_option("3.5")
     confirm(page, "Correct entry")
-    expect(sentences.first).to_have_text(re.compile(r"^Corrected entry \d+ to: rated 3\.5$"))
+    expect(sentences.first).to_have_text(re.compile(rf"^Corrected the entry of {MOMENT} — Rated 4\.5 to: rated 3\.5$"))
     expect(page.locator(".now-state")).to_have_text("Now: 0 / 62 episodes · In progress · rated 3.5 / 5")
     expect(entry(page, "Rated 4.5")).to_contain_text("corrected")
 
     # Restore the tracker to how it was right after it was paused (with the retraction counted).
-    entry(page, "Paused").get_by_role("button", name="Restore Breaking Bad to entry", exact=False).click()
-    expect(page.get_by_role("dialog")).to_contain_text("right after this entry (version 3)")
+    entry(page, "Paused").get_by_role("button", name="Restore Breaking Bad to the entry of", exact=False).click()
+    expect(page.get_by_role("dialog")).to_contain_text(re.compile(rf"right after the entry of {MOMENT} — Paused,"))
     confirm(page, "Restore tracker")
-    expect(sentences.first).to_have_text("Restored to how it was at version 3")
+    expect(sentences.first).to_have_text(
+        re.compile(rf"^Restored to how it was right after the entry of {MOMENT} — Paused$"))
     expect(page.locator(".now-state")).to_have_text("Now: 0 / 62 episodes · Paused · not rated")
     expect(notice(page)).to_have_text("Restored Breaking Bad: now 0 / 62 episodes · Paused · not rated.")
     page.screenshot(path=ARTIFACTS / "timeline.png", full_page=True)
@@ -515,8 +517,7 @@ def test_the_timeline_pages_back_and_filters_by_title_and_the_catalog_by_genre(o
     page.get_by_label("Show entries of").select_option(label="The Sopranos")
     expect(page.get_by_role("heading", name="Timeline of The Sopranos")).to_be_visible()
     expect(sentences).to_have_text(["Watched episode 1 of 86"])
-    expect(page.locator(".entry .state")).to_have_text(
-        "Version 1 · after it: 1 / 86 episodes · In progress · not rated")
+    expect(page.locator(".entry .state")).to_have_text("After it: 1 / 86 episodes · In progress · not rated")
 
     # The catalog by genre and kind: every title shown has both.
     open_view(page, "Catalog", "Catalog")
@@ -733,14 +734,212 @@ def test_the_trackers_page_lists_its_passes_and_starts_it_again(open_page, serve
         "Pass 1 · Jan 3 – Feb 14, 2026 · 62 of 62 episodes · ★4",
         re.compile(rf"^Pass 2 · since ({since}) · 0 of 62 episodes$")])
     started = entry(page, "Started watching again (pass 2)")
-    expect(started.locator(".state")).to_have_text(
-        "Version 4 · after it: Pass 2 · 0 / 62 episodes · In progress · rated 4 / 5")
+    expect(started.locator(".state")).to_have_text("After it: Pass 2 · 0 / 62 episodes · In progress · rated 4 / 5")
     expect(page.get_by_role("button", name="Rewatch Breaking Bad: start pass 3")).to_be_visible()
     page.screenshot(path=ARTIFACTS / "passes.png", full_page=True)
 
     # The new pass is an entry like any other: retracted, it is as if it had never been made.
     expect(started.get_by_role("button", name=re.compile("^Correct"))).to_have_count(0)
-    started.get_by_role("button", name=re.compile("^Retract entry")).click()
+    started.get_by_role("button", name=re.compile("^Retract the entry of")).click()
     confirm(page, "Retract entry")
     expect(page.locator(".now-state")).to_have_text("Now: 62 / 62 episodes · Completed · rated 4 / 5")
     expect(passes.get_by_role("listitem")).to_have_text(["Pass 1 · Jan 3 – Feb 14, 2026 · 62 of 62 episodes · ★4"])
+
+
+def moment(timestamp: str | datetime, *, seconds: bool = False) -> str:
+    """A moment as the page names it in the tests' UTC browser: "14 Nov, 20:00" ("14 Nov 2025, 20:00"
+    in another year; "14 Nov, 20:00:05" with ``seconds``, for a moment typed to the second)."""
+    when = (datetime.fromisoformat(timestamp) if isinstance(timestamp, str) else timestamp).astimezone(timezone.utc)
+    year = "" if when.year == datetime.now(timezone.utc).year else f" {when.year}"
+    return f"{when.day} {when:%b}{year}, {when:%H:%M}" + (f":{when.second:02}" if seconds and when.second else "")
+
+
+def local_input(when: datetime) -> str:
+    """A time as a datetime-local input takes it in the tests' UTC browser, to the second."""
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def a_title(server: str, name: str, kind: str) -> dict:
+    [found] = [t for t in call_api(server, "GET", f"/api/titles?q={name.replace(' ', '+')}&kind={kind}")["items"]
+               if t["name"] == name]
+    return found
+
+
+def test_a_retraction_a_correction_and_a_rollback_are_undone_from_the_timeline(open_page, server):
+    page = open_page()
+    register(page)
+    token = token_of(page)
+    show = a_title(server, "Breaking Bad", "tv_show")
+    call_api(server, "POST", "/api/progress/log", token, {"title_id": show["id"], "progress": 2})
+    fifth = call_api(server, "POST", "/api/progress/log", token, {"title_id": show["id"], "progress": 5})
+    call_api(server, "DELETE", f"/api/progress/log/{fifth['id']}", token)
+    the_fifth = f"the entry of {moment(fifth['occurred_at'])} — Watched episode 5 of 62"
+
+    open_view(page, "Timeline", "Timeline")
+    page.get_by_label("Show entries of").select_option(label="Breaking Bad")
+    expect(page.locator(".now-state")).to_have_text("Now: 2 / 62 episodes · In progress · not rated")
+    watched = entry(page, "Watched episode 5 of 62")
+    expect(watched.locator(".badge")).to_have_text("retracted")
+    retraction = entry(page, f"Retracted {the_fifth}")
+    expect(retraction.get_by_role("button", name=re.compile("^Retract"))).to_have_count(0)  # retracting is for changes
+    expect(watched.get_by_role("button", name=re.compile("^Undo"))).to_have_count(0)
+
+    undo = retraction.get_by_role("button", name=re.compile("^Undo this retraction"))
+    undo.focus()
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("heading")).to_have_text(f"Undo the retraction of {the_fifth}?")
+    expect(dialog).to_contain_text("Breaking Bad will be as if this retraction had never been made")
+    expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()  # Enter alone changes nothing
+    page.keyboard.press("Tab")
+    expect(dialog.get_by_role("button", name="Undo retraction")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(dialog).to_be_hidden()
+
+    expect(notice(page)).to_have_text(f"Undid the retraction of {the_fifth}.")
+    expect(page.locator(".now-state")).to_have_text("Now: 5 / 62 episodes · In progress · not rated")
+    expect(page.locator(".entry .sentence").first).to_have_text(f"Undid the retraction of {the_fifth}")
+    expect(watched.locator(".badge")).to_have_count(0)  # it counts again
+    expect(retraction.locator(".badge")).to_have_text("undone")
+    expect(retraction.get_by_role("button", name=re.compile("^Undo"))).to_have_count(0)
+    expect(page.locator(".entry").first).to_be_focused()  # the keyboard goes on from the newest entry
+    page.screenshot(path=ARTIFACTS / "timeline-undone.png", full_page=True)
+
+    # A correction and a rollback are undone the same way.
+    call_api(server, "PUT", f"/api/progress/log/{fifth['id']}", token, {"progress": 7})
+    page.reload()
+    corrected = entry(page, f"Corrected {the_fifth} to: episode 7")
+    expect(page.locator(".now-state")).to_have_text("Now: 7 / 62 episodes · In progress · not rated")
+    corrected.get_by_role("button", name=re.compile("^Undo this correction")).click()
+    confirm(page, "Undo correction")
+    expect(notice(page)).to_have_text(f"Undid the correction of {the_fifth}.")
+    expect(page.locator(".now-state")).to_have_text("Now: 5 / 62 episodes · In progress · not rated")
+    expect(corrected.locator(".badge")).to_have_text("undone")
+
+    call_api(server, "POST", f"/api/progress/{fifth['user_id']}/trackers/{show['id']}/rollback", token,
+             {"to_version": 1})
+    page.reload()
+    rollback = entry(page, "Restored to how it was right after the entry of ")
+    expect(rollback.locator(".sentence")).to_have_text(re.compile(rf"^Restored to how it was right after the entry of "
+                                                                  rf"{MOMENT} — Watched episode 2 of 62$"))
+    expect(page.locator(".now-state")).to_have_text("Now: 2 / 62 episodes · In progress · not rated")
+    rollback.get_by_role("button", name=re.compile("^Undo this rollback")).click()
+    confirm(page, "Undo rollback")
+    expect(notice(page)).to_have_text(re.compile(rf"^Undid the rollback of {MOMENT}\.$"))
+    expect(page.locator(".now-state")).to_have_text("Now: 5 / 62 episodes · In progress · not rated")
+    for sentence in page.locator(".entry .sentence").all_inner_texts():
+        assert not re.search(r"\bentry \d|version \d", sentence), sentence  # words, never log ids or versions
+
+    open_view(page, "Board", "Your board")
+    expect(tracker_card(page, "Breaking Bad")).to_contain_text("5 / 62 episodes")
+
+
+def test_the_undo_dialog_previews_a_range_applies_it_and_the_undo_is_undone_on_a_phone(open_page, server):
+    page = open_page(390, 844)
+    register(page)
+    token = token_of(page)
+    show, book = a_title(server, "Breaking Bad", "tv_show"), a_title(server, "Dune", "book")
+    song = a_title(server, "Bad Guy", "song")
+    log = lambda change: call_api(server, "POST", "/api/progress/log", token, change)  # noqa: E731
+    # Before the range: Breaking Bad at episode 2, Dune at page 10.
+    log({"title_id": show["id"], "progress": 2})
+    dune = log({"title_id": book["id"], "progress": 10})
+    time.sleep(1.1)  # the range starts on a later second than anything before it
+    evening = [log({"title_id": show["id"], "progress": 5}), log({"title_id": show["id"], "rating": 4}),
+               log({"title_id": song["id"], "delta": 3}),
+               call_api(server, "DELETE", f"/api/progress/log/{dune['id']}", token)]
+    since = datetime.fromisoformat(evening[0]["recorded_at"]).replace(microsecond=0)
+    until = datetime.fromisoformat(evening[-1]["recorded_at"]).replace(microsecond=0) + timedelta(seconds=1)
+
+    open_view(page, "Timeline", "Timeline")
+    page.get_by_role("button", name="Undo…").click()
+    dialog = page.get_by_role("dialog", name="Undo what you logged")
+    expect(dialog).to_be_visible()
+
+    # Nothing of this account was logged yesterday: the preview says so and offers nothing to apply.
+    dialog.get_by_label("Everything I logged yesterday").check()
+    dialog.get_by_role("button", name="Preview").click()
+    expect(dialog.locator(".undo-summary")).to_have_text("Nothing was logged in that range.")
+    expect(dialog.get_by_role("button", name="Apply")).to_have_count(0)
+
+    dialog.get_by_label("Everything I logged between two times").check()
+    dialog.get_by_label("From").fill(local_input(since))
+    dialog.get_by_label("To (not included)").fill(local_input(until))
+    dialog.get_by_role("button", name="Preview").click()
+    expect(dialog.locator(".undo-summary")).to_have_text("This takes back 4 entries:")
+    changes = dialog.locator(".undo-changes li")
+    expect(changes).to_have_count(3)
+    assert sorted(changes.all_inner_texts()) == sorted([
+        "Breaking Bad: episode 5 → episode 2; rating ★4 → none",
+        "Dune: no tracker → page 10 of 412",
+        "Bad Guy: 3 plays → removed"])
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the undo dialog makes the page {width} px wide on a 390 px screen"
+    page.screenshot(path=ARTIFACTS / "undo-phone.png", full_page=True)
+    # The preview appended nothing: the timeline still shows the evening's entries counting.
+    expect(entry(page, "Rated 4").locator(".badge")).to_have_count(0)
+
+    dialog.get_by_role("button", name="Apply").click()
+    expect(dialog).to_be_hidden()
+    expect(notice(page).locator("p").first).to_have_text(
+        f"Undid 4 entries: everything you logged from {moment(since, seconds=True)} to {moment(until, seconds=True)}.")
+    expect(notice(page).locator(".undo-changes li")).to_have_count(3)
+    expect(entry(page, "Rated 4").locator(".badge")).to_have_text("retracted")
+    expect(entry(page, "Watched episode 5 of 62").locator(".badge")).to_have_text("retracted")
+    expect(entry(page, "Played it (3 plays so far)").locator(".badge")).to_have_text("retracted")
+    take_back = notice(page).get_by_role("button", name="Undo this undo")
+    expect(take_back).to_be_focused()  # the likely next step is one key away
+
+    take_back.click()
+    expect(notice(page).locator("p").first).to_have_text("The undo is undone: those 4 entries count again.")
+    assert sorted(notice(page).locator(".undo-changes li").all_inner_texts()) == sorted([
+        "Breaking Bad: episode 2 → episode 5; rating none → ★4",
+        "Dune: page 10 of 412 → removed",
+        "Bad Guy: no tracker → 3 plays"])
+    expect(entry(page, "Rated 4").locator(".badge")).to_have_count(0)
+    expect(page.locator(".entry .sentence").first).to_have_text(re.compile(r"^Undid the retraction of the entry of "))
+
+    open_view(page, "Board", "Your board")
+    expect(tracker_card(page, "Breaking Bad")).to_contain_text("5 / 62 episodes")
+    expect(tracker_card(page, "Breaking Bad")).to_contain_text("4 / 5")
+    expect(tracker_card(page, "Bad Guy")).to_contain_text("3 plays")
+    expect(tracker_card(page, "Dune")).to_have_count(0)
+
+
+def test_a_tracker_is_shown_as_it_was_at_a_time_and_as_it_was_known_then(open_page, server):
+    page = open_page()
+    register(page)
+    token = token_of(page)
+    show = a_title(server, "Breaking Bad", "tv_show")
+    log = lambda change: call_api(  # noqa: E731
+        server, "POST", "/api/progress/log", token, {"title_id": show["id"], **change})
+    log({"status": "in_progress"})
+    log({"progress": 3})
+    noted = log({"note": "The pilot hooks you"})
+    then = datetime.fromisoformat(noted["recorded_at"]).replace(microsecond=0) + timedelta(seconds=1)
+    time.sleep(max(0.0, (then - datetime.now(timezone.utc)).total_seconds()) + 0.1)
+    log({"progress": 7, "occurred_at": then.isoformat()})  # learnt after `then`, about `then`
+    log({"progress": 9})
+    log({"rating": 4})
+
+    page.goto(f"{server}/#/titles/{show['id']}")
+    section = page.get_by_role("region", name="Your tracker in the past")
+    section.get_by_label("See it as it was on…").fill(local_input(then))
+    section.get_by_role("button", name="Show").click()
+    shown = section.locator(".then-state")
+    expect(shown.locator("p")).to_have_text(f"On {moment(then, seconds=True)}:")
+    expect(shown.locator("dl > div")).to_have_text(["StatusIn progress", "Progress7 / 62 episodes", "Ratingnot rated",
+                                                     "NotesThe pilot hooks you"])
+
+    section.get_by_label("as we knew it then").check()  # episode 7 was logged later: it was at 3 as known then
+    expect(shown.locator("p")).to_have_text(f"On {moment(then, seconds=True)}, as we knew it then:")
+    expect(shown.locator("dl > div")).to_have_text(["StatusIn progress", "Progress3 / 62 episodes", "Ratingnot rated",
+                                                     "NotesThe pilot hooks you"])
+    page.screenshot(path=ARTIFACTS / "title-then.png", full_page=True)
+
+    before = datetime.now(timezone.utc) - timedelta(days=10)
+    section.get_by_label("See it as it was on…").fill(local_input(before))
+    section.get_by_label("See it as it was on…").press("Enter")  # the form submits from the field
+    expect(shown).to_have_text("No tracker yet on that date, as we knew it then.")
+    section.get_by_label("as we knew it then").uncheck()
+    expect(shown).to_have_text("No tracker yet on that date.")

@@ -136,16 +136,33 @@ export function dayKey(date) {
   return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
 }
 
+/** "Friday, 13 November 2026" in the page's language. */
+export function dayName(date) {
+  return dayFormat.format(new Date(date));
+}
+
 export function dayLabel(date) {
   const key = dayKey(date);
   const today = new Date();
   const yesterday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 1);
   const prefix = key === dayKey(today) ? "Today, " : key === dayKey(yesterday) ? "Yesterday, " : "";
-  return prefix + dayFormat.format(new Date(date));
+  return prefix + dayName(date);
 }
 
 export function timeLabel(date) {
   return timeFormat.format(new Date(date));
+}
+
+const monthFormat = new Intl.DateTimeFormat(undefined, { month: "short" });
+
+/** "14 Nov, 20:00" (local time; with the year when it is not this one): a moment as people name it;
+ * with `seconds`, "14 Nov, 20:00:05" when they are not zero (a moment the user typed to the second). */
+export function momentLabel(date, { seconds = false } = {}) {
+  const d = new Date(date);
+  const year = d.getFullYear() === new Date().getFullYear() ? "" : ` ${d.getFullYear()}`;
+  const pad = (n) => String(n).padStart(2, "0");
+  const second = seconds && d.getSeconds() ? `:${pad(d.getSeconds())}` : "";
+  return `${d.getDate()} ${monthFormat.format(d)}${year}, ${pad(d.getHours())}:${pad(d.getMinutes())}${second}`;
 }
 
 // Notices: one alert for errors (the API's own sentence), one polite status line for successes.
@@ -171,9 +188,10 @@ export function showError(error) {
   box.hidden = false;
 }
 
-export function announce(message) {
+/** Say that something was done; `more` (details, a button to take it back) follows the sentence. */
+export function announce(message, ...more) {
   const box = notice();
-  box.replaceChildren(h("p", {}, message));
+  box.replaceChildren(h("p", {}, message), ...nodes(more));
   box.className = "notice success";
   box.hidden = false;
   document.getElementById("status").textContent = message;

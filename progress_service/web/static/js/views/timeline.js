@@ -1,15 +1,20 @@
 // The timeline: every entry of the user's log, newest first, grouped by day, each with the sentence
-// the API gives. Any entry can be corrected, retracted, or be the point a tracker is restored to;
-// the timeline then reloads in place. Filtered by a title, it is that tracker's own page: its state
-// now and after every entry, its passes (each time through), and starting it again.
+// the API gives (or, for one that names another entry, which one in words). Any entry can be
+// corrected, retracted, or be the point a tracker is restored to; a retraction, correction or
+// rollback can be undone, and so can everything logged in a range (views/undo.js); the timeline then
+// reloads in place. Filtered by a title, it is that tracker's own page: its state now and after
+// every entry, its passes (each time through), and starting it again.
 import { ApiError, api, query, session } from "../api.js";
 import {
-  AGAIN, STATUSES, announce, busy, confirmAction, dayKey, dayLabel, field, fill, go, h, plural, progressText,
-  ratingText, select, timeLabel,
+  AGAIN, STATUSES, announce, busy, confirmAction, dayKey, dayLabel, field, fill, go, h, momentLabel, plural,
+  progressText, ratingText, select, timeLabel,
 } from "../dom.js";
+import { openUndoDialog, takenBackNotice, undoneNotice } from "./undo.js";
 
 const PAGE = 50;
 const CHANGES = ["tracker_added", "status_changed", "progress_logged", "rating_set", "rating_cleared", "note_added"];
+// The entries that change what another entry did; retracting one undoes it.
+const REWRITES = { entry_retracted: "retraction", entry_corrected: "correction", tracker_rolled_back: "rollback" };
 
 function stateText(state) {
   return [state.pass > 1 ? `Pass ${state.pass}` : null, progressText(state), STATUSES[state.status],
@@ -66,6 +71,74 @@ function correctionFields(item) {
   return null;
 }
 
+/** Entries in words, never by log id or version: "the entry of 14 Nov, 20:00 — Watched episode 5 of 62",
+ * and the sentences of entries that name another ("Retracted the entry of …"), looked up as needed. */
+function entryWords(userId) {
+  const known = new Map();  // log id → timeline item (or null: not in the log)
+  const words = new Map();  // log id → {noun, sentence}
+
+  const byId = async (titleId, id) => {
+    if (!known.has(id)) {
+      const [found] = (await api("GET", `/api/progress/${userId}/history${query({ title_id: titleId, before: id + 1, limit: 1 })}`)).items;
+      known.set(id, found && found.event.id === id ? found : null);
+    }
+    return known.get(id);
+  };
+  /** The entry a rollback restored to: within one tracker, log ids rise with versions, so it is the
+   * oldest of the entries between it and the rollback. */
+  const restoredTo = async ({ event }) => {
+    const version = event.data.to_version;
+    const loaded = [...known.values()].find((item) => item && item.event.title_id === event.title_id && item.event.version === version);
+    const back = event.version - version;
+    if (loaded || back < 1 || back > 200) return loaded || null;
+    const { items } = await api("GET", `/api/progress/${userId}/history${query({ title_id: event.title_id, before: event.id, limit: back })}`);
+    const found = items[items.length - 1];
+    return found && found.event.version === version ? found : null;
+  };
+  const target = (item) => byId(item.event.title_id, item.event.data.entry_id);
+
+  /** "the entry of 14 Nov, 20:00 — Watched episode 5 of 62", "the retraction of the entry of …". */
+  const noun = async (item, depth = 0) => {
+    const { event } = item;
+    const kind = REWRITES[event.type];
+    if (!kind) return `the entry of ${momentLabel(event.occurred_at)} — ${item.summary}`;
+    if (kind === "rollback" || depth > 2) return `the ${kind} of ${momentLabel(event.occurred_at)}`;
+    const named = await target(item);
+    return `the ${kind} of ${named ? await noun(named, depth + 1) : "an entry no longer in the log"}`;
+  };
+  const sentence = async (item) => {
+    const { event } = item;
+    if (event.type === "entry_retracted") {
+      const named = await target(item);
+      if (!named) return item.summary;
+      return `${REWRITES[named.event.type] ? "Undid" : "Retracted"} ${await noun(named)}`;
+    }
+    if (event.type === "entry_corrected") {
+      const named = await target(item);
+      // The API's sentence is "Corrected entry N to: …"; what follows "to:" is already in words.
+      const to = item.summary.slice(item.summary.indexOf(" to: ") + 1);
+      return named ? `Corrected ${await noun(named)} ${to}` : item.summary;
+    }
+    if (event.type === "tracker_rolled_back" && event.data.to_version) {
+      const named = await restoredTo(item);
+      return named ? `Restored to how it was right after ${await noun(named)}` : "Restored to how it was at an earlier entry";
+    }
+    return item.summary;
+  };
+
+  return {
+    /** Learn the loaded items, and put into words those not yet said. */
+    async learn(items) {
+      for (const item of items) known.set(item.event.id, item);
+      await Promise.all(items.filter((item) => !words.has(item.event.id)).map(async (item) => {
+        words.set(item.event.id, { noun: await noun(item), sentence: await sentence(item) });
+      }));
+    },
+    noun: (item) => words.get(item.event.id).noun,
+    sentence: (item) => words.get(item.event.id).sentence,
+  };
+}
+
 export async function render(route) {
   const userId = session.user.id;
   const titleId = Number(route.params.get("title")) || null;
@@ -76,6 +149,7 @@ export async function render(route) {
 
   let items = [];
   let nextBefore = null;
+  const words = entryWords(userId);
   const root = h("section", { class: "timeline-view" });
   const now = h("div", { class: "now" });
   const list = h("div", { class: "timeline" });
@@ -84,6 +158,7 @@ export async function render(route) {
   const load = async ({ before, limit = PAGE } = {}) => {
     const page = await api("GET", `/api/progress/${userId}/history${query({ title_id: titleId, limit, before })}`);
     nextBefore = page.next_before;
+    await words.learn(page.items);
     return page.items;
   };
 
@@ -128,12 +203,34 @@ export async function render(route) {
   };
 
   /** Reload the newest entries (as many as are shown, and what the action added), then redraw. */
-  const refresh = async (said) => {
+  const refresh = async (said, ...more) => {
     items = await load({ limit: Math.min(200, Math.max(PAGE, items.length + 1)) });
     await drawNow();
     draw();
-    announce(said);
+    announce(said, ...more);
     list.querySelector(".entry")?.focus();
+  };
+
+  /** "Undo this retraction" (correction, rollback): retracting it makes the tracker re-fold without it. */
+  const undoButton = (item) => {
+    const { event, title } = item;
+    const kind = REWRITES[event.type];
+    const noun = words.noun(item);
+    return h("button", {
+      type: "button", class: "quiet small", "aria-label": `Undo this ${kind}: ${words.sentence(item)}`,
+      onclick: async (e) => {
+        const ok = await confirmAction({
+          title: `Undo ${noun}?`,
+          text: `“${words.sentence(item)}” (${title.name}). ${title.name} will be as if this ${kind} had never been made; the timeline keeps both entries.`,
+          confirmLabel: `Undo ${kind}`,
+        });
+        if (!ok) return;
+        await busy(e.target, async () => {
+          await api("DELETE", `/api/progress/log/${event.id}`);
+          await refresh(`Undid ${noun}.`);
+        });
+      },
+    }, `Undo this ${kind}`);
   };
 
   const actions = (item, { retracted, newest }) => {
@@ -143,45 +240,46 @@ export async function render(route) {
     const correction = isChange ? correctionFields(item) : null;
     if (correction) {
       buttons.push(h("button", {
-        type: "button", class: "quiet small", "aria-label": `Correct entry ${event.id}: ${item.summary}`,
+        type: "button", class: "quiet small", "aria-label": `Correct ${words.noun(item)}`,
         onclick: async (e) => {
           const form = await confirmAction({
-            title: `Correct entry ${event.id}?`,
+            title: `Correct ${words.noun(item)}?`,
             text: `“${item.summary}” (${title.name}). The tracker will count it as the change you give here; the entry itself stays in the history.`,
             confirmLabel: "Correct entry", fields: correction.fields,
           });
           if (!form) return;
           await busy(e.target, async () => {
             await api("PUT", `/api/progress/log/${event.id}`, correction.read(form));
-            await refresh(`Corrected entry ${event.id}.`);
+            await refresh(`Corrected ${words.noun(item)}.`);
           });
         },
       }, "Correct"));
     }
     if (isChange || (["tracker_removed", "pass_started"].includes(event.type) && !retracted)) {
       buttons.push(h("button", {
-        type: "button", class: "quiet small", "aria-label": `Retract entry ${event.id}: ${item.summary}`,
+        type: "button", class: "quiet small", "aria-label": `Retract ${words.noun(item)}`,
         onclick: async (e) => {
           const ok = await confirmAction({
-            title: `Retract entry ${event.id}?`,
+            title: `Retract ${words.noun(item)}?`,
             text: `“${item.summary}” (${title.name}). The tracker will be as if it never happened; the timeline keeps both entries.`,
             confirmLabel: "Retract entry",
           });
           if (!ok) return;
           await busy(e.target, async () => {
             await api("DELETE", `/api/progress/log/${event.id}`);
-            await refresh(`Retracted entry ${event.id}: ${title.name} is as if it never happened.`);
+            await refresh(`Retracted ${words.noun(item)}: ${title.name} is as if it never happened.`);
           });
         },
       }, "Retract"));
     }
+    if (REWRITES[event.type] && !retracted) buttons.push(undoButton(item));
     if (!newest) {
       buttons.push(h("button", {
-        type: "button", class: "quiet small", "aria-label": `Restore ${title.name} to entry ${event.id}`,
+        type: "button", class: "quiet small", "aria-label": `Restore ${title.name} to ${words.noun(item)}`,
         onclick: async (e) => {
           const ok = await confirmAction({
             title: `Restore ${title.name} to here?`,
-            text: `It goes back to how it was right after this entry (version ${event.version}), counting the corrections and retractions made since. Later entries stay in the timeline.`,
+            text: `It goes back to how it was right after ${words.noun(item)}, counting the corrections and retractions made since. Later entries stay in the timeline.`,
             confirmLabel: "Restore tracker",
           });
           if (!ok) return;
@@ -213,14 +311,15 @@ export async function render(route) {
         // What later entries did to it, as the API says (on whatever page they stand).
         const isRetracted = item.retracted_by !== null;
         const isCorrected = item.corrected_by !== null && !isRetracted;
+        const isUndone = isRetracted && REWRITES[event.type];  // a retraction, correction or rollback taken back
         return h("li", { class: `entry${isRetracted ? " retracted" : ""}`, tabindex: "-1", dataset: { entry: String(event.id), type: event.type } },
           h("time", { datetime: event.occurred_at }, timeLabel(event.occurred_at)),
           h("div", { class: "what" },
             titleId ? null : h("a", { class: "entry-title", href: `#/timeline?title=${event.title_id}` }, item.title.name),
-            h("p", { class: "sentence" }, item.summary,
-              isRetracted ? h("span", { class: "badge" }, "retracted") : null,
+            h("p", { class: "sentence" }, words.sentence(item),
+              isRetracted ? h("span", { class: "badge" }, isUndone ? "undone" : "retracted") : null,
               isCorrected ? h("span", { class: "badge" }, "corrected") : null),
-            titleId ? h("p", { class: "state" }, `Version ${event.version} · after it: `,
+            titleId ? h("p", { class: "state" }, "After it: ",
               event.type === "tracker_removed" ? "removed from the board" : stateText(item.state)) : null,
             actions(item, { retracted: isRetracted, newest: newest.get(event.title_id) === event.version })));
       })))) : [h("p", { class: "empty" }, titleId ? "No entries for this title yet." : "No entries yet: your timeline starts when you add something to your board.")]));
@@ -238,12 +337,21 @@ export async function render(route) {
   const filter = select("title", [["", "All titles"], ...[...titles].sort((a, b) => a[1].localeCompare(b[1]))], titleId || "", {
     onchange: (event) => go(event.target.value ? `#/timeline?title=${event.target.value}` : "#/timeline"),
   });
+  /** After an undo of a range: the timeline anew, and a notice whose button (focused, the likely next
+   * step) undoes the undo. */
+  const onUndone = (done, said) => busy(null, async () => {
+    await refresh(...undoneNotice(userId, done, said, (back) => refresh(...takenBackNotice(back))));
+    document.querySelector("#notice button")?.focus();
+  });
+
   items = await load();
   await drawNow();
   draw();
   fill(root,
     h("h1", {}, titleId ? `Timeline of ${titles.get(titleId)}` : "Timeline"),
-    h("form", { class: "filter", onsubmit: (e) => e.preventDefault() }, field("Show entries of", filter)),
+    h("div", { class: "timeline-tools" },
+      h("form", { class: "filter", onsubmit: (e) => e.preventDefault() }, field("Show entries of", filter)),
+      h("button", { type: "button", class: "quiet", onclick: () => openUndoDialog({ userId, titles, titleId, onUndone }) }, "Undo…")),
     titleId ? h("p", { class: "crumbs" }, h("a", { href: "#/timeline" }, "← All titles")) : null,
     now, list, more);
   return root;

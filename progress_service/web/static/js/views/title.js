@@ -1,6 +1,7 @@
-// A title's page: what it is, and its report (how many people plan, follow, finished it; ratings).
-import { api } from "../api.js";
-import { h, peopleWho, plural, STATUSES } from "../dom.js";
+// A title's page: what it is, its report (how many people plan, follow, finished it; ratings), and
+// for a title on the user's board, its tracker as it was at a moment of the user's choosing.
+import { ApiError, api, query, session } from "../api.js";
+import { field, fill, h, momentLabel, peopleWho, plural, progressText, ratingText, STATUSES } from "../dom.js";
 import { boardActions, boardStatuses, describeTitle } from "./catalog.js";
 import { explainReportFigure, figureButton } from "./explain.js";
 
@@ -17,6 +18,41 @@ function histogram(report) {
     })));
 }
 
+/** "See it as it was on…": the tracker at a time (?at=), and, asked for, as it was known then (as_of too). */
+function trackerThen(title) {
+  const moment = h("input", { type: "datetime-local", name: "at", step: "1", required: true });
+  const knownThen = h("input", { type: "checkbox", name: "known_then" });
+  const shown = h("div", { class: "then-state", "aria-live": "polite" });
+  const show = async () => {
+    if (!moment.value) return;
+    const when = new Date(moment.value);
+    const at = when.toISOString();
+    const asKnown = knownThen.checked ? ", as we knew it then" : "";
+    try {
+      const tracker = await api("GET", `/api/progress/${session.user.id}/trackers/${title.id}${query({ at, as_of: knownThen.checked ? at : null })}`);
+      fill(shown, h("p", {}, h("strong", {}, `On ${momentLabel(when, { seconds: true })}${asKnown}:`)),
+        h("dl", {},
+          h("div", {}, h("dt", {}, "Status"), h("dd", {}, STATUSES[tracker.status])),
+          h("div", {}, h("dt", {}, "Progress"), h("dd", {}, progressText(tracker))),
+          h("div", {}, h("dt", {}, "Rating"), h("dd", {}, ratingText(tracker.rating))),
+          h("div", {}, h("dt", {}, "Notes"), h("dd", {}, tracker.notes.length
+            ? h("ul", { class: "notes" }, tracker.notes.map((note) => h("li", {}, note))) : "none"))));
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      fill(shown, h("p", { role: error.status === 404 ? null : "alert" },
+        error.status === 404 ? `No tracker yet on that date${asKnown}.` : error.message));
+    }
+  };
+  knownThen.addEventListener("change", show);
+  return h("section", { class: "then card", "aria-labelledby": "then-heading" },
+    h("h2", { id: "then-heading" }, "Your tracker in the past"),
+    h("form", { onsubmit: (event) => { event.preventDefault(); show(); } },
+      field("See it as it was on…", moment),
+      h("label", { class: "check" }, knownThen, " as we knew it then (leave out what was logged later)"),
+      h("button", { type: "submit" }, "Show")),
+    shown);
+}
+
 export async function render(route) {
   const id = Number(route.id);
   const [title, report, statuses] = await Promise.all([
@@ -28,6 +64,7 @@ export async function render(route) {
     title.genres.length ? h("p", { class: "genres" }, title.genres.join(", ")) : null,
     title.description ? h("p", { class: "description" }, title.description) : null,
     boardActions(title, statuses),
+    statuses.has(id) ? trackerThen(title) : null,
     h("section", { class: "report card", "aria-labelledby": "report-heading" },
       h("h2", { id: "report-heading" }, "Who tracks it"),
       h("ul", { class: "figures" },
