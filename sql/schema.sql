@@ -285,12 +285,13 @@ $$;
 CREATE OR REPLACE FUNCTION change_summary(p_type text, p_data jsonb, p_progress integer, p_total integer,
                                           p_kind text) RETURNS text LANGUAGE sql STABLE AS $$
     SELECT CASE p_type
-        WHEN 'progress_logged' THEN
+        WHEN 'progress_logged' THEN  -- the progress the entry reached, as it recorded it (late or not)
             CASE WHEN p_kind = 'song'
-                 THEN format('Played it (%s play%s so far)', p_progress, CASE WHEN p_progress = 1 THEN '' ELSE 's' END)
+                 THEN format('Played it (%s play%s so far)', coalesce((p_data ->> 'progress')::integer, p_progress),
+                             CASE WHEN coalesce((p_data ->> 'progress')::integer, p_progress) = 1 THEN '' ELSE 's' END)
                  ELSE format('%s %s %s%s', CASE p_kind WHEN 'tv_show' THEN 'Watched' WHEN 'book' THEN 'Read to'
                                                        WHEN 'album' THEN 'Listened to' ELSE 'Reached' END,
-                             unit_word(p_kind), p_progress, ' of ' || p_total) END
+                             unit_word(p_kind), coalesce((p_data ->> 'progress')::integer, p_progress), ' of ' || p_total) END
         WHEN 'tracker_added' THEN status_word(p_data ->> 'status')
         WHEN 'status_changed' THEN status_word(p_data ->> 'status')
         WHEN 'rating_set' THEN 'Rated ' || trim_scale((p_data ->> 'rating')::numeric)
@@ -370,8 +371,8 @@ CREATE OR REPLACE FUNCTION timeline_item(e events, v tracker_versions, t titles,
         'retracted_by', p_retracted_by, 'corrected_by', p_corrected_by)
 $$;
 
--- A timeline item in occurred order: as timeline_item, with the tracker at the moment the entry
--- occurred by everything known now (a tracker_moments row) for its state and sentence. Where that
+-- A timeline item in occurred order: as timeline_item (the same sentence), with the tracker at the
+-- moment the entry occurred by everything known now (a tracker_moments row) for its state. Where that
 -- moment is the state recorded right after the entry (v: the entry was folded in occurred order),
 -- the kept tracker object serves, else it is built.
 CREATE OR REPLACE FUNCTION moment_item(e events, m tracker_moments, v tracker_versions, t titles,
@@ -379,7 +380,7 @@ CREATE OR REPLACE FUNCTION moment_item(e events, m tracker_moments, v tracker_ve
 LANGUAGE sql STABLE AS $$
     SELECT json_build_object(
         'event', event_json(e), 'title', json_build_object('id', t.id, 'name', t.name, 'kind', t.kind),
-        'summary', entry_summary(e.type, e.data, m.progress, m.total, t.kind),
+        'summary', entry_summary(e.type, e.data, v.progress, v.total, t.kind),  -- the entry's own sentence
         'state', CASE WHEN (m.active, m.status, m.progress, m.total, m.rating, m.notes, m.started_at, m.completed_at,
                             m.times_completed, m.pass, m.updated_at)
                            IS NOT DISTINCT FROM (v.active, v.status, v.progress, v.total, v.rating, v.notes, v.started_at,

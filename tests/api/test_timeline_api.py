@@ -178,3 +178,16 @@ def test_the_cursors_of_the_two_orders_are_not_mixed_up(client, register):
     assert "cursor" in problem_of(client.get(route, query_string={"order": "occurred", "cursor": "yesterday"},
                                              headers=headers), 400)["errors"]
     assert "order" in problem_of(client.get(route, query_string={"order": "sideways"}, headers=headers), 400)["errors"]
+
+
+def test_an_entry_says_the_same_sentence_in_both_orders_even_once_retracted(client, register, show):
+    user, headers = register()
+    route = f"/api/progress/{user['id']}/history"
+    first = log(client, headers, title_id=show[0], progress=3).json
+    log(client, headers, title_id=show[0], delta=1)
+    client.delete(f"/api/progress/log/{first['id']}", headers=headers)
+    in_order = {order: {item["event"]["id"]: item["summary"] for item in
+                        client.get(route, query_string={"order": order}, headers=headers).json["items"]}
+                for order in ("recorded", "occurred")}
+    assert in_order["occurred"] == in_order["recorded"]
+    assert in_order["occurred"][first["id"]] == f"Watched episode 3 of {show[1]}"  # what it logged, retracted or not

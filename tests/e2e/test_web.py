@@ -230,7 +230,8 @@ def test_register_add_a_show_track_rate_and_rewrite_its_history(open_page, serve
     entry(page, "Rated 4.5").get_by_role("link", name="Breaking Bad").click()
     expect(page.get_by_role("heading", name="Timeline of Breaking Bad")).to_be_visible()
     expect(page.locator(".now-state")).to_have_text("Now: 0 / 62 episodes · In progress · rated 4.5 / 5")
-    expect(entry(page, "Paused").locator(".state")).to_have_text("After it: 1 / 62 episodes · Paused · not rated")
+    # Each state by everything known now: the retracted episode no longer counts when it was paused.
+    expect(entry(page, "Paused").locator(".state")).to_have_text("After it: 0 / 62 episodes · Paused · not rated")
 
     # Correct the rating to 3.5.
     entry(page, "Rated 4.5").get_by_role("button", name=re.compile("^Correct the entry of")).click()
@@ -240,12 +241,11 @@ def test_register_add_a_show_track_rate_and_rewrite_its_history(open_page, serve
     expect(page.locator(".now-state")).to_have_text("Now: 0 / 62 episodes · In progress · rated 3.5 / 5")
     expect(entry(page, "Rated 4.5")).to_contain_text("corrected")
 
-    # Restore the tracker to how it was right after it was paused (with the retraction counted).
+    # Restore the tracker to how it was when it was paused (with the retraction counted).
     entry(page, "Paused").get_by_role("button", name="Restore Breaking Bad to the entry of", exact=False).click()
-    expect(page.get_by_role("dialog")).to_contain_text(re.compile(rf"right after the entry of {MOMENT} — Paused,"))
+    expect(page.get_by_role("dialog")).to_contain_text(re.compile(rf"when the entry of {MOMENT} — Paused happened,"))
     confirm(page, "Restore tracker")
-    expect(sentences.first).to_have_text(
-        re.compile(rf"^Restored to how it was right after the entry of {MOMENT} — Paused$"))
+    expect(sentences.first).to_have_text(re.compile(rf"^Restored to how it was on {MOMENT}$"))
     expect(page.locator(".now-state")).to_have_text("Now: 0 / 62 episodes · Paused · not rated")
     expect(notice(page)).to_have_text("Restored Breaking Bad: now 0 / 62 episodes · Paused · not rated.")
     page.screenshot(path=ARTIFACTS / "timeline.png", full_page=True)
@@ -535,6 +535,37 @@ def test_the_timeline_pages_back_and_filters_by_title_and_the_catalog_by_genre(o
     assert years == sorted(years, reverse=True)
 
 
+def test_the_timeline_lists_what_happened_by_the_day_it_happened_today_first(open_page, server):
+    page = open_page()
+    register(page)
+    token = token_of(page)
+    show = call_api(server, "GET", "/api/titles?q=breaking+bad&kind=tv_show")["items"][0]
+    now = datetime.now(timezone.utc)
+    weeks_ago = (now - timedelta(weeks=6)).replace(hour=20, minute=0, second=0, microsecond=0)
+    call_api(server, "POST", "/api/progress/log", token, {"title_id": show["id"], "progress": 5})
+    # Logged after episode 5, as having happened six weeks ago: it takes its place in that day.
+    call_api(server, "POST", "/api/progress/log", token, {"title_id": show["id"], "progress": 2,
+                                                           "occurred_at": weeks_ago.isoformat()})
+
+    open_view(page, "Timeline", "Timeline")
+    days = page.locator(".day")
+    expect(days).to_have_count(2)
+    expect(days.nth(0).locator("h2")).to_contain_text("Today")
+    expect(days.nth(0).locator(".sentence")).to_have_text(["Watched episode 5 of 62"])
+    expect(days.nth(1).locator("h2")).not_to_contain_text("Today")
+    expect(days.nth(1).locator(".sentence")).to_have_text(["Watched episode 2 of 62"])
+    expect(days.nth(1).locator("time")).to_have_text("20:00")
+
+    # Its own timeline: the tracker stays at episode 5, and stood at 2 six weeks ago.
+    page.get_by_label("Show entries of").select_option(label="Breaking Bad")
+    expect(page.locator(".now-state")).to_contain_text("5 / 62 episodes")
+    expect(page.locator(".entry .state")).to_have_text([
+        "After it: 5 / 62 episodes · In progress · not rated", "After it: 2 / 62 episodes · In progress · not rated"])
+    shown = page.locator(".timeline").inner_text()
+    assert not re.search(r"\bentry \d|\bversion\b", shown), shown  # words and dates, never log ids
+    page.screenshot(path=ARTIFACTS / "timeline-occurred.png", full_page=True)
+
+
 def test_keyboard_alone_logs_episodes_and_rates(open_page):
     page = open_page()
     page.keyboard.press("Tab")
@@ -616,13 +647,6 @@ def test_every_request_the_page_makes_stays_on_the_apps_origin(open_page, server
     assert "default-src 'self'" in policy and "connect-src 'self'" in policy
 
 
-def in_words(moment: datetime) -> str:
-    """When an entry occurred, as the page says it (locale en-US, UTC): "Nov 3, 09:00", with the year
-    when it is not this year's."""
-    year = "" if moment.year == datetime.now(timezone.utc).year else f", {moment.year}"
-    return f"{moment:%b} {moment.day}{year}, {moment:%H:%M}"
-
-
 def test_a_figure_of_the_summary_and_of_a_report_opens_what_makes_it(open_page, server):
     page = open_page()
     username = register(page)
@@ -655,10 +679,10 @@ def test_a_figure_of_the_summary_and_of_a_report_opens_what_makes_it(open_page, 
     parts = dialog.locator(".part")
     expect(parts.locator("p")).to_have_text(["Firefly — 14 episodes, from", "Twin Peaks — 6 episodes, from"])
     expect(parts.nth(0).locator(".because li")).to_have_text([
-        f"the entry of {in_words(when(20, 9))} — Watched episode 14 of 14"])
+        f"the entry of {moment(when(20, 9))} — Watched episode 14 of 14"])
     expect(parts.nth(1).locator(".because li")).to_have_text([
-        f"the entry of {in_words(when(10, 20))} — Watched episode 5 of 48",
-        f"the entry of {in_words(when(9, 10))} — Watched episode 6 of 48"])
+        f"the entry of {moment(when(10, 20))} — Watched episode 5 of 48",
+        f"the entry of {moment(when(9, 10))} — Watched episode 6 of 48"])
     said = dialog.inner_text()
     assert not re.search(r"\bentry \d|\bversion\b|\bid\b", said), said  # words and dates, never log ids
     page.screenshot(path=ARTIFACTS / "summary-explained.png")
@@ -672,12 +696,12 @@ def test_a_figure_of_the_summary_and_of_a_report_opens_what_makes_it(open_page, 
     dialog = page.get_by_role("dialog", name="In progress: 1 tracker")
     expect(dialog.locator(".sum")).to_have_text("One tracker makes it.")
     expect(dialog.locator(".part p")).to_have_text("Twin Peaks — in progress since")
-    expect(dialog.locator(".because li")).to_have_text(f"the entry of {in_words(when(10, 20))} — Watched episode 5 of 48")
+    expect(dialog.locator(".because li")).to_have_text(f"the entry of {moment(when(10, 20))} — Watched episode 5 of 48")
     dialog.get_by_role("button", name="Close").click()
     expect(dialog).to_be_hidden()
     page.get_by_role("button", name="4.0 on average: what makes it").click()
     dialog = page.get_by_role("dialog", name="Average rating: 4")
-    expect(dialog.locator(".because li")).to_have_text(f"the entry of {in_words(when(9, 12))} — Rated 4")
+    expect(dialog.locator(".because li")).to_have_text(f"the entry of {moment(when(9, 12))} — Rated 4")
     page.keyboard.press("Escape")
 
     # The title's report: its figures open their parts, and no one is named.

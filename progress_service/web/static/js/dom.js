@@ -128,7 +128,7 @@ export function starRating(rating, onRate, { label = "Rating" } = {}) {
 }
 
 const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: "long", day: "numeric", month: "long", year: "numeric" });
-const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });  // 20:00, as momentLabel says it
 
 /** The local calendar day of a time, as YYYY-MM-DD. */
 export function dayKey(date) {
@@ -232,16 +232,9 @@ export function showDetails(title, opener, ...content) {
   dialog.querySelector("#explain-close").focus();
 }
 
-const entryFormat = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
-const entryYearFormat = new Intl.DateTimeFormat(undefined, {
-  day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
-});
-
-/** "the entry of Nov 14, 20:00 — Watched episode 5 of 62": an entry in words, never by its log id. */
+/** "the entry of 14 Nov, 20:00 — Watched episode 5 of 62": an entry in words, never by its log id. */
 export function entryInWords(detail) {
-  const when = new Date(detail.occurred_at);
-  const format = when.getFullYear() === new Date().getFullYear() ? entryFormat : entryYearFormat;
-  return `the entry of ${format.format(when)} — ${detail.summary}`;
+  return `the entry of ${momentLabel(detail.occurred_at)} — ${detail.summary}`;
 }
 
 /** A labelled field: h("label") around the text and the control, so a click on the words focuses it. */

@@ -1,4 +1,4 @@
-// The timeline: every entry of the user's log, newest first, grouped by day, each with the sentence
+// The timeline: every entry of the user's log, newest first by when it happened, grouped by that day, each with the sentence
 // the API gives (or, for one that names another entry, which one in words). Any entry can be
 // corrected, retracted, or be the point a tracker is restored to; a retraction, correction or
 // rollback can be undone, and so can everything logged in a range (views/undo.js); the timeline then
@@ -119,6 +119,9 @@ function entryWords(userId) {
       const to = item.summary.slice(item.summary.indexOf(" to: ") + 1);
       return named ? `Corrected ${await noun(named)} ${to}` : item.summary;
     }
+    if (event.type === "tracker_rolled_back" && event.data.to_time) {
+      return `Restored to how it was on ${momentLabel(event.data.to_time)}`;
+    }
     if (event.type === "tracker_rolled_back" && event.data.to_version) {
       const named = await restoredTo(item);
       return named ? `Restored to how it was right after ${await noun(named)}` : "Restored to how it was at an earlier entry";
@@ -148,16 +151,17 @@ export async function render(route) {
   if (titleId && !titles.has(titleId)) titles.set(titleId, (await api("GET", `/api/titles/${titleId}`)).name);
 
   let items = [];
-  let nextBefore = null;
+  let nextCursor = null;
   const words = entryWords(userId);
   const root = h("section", { class: "timeline-view" });
   const now = h("div", { class: "now" });
   const list = h("div", { class: "timeline" });
   const more = h("p", { class: "more" });
 
-  const load = async ({ before, limit = PAGE } = {}) => {
-    const page = await api("GET", `/api/progress/${userId}/history${query({ title_id: titleId, limit, before })}`);
-    nextBefore = page.next_before;
+  // In the order things happened, newest first: a late entry takes its place among its days.
+  const load = async ({ cursor, limit = PAGE } = {}) => {
+    const page = await api("GET", `/api/progress/${userId}/history${query({ title_id: titleId, order: "occurred", limit, cursor })}`);
+    nextCursor = page.next_cursor;
     await words.learn(page.items);
     return page.items;
   };
@@ -279,12 +283,12 @@ export async function render(route) {
         onclick: async (e) => {
           const ok = await confirmAction({
             title: `Restore ${title.name} to here?`,
-            text: `It goes back to how it was right after ${words.noun(item)}, counting the corrections and retractions made since. Later entries stay in the timeline.`,
+            text: `It goes back to how it was when ${words.noun(item)} happened, counting everything known now (corrections, retractions, entries logged late). Later entries stay in the timeline.`,
             confirmLabel: "Restore tracker",
           });
           if (!ok) return;
           await busy(e.target, async () => {
-            const tracker = await api("POST", `/api/progress/${userId}/trackers/${title.id}/rollback`, { to_version: event.version });
+            const tracker = await api("POST", `/api/progress/${userId}/trackers/${title.id}/rollback`, { to_time: event.occurred_at });
             await refresh(`Restored ${title.name}: now ${stateText(tracker)}.`);
           });
         },
@@ -294,9 +298,9 @@ export async function render(route) {
   };
 
   function draw() {
-    const newest = new Map();  // title id → its newest version loaded
+    const newest = new Map();  // title id → its latest entry loaded (by when it happened)
     for (const { event } of items) {
-      if (!newest.has(event.title_id)) newest.set(event.title_id, event.version);
+      if (!newest.has(event.title_id)) newest.set(event.title_id, event.id);
     }
     const days = [];
     for (const item of items) {
@@ -321,13 +325,13 @@ export async function render(route) {
               isCorrected ? h("span", { class: "badge" }, "corrected") : null),
             titleId ? h("p", { class: "state" }, "After it: ",
               event.type === "tracker_removed" ? "removed from the board" : stateText(item.state)) : null,
-            actions(item, { retracted: isRetracted, newest: newest.get(event.title_id) === event.version })));
+            actions(item, { retracted: isRetracted, newest: newest.get(event.title_id) === event.id })));
       })))) : [h("p", { class: "empty" }, titleId ? "No entries for this title yet." : "No entries yet: your timeline starts when you add something to your board.")]));
-    fill(more, nextBefore ? h("button", {
+    fill(more, nextCursor ? h("button", {
       type: "button", class: "quiet",
       onclick: (e) => busy(e.target, async () => {
         const shown = items.length;
-        items = items.concat(await load({ before: nextBefore }));
+        items = items.concat(await load({ cursor: nextCursor }));
         draw();
         list.querySelectorAll(".entry")[shown]?.focus();
       }),
