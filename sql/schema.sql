@@ -234,10 +234,10 @@ CREATE TABLE IF NOT EXISTS tracker_moments (
     LIKE tracker_state INCLUDING DEFAULTS,
     known_from   integer NOT NULL,
     known_until  integer,
-    PRIMARY KEY (user_id, title_id, version, known_from)
+    -- (user_id, title_id, version, known_from) is unique; in this order the key also finds a
+    -- tracker at a time: the latest moment by then, among those known at a version
+    PRIMARY KEY (user_id, title_id, updated_at, version, known_from)
 );
--- A tracker at a time: the latest moment by then, among those known at a version.
-CREATE INDEX IF NOT EXISTS tracker_moments_at ON tracker_moments (user_id, title_id, updated_at, version);
 -- The timeline in occurred order: a user's moments known now, newest first.
 CREATE INDEX IF NOT EXISTS tracker_moments_now ON tracker_moments (user_id, updated_at, title_id, version)
     WHERE known_until IS NULL;
