@@ -84,6 +84,8 @@ class EntryWords:
                 return f"{'Undid' if named['event']['type'] in REWRITES else 'Retracted'} {self.noun(named)}"
             # The API says "Corrected entry N to: ..."; what follows "to:" is in words already.
             return f"Corrected {self.noun(named)} {entry['summary'][entry['summary'].find(' to: ') + 1:]}"
+        if event["type"] == "tracker_rolled_back" and event["data"].get("to_time") is not None:
+            return f"Restored to how it was on {moment(event['data']['to_time'])}"
         if event["type"] == "tracker_rolled_back" and event["data"].get("to_version") is not None:
             restored = self._restored_to(entry)
             return (f"Restored to how it was right after {self.noun(restored)}" if restored
@@ -92,24 +94,25 @@ class EntryWords:
 
 
 def timeline_screen(session: Session, title: dict | None = None) -> None:
-    """The history, newest first, a page at a time; an entry opens to be retracted, undone or rolled
-    back to; a range of entries can be undone."""
-    cursors: list[int | None] = [None]  # the `before` of each page shown, to page back
+    """The history in the order things happened, newest first, a page at a time (an entry logged
+    late takes its place); an entry opens to be retracted, undone or rolled back to; a range of
+    entries can be undone."""
+    cursors: list[str | None] = [None]  # the cursor of each page shown, to page back
     words = EntryWords(session)
     while True:
-        query = {"limit": PAGE_SIZE, "before": cursors[-1], "title_id": title and title["id"]}
+        query = {"limit": PAGE_SIZE, "order": "occurred", "cursor": cursors[-1], "title_id": title and title["id"]}
         page = session.api.request("GET", f"/api/progress/{session.user_id}/history", query=query)
         entries = page["items"]
         if not entries and len(cursors) == 1:
             print("\nThe timeline is empty: nothing logged yet.")
             return
         words.learn(entries)
-        print(f"\nTimeline{' of ' + title['name'] if title else ''}, newest first:")
+        print(f"\nTimeline{' of ' + title['name'] if title else ''}, newest first by when it happened:")
         for number, entry in enumerate(entries, 1):
             print(f"  {number:>2}) {when(entry['event']['occurred_at'])}  {entry['title']['name']}: "
                   f"{words.sentence(entry)}{fate(entry)}")
         print("Type an entry's number to retract or undo it, or roll its tracker back to it.")
-        options = {"n": "Older entries"} if page["next_before"] else {}
+        options = {"n": "Older entries"} if page["next_cursor"] else {}
         if len(cursors) > 1:
             options["p"] = "Newer entries"
         options["u"] = "Undo a range: everything logged today, yesterday, on a day, or between two times"
@@ -117,7 +120,7 @@ def timeline_screen(session: Session, title: dict | None = None) -> None:
         if choice == "b":
             return
         if choice == "n":
-            cursors.append(page["next_before"])
+            cursors.append(page["next_cursor"])
         elif choice == "p":
             cursors.pop()
         elif choice == "u":
@@ -130,14 +133,14 @@ def entry_screen(session: Session, entry: dict, words: EntryWords) -> None:
     event, name = entry["event"], entry["title"]["name"]
     noun = words.noun(entry)
     print(f"\n{name}: {noun[0].upper()}{noun[1:]}")
-    print(f"Right after it: {tracker_line(entry['state'])}")
+    print(f"Right after it, by everything known now: {tracker_line(entry['state'])}")
     if fate(entry):
         print(f"It was {fate(entry).strip(' ()')} later.")
     kind = REWRITES.get(event["type"])
     options = {}
     if entry["retracted_by"] is None:
         options["1"] = f"Undo this {kind}" if kind else "Retract this entry (as if it never happened)"
-    options["2"] = f"Roll {name} back to how it was right after this entry"
+    options["2"] = f"Roll {name} back to how it was when this happened"
     choice = choose(options | {"b": "Back"})
     if choice == "1":
         if not confirm(f"{'Undo' if kind else 'Retract'} {noun}?"):
@@ -148,12 +151,12 @@ def entry_screen(session: Session, entry: dict, words: EntryWords) -> None:
         print(f"{'Undid' if kind else 'Retracted'} {noun}. {name} now: "
               + (tracker_line(tracker) if tracker else "not in your trackers."))
     elif choice == "2":
-        if not confirm(f"Roll {name} back to how it was right after {noun}?"):
+        if not confirm(f"Roll {name} back to how it was when {noun} happened, by everything known now?"):
             print("Nothing was changed.")
             return
         rollback = f"/api/progress/{session.user_id}/trackers/{event['title_id']}/rollback"
-        tracker = session.api.request("POST", rollback, {"to_version": event["version"]})
-        print(f"Rolled {name} back to how it was right after {noun}. {name} now: {tracker_line(tracker)}")
+        tracker = session.api.request("POST", rollback, {"to_time": event["occurred_at"]})
+        print(f"Rolled {name} back to how it was when {noun} happened. {name} now: {tracker_line(tracker)}")
 
 
 def export_history(session: Session) -> None:

@@ -288,20 +288,42 @@ def test_the_timeline_shows_the_apis_sentences_and_retracts_an_entry_and_rolls_a
     menu.see("Breaking Bad: Watched episode 9 of 62 (retracted)")  # marked where it stands
 
     menu.pick("Watched episode 1 of 62")
-    menu.pick("Roll Breaking Bad back to how it was right after this entry")
-    menu.see_pattern(rf"Roll Breaking Bad back to how it was right after the entry of {MOMENT} — "
-                     r"Watched episode 1 of 62\? \(y/N\): ")
+    menu.pick("Roll Breaking Bad back to how it was when this happened")
+    menu.see_pattern(rf"Roll Breaking Bad back to how it was when the entry of {MOMENT} — "
+                     r"Watched episode 1 of 62 happened, by everything known now\? \(y/N\): ")
     menu.child.sendline("y")
-    menu.see_pattern(rf"Rolled Breaking Bad back to how it was right after the entry of {MOMENT} — Watched episode 1 "
-                     r"of 62\. Breaking Bad now: \[\.\.\.\.\.\.\.\.\.\.\] 1 / 62 episodes, in progress")
+    menu.see_pattern(rf"Rolled Breaking Bad back to how it was when the entry of {MOMENT} — Watched episode 1 "
+                     r"of 62 happened\. Breaking Bad now: \[\.\.\.\.\.\.\.\.\.\.\] 1 / 62 episodes, in progress")
     menu.see("1) ")
-    menu.see_pattern(rf"Breaking Bad: Restored to how it was right after the entry of {MOMENT} — "
-                     r"Watched episode 1 of 62")
+    menu.see_pattern(rf"Breaking Bad: Restored to how it was on {MOMENT}")
     menu.pick("Back")
     menu.pick("My trackers")
     menu.see("Breaking Bad  [..........] 1 / 62 episodes")
     menu.answer("Choose: ", "q")
     assert menu.leave() == 0
+
+
+def test_the_timeline_lists_an_entry_logged_late_where_it_happened(server, open_menu):
+    menu = open_menu()
+    username = sign_up(menu)
+    show = title(server, "Breaking Bad")
+    token = post(f"{server}/api/auth/login", {"username": username, "password": PASSWORD})["access_token"]
+    post(f"{server}/api/progress/log", {"title_id": show["id"], "progress": 5}, token)
+    weeks_ago = (datetime.now().astimezone() - timedelta(weeks=6)).replace(second=0, microsecond=0)
+    post(f"{server}/api/progress/log", {"title_id": show["id"], "progress": 2, "occurred_at": weeks_ago.isoformat()},
+         token)
+
+    menu.pick("Timeline")
+    timeline = menu.see("Type an entry's number")
+    assert "newest first by when it happened" in timeline
+    assert re.search(r"1\) [\d-]+ [\d:]+  Breaking Bad: Watched episode 5 of 62\s+"
+                     rf"2\) {weeks_ago:%Y-%m-%d %H:%M}  Breaking Bad: Watched episode 2 of 62\s", timeline), timeline
+    menu.answer("Choose: ", "2")
+    menu.see("Right after it, by everything known now: [..........] 2 / 62 episodes, in progress")
+    menu.pick("Back")
+    menu.pick("Back")
+    menu.pick("My trackers")
+    menu.see("Breaking Bad  [..........] 5 / 62 episodes")  # the late entry did not set it back
 
 
 def test_the_timeline_pages_back_and_forth(open_menu):
@@ -737,7 +759,7 @@ def test_retractions_ask_first_and_a_retraction_is_undone_from_the_timeline(open
 
     menu.answer("Choose: ", "1")
     menu.see(f"Breaking Bad: The retraction of {the_fifth}")
-    menu.see("Right after it: [..........] 2 / 62 episodes, in progress")
+    menu.see("Right after it, by everything known now: [..........] 2 / 62 episodes, in progress")
     menu.pick("Undo this retraction")
     menu.answer(f"Undo the retraction of {the_fifth}? (y/N): ", "y")
     menu.see(f"Undid the retraction of {the_fifth}. Breaking Bad now: [..........] 5 / 62 episodes, in progress")
