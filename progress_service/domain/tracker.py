@@ -359,7 +359,7 @@ def moments_now(history: Sequence[Recorded]) -> dict[int, TrackerState]:
     return states
 
 
-def moments(history: Sequence[Recorded], entries: Sequence[Recorded], states: Sequence[TrackerState],
+def moments(history: Sequence[Recorded] | None, entries: Sequence[Recorded], states: Sequence[TrackerState],
             state: TrackerState) -> tuple[dict[int, int], list[Moment]]:
     """What ``entries`` (which took the tracker from ``state`` through ``states``, after
     ``history``) change in the moments kept as known: which moments of ``history`` stop being
@@ -367,12 +367,16 @@ def moments(history: Sequence[Recorded], entries: Sequence[Recorded], states: Se
 
     An entry in occurred order adds its own moment and changes none before it; a meta entry or a
     backdated one re-folds, and every moment it changes is closed and known anew from it.
-    ``history`` is needed only when some entry re-folds."""
+    ``history`` (None: not read) is needed only when some entry re-folds."""
     closed: dict[int, int] = {}
     added: list[Moment] = []
     opened: dict[int, int] = {}  # entry version -> index in added, for the moments opened here
     known: dict[int, TrackerState] | None = None
-    prefix = list(history) if any(needs_refold(e, s) for e, s in zip(entries, [state, *states])) else None
+    prefix = None
+    if any(needs_refold(e, s) for e, s in zip(entries, [state, *states])):
+        if history is None:
+            raise ValueError("a re-fold needs the stream's entries before the new ones")
+        prefix = list(history)
     previous = state
     for entry, after in zip(entries, states):
         if prefix is not None:

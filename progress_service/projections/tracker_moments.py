@@ -42,7 +42,7 @@ def moment_rows(stream: Stream, added: Sequence[Moment]) -> list[dict[str, Any]]
 
 
 def changes(change: Change) -> list[Statement]:
-    closed, added = moments(change.history or (), change.entries, change.states, change.before)
+    closed, added = moments(change.history, change.entries, change.states, change.before)
     key = change.stream._asdict()
     statements: list[Statement] = []
     if closed:
