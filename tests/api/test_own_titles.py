@@ -8,9 +8,11 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
+import sqlalchemy as sa
 
 from tests.api.test_edge import ROUTES
 from tests.helpers import log, problem_of
+from tests.integration.test_projections import differences
 
 
 def own_title(client, user, headers, **fields):
@@ -207,3 +209,15 @@ def test_an_erased_account_takes_its_own_titles_with_it(client, register, owned,
     assert client.delete("/api/users/me", headers=headers).status_code == 204
     problem_of(client.get(f"/api/titles/{title['id']}", headers=admin), 404)
     assert client.get(f"/api/progress/{user['id']}/titles", headers=admin).json["items"] == []
+
+
+def test_own_titles_entries_rebuild_from_the_log_as_they_stand_and_an_erased_owner_leaves_nothing(client, db, owned):
+    user, headers, title = owned
+    assert log(client, headers, title_id=title["id"], rating=3.5).status_code == 201
+    client.patch(f"/api/progress/{user['id']}/titles/{title['id']}", json={"name": "Renamed notes"}, headers=headers)
+    assert differences(db) == []
+    assert client.delete("/api/users/me", headers=headers).status_code == 204
+    assert differences(db) == []
+    with db.read() as conn:
+        left = conn.execute(sa.text("SELECT count(*) FROM title_stats WHERE title_id = :id"), {"id": title["id"]})
+        assert left.scalar_one() == 0
