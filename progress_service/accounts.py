@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from . import catalog
 from .db import Database, Statement
 from .errors import AuthenticationFailed, TooManyRequests, UserNotFound
 from .security import Caller, Tokens, hash_password, password_matches
@@ -125,6 +126,7 @@ class Accounts:
         """Delete the account and every event of it, through the one erasure path."""
         with self.db.transaction() as conn:
             erased = erase_user(conn, user_id)
+            catalog.forget_own_titles(conn, user_id)
             conn.execute(sa.text("DELETE FROM users WHERE id = :id"), {"id": user_id})
         return erased
 

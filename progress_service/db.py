@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 _CONFLICTS: dict[str, Callable[[], ProgressServiceError]] = {
     "users_username": lambda: Conflict("That username is already taken."),
     "titles_identity": lambda: Conflict("A title of that kind, name and creator is already in the catalog."),
+    "own_titles_identity": lambda: Conflict("You already have a title of that kind, name and creator."),
     "events_stream_version": lambda: Conflict("The tracker changed while this entry was being written; try again."),
     "idempotency_keys_pkey": IdempotencyKeyReused,
     "tracker_state_user_id_fkey": lambda: UserNotFound("There is no such user."),

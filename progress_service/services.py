@@ -81,7 +81,7 @@ class Trackers:
         been made, all of them or none; with ``dry_run``, only say what that would do."""
         eventstore.check_range(since, until)
         with self.db.read() as conn:
-            if title_id is not None and not eventstore.title_exists(conn, title_id):
+            if title_id is not None and not eventstore.title_exists(conn, title_id, user_id):
                 raise TitleNotFound(f"There is no title {title_id} in the catalog.")
             title_ids, began = eventstore.titles_recorded_between(conn, user_id, since, until, title_id=title_id)
         until = min(until, began)  # what was recorded before the undo began, never its own entries

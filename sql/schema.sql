@@ -54,10 +54,13 @@ CREATE TABLE IF NOT EXISTS titles (
     release_date date,
     description  text NOT NULL DEFAULT '',
     created_at   timestamptz NOT NULL DEFAULT now(),
-    revision     integer NOT NULL DEFAULT 1  -- counts edits: a kept tracker object shows the title as of one
+    revision     integer NOT NULL DEFAULT 1,  -- counts edits: a kept tracker object shows the title as of one
+    owner_id     bigint REFERENCES users (id) ON DELETE CASCADE  -- a user's own title; null in the catalog
 );
 ALTER TABLE titles ADD COLUMN IF NOT EXISTS revision integer NOT NULL DEFAULT 1;
-CREATE UNIQUE INDEX IF NOT EXISTS titles_identity ON titles (kind, lower(name), lower(creator));
+CREATE UNIQUE INDEX IF NOT EXISTS titles_identity ON titles (kind, lower(name), lower(creator)) WHERE owner_id IS NULL;
+CREATE UNIQUE INDEX IF NOT EXISTS own_titles_identity ON titles (owner_id, kind, lower(name), lower(creator))
+    WHERE owner_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS titles_genres ON titles USING gin (genres);
 
 -- The event log: append-only. id is the global position; (user_id, title_id) is the stream of

@@ -53,7 +53,7 @@ INSERT INTO titles (kind, name, creator, genres, year, total_units, release_date
 ('tv_show', 'Cosmos: A Personal Voyage', 'Carl Sagan, Ann Druyan and Steven Soter', ARRAY['documentary'], 1980, 13, NULL, 'Carl Sagan presents the history of science and the place of humanity in the universe.'),
 ('tv_show', 'Planet Earth', 'Alastair Fothergill', ARRAY['documentary'], 2006, 11, NULL, 'A BBC nature documentary surveying the planet''s habitats, narrated by David Attenborough.'),
 ('tv_show', 'The Last Dance', 'Jason Hehir', ARRAY['documentary','biography'], 2020, 10, NULL, 'A documentary about Michael Jordan and the 1997-98 Chicago Bulls season.')
-ON CONFLICT (kind, lower(name), lower(creator)) DO NOTHING;
+ON CONFLICT (kind, lower(name), lower(creator)) WHERE owner_id IS NULL DO NOTHING;
 
 -- Books: total_units = page count of a common edition, year = first publication.
 INSERT INTO titles (kind, name, creator, genres, year, total_units, release_date, description) VALUES
@@ -106,7 +106,7 @@ INSERT INTO titles (kind, name, creator, genres, year, total_units, release_date
 ('book', 'Steve Jobs', 'Walter Isaacson', ARRAY['biography','non-fiction'], 2011, 656, NULL, 'An authorised biography of the co-founder of Apple.'),
 ('book', 'Educated', 'Tara Westover', ARRAY['biography','non-fiction'], 2018, 334, NULL, 'A memoir of growing up in a survivalist family in Idaho and going on to earn a PhD.'),
 ('book', 'Becoming', 'Michelle Obama', ARRAY['biography','non-fiction'], 2018, 448, NULL, 'A memoir by the former First Lady of the United States.')
-ON CONFLICT (kind, lower(name), lower(creator)) DO NOTHING;
+ON CONFLICT (kind, lower(name), lower(creator)) WHERE owner_id IS NULL DO NOTHING;
 
 -- Albums: total_units = track count of the standard edition, year = release year.
 INSERT INTO titles (kind, name, creator, genres, year, total_units, release_date, description) VALUES
@@ -160,7 +160,7 @@ INSERT INTO titles (kind, name, creator, genres, year, total_units, release_date
 ('album', 'Glass Harbour', 'Mira Calloway', ARRAY['pop','electronic'], 2027, NULL, '2027-06-04', 'An announced album by a fictional artist whose track list has not been revealed.'),
 ('album', 'Slow Meridian', 'Ossian Vale Quartet', ARRAY['jazz'], 2027, 7, '2027-09-17', 'An announced jazz album by a fictional quartet, used as a placeholder for an upcoming release.'),
 ('album', 'Red Clay Hymns', 'Hollis Brandt', ARRAY['country','folk'], 2027, 12, '2027-11-05', 'An announced country album by a fictional singer-songwriter, used as a placeholder for an upcoming release.')
-ON CONFLICT (kind, lower(name), lower(creator)) DO NOTHING;
+ON CONFLICT (kind, lower(name), lower(creator)) WHERE owner_id IS NULL DO NOTHING;
 
 -- Songs: total_units is NULL (a song is counted by plays), year = release year.
 INSERT INTO titles (kind, name, creator, genres, year, total_units, release_date, description) VALUES
@@ -196,4 +196,4 @@ INSERT INTO titles (kind, name, creator, genres, year, total_units, release_date
 ('song', 'Hallelujah', 'Leonard Cohen', ARRAY['folk'], 1984, NULL, NULL, 'A Leonard Cohen song from the album Various Positions, later widely covered.'),
 ('song', 'Fast Car', 'Tracy Chapman', ARRAY['folk','pop'], 1988, NULL, NULL, 'A single from Tracy Chapman''s debut album about trying to escape poverty.'),
 ('song', 'Clair de lune', 'Claude Debussy', ARRAY['classical'], 1905, NULL, NULL, 'The third movement of Debussy''s Suite bergamasque for solo piano.')
-ON CONFLICT (kind, lower(name), lower(creator)) DO NOTHING;
+ON CONFLICT (kind, lower(name), lower(creator)) WHERE owner_id IS NULL DO NOTHING;

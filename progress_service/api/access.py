@@ -72,6 +72,7 @@ def _own_entry(who: Caller, path: dict[str, Any]) -> None:
 
 PUBLIC = Access(needs_token=False)
 PUBLIC_ADMIN_SEES_MORE = Access(needs_token=False, reads_token=True)
+PUBLIC_OWNER_SEES_OWN = Access(needs_token=False, reads_token=True)  # a catalog read that shows one's own titles too
 SIGNED_IN = Access(needs_token=True)
 ADMIN = Access(needs_token=True, check=_admin)
 READS_OWN = Access(needs_token=True, check=_reads_own)  # a {user_id} route: one's own, or anyone's for an admin

@@ -5,9 +5,9 @@ from .. import catalog
 from ..schemas.catalog import (
     GenresSchema, TitleCreateSchema, TitlePageSchema, TitleQuerySchema, TitleSchema, TitleUpdateSchema,
 )
-from .access import ADMIN, PUBLIC, allow
+from .access import ADMIN, PUBLIC, PUBLIC_OWNER_SEES_OWN, allow
 from .parsing import Blueprint
-from .common import db
+from .common import caller_id_if_any, db
 
 blp = Blueprint("catalog", __name__, url_prefix="/api", description="The catalog: titles and genres")
 
@@ -23,11 +23,12 @@ def search_titles(query):
 
 
 @blp.get("/titles/<int:title_id>")
-@allow(PUBLIC)
+@allow(PUBLIC_OWNER_SEES_OWN)
 @blp.response(200, TitleSchema)
 def get_title(title_id):
+    """A title of the catalog, or (with the owner's token) one of the caller's own titles."""
     with db().read() as conn:
-        return catalog.title(conn, title_id)
+        return catalog.title(conn, title_id, viewer=caller_id_if_any())
 
 
 @blp.get("/genres")

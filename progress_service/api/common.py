@@ -65,6 +65,12 @@ def caller() -> Caller:
     return g.caller
 
 
+def caller_id_if_any() -> int | None:
+    """Who is calling, on a route that may be called without a token too (None without one)."""
+    who = g.get("caller")
+    return None if who is None else who.user_id
+
+
 def caller_is_admin() -> bool:
     """Whether an admin is calling, on a route that may be called without a token too."""
     who = g.get("caller")

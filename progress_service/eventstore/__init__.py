@@ -147,7 +147,7 @@ _UNDO_ENTRIES = sa.text("""
     WHERE user_id = :user_id AND type = 'entry_retracted' AND metadata ->> 'undo_id' = :undo_id ORDER BY id
 """)
 
-_TITLE_EXISTS = sa.text("SELECT EXISTS (SELECT FROM titles WHERE id = :id)")
+_TITLE_EXISTS = sa.text("SELECT EXISTS (SELECT FROM titles WHERE id = :id AND (owner_id IS NULL OR owner_id = :user_id))")
 
 
 def titles_recorded_between(conn: sa.Connection, user_id: int, since: datetime, until: datetime, *,
@@ -167,8 +167,9 @@ def undo_entries(conn: sa.Connection, user_id: int, undo_id: str) -> dict[Stream
     return made
 
 
-def title_exists(conn: sa.Connection, title_id: int) -> bool:
-    return conn.execute(_TITLE_EXISTS, {"id": title_id}).scalar_one()
+def title_exists(conn: sa.Connection, title_id: int, user_id: int) -> bool:
+    """Whether the title is there for the user: in the catalog, or one of their own."""
+    return conn.execute(_TITLE_EXISTS, {"id": title_id, "user_id": user_id}).scalar_one()
 
 
 def stored_event(row: sa.Row) -> StoredEvent:

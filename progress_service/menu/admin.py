@@ -62,9 +62,19 @@ def edit_title(session: Session) -> None:
     if title is None:
         return
     print(f"Editing [{title['id']}] {title_line(title)}")
+    changes = ask_changes(title, (("name", "Name"), ("creator", "Creator"), ("genres", "Genres, separated by commas"),
+                                  ("year", "Year"), ("total_units", f"Number of {title['unit']}s"),
+                                  ("description", "Description")))
+    if not changes:
+        print("Nothing changed.")
+        return
+    edited = session.api.request("PATCH", f"/api/titles/{title['id']}", changes)
+    print(f"Saved title {edited['id']}: {title_line(edited)}.")
+
+
+def ask_changes(title: dict, fields: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+    """The changes to ``title`` typed field by field (``fields``: its name and label each)."""
     print("Press Enter to keep a value; type - to empty it.")
-    fields = (("name", "Name"), ("creator", "Creator"), ("genres", "Genres, separated by commas"), ("year", "Year"),
-              ("total_units", f"Number of {title['unit']}s"), ("description", "Description"))
     changes: dict[str, Any] = {}
     for field, label in fields:
         now = ", ".join(title[field]) if field == "genres" else "" if title[field] is None else str(title[field])
@@ -74,11 +84,7 @@ def edit_title(session: Session) -> None:
                 break
             except ValueError:
                 print("Type a whole number.")
-    if not changes:
-        print("Nothing changed.")
-        return
-    edited = session.api.request("PATCH", f"/api/titles/{title['id']}", changes)
-    print(f"Saved title {edited['id']}: {title_line(edited)}.")
+    return changes
 
 
 def edited_value(field: str, answer: str) -> Any:

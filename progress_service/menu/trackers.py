@@ -56,6 +56,15 @@ def title_screen(session: Session, title_id: int) -> None:
 
 
 def title_actions(title: dict, tracker: dict | None, *, signed_in: bool) -> dict[str, tuple[str, Callable]]:
+    """What one may do on a title's screen; one's own title has no report (nobody else tracks it)."""
+    actions = _title_actions(title, tracker, signed_in=signed_in)
+    if title.get("owner_id") is None:
+        return actions
+    kept = [action for action in actions.values() if action[1] is not show_report]
+    return {str(number): action for number, action in enumerate(kept, 1)}
+
+
+def _title_actions(title: dict, tracker: dict | None, *, signed_in: bool) -> dict[str, tuple[str, Callable]]:
     if not signed_in:
         return {"1": ("Report", show_report)}
     if tracker is None:

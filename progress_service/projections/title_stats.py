@@ -110,7 +110,7 @@ _TOP_TITLES = 10
 _REPORT_COLUMNS = ', '.join(f'coalesce(s.{c}, 0) AS {c}' for c in COLUMNS)
 _TITLE_REPORT = sa.text(f"""
     SELECT t.id AS title_id, {_REPORT_COLUMNS}
-    FROM titles t LEFT JOIN title_stats s ON s.title_id = t.id WHERE t.id = :title_id
+    FROM titles t LEFT JOIN title_stats s ON s.title_id = t.id WHERE t.id = :title_id AND t.owner_id IS NULL
 """)
 _KIND_REPORT = sa.text(f"""
     SELECT {', '.join(f'coalesce(sum(s.{c}), 0) AS {c}' for c in COLUMNS)},
@@ -121,9 +121,9 @@ _KIND_REPORT = sa.text(f"""
                          row_number() OVER (ORDER BY s.trackers DESC, {AVERAGE_SQL} DESC NULLS LAST,
                                             lower(t.name), t.id) AS rank
                   FROM titles t JOIN title_stats s ON s.title_id = t.id
-                  WHERE t.kind = :kind AND s.trackers > 0
+                  WHERE t.kind = :kind AND t.owner_id IS NULL AND s.trackers > 0
                   ORDER BY rank LIMIT {_TOP_TITLES}) AS top) AS top_titles
-    FROM titles t LEFT JOIN title_stats s ON s.title_id = t.id WHERE t.kind = :kind
+    FROM titles t LEFT JOIN title_stats s ON s.title_id = t.id WHERE t.kind = :kind AND t.owner_id IS NULL
 """)
 
 
@@ -184,7 +184,7 @@ _EXPLAIN_REPORT = {figure: sa.text(f"""
                                      ORDER BY p.value DESC), '[]')
             FROM (SELECT {value} AS value, count(*) AS count, array_agg(k.user_id ORDER BY k.user_id) AS user_ids
                   FROM tracker_state k WHERE k.title_id = t.id AND k.active AND {which} GROUP BY 1) AS p) AS parts
-    FROM titles t LEFT JOIN title_stats s ON s.title_id = t.id WHERE t.id = :title_id
+    FROM titles t LEFT JOIN title_stats s ON s.title_id = t.id WHERE t.id = :title_id AND t.owner_id IS NULL
 """) for figure, (which, value) in _REPORT_PARTS.items()}
 
 

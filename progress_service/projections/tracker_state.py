@@ -50,7 +50,7 @@ ERASE = [sa.text("DELETE FROM tracker_state WHERE user_id = :user_id")]
 _LOAD = sa.text(f"""
     SELECT t.id AS title_id, t.kind, t.total_units, t.revision, {', '.join('s.' + c for c in COLUMNS[2:])}
     FROM titles t LEFT JOIN tracker_state s ON s.user_id = :user_id AND s.title_id = t.id
-    WHERE t.id = :title_id
+    WHERE t.id = :title_id AND (t.owner_id IS NULL OR t.owner_id = :user_id)  -- another's own title is not there
 """)
 
 

@@ -128,7 +128,7 @@ def tracker_at(conn: sa.Connection, user_id: int, title_id: int, *, version: int
     rows = run_together(conn, [(statement, {"user_id": user_id, "title_id": title_id, "version": version,
                                             "as_of": as_of, "at": at})])
     if not rows:
-        _no_tracker(conn, title_id)
+        _no_tracker(conn, user_id, title_id)
     last, known, body = rows[0]["last"], rows[0]["known"], rows[0]["body"]
     if as_of is not None and known is None:
         raise TrackerNotFound(f"The tracker did not exist yet at {as_of.isoformat()}.")
@@ -162,9 +162,9 @@ def title_name(conn: sa.Connection, title_id: int) -> str:
     return conn.execute(_TITLE_NAME, {"id": title_id}).scalar_one()
 
 
-def _no_tracker(conn: sa.Connection, title_id: int) -> NoReturn:
-    """Raise the 404 of a tracker that is not there: its title's, when the title is not either."""
-    if not eventstore.title_exists(conn, title_id):
+def _no_tracker(conn: sa.Connection, user_id: int, title_id: int) -> NoReturn:
+    """Raise the 404 of a tracker that is not there: its title's, when the title is not there for the user either."""
+    if not eventstore.title_exists(conn, title_id, user_id):
         raise TitleNotFound(f"There is no title {title_id} in the catalog.")
     raise TrackerNotFound("There is no tracker for this title.")
 
@@ -173,7 +173,7 @@ def tracker_passes(conn: sa.Connection, user_id: int, title_id: int) -> list[Pas
     """The passes of a tracker on the board, oldest first, folded from its stream."""
     found = passes(eventstore.read_stream(conn, Stream(user_id, title_id)))
     if not found:
-        _no_tracker(conn, title_id)
+        _no_tracker(conn, user_id, title_id)
     return found
 
 

@@ -1,7 +1,7 @@
 """Titles, the catalog's search, genres, and the reports per title and per kind."""
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
-from ..catalog import EDITABLE, SORTS, unit_mismatch
+from ..catalog import EDITABLE, OWN_EDITABLE, SORTS, unit_mismatch
 from ..domain.vocabulary import KINDS, UNITS
 from ..projections.title_stats import RATING_COLUMNS, REPORT_FIGURES
 from . import Figure, figure_query
@@ -52,33 +52,37 @@ class TitleSchema(Schema):
                          metadata={"description": "follows the kind: episode, page, track or play"})
     release_date = fields.Date(allow_none=True, required=True)
     description = fields.String(required=True)
+    owner_id = fields.Integer(allow_none=True, required=True,
+                              metadata={"description": "the user whose own title this is (only they see it); "
+                                                       "null for a title of the catalog"})
     average_rating = fields.Float(allow_none=True, required=True,
                                   metadata={"description": "mean of the active trackers' ratings, 2 decimals; "
                                                            "null when nobody rated it"})
     rating_count = fields.Integer(required=True)
 
 
-class TitleUpdateSchema(Schema):
-    """The fields an admin may change; those left out stay as they are."""
+class OwnTitleUpdateSchema(Schema):
+    """The fields an owner may change of their own title; those left out stay as they are."""
 
     openapi_rules = {"minProperties": 1}
+    editable = OWN_EDITABLE
 
     kind = fields.String(validate=KIND)
     name = fields.String(validate=[validate.Length(min=1, max=200), not_blank, NO_NUL])
     creator = fields.String(validate=[validate.Length(max=200), NO_NUL])
-    genres = Genres(genre(), **GENRES)
     year = fields.Integer(strict=True, allow_none=True, validate=YEAR)
     total_units = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=1_000_000),
                                  metadata={"description": "episodes, pages, tracks; null when unknown or endless"})
-    release_date = fields.Date(allow_none=True)
     description = fields.String(validate=[validate.Length(max=5000), NO_NUL])
     unit = fields.String(validate=UNIT, metadata={"description": "may be given as the catalog returns it: it must be "
                                                           "the kind's unit (episode, page, track or play)"})
+    owner_id = fields.Integer(allow_none=True, metadata={"description": "may be given as the title is returned: it "
+                                                                        "must be its owner (null in the catalog)"})
 
     @validates_schema
     def some_change(self, data, **kwargs):
         if not data:
-            raise ValidationError(f"Say at least one of {', '.join(EDITABLE)}.", "_schema")
+            raise ValidationError(f"Say at least one of {', '.join(self.editable)}.", "_schema")
 
     @validates_schema
     def unit_of_the_kind(self, data, **kwargs):
@@ -86,14 +90,30 @@ class TitleUpdateSchema(Schema):
             raise ValidationError(mismatch, "unit")
 
 
-class TitleCreateSchema(TitleUpdateSchema):
+class OwnTitleCreateSchema(OwnTitleUpdateSchema):
     openapi_rules = {}
 
     kind = fields.String(required=True, validate=KIND)
     name = fields.String(required=True, validate=[validate.Length(min=1, max=200), not_blank, NO_NUL])
     creator = fields.String(load_default="", validate=[validate.Length(max=200), NO_NUL])
-    genres = Genres(genre(), load_default=list, **GENRES)
     description = fields.String(load_default="", validate=[validate.Length(max=5000), NO_NUL])
+
+
+class OwnTitlesSchema(Schema):
+    items = fields.List(fields.Nested(TitleSchema), required=True, metadata={"description": "by name"})
+
+
+class TitleUpdateSchema(OwnTitleUpdateSchema):
+    """The fields an admin may change; those left out stay as they are."""
+
+    editable = EDITABLE
+
+    genres = Genres(genre(), **GENRES)
+    release_date = fields.Date(allow_none=True)
+
+
+class TitleCreateSchema(OwnTitleCreateSchema, TitleUpdateSchema):
+    genres = Genres(genre(), load_default=list, **GENRES)
 
 
 class TitleQuerySchema(Schema):

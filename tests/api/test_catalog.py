@@ -194,7 +194,8 @@ def test_an_admin_adds_changes_and_deletes_a_title(client, admin, tag):
     assert created.status_code == 201
     title = created.json
     assert created.headers["Location"] == f"/api/titles/{title['id']}"
-    assert title == {**body, "id": title["id"], "unit": "episode", "average_rating": None, "rating_count": 0}
+    assert title == {**body, "id": title["id"], "unit": "episode", "owner_id": None, "average_rating": None,
+                     "rating_count": 0}
 
     changed = client.patch(f"/api/titles/{title['id']}", json={"total_units": 12, "year": None, "genres": ["drama"]},
                            headers=admin)

@@ -29,6 +29,7 @@ ROUTES = [
     ("POST", "/api/progress/{user_id}/trackers/{title_id}/rollback"),
     ("POST", "/api/progress/{user_id}/undo"), ("DELETE", "/api/progress/{user_id}/undo/{undo_id}"),
     ("GET", "/api/progress/{user_id}/trackers/{title_id}/passes"),
+    ("GET", "/api/progress/{user_id}/titles"), ("POST", "/api/progress/{user_id}/titles"), ("PATCH", "/api/progress/{user_id}/titles/{title_id}"), ("DELETE", "/api/progress/{user_id}/titles/{title_id}"),
 ]
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("POST", "/api/auth/register"), ("POST", "/api/auth/login"),
           ("GET", "/api/titles"), ("GET", "/api/titles/{title_id}"), ("GET", "/api/genres"),

@@ -530,8 +530,8 @@ def test_a_user_who_is_not_an_admin_gets_no_admin_submenu(open_menu):
     sign_up(menu)
     home = menu.see("Choose: ")
     assert "My trackers" in home and "Log out" in home and "Admin" not in home
-    menu.child.sendline("7")  # the admin's key
-    menu.see("Type 1, 2, 3, 4, 5, 6, l or q to quit.")
+    menu.child.sendline("8")  # the admin's key
+    menu.see("Type 1, 2, 3, 4, 5, 6, 7, l or q to quit.")
     menu.answer("Choose: ", "q")
     assert menu.leave() == 0
 
@@ -869,3 +869,36 @@ def test_a_tracker_is_shown_as_it_was_on_a_date_and_as_it_was_known_then(open_me
     menu.see("No tracker yet on that date, as we knew it then.")
     menu.answer("Choose: ", "q")
     assert menu.leave() == 0
+
+
+def test_a_new_tracker_on_an_own_title_is_made_tracked_and_kept_from_the_catalog(server, open_menu):
+    menu = open_menu()
+    sign_up(menu)
+    menu.pick("My own titles")
+    menu.see("You have made no titles of your own yet.")
+    menu.pick("New tracker on a title of my own")
+    menu.answer("Kind: ", "2")
+    menu.answer("Name (Enter cancels): ", "Grandma's recipe book")
+    menu.answer("Creator: ", "Grandma")
+    menu.answer("Year: ", "")
+    menu.answer("Number of pages", "40")
+    menu.see("Made Grandma's recipe book (book, 40 pages): it is in your trackers, planned.")
+    menu.pick("Grandma's recipe book (book, 40 pages)")
+    menu.see("Grandma's recipe book: [..........] 0 / 40 pages, planned")
+    screen = menu.see("Choose: ")
+    assert "Report" not in screen, screen
+    menu.child.sendline(re.search(r"(\w+)\) \+1 page", screen).group(1))
+    menu.see("Logged: Read to page 1 of 40.")
+    menu.pick("Back")
+    menu.pick("Remove one of my titles")
+    menu.answer("Choose: ", "1")
+    menu.answer("Only a title you never tracked can be removed. (y/N): ", "y")
+    menu.see("cannot be deleted: you track it")
+    menu.pick("Back")
+    menu.pick("Browse and search the catalog")
+    menu.answer("Title contains: ", "recipe")
+    menu.answer("Genre", "")
+    menu.answer("Kind", "")
+    menu.see('No titles match')
+    status, page = get(f"{server}/api/titles?q=recipe")
+    assert status == 200 and page["total"] == 0

@@ -3,32 +3,65 @@ import { api, query } from "../api.js";
 import { KINDS, announce, busy, confirmAction, field, fill, h, select } from "../dom.js";
 import { describeTitle } from "./catalog.js";
 
-/** The title form's fields, filled from `title` when editing. */
-function titleFields(title = {}) {
+/** The title form's fields, filled from `title` when editing; a user's own title (`own`) has no
+ * genres or release date. */
+export function titleFields(title = {}, { own = false } = {}) {
   return [
     field("Kind", select("kind", Object.entries(KINDS), title.kind || "tv_show")),
     field("Name", h("input", { name: "name", required: true, value: title.name || "" })),
     field("Creator", h("input", { name: "creator", value: title.creator || "" })),
-    field("Genres", h("input", { name: "genres", value: (title.genres || []).join(", ") }),
+    own ? null : field("Genres", h("input", { name: "genres", value: (title.genres || []).join(", ") }),
       "Separated by commas, in any case: they are kept in lower case."),
     field("Year", h("input", { name: "year", type: "number", step: "1", value: title.year ?? "" })),
     field("Total units", h("input", { name: "total_units", type: "number", step: "1", min: "1", value: title.total_units ?? "" }),
       "Episodes, pages or tracks; leave empty when unknown (songs)."),
-    field("Release date", h("input", { name: "release_date", type: "date", value: title.release_date || "" })),
+    own ? null : field("Release date", h("input", { name: "release_date", type: "date", value: title.release_date || "" })),
     field("Description", h("textarea", { name: "description", rows: "3" }, title.description || "")),
-  ];
+  ].filter(Boolean);
 }
 
 /** The API's title body from the form; empty numbers and dates are null. */
-function titleBody(form) {
+export function titleBody(form, { own = false } = {}) {
   const text = (name) => String(form.get(name) || "").trim();
   const number = (name) => (text(name) === "" ? null : Number(text(name)));
-  return {
-    kind: text("kind"), name: text("name"), creator: text("creator"),
-    genres: text("genres").split(",").map((g) => g.trim()).filter(Boolean),
-    year: number("year"), total_units: number("total_units"), release_date: text("release_date") || null,
-    description: text("description"),
+  const body = {
+    kind: text("kind"), name: text("name"), creator: text("creator"), year: number("year"),
+    total_units: number("total_units"), description: text("description"),
   };
+  return own ? body : {
+    ...body, genres: text("genres").split(",").map((g) => g.trim()).filter(Boolean),
+    release_date: text("release_date") || null,
+  };
+}
+
+/** A listed title's Edit and Remove buttons: `path` is where it is changed and deleted, `list`
+ * shows the titles again after either; `own` for a user's own title. */
+export function titleActions(title, { path, list, own = false, removeQuestion, removeText, removed }) {
+  return h("div", { class: "entry-actions" },
+    h("button", {
+      type: "button", class: "quiet small", "aria-label": `Edit ${title.name}`,
+      onclick: async (event) => {
+        const form = await confirmAction({ title: `Edit ${title.name}`, text: "", confirmLabel: "Save title", fields: titleFields(title, { own }) });
+        if (!form) return;
+        await busy(event.target, async () => {
+          const saved = await api("PATCH", path, titleBody(form, { own }));
+          await list();
+          announce(`Saved ${saved.name}.`);
+        });
+      },
+    }, "Edit"),
+    h("button", {
+      type: "button", class: "quiet small danger", "aria-label": `Remove ${title.name}`,
+      onclick: async (event) => {
+        const ok = await confirmAction({ title: removeQuestion, text: removeText, confirmLabel: "Remove title" });
+        if (!ok) return;
+        await busy(event.target, async () => {
+          await api("DELETE", path);
+          await list();
+          announce(removed);
+        });
+      },
+    }, "Remove"));
 }
 
 export async function render() {
@@ -43,34 +76,10 @@ export async function render() {
       h("h3", {}, h("a", { href: `#/titles/${title.id}` }, title.name)),
       h("p", { class: "meta" }, describeTitle(title)),
       title.genres.length ? h("p", { class: "genres" }, title.genres.join(", ")) : null,
-      h("div", { class: "entry-actions" },
-        h("button", {
-          type: "button", class: "quiet small", "aria-label": `Edit ${title.name}`,
-          onclick: async (event) => {
-            const form = await confirmAction({ title: `Edit ${title.name}`, text: "", confirmLabel: "Save title", fields: titleFields(title) });
-            if (!form) return;
-            await busy(event.target, async () => {
-              const saved = await api("PATCH", `/api/titles/${title.id}`, titleBody(form));
-              await list();
-              announce(`Saved ${saved.name}.`);
-            });
-          },
-        }, "Edit"),
-        h("button", {
-          type: "button", class: "quiet small danger", "aria-label": `Remove ${title.name}`,
-          onclick: async (event) => {
-            const ok = await confirmAction({
-              title: `Remove ${title.name} from the catalog?`,
-              text: "Only a title nobody has tracked can be removed.", confirmLabel: "Remove title",
-            });
-            if (!ok) return;
-            await busy(event.target, async () => {
-              await api("DELETE", `/api/titles/${title.id}`);
-              await list();
-              announce(`Removed ${title.name} from the catalog.`);
-            });
-          },
-        }, "Remove"))))),
+      titleActions(title, {
+        path: `/api/titles/${title.id}`, list, removeQuestion: `Remove ${title.name} from the catalog?`,
+        removeText: "Only a title nobody has tracked can be removed.", removed: `Removed ${title.name} from the catalog.`,
+      })))),
     page.items.length ? null : h("p", { class: "empty" }, "No title matches."));
   };
 

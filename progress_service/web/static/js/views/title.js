@@ -55,17 +55,22 @@ function trackerThen(title) {
 
 export async function render(route) {
   const id = Number(route.id);
-  const [title, report, statuses] = await Promise.all([
-    api("GET", `/api/titles/${id}`), api("GET", `/api/titles/${id}/report`), boardStatuses()]);
+  const [title, statuses] = await Promise.all([api("GET", `/api/titles/${id}`), boardStatuses()]);
+  const own = title.owner_id !== null;  // one of the user's own titles: nobody else tracks it, so no report
   return h("article", { class: "title-view" },
-    h("p", { class: "crumbs" }, h("a", { href: "#/catalog" }, "← Catalog")),
+    h("p", { class: "crumbs" }, own ? h("a", { href: "#/mine" }, "← Your titles") : h("a", { href: "#/catalog" }, "← Catalog")),
     h("h1", {}, title.name),
     h("p", { class: "meta" }, describeTitle(title)),
     title.genres.length ? h("p", { class: "genres" }, title.genres.join(", ")) : null,
     title.description ? h("p", { class: "description" }, title.description) : null,
     boardActions(title, statuses),
     statuses.has(id) ? trackerThen(title) : null,
-    h("section", { class: "report card", "aria-labelledby": "report-heading" },
+    own ? null : reportSection(title, await api("GET", `/api/titles/${id}/report`)));
+}
+
+/** Who tracks a catalog title, and how they rated it. */
+function reportSection(title, report) {
+  return h("section", { class: "report card", "aria-labelledby": "report-heading" },
       h("h2", { id: "report-heading" }, "Who tracks it"),
       h("ul", { class: "figures" },
         Object.keys(STATUSES)
@@ -83,5 +88,5 @@ export async function render(route) {
         `${Math.round(report.completion_rate * 100)}% finished it`, b), `${Math.round(report.completion_rate * 100)}%`), " of those who track it finished it.") : null,
       report.average_days_to_complete !== null
         ? h("p", {}, `On average it took ${plural(Math.round(report.average_days_to_complete * 10) / 10, "day")} from start to finish.`) : null,
-      histogram(report)));
+      histogram(report));
 }
