@@ -5,6 +5,7 @@ from flask import Flask
 
 from . import api
 from .accounts import Accounts
+from .calendar_feed import CalendarFeeds
 from .config import Config
 from .db import Database
 from .schema import open_database
@@ -28,6 +29,7 @@ def create_app(config: Config | None = None, *, db: Database | None = None) -> F
              if config.user_svc_base_url else None)
     app.extensions["progress_service.trackers"] = Trackers(database, users=users)
     app.extensions["progress_service.accounts"] = Accounts(database, tokens)
+    app.extensions["progress_service.calendar_feeds"] = CalendarFeeds(database, tokens.secret)
     api.register(app)
     app.register_blueprint(web_page)
     return app

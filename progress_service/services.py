@@ -159,7 +159,8 @@ class Trackers:
                 if w.repeated:
                     return w.repeated
                 history = w.entries() if needs_history(command, w.state) else ()
-                events = decide(w.state, command, history=history, total=w.title.total_units, now=self.clock())
+                events = decide(w.state, command, history=history, total=w.title.total_units, now=self.clock(),
+                                release_date=w.title.release_date)
                 return w.append(events, occurred_at=command.occurred_at)
         raise AssertionError("the last attempt of a write returns or raises")
 

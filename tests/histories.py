@@ -22,8 +22,9 @@ T0 = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
 class Stream:
     """A tracker's history built through decide, as the service builds it."""
 
-    def __init__(self, total: int | None = 10):
+    def __init__(self, total: int | None = 10, release_date=None):
         self.total = total
+        self.release_date = release_date
         self.history: list[Recorded] = []
         self.clock = T0
 
@@ -34,7 +35,8 @@ class Stream:
     def run(self, command_for) -> list[Recorded]:
         self.clock += timedelta(hours=1)
         command = command_for(self.history, self.clock)
-        events = decide(self.state, command, history=self.history, total=self.total, now=self.clock)
+        events = decide(self.state, command, history=self.history, total=self.total, now=self.clock,
+                        release_date=self.release_date)
         entries = [Recorded(len(self.history) + i, e, command.occurred_at, id=100 + len(self.history) + i,
                             recorded_at=self.clock) for i, e in enumerate(events, start=1)]
         self.history.extend(entries)

@@ -11,6 +11,7 @@ from typing import Any, Iterator
 from flask import Response, current_app, g, jsonify, request
 
 from ..accounts import Accounts
+from ..calendar_feed import CalendarFeeds
 from ..db import Database
 from ..domain.events import Recorded
 from ..domain.rules import AddNote, AddProgress, ChangeRequest, Rate, Restart, SetProgress, SetStatus
@@ -87,6 +88,10 @@ def trackers() -> Trackers:
 
 def accounts() -> Accounts:
     return current_app.extensions["progress_service.accounts"]
+
+
+def calendar_feeds() -> CalendarFeeds:
+    return current_app.extensions["progress_service.calendar_feeds"]
 
 
 def change_requests(body: dict[str, Any]) -> list[ChangeRequest]:

@@ -11,9 +11,10 @@ from flask import Response
 from .. import eventstore
 from ..projections import tracker_moments, tracker_state, tracker_versions
 from ..schemas.progress import (
-    ChangeSchema, ClearedSchema, ClearQuerySchema, EventPageSchema, EventSchema, ExportQuerySchema,
+    CalendarQuerySchema, CalendarSchema, ChangeSchema, ClearedSchema, ClearQuerySchema, EventPageSchema, EventSchema, ExportQuerySchema,
     HistoryItemSchema, HistoryPageSchema, HistoryQuerySchema, LogQuerySchema, LogSchema, SummaryExplainedSchema,
-    SummaryFigureQuerySchema, SummarySchema, UndoneSchema, UndoSchema, UndoTakeBackQuerySchema,
+    SummaryFigureQuerySchema, SummarySchema, TrackersSchema, UndoneSchema, UndoSchema, UndoTakeBackQuerySchema,
+    UpNextSchema,
 )
 from ..schemas import api_time
 from .common import accounts, caller, change_requests, db, event_json, json_answer, streamed, trackers, write_options
@@ -113,6 +114,36 @@ def history(query, user_id):
         if order == "occurred":
             return json_answer(tracker_moments.timeline(conn, user_id, **query))
         return json_answer(tracker_versions.timeline(conn, user_id, **query))
+
+
+@blp.get("/<int:user_id>/upcoming")
+@allow(READS_OWN)
+@blp.response(200, TrackersSchema)
+def upcoming(user_id):
+    """The titles the user tracks that are still to come out, soonest first."""
+    with db().read() as conn:
+        return json_answer(tracker_state.upcoming(conn, user_id))
+
+
+@blp.get("/<int:user_id>/up-next")
+@allow(READS_OWN)
+@blp.response(200, UpNextSchema)
+def up_next(user_id):
+    """What to go on with: released planned titles and the ones in progress, most recently touched
+    first, each with the unit that comes next."""
+    with db().read() as conn:
+        return json_answer(tracker_state.up_next(conn, user_id))
+
+
+@blp.get("/<int:user_id>/calendar")
+@allow(READS_OWN)
+@blp.arguments(CalendarQuerySchema(), location="query")
+@blp.response(200, CalendarSchema)
+def calendar(query, user_id):
+    """A month of the user's calendar: every day of it (in UTC), with the entries that occurred that
+    day as the timeline gives them and the releases of the titles the user tracks."""
+    with db().read() as conn:
+        return json_answer(tracker_moments.month(conn, user_id, query["month"]))
 
 
 @blp.get("/summary/<int:user_id>")

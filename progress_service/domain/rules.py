@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import NoReturn, Sequence, Union
 
 from ..errors import AlreadyRetracted, EntryNotFound, InvalidChange, InvalidProgress, InvalidRating, \
@@ -115,10 +115,14 @@ def _backdated(command: LogChanges, state: TrackerState) -> bool:
 
 
 def decide(state: TrackerState, command: Command, *, history: Sequence[Recorded] = (), total: int | None,
-           now: datetime) -> list[Event]:
+           now: datetime, release_date: date | None = None) -> list[Event]:
     """The events that carry out ``command`` on a tracker in ``state`` whose title has ``total``
-    units; ``history``, the tracker's entries, when ``needs_history(command, state)``."""
+    units and comes out on ``release_date`` (None: it is out); ``history``, the tracker's entries,
+    when ``needs_history(command, state)``."""
     check_occurred_at(command.occurred_at, now)
+    if isinstance(command, (LogChanges, CorrectEntry)):
+        for request in command.changes if isinstance(command, LogChanges) else (command.change,):
+            _check_released(request, release_date, now)
     if isinstance(command, LogChanges):
         on_board = state.active
         if _backdated(command, state):  # "+1" and the checks are on the tracker as it was then
@@ -183,6 +187,23 @@ def check_occurred_at(occurred_at: datetime, now: datetime) -> None:
         raise InvalidChange("occurred_at needs a time zone offset, such as +00:00.", field="occurred_at")
     if occurred_at > now + FUTURE_TOLERANCE:
         raise InvalidChange("occurred_at may not be more than 5 minutes in the future.", field="occurred_at")
+
+
+def is_progress(request: ChangeRequest) -> bool:
+    """Whether a change says the title is being (or has been) watched, read or listened to."""
+    return isinstance(request, (SetProgress, AddProgress, Restart)) or (
+        isinstance(request, SetStatus) and request.status in ("in_progress", "completed"))
+
+
+def _check_released(request: ChangeRequest, release_date: date | None, now: datetime) -> None:
+    """Progress waits for a title's release (by today's date in UTC); planning it does not."""
+    if release_date is not None and release_date > now.astimezone(timezone.utc).date() and is_progress(request):
+        raise InvalidChange(f"This title comes out on {release_date.day} {release_date:%b %Y}; until then you can "
+                            "plan it (status planned), not log progress on it.", field=_field_of(request))
+
+
+def _field_of(request: ChangeRequest) -> str:
+    return {SetProgress: "progress", AddProgress: "delta", Restart: "restart", SetStatus: "status"}[type(request)]
 
 
 def _no_tracker_to_restart(command: LogChanges, on_board: bool) -> NoReturn:

@@ -12,6 +12,7 @@ from .client import Api, ApiError
 from .figures import summary_screen
 from .own_titles import own_titles_screen
 from .prompts import Quit, ask, ask_secret, choose
+from .releases import releases_screen
 from .session import Session, SignedOut, attempt
 from .timeline import export_history, timeline_screen
 from .trackers import trackers_screen
@@ -60,9 +61,10 @@ def home(session: Session) -> None:
                "4": ("Export my history to a file", export_history),
                "5": ("My account: email, password, erase", account_screen),
                "6": ("Summary: my figures, and what makes each", summary_screen),
-               "7": ("My own titles: a new tracker on something not in the catalog", own_titles_screen)}
+               "7": ("My own titles: a new tracker on something not in the catalog", own_titles_screen),
+               "8": ("Releases and calendar: upcoming, up next, a month, the feed", releases_screen)}
     if session.is_admin:
-        actions["8"] = ("Admin: add, edit or remove titles", admin_screen)
+        actions["a"] = ("Admin: add, edit or remove titles", admin_screen)
     choice = choose({key: label for key, (label, _) in actions.items()} | {"l": "Log out", "q": "Quit"})
     if choice == "l":
         session.sign_out()

@@ -1,7 +1,7 @@
 """How the menu puts things: kinds, statuses, progress bars, titles, passes, times."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from ..domain.vocabulary import KIND_WORDS as KINDS, STATUS_WORDS as STATUSES
 
@@ -74,6 +74,12 @@ def day(timestamp: str) -> str:
     """``3 Jan 2026``: the day of a time, where the menu runs."""
     moment = datetime.fromisoformat(timestamp).astimezone()
     return f"{moment.day} {moment:%b %Y}"
+
+
+def release_day(iso_date: str) -> str:
+    """``14 Mar 2027``: a day of the calendar (a release date), as it is."""
+    on = date.fromisoformat(iso_date)
+    return f"{on.day} {on:%b %Y}"
 
 
 def pass_line(item: dict, following: dict | None, title: dict) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Sequence
 
 from ..domain.events import Recorded
@@ -24,6 +25,7 @@ class TitleFacts:
     kind: str
     total_units: int | None
     revision: int  # the title's edits so far: facts read at one revision hold while it does
+    release_date: date | None = None  # progress waits for it (rules.decide)
 
 
 def tracker_row(stream: Stream, state: TrackerState) -> dict[str, Any]:

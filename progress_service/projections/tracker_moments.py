@@ -11,6 +11,7 @@ occurred order read it with prepared lookups, so neither folds.
 from __future__ import annotations
 
 import functools
+from datetime import date, timedelta
 from typing import Any, Sequence
 
 import sqlalchemy as sa
@@ -69,9 +70,10 @@ def tracker_at_sql(known_at: str) -> sa.TextClause:
     finds: its latest moment by then among those known at that version."""
     return sa.text(known_at + """
         SELECT k.last, k.known, (
-            SELECT CASE WHEN m.active THEN tracker_json(m.user_id, t, m.status, m.progress, m.total, m.rating, m.notes,
-                                                        m.started_at, m.completed_at, m.times_completed, k.known,
-                                                        m.updated_at, m.pass)::text END
+            SELECT CASE WHEN m.active THEN with_release(tracker_json(
+                                               m.user_id, t, m.status, m.progress, m.total, m.rating, m.notes,
+                                               m.started_at, m.completed_at, m.times_completed, k.known,
+                                               m.updated_at, m.pass), t)::text END
             FROM tracker_moments m JOIN titles t ON t.id = m.title_id
             WHERE m.user_id = :user_id AND m.title_id = :title_id AND m.updated_at <= CAST(:at AS timestamptz)
               AND m.known_from <= k.known AND (m.known_until IS NULL OR m.known_until > k.known)
@@ -119,3 +121,43 @@ def timeline(conn: sa.Connection, user_id: int, *, limit: int = 50, cursor: tupl
         given.update(cursor_micros=cursor[0], cursor_title=cursor[1], cursor_version=cursor[2])
     keys = tuple(sorted(key for key in (*conditions, "cursor") if key in given or f"{key}_micros" in given))
     return run_together(conn, [(page_sql(keys), {"user_id": user_id, "limit": limit, **given})])[0]["body"]
+
+
+# A month of the user's calendar, every day of it (in UTC): the entries that occurred that day, as
+# the timeline in occurred order gives them, in the order they happened; and the titles the user
+# tracks that come out that day.
+_MONTH = sa.text(f"""
+    WITH page AS (SELECT m, e FROM tracker_moments m
+                  JOIN events e ON e.user_id = m.user_id AND e.title_id = m.title_id AND e.version = m.version
+                  WHERE m.user_id = :user_id AND m.known_until IS NULL
+                    AND m.updated_at >= CAST(:first AS date) AT TIME ZONE 'UTC'
+                    AND m.updated_at < (CAST(:last AS date) + 1) AT TIME ZONE 'UTC'),
+         entries AS (
+             SELECT ((page.m).updated_at AT TIME ZONE 'UTC')::date AS day,
+                    json_agg(moment_item(page.e, page.m, v, t, rewrites.retracted_by, rewrites.corrected_by)
+                             ORDER BY {_ORDER.format(m='(page.m)').replace(' DESC', '')}) AS items
+             FROM page JOIN titles t ON t.id = (page.m).title_id
+             JOIN tracker_versions v ON v.user_id = (page.m).user_id AND v.title_id = (page.m).title_id
+                                    AND v.version = (page.m).version {REWRITES}
+             GROUP BY 1),
+         releases AS (
+             SELECT t.release_date AS day,
+                    json_agg(json_build_object('id', t.id, 'name', t.name, 'kind', t.kind, 'release_date', t.release_date)
+                             ORDER BY t.name, t.id) AS titles
+             FROM tracker_state s JOIN titles t ON t.id = s.title_id
+             WHERE s.user_id = :user_id AND s.active AND t.release_date BETWEEN CAST(:first AS date) AND CAST(:last AS date)
+             GROUP BY 1)
+    SELECT json_build_object('month', CAST(:month AS text), 'days', json_agg(json_build_object(
+               'date', d.day::date, 'entries', coalesce(entries.items, '[]'), 'releases', coalesce(releases.titles, '[]'))
+               ORDER BY d.day))::text AS body
+    FROM generate_series(CAST(:first AS date), CAST(:last AS date), interval '1 day') AS d (day)
+    LEFT JOIN entries ON entries.day = d.day::date
+    LEFT JOIN releases ON releases.day = d.day::date
+""")
+
+
+def month(conn: sa.Connection, user_id: int, first: date) -> str:
+    """The user's calendar of the month that begins on ``first`` (JSON ``{month, days}``), every day."""
+    last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    return run_together(conn, [(_MONTH, {"user_id": user_id, "first": first, "last": last,
+                                         "month": f"{first:%Y-%m}"})])[0]["body"]

@@ -48,7 +48,7 @@ ERASE = [sa.text("DELETE FROM tracker_state WHERE user_id = :user_id")]
 
 # -- the write path's load ------------------------------------------------------------------------
 _LOAD = sa.text(f"""
-    SELECT t.id AS title_id, t.kind, t.total_units, t.revision, {', '.join('s.' + c for c in COLUMNS[2:])}
+    SELECT t.id AS title_id, t.kind, t.total_units, t.revision, t.release_date, {', '.join('s.' + c for c in COLUMNS[2:])}
     FROM titles t LEFT JOIN tracker_state s ON s.user_id = :user_id AND s.title_id = t.id
     WHERE t.id = :title_id AND (t.owner_id IS NULL OR t.owner_id = :user_id)  -- another's own title is not there
 """)
@@ -64,7 +64,7 @@ def loaded(rows: list[dict[str, Any]]) -> tuple[TitleFacts | None, TrackerState]
     if not rows:
         return None, NEW
     row = rows[0]
-    title = TitleFacts(row["title_id"], row["kind"], row["total_units"], row["revision"])
+    title = TitleFacts(row["title_id"], row["kind"], row["total_units"], row["revision"], row["release_date"])
     return title, (NEW if row["version"] is None else state_from_row(row))
 
 
@@ -93,7 +93,7 @@ _STATE = ("{s}.status, {s}.progress, {s}.total, {s}.rating, {s}.notes, {s}.start
 
 def tracker_json_sql(state: str, title: str = "t") -> str:
     """SQL for the API's tracker object of the state row ``state`` on the titles row ``title``."""
-    return f"tracker_json({state}.user_id, {title}, {_STATE.format(s=state)})"
+    return f"with_release(tracker_json({state}.user_id, {title}, {_STATE.format(s=state)}), {title})"
 
 
 TRACKER = sa.text(f"""
@@ -108,6 +108,26 @@ _BOARD = sa.text(f"""
     WHERE s.user_id = :user_id AND s.active
       AND (CAST(:status AS text) IS NULL OR s.status = :status)
       AND (CAST(:kind AS text) IS NULL OR t.kind = :kind)
+""")
+# Titles the user tracks that are still to come out, soonest first.
+_UPCOMING = sa.text(f"""
+    SELECT json_build_object('items', coalesce(json_agg({tracker_json_sql('s')} ORDER BY t.release_date, t.name, t.id),
+                                               '[]'))::text AS body
+    FROM tracker_state s JOIN titles t ON t.id = s.title_id
+    WHERE s.user_id = :user_id AND s.active AND t.release_date > current_date
+""")
+# What to watch, read or listen to next: released planned titles and the ones in progress, most
+# recently touched first, each with the unit that comes next (none once done, or without a total).
+_NEXT_UNIT = """CASE WHEN coalesce(s.total, t.total_units) > s.progress
+                     THEN json_build_object('number', s.progress + 1, 'total', coalesce(s.total, t.total_units),
+                                            'unit', t.unit) END"""
+_UP_NEXT = sa.text(f"""
+    SELECT json_build_object('items', coalesce(json_agg(
+               json_with({tracker_json_sql('s')}, json_build_object('next_unit', {_NEXT_UNIT}))
+               ORDER BY s.updated_at DESC NULLS LAST, s.title_id), '[]'))::text AS body
+    FROM tracker_state s JOIN titles t ON t.id = s.title_id
+    WHERE s.user_id = :user_id AND s.active AND s.status IN ('planned', 'in_progress')
+      AND (t.release_date IS NULL OR t.release_date <= current_date)
 """)
 _ACTIVE_TITLES = sa.text("SELECT title_id FROM tracker_state WHERE user_id = :user_id AND active ORDER BY title_id")
 _COUNTS = sa.text("""
@@ -130,6 +150,17 @@ def tracker(conn: sa.Connection, user_id: int, title_id: int) -> tuple[str, int]
 def board(conn: sa.Connection, user_id: int, *, status: str | None = None, kind: str | None = None) -> str:
     """A user's active trackers by status, most recently changed first (JSON)."""
     return run_together(conn, [(_BOARD, {"user_id": user_id, "status": status, "kind": kind})])[0]["body"]
+
+
+def upcoming(conn: sa.Connection, user_id: int) -> str:
+    """The user's trackers on titles still to come out, soonest first (JSON ``{items}``)."""
+    return run_together(conn, [(_UPCOMING, {"user_id": user_id})])[0]["body"]
+
+
+def up_next(conn: sa.Connection, user_id: int) -> str:
+    """The user's released planned and in-progress trackers, most recently touched first, each
+    with ``next_unit`` (JSON ``{items}``)."""
+    return run_together(conn, [(_UP_NEXT, {"user_id": user_id})])[0]["body"]
 
 
 def active_titles(conn: sa.Connection, user_id: int) -> list[int]:

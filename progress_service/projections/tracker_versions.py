@@ -140,11 +140,12 @@ def tracker_at(conn: sa.Connection, user_id: int, title_id: int, *, version: int
 
 
 _TRACKER_OF_STATE = sa.text("""
-    SELECT tracker_json(CAST(:user_id AS bigint), t, CAST(:status AS text), CAST(:progress AS integer),
-                        CAST(:total AS integer), CAST(:rating AS numeric(2, 1)), CAST(:notes AS text[]),
-                        CAST(:started_at AS timestamptz), CAST(:completed_at AS timestamptz),
-                        CAST(:times_completed AS integer), CAST(:version AS integer),
-                        CAST(:updated_at AS timestamptz), CAST(:pass AS integer))::text
+    SELECT with_release(tracker_json(
+               CAST(:user_id AS bigint), t, CAST(:status AS text), CAST(:progress AS integer),
+               CAST(:total AS integer), CAST(:rating AS numeric(2, 1)), CAST(:notes AS text[]),
+               CAST(:started_at AS timestamptz), CAST(:completed_at AS timestamptz),
+               CAST(:times_completed AS integer), CAST(:version AS integer),
+               CAST(:updated_at AS timestamptz), CAST(:pass AS integer)), t)::text
     FROM titles t WHERE t.id = :title_id
 """)
 

@@ -1,4 +1,6 @@
 """Entries of the progress log, trackers, time travel and rollback."""
+from datetime import date
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ..domain.events import EVENT_TYPES
@@ -133,6 +135,10 @@ class TrackerSchema(Schema):
                            metadata={"description": "1, and one more each time it was started again"})
     version = fields.Integer(required=True)
     updated_at = UtcDateTime(allow_none=True, required=True)
+    release_date = fields.Date(allow_none=True, required=True, metadata={"description": "the title's"})
+    released = fields.Boolean(required=True, metadata={
+        "description": "false while the title's release_date is still to come (by today's date in UTC): until "
+                       "then progress on it is refused, planning it is not"})
 
 
 class PassSchema(Schema):
@@ -320,3 +326,67 @@ class ClearQuerySchema(Schema):
 class ClearedSchema(Schema):
     retracted = fields.Integer()
     purged = fields.Integer()
+
+
+class TrackersSchema(Schema):
+    items = fields.List(fields.Nested(TrackerSchema), required=True,
+                        metadata={"description": "the titles still to come out, soonest first"})
+
+
+class NextUnitSchema(Schema):
+    number = fields.Integer(required=True, metadata={"description": "the unit to do next, e.g. 14 (episode 14 of 62)"})
+    total = fields.Integer(required=True)
+    unit = fields.String(required=True, validate=validate.OneOf(list(UNITS.values())))
+
+
+class UpNextTrackerSchema(TrackerSchema):
+    next_unit = fields.Nested(NextUnitSchema, allow_none=True, required=True, metadata={
+        "description": "the unit that comes next, {number: 14, total: 62, unit: episode} for episode 14 of 62; "
+                       "null once every unit is done or when the title has no total"})
+
+
+class UpNextSchema(Schema):
+    items = fields.List(fields.Nested(UpNextTrackerSchema), required=True, metadata={
+        "description": "released planned titles and titles in progress, most recently touched first"})
+
+
+class Month(fields.String):
+    """A month as YYYY-MM, read as its first day."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            if len(text) != 7:
+                raise ValueError
+            return date.fromisoformat(text + "-01")
+        except ValueError:
+            raise ValidationError(f"month is a year and a month as YYYY-MM, such as 2027-03; got {text!r}.") from None
+
+
+class CalendarQuerySchema(Schema):
+    month = Month(required=True, metadata={"description": "YYYY-MM, e.g. 2027-03"})
+
+
+class ReleaseSchema(TitleNameSchema):
+    release_date = fields.Date(required=True)
+
+
+class CalendarDaySchema(Schema):
+    date = fields.Date(required=True, metadata={"description": "a day of the month, in UTC"})
+    entries = fields.List(fields.Nested(HistoryItemSchema), required=True, metadata={
+        "description": "the entries that occurred that day (UTC), as the timeline in occurred order gives them, "
+                       "in the order they happened"})
+    releases = fields.List(fields.Nested(ReleaseSchema), required=True,
+                           metadata={"description": "the titles the user tracks that come out that day"})
+
+
+class CalendarSchema(Schema):
+    month = fields.String(required=True, metadata={"description": "YYYY-MM"})
+    days = fields.List(fields.Nested(CalendarDaySchema), required=True, metadata={
+        "description": "every day of the month, the first first, each with its entries and releases (maybe none)"})
+
+
+class CalendarUrlSchema(Schema):
+    url = fields.String(required=True, metadata={
+        "description": "the secret iCalendar feed of the release dates of your titles and your completions "
+                       "(/api/calendar/{token}.ics, read without a bearer token): keep it to yourself"})

@@ -30,16 +30,19 @@ ROUTES = [
     ("POST", "/api/progress/{user_id}/undo"), ("DELETE", "/api/progress/{user_id}/undo/{undo_id}"),
     ("GET", "/api/progress/{user_id}/trackers/{title_id}/passes"),
     ("GET", "/api/progress/{user_id}/titles"), ("POST", "/api/progress/{user_id}/titles"), ("PATCH", "/api/progress/{user_id}/titles/{title_id}"), ("DELETE", "/api/progress/{user_id}/titles/{title_id}"),
+    ("GET", "/api/progress/{user_id}/upcoming"), ("GET", "/api/progress/{user_id}/up-next"), ("GET", "/api/progress/{user_id}/calendar"), ("GET", "/api/users/me/calendar-url"), ("DELETE", "/api/users/me/calendar-url"), ("GET", "/api/calendar/{token}.ics"),  # noqa: E501
 ]
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("POST", "/api/auth/register"), ("POST", "/api/auth/login"),
           ("GET", "/api/titles"), ("GET", "/api/titles/{title_id}"), ("GET", "/api/genres"),
           ("GET", "/api/titles/{title_id}/report"), ("GET", "/api/titles/{title_id}/report/explain")}
+PUBLIC |= {("GET", "/api/calendar/{token}.ics")}
 # Routes on one user's data: another user gets 403, an admin may read (GET) but not change it.
 OTHERS_DATA = [(method, path) for method, path in ROUTES if "{user_id}" in path]
 
 
 def fill(path: str, *, user_id: int, title_id: int, log_id: int) -> str:
-    return path.format(user_id=user_id, title_id=title_id, log_id=log_id, kind="book", undo_id="an-undo")
+    return path.format(user_id=user_id, title_id=title_id, log_id=log_id, kind="book", undo_id="an-undo",
+                       token="1-no-such-feed")
 
 
 @pytest.fixture

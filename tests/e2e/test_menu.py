@@ -9,8 +9,10 @@ import re
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pexpect
@@ -530,8 +532,8 @@ def test_a_user_who_is_not_an_admin_gets_no_admin_submenu(open_menu):
     sign_up(menu)
     home = menu.see("Choose: ")
     assert "My trackers" in home and "Log out" in home and "Admin" not in home
-    menu.child.sendline("8")  # the admin's key
-    menu.see("Type 1, 2, 3, 4, 5, 6, 7, l or q to quit.")
+    menu.child.sendline("a")  # the admin's key
+    menu.see("Type 1, 2, 3, 4, 5, 6, 7, 8, l or q to quit.")
     menu.answer("Choose: ", "q")
     assert menu.leave() == 0
 
@@ -902,3 +904,52 @@ def test_a_new_tracker_on_an_own_title_is_made_tracked_and_kept_from_the_catalog
     menu.see('No titles match')
     status, page = get(f"{server}/api/titles?q=recipe")
     assert status == 200 and page["total"] == 0
+
+
+def test_upcoming_up_next_a_month_in_words_and_the_calendar_feed(server, open_menu):
+    admin = post(f"{server}/api/auth/login", {"username": ADMIN, "password": ADMIN_PASSWORD})["access_token"]
+    tomorrow = datetime.now(timezone.utc).date() + timedelta(days=1)
+    coming, out = f"Coming Soon {uuid.uuid4().hex[:6]}", f"Out Already {uuid.uuid4().hex[:6]}"
+    coming_id = post(f"{server}/api/titles", {"kind": "tv_show", "name": coming, "total_units": 10,
+                                              "release_date": tomorrow.isoformat()}, admin)["id"]
+    out_id = post(f"{server}/api/titles", {"kind": "tv_show", "name": out, "total_units": 62,
+                                           "release_date": "2026-03-14"}, admin)["id"]
+    menu = open_menu()
+    username = sign_up(menu)
+    token = post(f"{server}/api/auth/login", {"username": username, "password": PASSWORD})["access_token"]
+    post(f"{server}/api/progress/log", {"title_id": coming_id, "status": "planned"}, token)
+    post(f"{server}/api/progress/log", {"title_id": out_id, "progress": 13,
+                                        "occurred_at": "2026-03-14T20:00:00+00:00"}, token)
+
+    menu.pick("Releases and calendar")
+    menu.pick("Upcoming")
+    menu.see(f"{coming} — comes out on {tomorrow.day} {tomorrow:%b %Y}")
+    menu.pick("Up next")
+    menu.see(f"{out} — next: episode 14 of 62")
+    menu.pick("A month of the calendar")
+    menu.answer("Which month (YYYY-MM, Enter for", "2026-3")
+    menu.see("Type a month as YYYY-MM, such as 2027-03.")
+    menu.answer("Which month (YYYY-MM, Enter for", "2026-03")
+    menu.see("March 2026 (days in UTC):")
+    menu.see("Sat 14 Mar: 1 release, 1 entry")
+    menu.see(f"{out} comes out")
+    menu.see(f"{moment(datetime(2026, 3, 14, 20, 0, tzinfo=timezone.utc))} — {out}: Watched episode 13 of 62")
+
+    menu.pick("The address of my calendar feed")
+    old = menu.see_pattern(r"(http://\S+\.ics)").group(1)
+    with urllib.request.urlopen(old, timeout=10) as feed:
+        assert f"SUMMARY:{coming} comes out" in feed.read().decode().replace("\r\n ", "")
+    menu.pick("Make a new calendar feed address")
+    menu.answer("(y/N): ", "y")
+    menu.see("The old address has stopped working. Your new calendar feed:")
+    new = menu.see_pattern(r"(http://\S+\.ics)").group(1)
+    assert new != old
+    with pytest.raises(urllib.error.HTTPError) as ended:
+        urllib.request.urlopen(old, timeout=10)
+    ended.value.close()
+    assert ended.value.code == 404
+
+    menu.answer("Choose: ", "b")
+    open_title(menu, coming)
+    menu.pick("+1 episode")
+    menu.see(f"This title comes out on {tomorrow.day} {tomorrow:%b %Y}; until then you can plan it")

@@ -9,6 +9,7 @@ import json
 import os
 import re
 import time
+import urllib.error
 import urllib.request
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -611,6 +612,7 @@ def test_a_phone_sized_screen_shows_every_view_without_sideways_scrolling(open_p
         title = call_api(server, "GET", f"/api/titles?q={name.replace(' ', '+')}&kind=tv_show")["items"][0]
         call_api(server, "POST", "/api/progress/log", token, {"title_id": title["id"], "delta": 3})
     for view, heading in [("Board", "Your board"), ("Catalog", "Catalog"), ("Timeline", "Timeline"),
+                          ("Calendar", f"Calendar: {datetime.now(timezone.utc):%B %Y}"),
                           ("Summary", "Summary"), ("Export", "Export")]:
         open_view(page, view, heading)
         page.wait_for_load_state("networkidle")
@@ -1013,3 +1015,62 @@ def test_a_new_tracker_on_an_own_title_goes_on_the_board_and_only_its_owner_sees
     other.evaluate(f"location.hash = '#/titles/{title_id}'")
     expect(other.get_by_role("heading", name="Something went wrong")).to_be_visible()
     expect(notice(other)).to_contain_text(f"There is no title {title_id}")
+
+
+def test_the_board_shows_upcoming_and_up_next_and_the_calendar_opens_its_days_and_gives_the_feed(open_page, server):
+    admin = call_api(server, "POST", "/api/auth/login", body={"username": ADMIN, "password": ADMIN_PASSWORD})
+    today = datetime.now(timezone.utc).date()
+    tomorrow = today + timedelta(days=1)
+    coming, out = f"Coming Soon {uuid.uuid4().hex[:6]}", f"Out Already {uuid.uuid4().hex[:6]}"
+    coming_id = call_api(server, "POST", "/api/titles", admin["access_token"], {
+        "kind": "tv_show", "name": coming, "total_units": 10, "release_date": tomorrow.isoformat()})["id"]
+    out_id = call_api(server, "POST", "/api/titles", admin["access_token"], {
+        "kind": "tv_show", "name": out, "total_units": 62, "release_date": "2026-03-14"})["id"]
+    page = open_page()
+    register(page)
+    token = token_of(page)
+    call_api(server, "POST", "/api/progress/log", token, {"title_id": coming_id, "status": "planned"})
+    call_api(server, "POST", "/api/progress/log", token, {"title_id": out_id, "progress": 13})
+    open_view(page, "Board", "Your board")
+
+    upcoming = page.get_by_role("region", name="Upcoming")
+    expect(upcoming).to_contain_text(f"{coming} — comes out on {tracker_date(tomorrow)}")
+    expect(upcoming).not_to_contain_text(out)
+    up_next = page.get_by_role("region", name="Up next")
+    expect(up_next).to_contain_text(f"{out} — next: episode 14 of 62")
+    expect(up_next).not_to_contain_text(coming)
+    tracker_card(page, coming).get_by_role("button", name=f"+1 episode of {coming}").click()
+    expect(notice(page)).to_contain_text(f"This title comes out on {tracker_date(tomorrow)}")
+    tracker_card(page, out).get_by_role("button", name=f"+1 episode of {out}").click()
+    expect(up_next).to_contain_text(f"{out} — next: episode 15 of 62")
+
+    open_view(page, "Calendar", f"Calendar: {today:%B %Y}")
+    page.locator(f'.month-day[data-date="{today.isoformat()}"]').click()
+    day = page.get_by_role("dialog")
+    expect(day).to_contain_text(f"{out}: Watched episode 13 of 62")
+    expect(day).to_contain_text(f"{out}: Watched episode 14 of 62")
+    day.get_by_role("button", name="Close").click()
+    page.goto(f"{server}/#/calendar?month={tomorrow:%Y-%m}")
+    expect(page.get_by_role("heading", name=f"Calendar: {tomorrow:%B %Y}", level=1)).to_be_visible()
+    page.locator(f'.month-day[data-date="{tomorrow.isoformat()}"]').click()
+    expect(day.locator(".day-releases")).to_contain_text(f"Comes out{coming}")
+    day.get_by_role("button", name="Close").click()
+
+    page.get_by_role("button", name="Copy the feed address").click()
+    address = page.get_by_label("Calendar feed address")
+    expect(address).to_have_value(re.compile(r"^http://.+/api/calendar/.+\.ics$"))
+    url = address.input_value()
+    with urllib.request.urlopen(url, timeout=10) as feed:
+        text = feed.read().decode()
+    assert f"SUMMARY:{coming} comes out" in text.replace("\r\n ", "")
+    page.get_by_role("button", name="Make a new address…").click()
+    confirm(page, "Make a new address")
+    expect(address).not_to_have_value(url)
+    with pytest.raises(urllib.error.HTTPError) as ended:
+        urllib.request.urlopen(url, timeout=10)
+    ended.value.close()
+    assert ended.value.code == 404
+
+
+def tracker_date(day) -> str:
+    return f"{day.day} {day:%b %Y}"

@@ -1,7 +1,7 @@
 """The rules of trackers (shared/API.md), on the pure domain: no database."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -360,3 +360,21 @@ def test_a_late_plus_one_counts_from_where_the_tracker_was_then():
     [late] = stream.log(AddProgress(1), occurred_at=T0 + timedelta(days=2))
     assert (late.event.progress, late.event.delta) == (4, 1)  # episode 4, reached on day 2
     assert stream.state.progress == 9  # day 5's episode 9 still comes after it
+
+
+def test_a_title_still_to_come_out_may_be_planned_but_takes_no_progress_until_its_day():
+    from datetime import date
+
+    from progress_service.domain.rules import Restart
+
+    stream = Stream(total=62, release_date=date(2026, 11, 3))  # the clock starts on 1 Nov 2026, 12:00 UTC
+    stream.log(SetStatus("planned"))
+    for change in (AddProgress(1), SetProgress(4), SetStatus("in_progress"), SetStatus("completed"), Restart()):
+        with pytest.raises(errors.InvalidChange, match="This title comes out on 3 Nov 2026"):
+            stream.log(change)
+    stream.log(SetStatus("paused"), AddNote("the trailer looks good"))
+    with pytest.raises(errors.InvalidChange, match="comes out on 3 Nov 2026"):
+        stream.correct(1, SetProgress(2))
+    stream.clock = datetime(2026, 11, 2, 23, 0, tzinfo=timezone.utc)  # the next log is at 3 Nov, 00:00 UTC
+    stream.log(SetProgress(1))
+    assert (stream.state.status, stream.state.progress) == ("in_progress", 1)

@@ -5,6 +5,7 @@ import { announce, clearNotice, go, h, showError } from "./dom.js";
 import * as account from "./views/account.js";
 import * as admin from "./views/admin.js";
 import * as board from "./views/board.js";
+import * as calendar from "./views/calendar.js";
 import * as catalog from "./views/catalog.js";
 import * as exporter from "./views/export.js";
 import * as login from "./views/login.js";
@@ -13,7 +14,7 @@ import * as summary from "./views/summary.js";
 import * as timeline from "./views/timeline.js";
 import * as title from "./views/title.js";
 
-const VIEWS = { board, catalog, mine, titles: title, timeline, summary, export: exporter, account, admin, login };
+const VIEWS = { board, catalog, mine, titles: title, timeline, calendar, summary, export: exporter, account, admin, login };
 
 /** "#/titles/12?x=1" → {name: "titles", id: "12", params: URLSearchParams("x=1")} */
 function currentRoute() {

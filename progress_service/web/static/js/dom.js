@@ -76,6 +76,19 @@ export function progressText(tracker) {
   return `${tracker.progress} / ${tracker.total} ${unit}s`;
 }
 
+const dateMonthFormat = new Intl.DateTimeFormat(undefined, { month: "short", timeZone: "UTC" });
+
+/** "14 Mar 2027": a date of the calendar (YYYY-MM-DD) as people write it. */
+export function releaseDateText(isoDate) {
+  const [year, month, day] = isoDate.split("-").map(Number);
+  return `${day} ${dateMonthFormat.format(new Date(Date.UTC(year, month - 1, day)))} ${year}`;
+}
+
+/** "episode 14 of 62": the unit that comes next. */
+export function nextUnitText(next) {
+  return `${next.unit} ${next.number} of ${next.total}`;
+}
+
 export function progressBar(tracker) {
   const text = progressText(tracker);
   if (tracker.total === null || tracker.total === undefined) {

@@ -1,8 +1,10 @@
-// The board: the user's trackers in columns by status. +1, the status menu and the stars change the
-// card at once, then take the tracker the API answers with (which may move it to another column).
+// The board: what comes out soon and what to go on with, then the user's trackers in columns by
+// status. +1, the status menu and the stars change the card at once, then take the tracker the API
+// answers with (which may move it to another column).
 import { api, session } from "../api.js";
 import {
-  KINDS, STATUSES, announce, busy, confirmAction, fill, h, progressBar, select, showError, starRating,
+  KINDS, STATUSES, announce, busy, confirmAction, fill, h, nextUnitText, progressBar, releaseDateText, select,
+  showError, starRating,
 } from "../dom.js";
 
 const COLUMNS = ["planned", "in_progress", "completed"];
@@ -17,6 +19,26 @@ export async function render() {
   const root = h("section", { class: "board-view" });
   const trackerPath = (titleId) => `/api/progress/${userId}/trackers/${titleId}`;
 
+  // "Upcoming": the titles still to come out, with their dates; "Up next": what to go on with.
+  const upcomingList = h("div", {});
+  const upNextList = h("div", {});
+  const lists = async () => {
+    const [upcoming, upNext] = await Promise.all([
+      api("GET", `/api/progress/${userId}/upcoming`), api("GET", `/api/progress/${userId}/up-next`)]);
+    fill(upcomingList, upcoming.items.length ? h("ul", { class: "soon" }, upcoming.items.map((tracker) =>
+      h("li", {},
+        h("a", { href: `#/titles/${tracker.title_id}` }, tracker.title.name), " — ",
+        h("span", { class: "when" }, `comes out on ${releaseDateText(tracker.release_date)}`))))
+      : h("p", { class: "empty" }, "Nothing you track is still to come out."));
+    fill(upNextList, upNext.items.length ? h("ul", { class: "soon" }, upNext.items.map((tracker) =>
+      h("li", {},
+        h("a", { href: `#/titles/${tracker.title_id}` }, tracker.title.name), " — ",
+        h("span", { class: "next" }, tracker.next_unit ? `next: ${nextUnitText(tracker.next_unit)}`
+          : STATUSES[tracker.status]))))
+      : h("p", { class: "empty" }, "Nothing planned or in progress."));
+  };
+  const refreshLists = () => lists().catch(showError);
+
   /** Take the API's tracker unless a newer one is already shown (answers may cross). */
   const settle = (tracker) => {
     const shown = trackers.get(tracker.title_id);
@@ -24,6 +46,7 @@ export async function render() {
       trackers.set(tracker.title_id, { ...tracker, confirmedVersion: tracker.version });
     }
     draw();
+    refreshLists();
   };
 
   /** Show `change` on the card now and send `request`. When the card's last request is answered,
@@ -87,6 +110,7 @@ export async function render() {
           await api("DELETE", trackerPath(title.id));
           trackers.delete(title.id);
           draw();
+          refreshLists();
           announce(`Removed ${title.name} from your board.`);
         });
       },
@@ -126,6 +150,11 @@ export async function render() {
   const foldedSummary = h("summary", {});
   fill(root,
     h("h1", {}, "Your board"),
+    h("div", { class: "columns two soon-lists" },
+      h("section", { class: "upcoming", "aria-labelledby": "upcoming-heading" },
+        h("h2", { id: "upcoming-heading" }, "Upcoming"), upcomingList),
+      h("section", { class: "up-next", "aria-labelledby": "up-next-heading" },
+        h("h2", { id: "up-next-heading" }, "Up next"), upNextList)),
     emptyBoard,
     h("div", { class: "board" }, COLUMNS.map(section)),
     h("details", { class: "folded" }, foldedSummary, h("div", { class: "board two" }, FOLDED.map(section))));
@@ -159,5 +188,6 @@ export async function render() {
   }
 
   draw();
+  await lists();
   return root;
 }
