@@ -7,6 +7,7 @@ from . import api
 from .accounts import Accounts
 from .config import Config
 from .db import Database
+from .goals import Goals
 from .schema import open_database
 from .security import Tokens, signing_secret
 from .services import Trackers
@@ -28,6 +29,7 @@ def create_app(config: Config | None = None, *, db: Database | None = None) -> F
              if config.user_svc_base_url else None)
     app.extensions["progress_service.trackers"] = Trackers(database, users=users)
     app.extensions["progress_service.accounts"] = Accounts(database, tokens)
+    app.extensions["progress_service.goals"] = Goals(database)
     api.register(app)
     app.register_blueprint(web_page)
     return app

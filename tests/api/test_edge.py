@@ -29,6 +29,7 @@ ROUTES = [
     ("POST", "/api/progress/{user_id}/trackers/{title_id}/rollback"),
     ("POST", "/api/progress/{user_id}/undo"), ("DELETE", "/api/progress/{user_id}/undo/{undo_id}"),
     ("GET", "/api/progress/{user_id}/trackers/{title_id}/passes"),
+    ("POST", "/api/progress/{user_id}/goals"), ("GET", "/api/progress/{user_id}/goals"), ("GET", "/api/progress/{user_id}/goals/{goal_id}"), ("PATCH", "/api/progress/{user_id}/goals/{goal_id}"), ("DELETE", "/api/progress/{user_id}/goals/{goal_id}"), ("GET", "/api/progress/{user_id}/review"),
 ]
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("POST", "/api/auth/register"), ("POST", "/api/auth/login"),
           ("GET", "/api/titles"), ("GET", "/api/titles/{title_id}"), ("GET", "/api/genres"),
@@ -38,7 +39,7 @@ OTHERS_DATA = [(method, path) for method, path in ROUTES if "{user_id}" in path]
 
 
 def fill(path: str, *, user_id: int, title_id: int, log_id: int) -> str:
-    return path.format(user_id=user_id, title_id=title_id, log_id=log_id, kind="book", undo_id="an-undo")
+    return path.format(user_id=user_id, title_id=title_id, log_id=log_id, kind="book", undo_id="an-undo", goal_id=1)
 
 
 @pytest.fixture
