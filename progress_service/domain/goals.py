@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from .vocabulary import KIND_WORDS, UNITS
+from .vocabulary import KIND_WORDS
 
 MEASURES = ("units", "completions", "entries")
 PERIODS = ("day", "week", "month", "year", "once")
@@ -82,17 +82,16 @@ def elapsed_share(period: Period, today: date) -> float:
 def default_name(measure: str, target: int, period: str, *, unit: str | None, kind: str | None,
                  title_name: str | None) -> str:
     """A goal's name when its owner gives none: "20 books a year", "300 pages a week"."""
+    per = PERIOD_WORDS[period]
+    if measure == "completions" and title_name:
+        return f"Finish {title_name} {target} {'time' if target == 1 else 'times'} {per}"
     if measure == "units":
         what = _plural(unit, target)
     elif measure == "completions":
-        what = _plural(KIND_WORDS[kind], target) if kind else ("time" if target == 1 else "times") + " finished"
-        if title_name and not kind:
-            what = f"{what}: {title_name}"
+        what = _plural(KIND_WORDS[kind], target) if kind else _plural("title", target) + " finished"
     else:
         what = _plural("entry", target)
-    if title_name and measure != "completions":
-        what = f"{what} of {title_name}"
-    return f"{target} {what} {PERIOD_WORDS[period]}"
+    return f"{target} {what}{f' of {title_name}' if title_name else ''} {per}"
 
 
 def _plural(word: str, count: int) -> str:
@@ -100,6 +99,3 @@ def _plural(word: str, count: int) -> str:
         return word
     return word[:-1] + "ies" if word.endswith("y") and word[-2] not in "aeiou" else word + "s"
 
-
-def unit_of(kind: str | None) -> str | None:
-    return UNITS[kind] if kind else None

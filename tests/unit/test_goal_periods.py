@@ -1,7 +1,7 @@
 """A goal's periods: calendar days, ISO weeks, months and years, cut to the goal's own days."""
 from datetime import date
 
-from progress_service.domain.goals import Period, elapsed_share, periods
+from progress_service.domain.goals import Period, default_name, elapsed_share, periods
 
 
 def test_months_run_over_the_turn_of_the_year_newest_first():
@@ -29,3 +29,12 @@ def test_the_share_of_a_period_gone_counts_today_whole():
     assert elapsed_share(february, date(2026, 1, 31)) == 0
     assert elapsed_share(february, date(2026, 2, 7)) == 7 / 28
     assert elapsed_share(february, date(2026, 3, 1)) == 1
+
+
+def test_a_goal_without_a_name_is_named_in_words():
+    assert default_name("completions", 20, "year", unit=None, kind="book", title_name=None) == "20 books a year"
+    assert default_name("completions", 1, "month", unit=None, kind=None, title_name=None) == "1 title finished a month"
+    assert default_name("completions", 2, "year", unit=None, kind=None, title_name="Dune") == "Finish Dune 2 times a year"
+    assert default_name("units", 300, "week", unit="page", kind=None, title_name="Dune") == "300 pages of Dune a week"
+    assert default_name("entries", 1, "day", unit=None, kind=None, title_name=None) == "1 entry a day"
+    assert default_name("entries", 5, "once", unit=None, kind="tv_show", title_name=None) == "5 entries in all"
