@@ -10,6 +10,7 @@ from .admin import admin_screen
 from .catalog import browse_catalog
 from .client import Api, ApiError
 from .figures import summary_screen
+from .goals import goals_screen
 from .prompts import Quit, ask, ask_secret, choose
 from .session import Session, SignedOut, attempt
 from .timeline import export_history, timeline_screen
@@ -58,9 +59,10 @@ def home(session: Session) -> None:
                "3": ("Timeline: history, retract, undo, roll back", timeline_screen),
                "4": ("Export my history to a file", export_history),
                "5": ("My account: email, password, erase", account_screen),
-               "6": ("Summary: my figures, and what makes each", summary_screen)}
+               "6": ("Summary: my figures, and what makes each", summary_screen),
+               "7": ("Goals, and the year in review", goals_screen)}
     if session.is_admin:
-        actions["7"] = ("Admin: add, edit or remove titles", admin_screen)
+        actions["8"] = ("Admin: add, edit or remove titles", admin_screen)
     choice = choose({key: label for key, (label, _) in actions.items()} | {"l": "Log out", "q": "Quit"})
     if choice == "l":
         session.sign_out()
