@@ -17,19 +17,15 @@ the entry occurred; what an entry did is the step from the moment before it on t
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 import sqlalchemy as sa
 
 from .db import Database
 from .domain.goals import Period, default_name, elapsed_share, periods
-from .domain.vocabulary import STATUSES, UNITS
-from .errors import InvalidChange, NotFound
-
-
-class GoalNotFound(NotFound):
-    title = "Goal not found"
+from .domain.vocabulary import KIND_WORDS, STATUSES, UNITS, a_kind
+from .errors import GoalNotFound, InvalidChange
 
 
 _COLUMNS = "id, user_id, name, measure, unit, kind, title_id, target, period, starts_on, ends_on"
@@ -54,7 +50,7 @@ _STEPS = """
                      lag(m.notes) OVER w AS prev_notes, lag(m.pass) OVER w AS prev_pass,
                      lag(m.times_completed) OVER w AS prev_completed
               FROM tracker_moments m
-              WHERE m.user_id = :user_id AND m.known_until IS NULL
+              WHERE m.user_id = :user_id AND m.known_until IS NULL AND m.updated_at < CAST(:until AS timestamptz)
               WINDOW w AS (PARTITION BY m.title_id ORDER BY m.updated_at, m.version)) m
         JOIN titles t ON t.id = m.title_id
     )"""
@@ -64,17 +60,19 @@ _VALUES = sa.text(f"""
         SELECT p.goal_id, p.idx, (p.start::timestamp AT TIME ZONE 'UTC') AS start_at,
                ((p.last + 1)::timestamp AT TIME ZONE 'UTC') AS end_at
         FROM jsonb_to_recordset(CAST(:periods AS jsonb)) AS p (goal_id bigint, idx integer, start date, last date)
-    ), {_STEPS}
-    SELECT p.goal_id, p.idx, coalesce((
-        SELECT sum(per_title) FROM (
-            SELECT greatest(0, sum(CASE g.measure WHEN 'units' THEN s.units WHEN 'completions' THEN s.completions
-                                                  ELSE s.changed::integer END)) AS per_title
-            FROM steps s
-            WHERE s.updated_at >= p.start_at AND s.updated_at < p.end_at
-              AND (g.unit IS NULL OR s.unit = g.unit) AND (g.kind IS NULL OR s.kind = g.kind)
-              AND (g.title_id IS NULL OR s.title_id = g.title_id)
-            GROUP BY s.title_id) per), 0) AS value
-    FROM p JOIN goals g ON g.user_id = :user_id AND g.id = p.goal_id
+    ), {_STEPS},
+    per_title AS (
+        SELECT p.goal_id, p.idx, greatest(0, sum(CASE g.measure WHEN 'units' THEN s.units
+                                                                WHEN 'completions' THEN s.completions
+                                                                ELSE s.changed::integer END)) AS value
+        FROM p
+        JOIN goals g ON g.user_id = :user_id AND g.id = p.goal_id
+        JOIN steps s ON s.updated_at >= p.start_at AND s.updated_at < p.end_at
+                    AND (g.unit IS NULL OR s.unit = g.unit) AND (g.kind IS NULL OR s.kind = g.kind)
+                    AND (g.title_id IS NULL OR s.title_id = g.title_id)
+        GROUP BY p.goal_id, p.idx, s.title_id
+    )
+    SELECT goal_id, idx, sum(value) AS value FROM per_title GROUP BY goal_id, idx
 """)
 
 
@@ -102,6 +100,8 @@ class Goals:
                    for name in ("measure", "unit", "kind", "title_id", "target", "period")) and "name" not in changes \
                     and current["name"] == self._default_name(conn, current):
                 changes = {**changes, "name": None}  # a name the service gave follows the goal
+            if "unit" not in changes and ({"kind", "title_id", "measure"} & changes.keys()):
+                changes = {**changes, "unit": None}  # the unit follows the new kind or title (or goes)
             goal = self._checked(conn, user_id, {**current, **changes})
             row = conn.execute(sa.text(
                 f"UPDATE goals SET name = :name, measure = :measure, unit = :unit, kind = :kind, "
@@ -176,16 +176,16 @@ class Goals:
                 raise InvalidChange(f"You have no tracker on title {goal['title_id']}; a goal on one title is on "
                                     f"a title you track.", field="title_id")
             if goal["kind"] is not None and goal["kind"] != title["kind"]:
-                raise InvalidChange(f"{title['name']} is a {title['kind']}, not a {goal['kind']}; leave kind out "
-                                    f"or make it {title['kind']}.", field="kind")
+                raise InvalidChange(f"{title['name']} is {_a(title['kind'])}, not {_a(goal['kind'])}; leave kind "
+                                    f"out or make it {title['kind']}.", field="kind")
         if goal["measure"] == "units":
             unit = title["unit"] if title else UNITS.get(goal["kind"]) if goal["kind"] else None
             if goal["unit"] is None and unit is None:
                 raise InvalidChange(f"A goal in units says which unit it counts: unit is one of "
                                     f"{', '.join(UNITS.values())}.", field="unit")
             if goal["unit"] is not None and unit is not None and goal["unit"] != unit:
-                raise InvalidChange(f"{'That title' if title else 'A ' + goal['kind']} is counted in {unit}s, "
-                                    f"not {goal['unit']}s.", field="unit")
+                raise InvalidChange(f"{title['name'] if title else plural_kind(goal['kind'])} "
+                                    f"{'is' if title else 'are'} counted in {unit}s, not {goal['unit']}s.", field="unit")
             goal["unit"] = goal["unit"] or unit
         elif goal["unit"] is not None:
             raise InvalidChange(f"unit is for goals measured in units; a goal counting {goal['measure']} has none.",
@@ -206,7 +206,8 @@ class Goals:
     def review(self, user_id: int, year: int, *, today: date) -> dict[str, Any]:
         first, last = date(year, 1, 1), date(year, 12, 31)
         with self.db.transaction(isolation_level="REPEATABLE READ") as conn:
-            figures = conn.execute(_REVIEW, {"user_id": user_id, "first": first, "last": last}).mappings().one()
+            figures = conn.execute(_REVIEW, {"user_id": user_id, "first": first, "last": last,
+                                             "until": _midnight_after(last)}).mappings().one()
             rows = conn.execute(sa.text(f"SELECT {_COLUMNS} FROM goals WHERE user_id = :user_id ORDER BY id"),
                                 {"user_id": user_id}).mappings().all()
             inside: dict[int, list[Period]] = {}
@@ -241,6 +242,23 @@ class Goals:
                 "goals_met": goals_met}
 
 
+def _a(kind: str) -> str:
+    """"a TV show", "an album"."""
+    said = a_kind(kind)
+    return said[0].lower() + said[1:]
+
+
+def plural_kind(kind: str) -> str:
+    """"Books", "TV shows": titles of a kind, at the start of a sentence."""
+    word = KIND_WORDS[kind] + "s"
+    return word[0].upper() + word[1:]
+
+
+def _midnight_after(day: date) -> datetime:
+    """The end of a day (UTC): nothing that occurred from then on counts in it."""
+    return datetime.combine(day + timedelta(days=1), time(), tzinfo=timezone.utc)
+
+
 def _not_found(goal_id: int) -> GoalNotFound:
     return GoalNotFound(f"You have no goal {goal_id}.")
 
@@ -251,7 +269,8 @@ def period_values(conn: sa.Connection, user_id: int, spans: dict[int, list[Perio
              for goal_id, span in spans.items() for i, p in enumerate(span)]
     values = {goal_id: [0] * len(span) for goal_id, span in spans.items()}
     if asked:
-        for row in conn.execute(_VALUES, {"user_id": user_id, "periods": json.dumps(asked)}):
+        until = _midnight_after(max(p.end for span in spans.values() for p in span))
+        for row in conn.execute(_VALUES, {"user_id": user_id, "periods": json.dumps(asked), "until": until}):
             values[row.goal_id][row.idx] = int(row.value)
     return values
 

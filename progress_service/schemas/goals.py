@@ -1,10 +1,14 @@
 """A user's goals and the year in review."""
+from datetime import date
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ..domain.goals import HISTORY, MEASURES, PERIODS
 from ..domain.vocabulary import KINDS, STATUSES, UNITS
 from . import ID
 
+DAY = validate.Range(min=date(1900, 1, 1), max=date(9998, 12, 31),
+                     error="A day from 1900-01-01 to 9998-12-31, as YYYY-MM-DD.")
 TARGET = validate.Range(min=1, max=2**31 - 1, error="A target is a whole number from 1 to 2147483647.")
 
 _COUNTING = ("What a goal counts, by when things occurred (a backdated entry counts on its day; a retracted one "
@@ -28,8 +32,8 @@ class GoalFieldsSchema(Schema):
                               metadata={"description": "only this title counts: one the user tracks"})
     target = fields.Integer(strict=True, validate=TARGET, metadata={"description": "how much in each period"})
     period = fields.String(validate=validate.OneOf(PERIODS))
-    starts_on = fields.Date(metadata={"description": "the first day the goal counts"})
-    ends_on = fields.Date(allow_none=True, metadata={
+    starts_on = fields.Date(validate=DAY, metadata={"description": "the first day the goal counts"})
+    ends_on = fields.Date(allow_none=True, validate=DAY, metadata={
         "description": "the last day it counts (required for once); null: it goes on period after period"})
 
 
@@ -38,7 +42,7 @@ class GoalCreateSchema(GoalFieldsSchema):
     target = fields.Integer(required=True, strict=True, validate=TARGET,
                             metadata={"description": "how much in each period"})
     period = fields.String(required=True, validate=validate.OneOf(PERIODS))
-    starts_on = fields.Date(required=True, metadata={"description": "the first day the goal counts"})
+    starts_on = fields.Date(required=True, validate=DAY, metadata={"description": "the first day the goal counts"})
 
 
 class GoalPatchSchema(GoalFieldsSchema):
@@ -94,7 +98,7 @@ class GoalListSchema(Schema):
 
 
 class ReviewQuerySchema(Schema):
-    year = fields.Integer(required=True, validate=validate.Range(min=1900, max=9999))
+    year = fields.Integer(required=True, validate=validate.Range(min=1900, max=9998))
 
 
 class RatedTitleSchema(Schema):

@@ -239,3 +239,29 @@ def test_the_year_in_review(client, register, books):
     assert next_year["completions_per_month"] == [0] * 12 and next_year["top_rated"] == []
     assert next_year["longest_streak"] == {"days": 1, "first_day": "2026-01-05", "last_day": "2026-01-05"}
     problem_of(client.get(f"/api/progress/{user['id']}/review", headers=headers), 400)
+
+
+def test_a_goal_on_a_title_of_another_kind_or_unit_is_refused_in_words_and_a_new_kind_brings_its_unit(
+        client, register, books, show):
+    user, headers = register()
+    a, _ = books
+    logged(client, headers, title_id=a, progress=10)
+    base = f"/api/progress/{user['id']}/goals"
+    problem = problem_of(client.post(base, headers=headers, json={
+        "measure": "units", "title_id": a, "kind": "tv_show", "target": 5, "period": "day", "starts_on": "2026-01-01"}),
+        422)
+    assert "is a book, not a TV show" in problem["detail"] and "kind" in problem["errors"]
+    problem = problem_of(client.post(base, headers=headers, json={
+        "measure": "units", "kind": "book", "unit": "episode", "target": 5, "period": "day",
+        "starts_on": "2026-01-01"}), 422)
+    assert problem["detail"] == "Books are counted in pages, not episodes."
+    g = goal(client, user, headers, measure="units", kind="book", target=50, period="week", starts_on="2026-01-05")
+    assert (g["unit"], g["name"]) == ("page", "50 pages a week")
+    changed = client.patch(f"{base}/{g['id']}", json={"kind": "tv_show"}, headers=headers)
+    assert changed.status_code == 200, changed.json
+    assert (changed.json["unit"], changed.json["name"]) == ("episode", "50 episodes a week")
+    changed = client.patch(f"{base}/{g['id']}", json={"measure": "completions"}, headers=headers).json
+    assert (changed["unit"], changed["name"]) == (None, "50 TV shows a week")
+    problem = problem_of(client.post(base, headers=headers, json={
+        "measure": "entries", "target": 5, "period": "year", "starts_on": "9999-01-01"}), 422)
+    assert "starts_on" in problem["errors"]
