@@ -1005,6 +1005,7 @@ def test_goals_are_set_shown_on_track_or_behind_in_words_changed_and_deleted(ope
     card = goal_card(page, "2 books in all")
     expect(card.locator(".goal-amount")).to_have_text("1 of 2 books · on track")
     expect(card).to_have_class(re.compile(r"\bon-track\b"))
+    page.screenshot(path=ARTIFACTS / "goals.png", full_page=True)
 
     # A goal that would end before it starts: the API's sentence, naming the field.
     form = page.get_by_role("form", name="New goal")
