@@ -71,6 +71,10 @@ class UserNotFound(NotFound):
     title = "User not found"
 
 
+class GoalNotFound(NotFound):
+    title = "Goal not found"
+
+
 class Conflict(ProgressServiceError):
     status = 409
     title = "Conflict"

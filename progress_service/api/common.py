@@ -17,6 +17,7 @@ from ..domain.events import Recorded
 from ..domain.rules import AddNote, AddProgress, ChangeRequest, Rate, Restart, SetProgress, SetStatus
 from ..errors import BadRequest, InvalidChange
 from ..eventstore import Stream
+from ..goals import Goals
 from ..schemas import api_time
 from ..security import Caller
 from ..services import Idempotency, Trackers
@@ -132,3 +133,7 @@ def event_json(stream: Stream, entry: Recorded) -> str:
     return json.dumps({"id": entry.id, "user_id": stream.user_id, "title_id": stream.title_id,
                        "version": entry.version, "type": entry.event.type, "data": entry.event.data(),
                        "occurred_at": api_time(entry.occurred_at), "recorded_at": api_time(entry.recorded_at)})
+
+
+def goals() -> Goals:
+    return current_app.extensions["progress_service.goals"]

@@ -11,6 +11,7 @@ from .catalog import browse_catalog
 from .client import Api, ApiError
 from .figures import summary_screen
 from .own_titles import own_titles_screen
+from .goals import goals_screen
 from .prompts import Quit, ask, ask_secret, choose
 from .releases import releases_screen
 from .session import Session, SignedOut, attempt
@@ -62,7 +63,8 @@ def home(session: Session) -> None:
                "5": ("My account: email, password, erase", account_screen),
                "6": ("Summary: my figures, and what makes each", summary_screen),
                "7": ("My own titles: a new tracker on something not in the catalog", own_titles_screen),
-               "8": ("Releases and calendar: upcoming, up next, a month, the feed", releases_screen)}
+               "8": ("Releases and calendar: upcoming, up next, a month, the feed", releases_screen),
+               "9": ("Goals, and the year in review", goals_screen)}
     if session.is_admin:
         actions["a"] = ("Admin: add, edit or remove titles", admin_screen)
     choice = choose({key: label for key, (label, _) in actions.items()} | {"l": "Log out", "q": "Quit"})

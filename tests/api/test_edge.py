@@ -31,6 +31,7 @@ ROUTES = [
     ("GET", "/api/progress/{user_id}/trackers/{title_id}/passes"),
     ("GET", "/api/progress/{user_id}/titles"), ("POST", "/api/progress/{user_id}/titles"), ("PATCH", "/api/progress/{user_id}/titles/{title_id}"), ("DELETE", "/api/progress/{user_id}/titles/{title_id}"),
     ("GET", "/api/progress/{user_id}/upcoming"), ("GET", "/api/progress/{user_id}/up-next"), ("GET", "/api/progress/{user_id}/calendar"), ("GET", "/api/users/me/calendar-url"), ("DELETE", "/api/users/me/calendar-url"), ("GET", "/api/calendar/{token}.ics"),  # noqa: E501
+    ("POST", "/api/progress/{user_id}/goals"), ("GET", "/api/progress/{user_id}/goals"), ("GET", "/api/progress/{user_id}/goals/{goal_id}"), ("PATCH", "/api/progress/{user_id}/goals/{goal_id}"), ("DELETE", "/api/progress/{user_id}/goals/{goal_id}"), ("GET", "/api/progress/{user_id}/review"),
 ]
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("POST", "/api/auth/register"), ("POST", "/api/auth/login"),
           ("GET", "/api/titles"), ("GET", "/api/titles/{title_id}"), ("GET", "/api/genres"),
@@ -42,7 +43,7 @@ OTHERS_DATA = [(method, path) for method, path in ROUTES if "{user_id}" in path]
 
 def fill(path: str, *, user_id: int, title_id: int, log_id: int) -> str:
     return path.format(user_id=user_id, title_id=title_id, log_id=log_id, kind="book", undo_id="an-undo",
-                       token="1-no-such-feed")
+                       token="1-no-such-feed", goal_id=1)
 
 
 @pytest.fixture

@@ -533,7 +533,7 @@ def test_a_user_who_is_not_an_admin_gets_no_admin_submenu(open_menu):
     home = menu.see("Choose: ")
     assert "My trackers" in home and "Log out" in home and "Admin" not in home
     menu.child.sendline("a")  # the admin's key
-    menu.see("Type 1, 2, 3, 4, 5, 6, 7, 8, l or q to quit.")
+    menu.see("Type 1, 2, 3, 4, 5, 6, 7, 8, 9, l or q to quit.")
     menu.answer("Choose: ", "q")
     assert menu.leave() == 0
 
@@ -953,3 +953,50 @@ def test_upcoming_up_next_a_month_in_words_and_the_calendar_feed(server, open_me
     open_title(menu, coming)
     menu.pick("+1 episode")
     menu.see(f"This title comes out on {tomorrow.day} {tomorrow:%b %Y}; until then you can plan it")
+
+
+def test_goals_show_text_bars_are_added_and_deleted_and_the_year_in_review_is_told_in_words(server, open_menu):
+    menu = open_menu()
+    username = sign_up(menu)
+    token = post(f"{server}/api/auth/login", {"username": username, "password": PASSWORD})["access_token"]
+    dune, emma = title(server, "Animal Farm"), title(server, "Brave New World")
+    post(f"{server}/api/progress/log", {"title_id": dune["id"], "progress": dune["total_units"]}, token)
+    last_year = datetime.now(timezone.utc).year - 1
+    for change in ({"progress": emma["total_units"]}, {"rating": 4.5}):
+        post(f"{server}/api/progress/log", {"title_id": emma["id"], **change,
+                                           "occurred_at": f"{last_year}-03-05T12:00:00+00:00"}, token)
+    today = datetime.now(timezone.utc).date()
+
+    menu.pick("Goals, and the year in review")
+    menu.see("You have no goals yet.")
+    menu.pick("Add a goal")
+    for question, label in (("What to count?", "titles finished"), ("Of which kind?", "books")):
+        menu.see(question)
+        menu.pick(label)
+    menu.answer("How many? ", "4")
+    menu.see("Each?")
+    menu.pick("once, from a day to a day")
+    # 20 days, today the 10th: 2 of the 4 books are due by tonight, and 1 is read.
+    menu.answer("Starts on", (today - timedelta(days=9)).isoformat())
+    menu.answer("Ends on", (today + timedelta(days=10)).isoformat())
+    span = f"{(today - timedelta(days=9)).day} {today - timedelta(days=9):%b %Y} to " \
+           f"{(today + timedelta(days=10)).day} {today + timedelta(days=10):%b %Y}"
+    menu.see(f"Added the goal “4 books in all”: 4 books in all: [##........] 1 of 4 books, behind ({span}).")
+    menu.see(f"1) 4 books in all: [##........] 1 of 4 books, behind ({span})")
+    menu.answer("Choose: ", "1")
+    assert "25% done; 2 due by today at an even pace." in menu.see("Delete this goal")
+    menu.answer("Choose: ", "d")
+    menu.answer("Delete the goal “4 books in all”? Your entries stay as they are (y/N): ", "y")
+    assert "Deleted the goal “4 books in all”." in menu.see("You have no goals yet.")
+
+    menu.pick("Year in review")
+    menu.answer("Which year", str(last_year))
+    told = menu.see("Back")
+    assert f"Your {last_year}:" in told
+    assert "Trackers at the end of the year: 1 completed." in told
+    assert f"Consumed: {emma['total_units']} pages." in told
+    assert "Titles finished: 1; by month: Jan 0, Feb 0, Mar 1, Apr 0," in told
+    assert "Entries: 2." in told and "Rated highest: Brave New World (4.5)." in told
+    assert f"Longest streak: 1 day, 5 Mar {last_year}." in told
+    menu.answer("Choose: ", "q")
+    assert menu.leave() == 0

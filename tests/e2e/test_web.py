@@ -613,7 +613,8 @@ def test_a_phone_sized_screen_shows_every_view_without_sideways_scrolling(open_p
         call_api(server, "POST", "/api/progress/log", token, {"title_id": title["id"], "delta": 3})
     for view, heading in [("Board", "Your board"), ("Catalog", "Catalog"), ("Timeline", "Timeline"),
                           ("Calendar", f"Calendar: {datetime.now(timezone.utc):%B %Y}"),
-                          ("Summary", "Summary"), ("Export", "Export")]:
+                          ("Summary", "Summary"), ("Goals", "Goals"), ("Year in review", "Year in review"),
+                          ("Export", "Export")]:
         open_view(page, view, heading)
         page.wait_for_load_state("networkidle")
         width = page.evaluate("document.documentElement.scrollWidth")
@@ -1074,3 +1075,86 @@ def test_the_board_shows_upcoming_and_up_next_and_the_calendar_opens_its_days_an
 
 def tracker_date(day) -> str:
     return f"{day.day} {day:%b %Y}"
+
+
+def goal_card(page, name: str):
+    return page.locator(".goal").filter(has=page.get_by_role("heading", name=name, exact=True))
+
+
+def test_goals_are_set_shown_on_track_or_behind_in_words_changed_and_deleted(open_page, server):
+    page = open_page()
+    register(page)
+    token = token_of(page)
+    book = call_api(server, "GET", "/api/titles?kind=book&limit=1")["items"][0]
+    call_api(server, "POST", "/api/progress/log", token, {"title_id": book["id"], "progress": book["total_units"]})
+    today = datetime.now(timezone.utc).date()
+    open_view(page, "Goals", "Goals")
+    expect(page.get_by_text("No goals yet.")).to_be_visible()
+    form = page.get_by_role("form", name="New goal")
+    form.get_by_label("Count").select_option("completions")
+    form.get_by_label("Of kind").select_option("book")
+    form.get_by_label("Target").fill("4")
+    form.get_by_label("Each").select_option("once")
+    # 20 days, today the 10th: half of it is due by tonight.
+    form.get_by_label("Starts on").fill((today - timedelta(days=9)).isoformat())
+    form.get_by_label("Ends on").fill((today + timedelta(days=10)).isoformat())
+    form.get_by_role("button", name="Add goal").click()
+    expect(notice(page)).to_have_text("Added the goal “4 books in all”.")
+    card = goal_card(page, "4 books in all")
+    expect(card.locator(".goal-amount")).to_have_text("1 of 4 books · behind")
+    expect(card).to_have_class(re.compile(r"\bbehind\b"))
+    expect(card.locator(".goal-period")).to_contain_text("25% done; 2 books due by today")
+
+    card.get_by_role("button", name="Change").click()
+    page.get_by_role("dialog").get_by_label("Target").fill("2")
+    confirm(page, "Save goal")
+    expect(notice(page)).to_have_text("Saved “2 books in all”: 1 of 2 books.")
+    card = goal_card(page, "2 books in all")
+    expect(card.locator(".goal-amount")).to_have_text("1 of 2 books · on track")
+    expect(card).to_have_class(re.compile(r"\bon-track\b"))
+    page.screenshot(path=ARTIFACTS / "goals.png", full_page=True)
+
+    # A goal that would end before it starts: the API's sentence, naming the field.
+    form = page.get_by_role("form", name="New goal")
+    form.get_by_label("Each").select_option("once")
+    form.get_by_label("Starts on").fill("2027-02-01")
+    form.get_by_label("Ends on").fill("2027-01-31")
+    form.get_by_role("button", name="Add goal").click()
+    expect(notice(page)).to_contain_text("The goal would end (31 Jan 2027) before it starts (1 Feb 2027)")
+    expect(notice(page).locator("li")).to_have_count(0)  # the field's message is the sentence itself
+    expect(page.locator(".goal")).to_have_count(1)
+
+    card.get_by_role("button", name="Delete").click()
+    confirm(page, "Cancel")
+    expect(goal_card(page, "2 books in all")).to_be_visible()
+    card.get_by_role("button", name="Delete").click()
+    confirm(page, "Delete goal")
+    expect(notice(page)).to_have_text("Deleted the goal “2 books in all”.")
+    expect(page.get_by_text("No goals yet.")).to_be_visible()
+
+
+def test_the_year_in_review_draws_the_months_and_names_the_best_rated(open_page, server):
+    page = open_page()
+    register(page)
+    token = token_of(page)
+    book = call_api(server, "GET", "/api/titles?kind=book&limit=1")["items"][0]
+    last_year = datetime.now(timezone.utc).year - 1
+    for change in ({"progress": book["total_units"]}, {"rating": 4.5}):
+        call_api(server, "POST", "/api/progress/log", token,
+                 {"title_id": book["id"], **change, "occurred_at": f"{last_year}-03-05T20:00:00+00:00"})
+    call_api(server, "POST", f"/api/progress/{call_api(server, 'GET', '/api/users/me', token)['id']}/goals", token,
+             {"measure": "completions", "target": 1, "period": "month", "starts_on": f"{last_year}-01-01",
+              "ends_on": f"{last_year}-12-31"})
+    open_view(page, "Year in review", "Year in review")
+    expect(page.locator(".lead")).to_have_text(re.compile(r"^\d{4}: 0 titles finished, 0 entries\. No entries that year\."))
+    page.get_by_label("Year", exact=True).select_option(str(last_year))
+    expect(page.locator(".lead")).to_have_text(
+        f"{last_year}: 1 title finished, 2 entries. Your longest streak: 1 day, 5 Mar {last_year}.")
+    bars = page.locator(".month-chart rect.bar")
+    expect(bars).to_have_count(12)
+    assert [bar.get_attribute("data-count") for bar in bars.all()] == ["0", "0", "1"] + ["0"] * 9
+    expect(page.locator(".tile[data-status='completed']")).to_have_text("1Completed")
+    expect(page.locator(".tile[data-unit='page']")).to_have_text(f"{book['total_units']}pages")
+    expect(page.locator(".top-rated li")).to_have_text(f"{book['name']} — 4.5 / 5")
+    expect(page.locator(".review-goals li")).to_have_text("1 title finished a month: met in 1 of 12 periods")
+    page.screenshot(path=ARTIFACTS / "review.png", full_page=True)

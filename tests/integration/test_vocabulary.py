@@ -87,3 +87,5 @@ def test_the_web_page_has_a_word_for_every_kind_and_status_and_no_other():
     assert keys_of("AGAIN") == KINDS
     again = re.search(r"export const AGAIN = \{(.*?)\};", source, re.S).group(1)
     assert dict(re.findall(r'(\w+): "(\w+)"', again)) == AGAIN_WORDS
+    units = re.search(r"export const UNITS = \{(.*?)\};", source, re.S).group(1)
+    assert dict(re.findall(r'(\w+): "(\w+)"', units)) == UNITS

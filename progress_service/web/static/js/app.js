@@ -8,13 +8,15 @@ import * as board from "./views/board.js";
 import * as calendar from "./views/calendar.js";
 import * as catalog from "./views/catalog.js";
 import * as exporter from "./views/export.js";
+import * as goals from "./views/goals.js";
 import * as login from "./views/login.js";
 import * as mine from "./views/mine.js";
+import * as review from "./views/review.js";
 import * as summary from "./views/summary.js";
 import * as timeline from "./views/timeline.js";
 import * as title from "./views/title.js";
 
-const VIEWS = { board, catalog, mine, titles: title, timeline, calendar, summary, export: exporter, account, admin, login };
+const VIEWS = { board, catalog, mine, titles: title, timeline, calendar, summary, goals, review, export: exporter, account, admin, login };
 
 /** "#/titles/12?x=1" → {name: "titles", id: "12", params: URLSearchParams("x=1")} */
 function currentRoute() {

@@ -46,6 +46,8 @@ export const KINDS = { tv_show: "TV show", book: "Book", album: "Album", song: "
 export const STATUSES = {
   planned: "Planned", in_progress: "In progress", completed: "Completed", paused: "Paused", dropped: "Dropped",
 };
+// The unit each kind is counted in.
+export const UNITS = { tv_show: "episode", book: "page", album: "track", song: "play" };
 // Starting a title again from the beginning (a new pass), per kind.
 export const AGAIN = { tv_show: "Rewatch", book: "Reread", album: "Relisten", song: "Relisten" };
 // What people do with each kind, for "1 person is watching it" / "3 people are watching it".
