@@ -29,7 +29,7 @@ import socket
 import sys
 import time
 import traceback
-from typing import Callable
+from typing import Callable, Sequence
 
 from flask import Flask
 from waitress import wasyncore
@@ -56,9 +56,11 @@ LIVENESS_PATH = "/healthz"
 
 
 def serve(make_app: Callable[[], Flask], *, host: str, port: int, workers: int, threads: int,
-          ident: str, config: Config = Config()) -> int:
+          ident: str, config: Config = Config(),
+          companions: Sequence[tuple[str, Callable[[], None]]] = ()) -> int:
     """Serve ``make_app()`` (called in each worker) on ``host:port`` until SIGTERM or Ctrl-C (then
-    0), or until the workers keep dying (then 1)."""
+    0), or until the workers keep dying (then 1). Each companion (name, run) is a process beside the
+    workers that serves no HTTP (the mail's queue worker), started again like them when it dies."""
     listener = socket.create_server((host, port), backlog=1024)
     # Each worker may hold connection_limit sockets, past the common soft limit of 1,024 files.
     files = config.connection_limit + 256
@@ -77,7 +79,11 @@ def serve(make_app: Callable[[], Flask], *, host: str, port: int, workers: int, 
             signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
             status = 1
             try:
-                _run_worker(make_app, listener, threads, ident, config, balance, index)
+                if index < workers:
+                    _run_worker(make_app, listener, threads, ident, config, balance, index)
+                else:
+                    listener.close()
+                    companions[index - workers][1]()
                 status = 0
             except BaseException:
                 traceback.print_exc()
@@ -86,10 +92,11 @@ def serve(make_app: Callable[[], Flask], *, host: str, port: int, workers: int, 
                 os._exit(status)
         return pid
 
-    return _supervise(start, balance, workers, ident)
+    return _supervise(start, balance, workers, ident, [name for name, _ in companions])
 
 
-def _supervise(start: Callable[[int], int], balance: _Balance, workers: int, ident: str) -> int:
+def _supervise(start: Callable[[int], int], balance: _Balance, workers: int, ident: str,
+               companions: Sequence[str] = ()) -> int:
     children: dict[int, int] = {}  # pid: the worker's place
     deaths: collections.deque[float] = collections.deque()
     stopping, status = False, 0
@@ -115,7 +122,7 @@ def _supervise(start: Callable[[int], int], balance: _Balance, workers: int, ide
         finally:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
 
-    for index in range(workers):
+    for index in range(workers + len(companions)):
         if not stopping:
             spawn(index)
     while children:
@@ -123,8 +130,10 @@ def _supervise(start: Callable[[int], int], balance: _Balance, workers: int, ide
         index = children.pop(pid, None)
         if index is None:
             continue
-        served = balance.serving[index]
-        balance.gone(index)
+        served = True  # a companion serves no HTTP: it is started again after any death
+        if index < workers:
+            served = balance.serving[index]
+            balance.gone(index)
         if stopping:
             continue
         code = os.waitstatus_to_exitcode(wait_status)
@@ -142,7 +151,8 @@ def _supervise(start: Callable[[int], int], balance: _Balance, workers: int, ide
             stop()
             continue
         delay = FIRST_RESTART_DELAY * 2 ** (len(deaths) - 1)
-        log.warning("%s: worker %d %s; starting another in %.1f s", ident, pid, cause, delay)
+        what = f"worker {pid}" if index < workers else f"{companions[index - workers]} ({pid})"
+        log.warning("%s: %s %s; starting another in %.1f s", ident, what, cause, delay)
         time.sleep(delay)
         if not stopping:
             spawn(index)

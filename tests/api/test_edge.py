@@ -29,10 +29,12 @@ ROUTES = [
     ("POST", "/api/progress/{user_id}/trackers/{title_id}/rollback"),
     ("POST", "/api/progress/{user_id}/undo"), ("DELETE", "/api/progress/{user_id}/undo/{undo_id}"),
     ("GET", "/api/progress/{user_id}/trackers/{title_id}/passes"),
+    ("GET", "/api/users/me/notifications"), ("PUT", "/api/users/me/notifications"), ("GET", "/api/users/me/notifications/sent"), ("GET", "/api/notifications/unsubscribe"),
 ]
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("POST", "/api/auth/register"), ("POST", "/api/auth/login"),
           ("GET", "/api/titles"), ("GET", "/api/titles/{title_id}"), ("GET", "/api/genres"),
-          ("GET", "/api/titles/{title_id}/report"), ("GET", "/api/titles/{title_id}/report/explain")}
+          ("GET", "/api/titles/{title_id}/report"), ("GET", "/api/titles/{title_id}/report/explain"),
+          ("GET", "/api/notifications/unsubscribe")}
 # Routes on one user's data: another user gets 403, an admin may read (GET) but not change it.
 OTHERS_DATA = [(method, path) for method, path in ROUTES if "{user_id}" in path]
 
