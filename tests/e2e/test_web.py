@@ -967,3 +967,39 @@ def test_a_tracker_is_shown_as_it_was_at_a_time_and_as_it_was_known_then(open_pa
     expect(shown).to_have_text("No tracker yet on that date, as we knew it then.")
     section.get_by_label("as we knew it then").uncheck()
     expect(shown).to_have_text("No tracker yet on that date.")
+
+
+def test_the_mail_page_sets_reminders_and_digests_and_says_what_is_wrong(open_page):
+    page = open_page()
+    register(page)
+    open_view(page, "Mail", "Mail")
+    form = page.get_by_role("form", name="Mail settings")
+    expect(form.get_by_label("Timezone")).to_have_value("UTC")
+    expect(form.get_by_label("Daily reminder")).not_to_be_checked()
+    expect(form.get_by_label("Weekly digest")).not_to_be_checked()
+    expect(page.get_by_role("region", name="Mails sent")).to_contain_text("No mail has been sent to you yet.")
+
+    form.get_by_label("Weekly digest").check()
+    form.get_by_role("button", name="Save mail settings").click()
+    expect(page.get_by_role("alert")).to_contain_text("Mail needs an address")
+
+    form.get_by_label("Email").fill("reader@example.org")
+    form.get_by_label("Timezone").select_option("Europe/Paris")
+    form.get_by_label("Daily reminder").check()
+    form.get_by_label("Reminder time").fill("21:30")
+    form.get_by_role("button", name="Save mail settings").click()
+    expect(notice(page)).to_have_text(
+        "Saved: a daily reminder at 21:30, a weekly digest, to reader@example.org (Europe/Paris).")
+
+    page.reload()
+    form = page.get_by_role("form", name="Mail settings")
+    expect(form.get_by_label("Email")).to_have_value("reader@example.org")
+    expect(form.get_by_label("Timezone")).to_have_value("Europe/Paris")
+    expect(form.get_by_label("Reminder time")).to_have_value("21:30")
+    expect(form.get_by_label("Daily reminder")).to_be_checked()
+    expect(form.get_by_label("Weekly digest")).to_be_checked()
+    expect(form.get_by_label("Monthly digest")).not_to_be_checked()
+    form.get_by_label("Weekly digest").uncheck()
+    form.get_by_label("Daily reminder").uncheck()
+    form.get_by_role("button", name="Save mail settings").click()
+    expect(notice(page)).to_have_text("Saved: you get no mail.")

@@ -8,11 +8,12 @@ import * as board from "./views/board.js";
 import * as catalog from "./views/catalog.js";
 import * as exporter from "./views/export.js";
 import * as login from "./views/login.js";
+import * as notifications from "./views/notifications.js";
 import * as summary from "./views/summary.js";
 import * as timeline from "./views/timeline.js";
 import * as title from "./views/title.js";
 
-const VIEWS = { board, catalog, titles: title, timeline, summary, export: exporter, account, admin, login };
+const VIEWS = { board, catalog, titles: title, timeline, summary, export: exporter, mail: notifications, account, admin, login };
 
 /** "#/titles/12?x=1" → {name: "titles", id: "12", params: URLSearchParams("x=1")} */
 function currentRoute() {
