@@ -50,6 +50,8 @@ _GONE = 2**31 - 1
 DEATHS, WINDOW = 5, 60.0
 # The first restart waits this long, each further death in the window twice as long.
 FIRST_RESTART_DELAY = 0.1
+# A companion (the mail worker) that keeps dying is started again at most this many seconds apart.
+COMPANION_RESTART_CAP = 10.0
 _STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 # The route that answers while the process runs (api.health): its tiny answer never waits for a thread.
 LIVENESS_PATH = "/healthz"
@@ -100,6 +102,7 @@ def _supervise(start: Callable[[int], int], balance: _Balance, workers: int, ide
     children: dict[int, int] = {}  # pid: the worker's place
     deaths: collections.deque[float] = collections.deque()
     stopping, status = False, 0
+    companion_deaths = 0
 
     def stop(signum=None, frame=None):
         nonlocal stopping
@@ -130,7 +133,6 @@ def _supervise(start: Callable[[int], int], balance: _Balance, workers: int, ide
         index = children.pop(pid, None)
         if index is None:
             continue
-        served = True  # a companion serves no HTTP: it is started again after any death
         if index < workers:
             served = balance.serving[index]
             balance.gone(index)
@@ -138,6 +140,15 @@ def _supervise(start: Callable[[int], int], balance: _Balance, workers: int, ide
             continue
         code = os.waitstatus_to_exitcode(wait_status)
         cause = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with status {code}"
+        if index >= workers:  # a companion serves no HTTP: its deaths never stop the workers
+            companion_deaths += 1
+            delay = min(COMPANION_RESTART_CAP, FIRST_RESTART_DELAY * 2 ** (companion_deaths - 1))
+            log.warning("%s: %s (%d) %s; starting it again in %.1f s", ident, companions[index - workers], pid,
+                        cause, delay)
+            time.sleep(delay)
+            if not stopping:
+                spawn(index)
+            continue
         now = time.monotonic()
         deaths.append(now)
         while deaths[0] < now - WINDOW:
@@ -151,8 +162,7 @@ def _supervise(start: Callable[[int], int], balance: _Balance, workers: int, ide
             stop()
             continue
         delay = FIRST_RESTART_DELAY * 2 ** (len(deaths) - 1)
-        what = f"worker {pid}" if index < workers else f"{companions[index - workers]} ({pid})"
-        log.warning("%s: %s %s; starting another in %.1f s", ident, what, cause, delay)
+        log.warning("%s: worker %d %s; starting another in %.1f s", ident, pid, cause, delay)
         time.sleep(delay)
         if not stopping:
             spawn(index)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from datetime import datetime, timezone
 
 import procrastinate
@@ -94,7 +95,7 @@ async def work(config: Config, url: str, *, wait: bool = True) -> None:
     """Run the mail's jobs: until SIGTERM or Ctrl-C, or (``wait=False``) until none is left to run now."""
     global _runtime
     _runtime = Runtime(config, Database.for_maintenance(url, config))
-    log.info("the mail worker is running (mail goes to %s)", _runtime.mailer.where)
+    log.info("the mail worker (process %d) is running; mail goes to %s", os.getpid(), _runtime.mailer.where)
     try:
         with connected(url):
             async with app.open_async():

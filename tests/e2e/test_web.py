@@ -1003,3 +1003,23 @@ def test_the_mail_page_sets_reminders_and_digests_and_says_what_is_wrong(open_pa
     form.get_by_label("Daily reminder").uncheck()
     form.get_by_role("button", name="Save mail settings").click()
     expect(notice(page)).to_have_text("Saved: you get no mail.")
+
+
+def test_the_mail_page_lists_the_reminder_the_service_sent(open_page):
+    page = open_page()
+    register(page)
+    open_view(page, "Mail", "Mail")
+    form = page.get_by_role("form", name="Mail settings")
+    form.get_by_label("Email").fill("early@example.org")
+    form.get_by_label("Daily reminder").check()
+    form.get_by_label("Reminder time").fill("00:00")  # due at once: nothing is logged today
+    form.get_by_role("button", name="Save mail settings").click()
+    expect(notice(page)).to_have_text("Saved: a daily reminder at 00:00, to early@example.org (UTC).")
+    sent = page.get_by_role("region", name="Mails sent")
+    deadline = time.monotonic() + 100  # serve's mail worker looks for due mail each minute
+    while "No mail has been sent" in sent.inner_text() and time.monotonic() < deadline:
+        time.sleep(3)
+        open_view(page, "Mail", "Mail")
+    expect(sent).to_contain_text(re.compile(
+        rf"Nothing logged today \(\d{{1,2}} [A-Z][a-z]{{2}} \d{{4}}\) — Daily reminder for \d{{1,2}} [A-Z][a-z]{{2}} \d{{4}}, "
+        rf"sent {MOMENT}"))
