@@ -26,7 +26,7 @@ import sqlalchemy as sa
 
 from .config import Config
 from .db import Database
-from .errors import BadRequest
+from .errors import InvalidSettings
 from .mail import SENDER, Mailer, bar_chart
 
 log = logging.getLogger(__name__)
@@ -103,14 +103,6 @@ def change_settings(db: Database, user_id: int, body: dict[str, Any]) -> dict[st
         conn.execute(_SAVE, {"user_id": user_id, **{key: row[key] for key in DEFAULTS}})
         conn.execute(_SAVE_EMAIL, {"user_id": user_id, "email": row["email"]})
         return _as_answer(row)
-
-
-class InvalidSettings(BadRequest):
-    status = 422
-    title = "Invalid notification settings"
-
-    def __init__(self, detail: str, *, field: str):
-        super().__init__(detail, errors={field: [detail]})
 
 
 _SENT = sa.text("""
