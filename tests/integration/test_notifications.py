@@ -198,12 +198,13 @@ def test_a_mail_the_server_refuses_is_retried_by_the_queue_until_it_goes(env, ma
     assert "was not sent (SMTPDataError" in caplog.text  # reported in the log
     assert sent_rows(mail_db, user_id) == [] and inbox.to(address) == []
     config = Config.from_env()
+
+    def november() -> list:  # the worker at the real time may find later mails due too
+        return [mail for mail in inbox.to(address) if mail["Subject"] == "Your month: 0 entries, November 2026"]
     deadline = time.monotonic() + 60
-    while not inbox.to(address) and time.monotonic() < deadline:  # the worker tries again, after 2 s, 4 s
+    while not november() and time.monotonic() < deadline:  # the worker tries again, after 2 s, 4 s
         asyncio.run(queue.work(config, mail_db.url, wait=False))
         time.sleep(0.5)
-    [mail] = inbox.to(address)
-    assert mail["Subject"] == "Your month: 0 entries, November 2026"
-    assert inbox.refuse == 0
-    [row] = sent_rows(mail_db, user_id)
-    assert (row["period"], row["delivered_at"] is not None) == ("2026-11", True)
+    assert len(november()) == 1 and inbox.refuse == 0
+    [row] = [row for row in sent_rows(mail_db, user_id) if row["period"] == "2026-11"]
+    assert row["delivered_at"] is not None
