@@ -23,9 +23,11 @@ def create_app(config: Config | None = None, *, db: Database | None = None) -> F
     app.config["PROGRESS_SERVICE"] = config
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     database = db or open_database(config)
-    tokens = Tokens(signing_secret(config), config.token_ttl)
+    secret = signing_secret(config)
+    tokens = Tokens(secret, config.token_ttl)
     app.extensions["progress_service.db"] = database
     app.extensions["progress_service.tokens"] = tokens
+    app.extensions["progress_service.secret"] = secret  # signs the unsubscribe links of mails
     users = (UserServiceClient(config.user_svc_base_url, ttl=config.user_svc_cache_seconds)
              if config.user_svc_base_url else None)
     app.extensions["progress_service.trackers"] = Trackers(database, users=users)

@@ -1,10 +1,11 @@
-"""The command line: serve, create-admin, rebuild, verify, menu."""
+"""The command line: serve, create-admin, rebuild, verify, notify, menu."""
 from __future__ import annotations
 
 import argparse
 import logging
 import os
 import sys
+from datetime import datetime, timezone
 
 from marshmallow import ValidationError
 from tqdm import tqdm
@@ -13,6 +14,8 @@ from . import create_app
 from .accounts import Accounts
 from .config import Config, ConfigError
 from .db import Database, database_url
+from . import notifications, queue
+from .mail import Mailer
 from .menu import run as run_menu
 from .prefork import serve
 from .projections import TABLES, rebuild as projection_rebuild
@@ -48,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("rebuild", parents=[common], help="rebuild every projection from the event log")
     commands.add_parser("verify", parents=[common],
                         help="compare the projections with a rebuild from the log; exit 1 on any difference")
+    notify = commands.add_parser("notify", parents=[common], help="send every reminder and digest due at a time")
+    notify.add_argument("--at", type=_moment, help="ISO 8601 time, such as 2026-12-03T20:05+01:00; UTC without an "
+                        "offset (default: now)")
     menu = commands.add_parser("menu", help="a numbered menu at the terminal, over the HTTP API of a running service")
     menu.add_argument("--url", help="the service's address (default: http://127.0.0.1:PORT, PORT defaulting to 5000)")
     args = parser.parse_args(argv)
@@ -63,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     db = Database.for_maintenance(database_url(config), config)
     prepare_schema(db)
     return {"serve": _serve, "create-admin": _create_admin, "rebuild": _rebuild,
-            "verify": _verify}[args.command](config, db, args)
+            "verify": _verify, "notify": _notify}[args.command](config, db, args)
 
 
 def _menu(parser: argparse.ArgumentParser, config: Config, args: argparse.Namespace) -> int:
@@ -74,13 +80,45 @@ def _menu(parser: argparse.ArgumentParser, config: Config, args: argparse.Namesp
 
 
 def _serve(config: Config, db: Database, args: argparse.Namespace) -> int:
-    """waitress in ``--workers`` supervised processes sharing one listening socket (``prefork``); 1 when
-    the workers keep dying."""
+    """waitress in ``--workers`` supervised processes sharing one listening socket (``prefork``), and
+    the mail's queue worker beside them, supervised the same way; 1 when the workers keep dying."""
     signing_secret(config)  # created once here, so the workers only read it
     db.dispose()  # every worker opens connections of its own
     return serve(lambda: create_app(config, db=Database.for_requests(db.url, config)), host=args.host,
                  port=config.port, workers=args.workers or os.cpu_count() or 1, threads=args.threads,
-                 ident="progress-service", config=config)
+                 ident="progress-service", config=config,
+                 companions=[("the mail worker", lambda: queue.run_worker(config, db.url))])
+
+
+def _moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a time such as 2026-12-03T20:05+01:00") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _notify(config: Config, db: Database, args: argparse.Namespace) -> int:
+    """Send what is due now: one line per mail; a mail the server did not take goes to the queue to be
+    tried again (exit status 1)."""
+    at = args.at or datetime.now(timezone.utc)
+    mailer, secret, failed = Mailer(config), signing_secret(config), []
+    due = notifications.find_due(db, at)
+    for mail in due:
+        try:
+            message = notifications.deliver(db, mailer, config, secret, mail)
+        except Exception as error:  # logged by deliver
+            print(f"not sent: the {notifications.WORDS[mail.kind]} for {mail.period} of user {mail.user_id} "
+                  f"({type(error).__name__}: {error}); the queue will try it again")
+            failed.append(mail)
+            continue
+        if message is not None:
+            print(notifications.describe(mail, message))
+    if not due:
+        print(f"no mail is due at {at.isoformat(timespec='minutes')}")
+    if failed:
+        queue.defer(db.url, failed)
+    return 1 if failed else 0
 
 
 def _create_admin(config: Config, db: Database, args: argparse.Namespace) -> int:

@@ -27,6 +27,8 @@ class Config:
     user_svc_cache_seconds: int = 5  # how long the user service's "this user exists" holds
     statement_timeout: int = 5  # seconds a statement of a request may run; its round trip waits 1 s more
     connect_timeout: int = 5  # seconds opening a database connection may take
+    smtp_url: str | None = None  # smtp://[user:password@]host:port; None: mail goes to data_dir/outbox
+    public_url: str | None = None  # the address in mails' links; None: http://127.0.0.1:PORT
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "Config":
@@ -46,6 +48,8 @@ class Config:
             user_svc_cache_seconds=_int(env, "USER_SVC_CACHE_SECONDS", 5, minimum=0),
             statement_timeout=_int(env, "PROGRESS_SERVICE_STATEMENT_TIMEOUT", 5),
             connect_timeout=_int(env, "PROGRESS_SERVICE_CONNECT_TIMEOUT", 5, minimum=2),
+            smtp_url=env.get("SMTP_URL") or None,
+            public_url=(env.get("PROGRESS_SERVICE_PUBLIC_URL") or "").rstrip("/") or None,
         )
         return replace(config, **{key: value for key, value in overrides.items() if value is not None})
 

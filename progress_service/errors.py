@@ -106,6 +106,12 @@ class InvalidChange(ProgressServiceError):
         super().__init__(detail, errors={field: [detail]} if field else None)
 
 
+class InvalidSettings(InvalidChange):
+    """Notification settings that cannot be kept (mail turned on with no address to send it to)."""
+
+    title = "Invalid notification settings"
+
+
 class InvalidProgress(InvalidChange):
     title = "Invalid progress"
 

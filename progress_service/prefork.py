@@ -29,7 +29,7 @@ import socket
 import sys
 import time
 import traceback
-from typing import Callable
+from typing import Callable, Sequence
 
 from flask import Flask
 from waitress import wasyncore
@@ -50,15 +50,19 @@ _GONE = 2**31 - 1
 DEATHS, WINDOW = 5, 60.0
 # The first restart waits this long, each further death in the window twice as long.
 FIRST_RESTART_DELAY = 0.1
+# A companion (the mail worker) that keeps dying is started again at most this many seconds apart.
+COMPANION_RESTART_CAP = 10.0
 _STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 # The route that answers while the process runs (api.health): its tiny answer never waits for a thread.
 LIVENESS_PATH = "/healthz"
 
 
 def serve(make_app: Callable[[], Flask], *, host: str, port: int, workers: int, threads: int,
-          ident: str, config: Config = Config()) -> int:
+          ident: str, config: Config = Config(),
+          companions: Sequence[tuple[str, Callable[[], None]]] = ()) -> int:
     """Serve ``make_app()`` (called in each worker) on ``host:port`` until SIGTERM or Ctrl-C (then
-    0), or until the workers keep dying (then 1)."""
+    0), or until the workers keep dying (then 1). Each companion (name, run) is a process beside the
+    workers that serves no HTTP (the mail's queue worker), started again like them when it dies."""
     listener = socket.create_server((host, port), backlog=1024)
     # Each worker may hold connection_limit sockets, past the common soft limit of 1,024 files.
     files = config.connection_limit + 256
@@ -77,7 +81,11 @@ def serve(make_app: Callable[[], Flask], *, host: str, port: int, workers: int, 
             signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
             status = 1
             try:
-                _run_worker(make_app, listener, threads, ident, config, balance, index)
+                if index < workers:
+                    _run_worker(make_app, listener, threads, ident, config, balance, index)
+                else:
+                    listener.close()
+                    companions[index - workers][1]()
                 status = 0
             except BaseException:
                 traceback.print_exc()
@@ -86,13 +94,15 @@ def serve(make_app: Callable[[], Flask], *, host: str, port: int, workers: int, 
                 os._exit(status)
         return pid
 
-    return _supervise(start, balance, workers, ident)
+    return _supervise(start, balance, workers, ident, [name for name, _ in companions])
 
 
-def _supervise(start: Callable[[int], int], balance: _Balance, workers: int, ident: str) -> int:
+def _supervise(start: Callable[[int], int], balance: _Balance, workers: int, ident: str,
+               companions: Sequence[str] = ()) -> int:
     children: dict[int, int] = {}  # pid: the worker's place
     deaths: collections.deque[float] = collections.deque()
     stopping, status = False, 0
+    companion_deaths = 0
 
     def stop(signum=None, frame=None):
         nonlocal stopping
@@ -115,7 +125,7 @@ def _supervise(start: Callable[[int], int], balance: _Balance, workers: int, ide
         finally:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
 
-    for index in range(workers):
+    for index in range(workers + len(companions)):
         if not stopping:
             spawn(index)
     while children:
@@ -123,12 +133,22 @@ def _supervise(start: Callable[[int], int], balance: _Balance, workers: int, ide
         index = children.pop(pid, None)
         if index is None:
             continue
-        served = balance.serving[index]
-        balance.gone(index)
+        if index < workers:
+            served = balance.serving[index]
+            balance.gone(index)
         if stopping:
             continue
         code = os.waitstatus_to_exitcode(wait_status)
         cause = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with status {code}"
+        if index >= workers:  # a companion serves no HTTP: its deaths never stop the workers
+            companion_deaths += 1
+            delay = min(COMPANION_RESTART_CAP, FIRST_RESTART_DELAY * 2 ** (companion_deaths - 1))
+            log.warning("%s: %s (%d) %s; starting it again in %.1f s", ident, companions[index - workers], pid,
+                        cause, delay)
+            time.sleep(delay)
+            if not stopping:
+                spawn(index)
+            continue
         now = time.monotonic()
         deaths.append(now)
         while deaths[0] < now - WINDOW:

@@ -5,6 +5,7 @@ import logging
 from pathlib import Path
 
 import sqlalchemy as sa
+from procrastinate.schema import SchemaManager
 
 from .config import Config
 from .db import Database, database_url
@@ -46,6 +47,10 @@ def prepare_schema(db: Database, *, sql_dir: Path = SQL_DIR) -> None:
                 run_sql_file(conn, migration)
                 migrated = True
         run_sql_file(conn, sql_dir / "schema.sql")
+        if conn.execute(sa.text("SELECT to_regclass('procrastinate_jobs') IS NULL")).scalar():
+            log.info("creating the job queue's tables")  # procrastinate's own schema, for the mail
+            with conn.connection.driver_connection.cursor() as cursor:
+                cursor.execute(SchemaManager.get_schema())
         for migration in migrations:
             if migration.name not in applied:
                 conn.execute(sa.text("INSERT INTO schema_migrations (name) VALUES (:name)"), {"name": migration.name})

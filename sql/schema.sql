@@ -191,6 +191,32 @@ CREATE TABLE IF NOT EXISTS goals (
     PRIMARY KEY (user_id, id)
 );
 
+-- What mail each user wants (notifications.py); the address is the account's email. A user
+-- without a row gets nothing: every kind is off and the timezone is UTC.
+CREATE TABLE IF NOT EXISTS notification_settings (
+    user_id          bigint PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    timezone         text NOT NULL DEFAULT 'UTC',
+    reminder_enabled boolean NOT NULL DEFAULT false,
+    reminder_at      time NOT NULL DEFAULT '20:00',
+    weekly_digest    boolean NOT NULL DEFAULT false,
+    monthly_digest   boolean NOT NULL DEFAULT false,
+    releases         boolean NOT NULL DEFAULT false
+);
+
+-- Each mail once per user, kind and period ("2026-12-03", "2026-W49", "2026-11"): the row is
+-- committed before the mail goes out and removed again only when sending it failed (at most
+-- once: notifications.deliver). delivered_at stays null when the sender died mid-send.
+CREATE TABLE IF NOT EXISTS notifications_sent (
+    user_id       bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    kind          text NOT NULL CHECK (kind IN ('daily_reminder', 'weekly_digest', 'monthly_digest')),
+    period        text NOT NULL,
+    subject       text NOT NULL,
+    sent_at       timestamptz NOT NULL DEFAULT now(),
+    delivered_at  timestamptz,
+    PRIMARY KEY (user_id, kind, period)
+);
+CREATE INDEX IF NOT EXISTS notifications_sent_latest ON notifications_sent (user_id, sent_at DESC);
+
 -- Projections: kept in the append's transaction, rebuildable from the log.
 -- Every stream has a tracker_state row from its first event on, so these keys also guard the
 -- log (a title with history cannot be deleted) without a key-share lock on every append.

@@ -6,6 +6,7 @@ Every screen is a small function of the ``Session``; "q" at any prompt, Ctrl-D o
 from __future__ import annotations
 
 from .account import account_screen
+from .mail import mail_screen
 from .admin import admin_screen
 from .catalog import browse_catalog
 from .client import Api, ApiError
@@ -67,6 +68,7 @@ def home(session: Session) -> None:
                "9": ("Goals, and the year in review", goals_screen)}
     if session.is_admin:
         actions["a"] = ("Admin: add, edit or remove titles", admin_screen)
+    actions["m"] = ("Mail: reminders and digests", mail_screen)
     choice = choose({key: label for key, (label, _) in actions.items()} | {"l": "Log out", "q": "Quit"})
     if choice == "l":
         session.sign_out()

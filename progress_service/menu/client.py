@@ -73,7 +73,15 @@ def _problem_detail(error: urllib.error.HTTPError) -> str:
         return f"The server answered {error.code} {error.reason}."
     lines = [problem["detail"]]
     for field, messages in (problem.get("errors") or {}).items():
-        text = " ".join(messages) if isinstance(messages, list) else str(messages)
+        text = " ".join(_sentences(messages))
         if text != problem["detail"]:
             lines.append(f"  {text}" if field.startswith("_") else f"  {field}: {text}")
     return "\n".join(lines)
+
+
+def _sentences(messages: Any) -> list[str]:
+    """A field's messages, however deep the API nests them ({"at": ["..."]} for a nested object)."""
+    if isinstance(messages, str):
+        return [messages]
+    values = messages.values() if isinstance(messages, dict) else messages if isinstance(messages, list) else [messages]
+    return [sentence for value in values for sentence in _sentences(value)]

@@ -32,11 +32,12 @@ ROUTES = [
     ("GET", "/api/progress/{user_id}/titles"), ("POST", "/api/progress/{user_id}/titles"), ("PATCH", "/api/progress/{user_id}/titles/{title_id}"), ("DELETE", "/api/progress/{user_id}/titles/{title_id}"),
     ("GET", "/api/progress/{user_id}/upcoming"), ("GET", "/api/progress/{user_id}/up-next"), ("GET", "/api/progress/{user_id}/calendar"), ("GET", "/api/users/me/calendar-url"), ("DELETE", "/api/users/me/calendar-url"), ("GET", "/api/calendar/{token}.ics"),  # noqa: E501
     ("POST", "/api/progress/{user_id}/goals"), ("GET", "/api/progress/{user_id}/goals"), ("GET", "/api/progress/{user_id}/goals/{goal_id}"), ("PATCH", "/api/progress/{user_id}/goals/{goal_id}"), ("DELETE", "/api/progress/{user_id}/goals/{goal_id}"), ("GET", "/api/progress/{user_id}/review"),
+    ("GET", "/api/users/me/notifications"), ("PUT", "/api/users/me/notifications"), ("GET", "/api/users/me/notifications/sent"), ("GET", "/api/notifications/unsubscribe"),
 ]
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("POST", "/api/auth/register"), ("POST", "/api/auth/login"),
           ("GET", "/api/titles"), ("GET", "/api/titles/{title_id}"), ("GET", "/api/genres"),
           ("GET", "/api/titles/{title_id}/report"), ("GET", "/api/titles/{title_id}/report/explain")}
-PUBLIC |= {("GET", "/api/calendar/{token}.ics")}
+PUBLIC |= {("GET", "/api/calendar/{token}.ics"), ("GET", "/api/notifications/unsubscribe")}
 # Routes on one user's data: another user gets 403, an admin may read (GET) but not change it.
 OTHERS_DATA = [(method, path) for method, path in ROUTES if "{user_id}" in path]
 

@@ -533,7 +533,7 @@ def test_a_user_who_is_not_an_admin_gets_no_admin_submenu(open_menu):
     home = menu.see("Choose: ")
     assert "My trackers" in home and "Log out" in home and "Admin" not in home
     menu.child.sendline("a")  # the admin's key
-    menu.see("Type 1, 2, 3, 4, 5, 6, 7, 8, 9, l or q to quit.")
+    menu.see("Type 1, 2, 3, 4, 5, 6, 7, 8, 9, m, l or q to quit.")
     menu.answer("Choose: ", "q")
     assert menu.leave() == 0
 
@@ -998,5 +998,45 @@ def test_goals_show_text_bars_are_added_and_deleted_and_the_year_in_review_is_to
     assert "Titles finished: 1; by month: Jan 0, Feb 0, Mar 1, Apr 0," in told
     assert "Entries: 2." in told and "Rated highest: Brave New World (4.5)." in told
     assert f"Longest streak: 1 day, 5 Mar {last_year}." in told
+
+
+def change_mail(menu: Menu, *, email: str, timezone: str, at: str) -> None:
+    """Change the mail settings: this address, timezone and reminder time, a weekly digest and no other."""
+    menu.pick("Mail: reminders and digests")
+    menu.pick("Change the mail settings")
+    menu.answer("Email (Enter keeps none, - for none): ", email)
+    menu.answer("Timezone, such as Europe/Paris (Enter keeps UTC): ", timezone)
+    menu.answer("Daily reminder on a day you logged nothing? (y/N): ", "y")
+    menu.answer("At what time, HH:MM (Enter keeps 20:00): ", at)
+    menu.answer("Weekly digest each Monday? (y/N): ", "y")
+    menu.answer("Monthly digest on the first of each month? (y/N): ", "n")
+    menu.answer("A mail when a title you plan comes out? (y/N): ", "n")
+
+
+def test_the_mail_settings_are_shown_changed_and_refused_in_the_apis_words(open_menu):
+    menu = open_menu()
+    sign_up(menu)
+    menu.pick("Mail: reminders and digests")
+    menu.see("Mail goes to no address; days are counted in UTC.")
+    menu.see("Daily reminder: off")
+    menu.pick("Mails sent")
+    menu.see("No mail has been sent to you yet.")
+
+    change_mail(menu, email="menu@example.org", timezone="Mars/Olympus", at="8pm")
+    menu.see("Some fields are not valid: daily_reminder, timezone.")
+    menu.see("daily_reminder: The reminder's time is HH:MM on a 24-hour clock, such as 20:00.")
+    menu.see("timezone: 'Mars/Olympus' is not a timezone this service knows")
+    menu.pick("Mail: reminders and digests")
+    menu.see("Mail goes to no address")  # nothing was saved
+    menu.answer("Choose: ", "b")
+
+    change_mail(menu, email="menu@example.org", timezone="Europe/Paris", at="21:30")
+    menu.see("Saved: a daily reminder at 21:30, a weekly digest, to menu@example.org (Europe/Paris).")
+    menu.pick("Mail: reminders and digests")
+    shown = menu.see("Choose: ")
+    assert ("Mail goes to menu@example.org; days are counted in Europe/Paris." in shown
+            and "Daily reminder: on, at 21:30 on a day you logged nothing" in shown
+            and "Weekly digest: on; monthly digest: off; releases: off" in shown)
+    menu.child.sendline("b")
     menu.answer("Choose: ", "q")
     assert menu.leave() == 0

@@ -1158,3 +1158,59 @@ def test_the_year_in_review_draws_the_months_and_names_the_best_rated(open_page,
     expect(page.locator(".top-rated li")).to_have_text(f"{book['name']} — 4.5 / 5")
     expect(page.locator(".review-goals li")).to_have_text("1 title finished a month: met in 1 of 12 periods")
     page.screenshot(path=ARTIFACTS / "review.png", full_page=True)
+
+
+def test_the_mail_page_sets_reminders_and_digests_and_says_what_is_wrong(open_page):
+    page = open_page()
+    register(page)
+    open_view(page, "Mail", "Mail")
+    form = page.get_by_role("form", name="Mail settings")
+    expect(form.get_by_label("Timezone")).to_have_value("UTC")
+    expect(form.get_by_label("Daily reminder")).not_to_be_checked()
+    expect(form.get_by_label("Weekly digest")).not_to_be_checked()
+    expect(page.get_by_role("region", name="Mails sent")).to_contain_text("No mail has been sent to you yet.")
+
+    form.get_by_label("Weekly digest").check()
+    form.get_by_role("button", name="Save mail settings").click()
+    expect(page.get_by_role("alert")).to_contain_text("Mail needs an address")
+
+    form.get_by_label("Email").fill("reader@example.org")
+    form.get_by_label("Timezone").select_option("Europe/Paris")
+    form.get_by_label("Daily reminder").check()
+    form.get_by_label("Reminder time").fill("21:30")
+    form.get_by_role("button", name="Save mail settings").click()
+    expect(notice(page)).to_have_text(
+        "Saved: a daily reminder at 21:30, a weekly digest, to reader@example.org (Europe/Paris).")
+
+    page.reload()
+    form = page.get_by_role("form", name="Mail settings")
+    expect(form.get_by_label("Email")).to_have_value("reader@example.org")
+    expect(form.get_by_label("Timezone")).to_have_value("Europe/Paris")
+    expect(form.get_by_label("Reminder time")).to_have_value("21:30")
+    expect(form.get_by_label("Daily reminder")).to_be_checked()
+    expect(form.get_by_label("Weekly digest")).to_be_checked()
+    expect(form.get_by_label("Monthly digest")).not_to_be_checked()
+    form.get_by_label("Weekly digest").uncheck()
+    form.get_by_label("Daily reminder").uncheck()
+    form.get_by_role("button", name="Save mail settings").click()
+    expect(notice(page)).to_have_text("Saved: you get no mail.")
+
+
+def test_the_mail_page_lists_the_reminder_the_service_sent(open_page):
+    page = open_page()
+    register(page)
+    open_view(page, "Mail", "Mail")
+    form = page.get_by_role("form", name="Mail settings")
+    form.get_by_label("Email").fill("early@example.org")
+    form.get_by_label("Daily reminder").check()
+    form.get_by_label("Reminder time").fill("00:00")  # due at once: nothing is logged today
+    form.get_by_role("button", name="Save mail settings").click()
+    expect(notice(page)).to_have_text("Saved: a daily reminder at 00:00, to early@example.org (UTC).")
+    sent = page.get_by_role("region", name="Mails sent")
+    deadline = time.monotonic() + 100  # serve's mail worker looks for due mail each minute
+    while "No mail has been sent" in sent.inner_text() and time.monotonic() < deadline:
+        time.sleep(3)
+        open_view(page, "Mail", "Mail")
+    expect(sent).to_contain_text(re.compile(
+        rf"Nothing logged today \(\d{{1,2}} [A-Z][a-z]{{2}} \d{{4}}\) — Daily reminder for \d{{1,2}} [A-Z][a-z]{{2}} \d{{4}}, "
+        rf"sent {MOMENT}"))

@@ -1,0 +1,109 @@
+"""The job queue of the mail: procrastinate on the service's own PostgreSQL (its tables are made
+by prepare_schema). Each minute a periodic job finds the mails due (notifications.find_due) and
+defers one ``send`` job per mail; ``send`` delivers it at most once and, when the mail server does
+not take it, fails so that procrastinate tries it again later, waiting longer each time.
+
+procrastinate's worker is asynchronous and runs on psycopg 3 (its connector); the service's own
+reads and writes in the jobs go through the service's Database as everywhere else.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from datetime import datetime, timezone
+
+import procrastinate
+from procrastinate.exceptions import AlreadyEnqueued
+from sqlalchemy.engine import make_url
+
+from . import notifications
+from .config import Config
+from .db import Database
+from .mail import Mailer
+from .security import signing_secret
+
+log = logging.getLogger(__name__)
+
+QUEUE = "notifications"
+# A mail the server refused waits 2, 4, 8, ... seconds between tries: 12 tries span about two hours.
+RETRY = procrastinate.RetryStrategy(max_attempts=12, exponential_wait=2)
+
+# The tasks, on an app whose connector each process sets to its database (``connected``).
+app = procrastinate.App(connector=procrastinate.PsycopgConnector())
+
+
+class Runtime:
+    """What the jobs of one worker process use."""
+
+    def __init__(self, config: Config, db: Database):
+        self.config, self.db = config, db
+        self.mailer = Mailer(config)
+        self.secret = signing_secret(config)
+
+    def deliver(self, due: notifications.Due) -> None:
+        message = notifications.deliver(self.db, self.mailer, self.config, self.secret, due)
+        if message is not None:
+            log.info(notifications.describe(due, message))
+
+
+_runtime: Runtime | None = None
+
+
+@app.periodic(cron="* * * * *", periodic_id="due")
+@app.task(name="notifications.find_due", queue=QUEUE)
+async def find_due(timestamp: int) -> None:
+    at = datetime.fromtimestamp(timestamp, timezone.utc)
+    for due in await asyncio.to_thread(notifications.find_due, _runtime.db, at):
+        try:
+            await _job(due).defer_async(user_id=due.user_id, kind=due.kind, period=due.period)
+        except AlreadyEnqueued:
+            pass
+
+
+@app.task(name="notifications.send", queue=QUEUE, retry=RETRY)
+async def send(user_id: int, kind: str, period: str) -> None:
+    await asyncio.to_thread(_runtime.deliver, notifications.Due(user_id, kind, period))
+
+
+def _job(due: notifications.Due):
+    # one job per mail waiting at a time, however many periodic runs find it due
+    return send.configure(queueing_lock=due.key)
+
+
+def defer(url: str, dues: list[notifications.Due]) -> None:
+    """Queue mails from synchronous code (``notify``, when the mail server did not take them)."""
+    with connected(url, sync=True), app.open():
+        for due in dues:
+            try:
+                _job(due).defer(user_id=due.user_id, kind=due.kind, period=due.period)
+            except AlreadyEnqueued:
+                pass
+
+
+def conninfo(url: str) -> str:
+    """The service's database URL as libpq takes it (without SQLAlchemy's driver name)."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def connected(url: str, *, sync: bool = False):
+    connector = procrastinate.SyncPsycopgConnector if sync else procrastinate.PsycopgConnector
+    return app.replace_connector(connector(conninfo=conninfo(url)))
+
+
+async def work(config: Config, url: str, *, wait: bool = True) -> None:
+    """Run the mail's jobs: until SIGTERM or Ctrl-C, or (``wait=False``) until none is left to run now."""
+    global _runtime
+    _runtime = Runtime(config, Database.for_maintenance(url, config))
+    log.info("the mail worker (process %d) is running; mail goes to %s", os.getpid(), _runtime.mailer.where)
+    try:
+        with connected(url):
+            async with app.open_async():
+                await app.run_worker_async(queues=[QUEUE], name="mail", wait=wait, install_signal_handlers=wait)
+    finally:
+        _runtime.db.dispose()
+
+
+def run_worker(config: Config, url: str) -> None:
+    """The mail's worker process (``serve`` runs it beside the web workers)."""
+    asyncio.run(work(config, url))

@@ -1,0 +1,210 @@
+"""Reminders and digests, sent by ``python -m progress_service notify`` and the queue's worker to a
+real SMTP server on loopback (aiosmtpd), each at most once however many senders run or die."""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from progress_service import queue
+from progress_service.__main__ import main
+from progress_service.config import Config
+from progress_service.db import Database
+from progress_service.domain.rules import SetProgress, SetStatus
+from progress_service.notifications import unsubscribe
+from progress_service.schema import prepare_schema
+from progress_service.services import Trackers
+from tests.mail import smtp_server
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def inbox():
+    with smtp_server() as handler:
+        yield handler
+
+
+@pytest.fixture
+def mail_db(new_database):
+    """A database of its own: what is due depends on every user in it."""
+    database = Database(new_database(), pool_size=10)
+    prepare_schema(database)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def env(mail_db, inbox, tmp_path, monkeypatch):
+    """The environment a `notify` runs in: this database, the SMTP server, a data folder."""
+    values = {"DATABASE_URL": mail_db.url, "SMTP_URL": inbox.url, "PROGRESS_SERVICE_DATA_DIR": str(tmp_path),
+              "PROGRESS_SERVICE_SECRET_KEY": "a signing secret for the tests of the mail, long enough"}
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    return values
+
+
+def person(db: Database, *, timezone_: str = "UTC", reminder_at: str | None = None, weekly: bool = False,
+           monthly: bool = False) -> tuple[int, str]:
+    address = f"{uuid.uuid4().hex[:10]}@example.org"
+    with db.transaction() as conn:
+        user_id = conn.execute(sa.text("INSERT INTO users (username, email, password_hash) VALUES (:name, :email, 'x') "
+                                       "RETURNING id"), {"name": f"ann_{uuid.uuid4().hex[:8]}", "email": address}).scalar()
+        conn.execute(sa.text(
+            "INSERT INTO notification_settings (user_id, timezone, reminder_enabled, reminder_at, weekly_digest, "
+            "monthly_digest) VALUES (:user_id, :timezone, :reminder, :at, :weekly, :monthly)"),
+            {"user_id": user_id, "timezone": timezone_, "reminder": reminder_at is not None,
+             "at": reminder_at or "20:00", "weekly": weekly, "monthly": monthly})
+    return user_id, address
+
+
+def title(db: Database, kind: str) -> tuple[int, str]:
+    with db.read() as conn:
+        return tuple(conn.execute(sa.text("SELECT id, name FROM titles WHERE kind = :kind AND total_units >= 10 "
+                                          "ORDER BY id LIMIT 1"), {"kind": kind}).one())
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(timezone.utc)
+
+
+def notify(capsys, moment: str) -> tuple[int, list[str]]:
+    status = main(["notify", "--at", moment])
+    return status, capsys.readouterr().out.splitlines()
+
+
+def sent_rows(db: Database, user_id: int) -> list[dict]:
+    with db.read() as conn:
+        return [dict(row) for row in conn.execute(sa.text(
+            "SELECT kind, period, delivered_at FROM notifications_sent WHERE user_id = :id ORDER BY period"),
+            {"id": user_id}).mappings()]
+
+
+def test_a_reminder_goes_out_at_its_time_in_the_users_timezone_on_a_day_with_no_entry(env, mail_db, inbox, capsys):
+    user_id, address = person(mail_db, timezone_="Europe/Paris", reminder_at="20:00")
+    # 18:55 UTC is 19:55 in Paris: not yet
+    assert notify(capsys, "2026-12-02T18:55:00Z") == (0, ["no mail is due at 2026-12-02T18:55+00:00"])
+    assert inbox.to(address) == []
+    status, lines = notify(capsys, "2026-12-02T19:05:00Z")  # 20:05 in Paris
+    assert status == 0 and lines == [f"sent the daily reminder for 2026-12-02 to {address}: "
+                                     "Nothing logged today (2 Dec 2026)"]
+    [mail] = inbox.to(address)
+    assert mail["Subject"] == "Nothing logged today (2 Dec 2026)"
+    assert "you have logged nothing today, 2 Dec 2026" in mail.get_body(("plain",)).get_content()
+    assert "/api/notifications/unsubscribe?token=" in mail.get_body(("html",)).get_content()
+    # later the same evening: already sent
+    assert notify(capsys, "2026-12-02T21:00:00Z")[1] == ["no mail is due at 2026-12-02T21:00+00:00"]
+    assert len(inbox.to(address)) == 1
+
+
+def test_no_reminder_on_a_day_with_an_entry_by_when_it_occurred_in_the_users_timezone(env, mail_db, inbox, capsys):
+    user_id, address = person(mail_db, timezone_="America/New_York", reminder_at="21:00")
+    show, _ = title(mail_db, "tv_show")
+    # 01:30 UTC on 2 Dec is 20:30 on 1 Dec in New York: an entry of the 1st there
+    Trackers(mail_db).log(user_id, show, [SetProgress(2)], occurred_at=at("2026-12-02T01:30:00Z"))
+    notify(capsys, "2026-12-02T02:05:00Z")  # 21:05 on 1 Dec in New York
+    assert inbox.to(address) == []
+    notify(capsys, "2026-12-03T02:05:00Z")  # 21:05 on 2 Dec: nothing logged that day
+    assert [mail["Subject"] for mail in inbox.to(address)] == ["Nothing logged today (2 Dec 2026)"]
+
+
+def test_a_weekly_digest_tells_the_week_with_a_chart_and_a_plain_text_part(env, mail_db, inbox, capsys):
+    user_id, address = person(mail_db, weekly=True)
+    show, show_name = title(mail_db, "tv_show")
+    book, book_name = title(mail_db, "book")
+    trackers = Trackers(mail_db)
+    trackers.log(user_id, show, [SetProgress(2)], occurred_at=at("2026-11-20T20:00:00Z"))  # the week before
+    for episode, hour in ((3, 19), (4, 20), (5, 21)):  # Tuesday 24 Nov: episodes 3 to 5
+        trackers.log(user_id, show, [SetProgress(episode)], occurred_at=at(f"2026-11-24T{hour}:00:00Z"))
+    trackers.log(user_id, book, [SetStatus("completed")], occurred_at=at("2026-11-26T09:00:00Z"))  # Thursday
+    trackers.log(user_id, show, [SetProgress(6)], occurred_at=at("2026-11-30T10:00:00Z"))  # the week after
+    status, lines = notify(capsys, "2026-11-30T12:00:00Z")  # Monday
+    subject = "Your week: 4 entries, the week of 23 Nov 2026"
+    assert (status, lines) == (0, [f"sent the weekly digest for 2026-W48 to {address}: {subject}"])
+    [mail] = inbox.to(address)
+    assert mail["Subject"] == subject
+    text = mail.get_body(("plain",)).get_content()
+    assert "Entries: 4" in text and "Completions: 1" in text
+    assert f"- {show_name}: 3 entries, 3 episodes" in text  # from episode 2 to episode 5
+    assert f"- {book_name}: 1 entry" in text and "completed" in text.split(book_name)[1].splitlines()[0]
+    html = mail.get_body(("html",)).get_content()
+    assert '<img src="cid:activity"' in html
+    [chart] = [part for part in mail.walk() if part.get_content_type() == "image/svg+xml"]
+    assert chart["Content-ID"] == "<activity>"
+    svg = chart.get_content()
+    svg = svg.decode() if isinstance(svg, bytes) else svg
+    assert "Tue: 3" in svg and "Thu: 1" in svg and "Mon: 0" in svg  # one bar a day, Monday to Sunday
+    assert notify(capsys, "2026-12-01T12:00:00Z")[1] == ["no mail is due at 2026-12-01T12:00+00:00"]
+
+
+def test_the_unsubscribe_link_in_a_mail_turns_that_mail_off(env, mail_db, inbox, capsys):
+    user_id, address = person(mail_db, weekly=True, monthly=True)
+    notify(capsys, "2026-12-01T12:00:00Z")
+    digest = next(mail for mail in inbox.to(address) if mail["Subject"].startswith("Your week"))
+    token = digest["List-Unsubscribe"].partition("token=")[2].rstrip(">")
+    assert unsubscribe(mail_db, env["PROGRESS_SERVICE_SECRET_KEY"], token) == "weekly digest"
+    with mail_db.read() as conn:
+        assert conn.execute(sa.text("SELECT weekly_digest, monthly_digest FROM notification_settings "
+                                    "WHERE user_id = :id"), {"id": user_id}).one() == (False, True)
+    notify(capsys, "2026-12-08T12:00:00Z")  # the next week: no weekly digest any more
+    assert [mail["Subject"].split(":")[0] for mail in inbox.to(address)].count("Your week") == 1
+
+
+def _notify_process(moment: str, env: dict) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "progress_service", "notify", "--at", moment], cwd=ROOT,
+                            env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_two_notify_runs_at_once_send_each_mail_exactly_once(env, mail_db, inbox):
+    people = [person(mail_db, reminder_at="08:00", weekly=True, monthly=True) for _ in range(6)]
+    runs = [_notify_process("2026-12-01T09:00:00Z", env) for _ in range(2)]
+    outputs = [run.communicate(timeout=120)[0].splitlines() for run in runs]
+    assert [run.returncode for run in runs] == [0, 0]
+    sent = [line for output in outputs for line in output if line.startswith("sent ")]
+    assert len(sent) == 18  # 6 people × reminder, weekly and monthly digest, between the two runs
+    for _, address in people:
+        assert sorted(mail["Subject"].split(" ")[0] for mail in inbox.to(address)) == ["Nothing", "Your", "Your"]
+
+
+def test_a_sender_killed_between_its_claim_and_the_send_never_sends_that_mail_twice(env, mail_db, inbox, capsys):
+    user_id, address = person(mail_db, reminder_at="08:00")
+    inbox.stall.set()  # the server keeps the sender waiting mid-conversation
+    run = _notify_process("2026-12-01T09:00:00Z", env)
+    deadline = time.monotonic() + 60
+    while not sent_rows(mail_db, user_id) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sent_rows(mail_db, user_id) == [{"kind": "daily_reminder", "period": "2026-12-01", "delivered_at": None}]
+    run.send_signal(signal.SIGKILL)
+    run.communicate(timeout=10)
+    inbox.stall.clear()
+    assert notify(capsys, "2026-12-01T09:30:00Z")[1] == ["no mail is due at 2026-12-01T09:30+00:00"]
+    assert inbox.to(address) == []  # at most once: the claim stands, the unconfirmed mail is not sent again
+
+
+def test_a_mail_the_server_refuses_is_retried_by_the_queue_until_it_goes(env, mail_db, inbox, capsys, caplog):
+    user_id, address = person(mail_db, timezone_="UTC", monthly=True)
+    inbox.refuse = 2  # the server is busy: the notify run and the queue's first retry fail
+    status, lines = notify(capsys, "2026-12-01T09:00:00Z")
+    assert status == 1 and lines[0].startswith("not sent: the monthly digest for 2026-11")
+    assert "was not sent (SMTPDataError" in caplog.text  # reported in the log
+    assert sent_rows(mail_db, user_id) == [] and inbox.to(address) == []
+    config = Config.from_env()
+
+    def november() -> list:  # the worker at the real time may find later mails due too
+        return [mail for mail in inbox.to(address) if mail["Subject"] == "Your month: 0 entries, November 2026"]
+    deadline = time.monotonic() + 60
+    while not november() and time.monotonic() < deadline:  # the worker tries again, after 2 s, 4 s
+        asyncio.run(queue.work(config, mail_db.url, wait=False))
+        time.sleep(0.5)
+    assert len(november()) == 1 and inbox.refuse == 0
+    [row] = [row for row in sent_rows(mail_db, user_id) if row["period"] == "2026-11"]
+    assert row["delivered_at"] is not None
