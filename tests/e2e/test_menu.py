@@ -920,6 +920,8 @@ def test_upcoming_up_next_a_month_in_words_and_the_calendar_feed(server, open_me
     post(f"{server}/api/progress/log", {"title_id": coming_id, "status": "planned"}, token)
     post(f"{server}/api/progress/log", {"title_id": out_id, "progress": 13,
                                         "occurred_at": "2026-03-14T20:00:00+00:00"}, token)
+    change_mail(menu, email="calendar@example.org", timezone="America/New_York", at="21:00")
+    menu.see("(America/New_York).")
 
     menu.pick("Releases and calendar")
     menu.pick("Upcoming")
@@ -930,8 +932,8 @@ def test_upcoming_up_next_a_month_in_words_and_the_calendar_feed(server, open_me
     menu.answer("Which month (YYYY-MM, Enter for", "2026-3")
     menu.see("Type a month as YYYY-MM, such as 2027-03.")
     menu.answer("Which month (YYYY-MM, Enter for", "2026-03")
-    menu.see("March 2026 (days in UTC):")
-    menu.see("Sat 14 Mar: 1 release, 1 entry")
+    menu.see("March 2026 (days in America/New_York, your timezone in the mail settings):")
+    menu.see("Sat 14 Mar: 1 release, 1 entry")  # 16:00 on the 14th in New York
     menu.see(f"{out} comes out")
     menu.see(f"{moment(datetime(2026, 3, 14, 20, 0, tzinfo=timezone.utc))} — {out}: Watched episode 13 of 62")
 

@@ -1072,6 +1072,11 @@ def test_the_board_shows_upcoming_and_up_next_and_the_calendar_opens_its_days_an
     ended.value.close()
     assert ended.value.code == 404
 
+    expect(page.locator(".month-view .hint")).to_contain_text("Days run by UTC (your timezone in Mail settings)")
+    call_api(server, "PUT", "/api/users/me/notifications", token, {"timezone": "America/New_York"})
+    page.goto(f"{server}/#/calendar?month=2026-03")
+    expect(page.locator(".month-view .hint")).to_contain_text("Days run by the time in America/New_York")
+
 
 def tracker_date(day) -> str:
     return f"{day.day} {day:%b %Y}"
