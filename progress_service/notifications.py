@@ -26,7 +26,9 @@ import sqlalchemy as sa
 
 from .config import Config
 from .db import Database
+from .domain.goals import counted_words
 from .errors import InvalidSettings
+from .goals import standing
 from .mail import SENDER, Mailer, bar_chart
 
 log = logging.getLogger(__name__)
@@ -208,6 +210,14 @@ _DAYS = sa.text("""
     WHERE user_id = :user_id AND known_until IS NULL AND updated_at >= :start AND updated_at < :end GROUP BY 1
 """)
 
+# The releases of the titles the user tracks in [start, end) and in [end, after).
+_RELEASES_AROUND = sa.text("""
+    SELECT t.name, t.release_date, t.release_date >= :end_day AS coming FROM tracker_state s
+    JOIN titles t ON t.id = s.title_id
+    WHERE s.user_id = :user_id AND s.active AND t.release_date >= :start_day AND t.release_date < :after
+    ORDER BY t.release_date, t.name
+""")
+
 
 def _day(day: date) -> str:
     return f"{day.day} {day:%b %Y}"
@@ -226,6 +236,19 @@ def _title_line(title: dict[str, Any]) -> str:
     return (f"{title['name']}: {_entries(title['entries'])}"
             + (f", {_plural(title['units'], title['unit'])}" if title["units"] else "")
             + (", completed" if title["completions"] else ""))
+
+
+def _goal_line(goal: dict[str, Any]) -> str:
+    """ "20 books a year: 2 of 20 books, behind" """
+    current = goal["current"]
+    words = counted_words(goal["measure"], current["target"], unit=goal["unit"], kind=goal["kind"],
+                          one_title=goal["title_id"] is not None)
+    return (f"{goal['name']}: {current['value']} of {current['target']} {words}, "
+            f"{'on track' if current['on_track'] else 'behind'}")
+
+
+def _release_line(release: dict[str, Any]) -> str:
+    return f"{release['name']}, {_day(release['release_date'])}"
 
 
 def unsubscribe_token(secret: str, user_id: int, kind: str) -> str:
@@ -285,13 +308,28 @@ def _digest(conn, message, due, account, start, end, bounds, footer_text, footer
     lines = [f"Hello {account['username']}, here is {span}.", "",
              f"Entries: {entries}", f"Units: {unit_words}", f"Completions: {completions}", ""]
     lines += [f"- {_title_line(title)}" for title in titles] or ["Nothing was logged."]
+    # the goals whose period holds the digest's last day, counted as the goals' route counts them
+    goals = [goal for goal in standing(conn, due.user_id, today=end - timedelta(days=1))
+             if goal["current"]["period_start"] < end and goal["current"]["period_end"] >= start]
+    after = end + timedelta(days=7) if due.kind == "weekly_digest" else (end + timedelta(days=32)).replace(day=1)
+    releases = [dict(row) for row in conn.execute(_RELEASES_AROUND, {"user_id": due.user_id, "start_day": start,
+                                                                     "end_day": end, "after": after}).mappings()]
+    next_span = "next week" if due.kind == "weekly_digest" else f"in {end:%B %Y}"
+    sections = [("Goals", [_goal_line(goal) for goal in goals]),
+                ("Out in this period", [_release_line(r) for r in releases if not r["coming"]]),
+                (f"Coming out {next_span}", [_release_line(r) for r in releases if r["coming"]])]
+    sections = [(heading, items) for heading, items in sections if items]
+    for heading, items in sections:
+        lines += ["", f"{heading}:"] + [f"- {item}" for item in items]
     message.set_content("\n".join(lines) + f"\n\n{footer_text}\n")
     items = "".join(f"<li>{html.escape(_title_line(title))}</li>" for title in titles)
+    more = "".join(f"<h3>{html.escape(heading)}</h3><ul>{''.join(f'<li>{html.escape(item)}</li>' for item in items)}"
+                   f"</ul>" for heading, items in sections)
     message.add_alternative(
         f"<html><body><h2>{html.escape(span[0].upper() + span[1:])}</h2>"
         f"<p>{_entries(entries)} · {html.escape(unit_words)} · {completions} completed</p>"
         f'<p><img src="cid:activity" alt="Entries per day" width="560" height="220"></p>'
-        f"<ul>{items or '<li>Nothing was logged.</li>'}</ul>{footer_html}</body></html>", subtype="html")
+        f"<ul>{items or '<li>Nothing was logged.</li>'}</ul>{more}{footer_html}</body></html>", subtype="html")
     message.get_payload()[1].add_related(chart, maintype="image", subtype="svg+xml", cid="<activity>",
                                          filename="activity.svg")
 
