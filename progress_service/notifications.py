@@ -7,7 +7,9 @@ from the Monday after its week, a monthly one from the first day after its month
 claimed in ``notifications_sent`` (unique per user, kind and period) and the claim committed
 before the mail goes out; a failed send removes the claim again and raises, so the queue retries
 it. A sender that dies after its claim leaves the mail unsent rather than risk sending it twice
-(docs/ARCHITECTURE.md, "Mail").
+(docs/ARCHITECTURE.md, "Mail"). A release mail ("Out now") is due on the day a title the user
+plans comes out and claims each title it names in ``releases_announced`` too, once per user and
+title.
 """
 from __future__ import annotations
 
@@ -33,9 +35,12 @@ from .mail import SENDER, Mailer, bar_chart
 
 log = logging.getLogger(__name__)
 
-KINDS = ("daily_reminder", "weekly_digest", "monthly_digest")
-WORDS = {"daily_reminder": "daily reminder", "weekly_digest": "weekly digest", "monthly_digest": "monthly digest"}
-_SETTING = {"daily_reminder": "reminder_enabled", "weekly_digest": "weekly_digest", "monthly_digest": "monthly_digest"}
+KINDS = ("daily_reminder", "weekly_digest", "monthly_digest", "release")
+WORDS = {"daily_reminder": "daily reminder", "weekly_digest": "weekly digest", "monthly_digest": "monthly digest",
+         "release": "release mail"}
+_SETTING = {"daily_reminder": "reminder_enabled", "weekly_digest": "weekly_digest", "monthly_digest": "monthly_digest",
+            "release": "releases"}
+_DAILY = ("daily_reminder", "release")  # the kinds whose period is a day
 DEFAULTS = {"timezone": "UTC", "reminder_enabled": False, "reminder_at": time(20, 0), "weekly_digest": False,
             "monthly_digest": False, "releases": False}
 
@@ -46,7 +51,7 @@ class Due:
 
     user_id: int
     kind: str
-    period: str  # "2026-12-03", "2026-W49", "2026-11"
+    period: str  # "2026-12-03", "2026-W49", "2026-11" (a day for a reminder and a release mail)
 
     @property
     def key(self) -> str:
@@ -121,9 +126,9 @@ def sent(db: Database, user_id: int, limit: int) -> list[dict[str, Any]]:
 # ---- what is due ------------------------------------------------------------------------------
 
 _WANTING = sa.text("""
-    SELECT s.user_id, s.timezone, s.reminder_enabled, s.reminder_at, s.weekly_digest, s.monthly_digest
+    SELECT s.user_id, s.timezone, s.reminder_enabled, s.reminder_at, s.weekly_digest, s.monthly_digest, s.releases
     FROM notification_settings s JOIN users u ON u.id = s.user_id
-    WHERE u.email IS NOT NULL AND (s.reminder_enabled OR s.weekly_digest OR s.monthly_digest)
+    WHERE u.email IS NOT NULL AND (s.reminder_enabled OR s.weekly_digest OR s.monthly_digest OR s.releases)
 """)
 _ALREADY = sa.text("SELECT EXISTS (SELECT FROM notifications_sent WHERE user_id = :user_id AND kind = :kind "
                    "AND period = :period)")
@@ -132,12 +137,21 @@ _ENTRIES_IN = sa.text("""
     SELECT EXISTS (SELECT FROM tracker_moments WHERE user_id = :user_id AND known_until IS NULL
                    AND updated_at >= :start AND updated_at < :end)
 """)
+# The titles the user plans that came out in the week up to :today (the user's day) and were not
+# announced to them yet: what a release mail of that day says is out now.
+_OUT_NOW_SQL = """
+    SELECT t.id, t.name, t.release_date FROM tracker_state s JOIN titles t ON t.id = s.title_id
+    WHERE s.user_id = :user_id AND s.active AND s.status = 'planned'
+      AND t.release_date BETWEEN CAST(:today AS date) - 6 AND CAST(:today AS date)
+      AND NOT EXISTS (SELECT FROM releases_announced a WHERE a.user_id = s.user_id AND a.title_id = t.id)
+"""
+_OUT_NOW = sa.text(_OUT_NOW_SQL + " ORDER BY t.release_date, t.name")
 
 
 def period_of(kind: str, local: datetime) -> tuple[str, date, date]:
     """The period a mail of this kind sent at this local time is about: (name, first day, day after)."""
     today = local.date()
-    if kind == "daily_reminder":
+    if kind in _DAILY:
         return today.isoformat(), today, today + timedelta(days=1)
     if kind == "weekly_digest":
         start = today - timedelta(days=today.weekday() + 7)
@@ -149,7 +163,7 @@ def period_of(kind: str, local: datetime) -> tuple[str, date, date]:
 
 
 def parse_period(kind: str, period: str) -> tuple[date, date]:
-    if kind == "daily_reminder":
+    if kind in _DAILY:
         start = date.fromisoformat(period)
         return start, start + timedelta(days=1)
     if kind == "weekly_digest":
@@ -178,6 +192,9 @@ def find_due(db: Database, at: datetime) -> list[Due]:
                 if kind == "daily_reminder" and (local.time() < row["reminder_at"] or conn.execute(
                         _ENTRIES_IN, {"user_id": row["user_id"], **_bounds(zone, start, end)}).scalar()):
                     continue
+                if kind == "release" and not conn.execute(_OUT_NOW, {"user_id": row["user_id"],
+                                                                     "today": start}).first():
+                    continue
                 if not conn.execute(_ALREADY, {"user_id": row["user_id"], "kind": kind, "period": period}).scalar():
                     due.append(Due(row["user_id"], kind, period))
     return due
@@ -186,7 +203,7 @@ def find_due(db: Database, at: datetime) -> list[Due]:
 # ---- the mails --------------------------------------------------------------------------------
 
 _ACCOUNT = sa.text("""
-    SELECT u.username, u.email, s.timezone, s.reminder_enabled, s.weekly_digest, s.monthly_digest
+    SELECT u.username, u.email, s.timezone, s.reminder_enabled, s.weekly_digest, s.monthly_digest, s.releases
     FROM users u JOIN notification_settings s ON s.user_id = u.id WHERE u.id = :user_id
 """)
 # The period's entries by title: how many, the units done (progress at the period's end less at its
@@ -257,7 +274,7 @@ def unsubscribe_token(secret: str, user_id: int, kind: str) -> str:
 
 def compose(conn: sa.Connection, config: Config, secret: str, due: Due) -> EmailMessage | None:
     """The mail, or None when it is no longer due (the kind turned off, the address removed, an entry
-    logged on the reminder's day)."""
+    logged on the reminder's day, nothing left to announce)."""
     account = conn.execute(_ACCOUNT, {"user_id": due.user_id}).mappings().first()
     if account is None or not account["email"] or not account[_SETTING[due.kind]]:
         return None
@@ -280,6 +297,17 @@ def compose(conn: sa.Connection, config: Config, secret: str, due: Due) -> Email
         message.add_alternative(f"<html><body><p>{html.escape(greeting)}</p><p><a href=\"{html.escape(base)}/\">"
                                 f"Log what you watched, read or heard</a></p>{footer_html}</body></html>",
                                 subtype="html")
+    elif due.kind == "release":
+        out = conn.execute(_OUT_NOW, {"user_id": due.user_id, "today": start}).mappings().all()
+        if not out:
+            return None
+        message["Subject"] = "Out now: " + ", ".join(title["name"] for title in out)
+        lines = [f"Out now: {title['name']} (since {_day(title['release_date'])})" for title in out]
+        message.set_content(f"Hello {account['username']}, a title you plan has come out.\n\n" + "\n".join(lines)
+                            + f"\n\nGo on at {base}/\n\n{footer_text}\n")
+        message.add_alternative(f"<html><body><p>Hello {html.escape(account['username'])}, a title you plan has "
+                                f"come out.</p><ul>{''.join(f'<li>{html.escape(line)}</li>' for line in lines)}</ul>"
+                                f"{footer_html}</body></html>", subtype="html")
     else:
         _digest(conn, message, due, account, start, end, bounds, footer_text, footer_html)
     message["From"] = SENDER
@@ -342,6 +370,13 @@ _CLAIM = sa.text("""
 """)
 _RELEASE = sa.text("DELETE FROM notifications_sent WHERE user_id = :user_id AND kind = :kind AND period = :period "
                    "AND delivered_at IS NULL")
+# A release mail claims each title it announces too (once per user and title, whatever the day):
+# senders for one user take turns, so a second one reads the first one's claims.
+_ONE_ANNOUNCER = sa.text("SELECT pg_advisory_xact_lock(hashtext('progress-service release mail'), "
+                         "CAST(:user_id AS integer))")
+_ANNOUNCE = sa.text("INSERT INTO releases_announced (user_id, title_id, period) SELECT :user_id, id, :period FROM ("
+                    + _OUT_NOW_SQL + ") out ON CONFLICT DO NOTHING")
+_UNANNOUNCE = sa.text("DELETE FROM releases_announced WHERE user_id = :user_id AND period = :period")
 _DELIVERED = sa.text("UPDATE notifications_sent SET delivered_at = now() WHERE user_id = :user_id AND kind = :kind "
                      "AND period = :period")
 
@@ -351,9 +386,13 @@ def deliver(db: Database, mailer: Mailer, config: Config, secret: str, due: Due)
     longer due. A send that fails gives the claim up and raises (the queue retries it)."""
     key = {"user_id": due.user_id, "kind": due.kind, "period": due.period}
     with db.transaction() as conn:
+        if due.kind == "release":
+            conn.execute(_ONE_ANNOUNCER, key)
         message = compose(conn, config, secret, due)
         if message is None or conn.execute(_CLAIM, {**key, "subject": message["Subject"]}).first() is None:
             return None
+        if due.kind == "release":
+            conn.execute(_ANNOUNCE, {**key, "today": parse_period(due.kind, due.period)[0]})
     try:
         mailer.send(message)
     except Exception as error:
@@ -361,6 +400,8 @@ def deliver(db: Database, mailer: Mailer, config: Config, secret: str, due: Due)
                     WORDS[due.kind], due.period, due.user_id, message["To"], type(error).__name__, error)
         with db.transaction() as conn:
             conn.execute(_RELEASE, key)
+            if due.kind == "release":
+                conn.execute(_UNANNOUNCE, key)
         raise
     with db.transaction() as conn:
         conn.execute(_DELIVERED, key)

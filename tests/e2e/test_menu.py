@@ -1038,7 +1038,8 @@ def test_the_mail_settings_are_shown_changed_and_refused_in_the_apis_words(open_
     shown = menu.see("Choose: ")
     assert ("Mail goes to menu@example.org; days are counted in Europe/Paris." in shown
             and "Daily reminder: on, at 21:30 on a day you logged nothing" in shown
-            and "Weekly digest: on; monthly digest: off; releases: off" in shown)
+            and "Weekly digest: on; monthly digest: off; releases: off" in shown
+            and 'on the day a title you plan comes out, a mail that says "Out now", once for each title' in shown)
     menu.child.sendline("b")
     menu.answer("Choose: ", "q")
     assert menu.leave() == 0

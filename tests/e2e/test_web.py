@@ -1173,6 +1173,8 @@ def test_the_mail_page_sets_reminders_and_digests_and_says_what_is_wrong(open_pa
     expect(form.get_by_label("Timezone")).to_have_value("UTC")
     expect(form.get_by_label("Daily reminder")).not_to_be_checked()
     expect(form.get_by_label("Weekly digest")).not_to_be_checked()
+    expect(form).to_contain_text('On the day a title you plan comes out, a mail that says "Out now", once for each '
+                                 'title.')
     expect(page.get_by_role("region", name="Mails sent")).to_contain_text("No mail has been sent to you yet.")
 
     form.get_by_label("Weekly digest").check()
