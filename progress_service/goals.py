@@ -124,9 +124,7 @@ class Goals:
 
     def list(self, user_id: int, *, today: date) -> list[dict[str, Any]]:
         with self.db.transaction(isolation_level="REPEATABLE READ") as conn:
-            rows = conn.execute(sa.text(f"SELECT {_COLUMNS} FROM goals WHERE user_id = :user_id ORDER BY id"),
-                                {"user_id": user_id}).mappings().all()
-            return self._with_values(conn, [dict(row) for row in rows], today)
+            return standing(conn, user_id, today=today)
 
     def _row(self, conn: sa.Connection, user_id: int, goal_id: int, *, lock: bool = False) -> dict[str, Any]:
         row = conn.execute(sa.text(f"SELECT {_COLUMNS} FROM goals WHERE user_id = :user_id AND id = :id"
@@ -136,7 +134,8 @@ class Goals:
             raise _not_found(goal_id)
         return dict(row)
 
-    def _with_values(self, conn: sa.Connection, goals: list[dict[str, Any]], today: date) -> list[dict[str, Any]]:
+    @staticmethod
+    def _with_values(conn: sa.Connection, goals: list[dict[str, Any]], today: date) -> list[dict[str, Any]]:
         """Each goal with its current period and past ones, their values counted from the log."""
         spans = {goal["id"]: periods(goal["period"], goal["starts_on"], goal["ends_on"], today) for goal in goals}
         values = period_values(conn, goals[0]["user_id"] if goals else 0,
@@ -240,6 +239,13 @@ class Goals:
                                    "last_day": date.fromisoformat(streak["last_day"])} if streak else
                                   {"days": 0, "first_day": None, "last_day": None},
                 "goals_met": goals_met}
+
+
+def standing(conn: sa.Connection, user_id: int, *, today: date) -> list[dict[str, Any]]:
+    """Every goal of the user, each with its period holding ``today`` (and past ones), read on ``conn``."""
+    rows = conn.execute(sa.text(f"SELECT {_COLUMNS} FROM goals WHERE user_id = :user_id ORDER BY id"),
+                        {"user_id": user_id}).mappings().all()
+    return Goals._with_values(conn, [dict(row) for row in rows], today)
 
 
 def _a(kind: str) -> str:

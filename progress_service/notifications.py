@@ -7,7 +7,9 @@ from the Monday after its week, a monthly one from the first day after its month
 claimed in ``notifications_sent`` (unique per user, kind and period) and the claim committed
 before the mail goes out; a failed send removes the claim again and raises, so the queue retries
 it. A sender that dies after its claim leaves the mail unsent rather than risk sending it twice
-(docs/ARCHITECTURE.md, "Mail").
+(docs/ARCHITECTURE.md, "Mail"). A release mail ("Out now") is due on the day a title the user
+plans comes out and claims each title it names in ``releases_announced`` too, once per user and
+title.
 """
 from __future__ import annotations
 
@@ -26,14 +28,19 @@ import sqlalchemy as sa
 
 from .config import Config
 from .db import Database
+from .domain.goals import counted_words
 from .errors import InvalidSettings
+from .goals import standing
 from .mail import SENDER, Mailer, bar_chart
 
 log = logging.getLogger(__name__)
 
-KINDS = ("daily_reminder", "weekly_digest", "monthly_digest")
-WORDS = {"daily_reminder": "daily reminder", "weekly_digest": "weekly digest", "monthly_digest": "monthly digest"}
-_SETTING = {"daily_reminder": "reminder_enabled", "weekly_digest": "weekly_digest", "monthly_digest": "monthly_digest"}
+KINDS = ("daily_reminder", "weekly_digest", "monthly_digest", "release")
+WORDS = {"daily_reminder": "daily reminder", "weekly_digest": "weekly digest", "monthly_digest": "monthly digest",
+         "release": "release mail"}
+_SETTING = {"daily_reminder": "reminder_enabled", "weekly_digest": "weekly_digest", "monthly_digest": "monthly_digest",
+            "release": "releases"}
+_DAILY = ("daily_reminder", "release")  # the kinds whose period is a day
 DEFAULTS = {"timezone": "UTC", "reminder_enabled": False, "reminder_at": time(20, 0), "weekly_digest": False,
             "monthly_digest": False, "releases": False}
 
@@ -44,7 +51,7 @@ class Due:
 
     user_id: int
     kind: str
-    period: str  # "2026-12-03", "2026-W49", "2026-11"
+    period: str  # "2026-12-03", "2026-W49", "2026-11" (a day for a reminder and a release mail)
 
     @property
     def key(self) -> str:
@@ -119,9 +126,9 @@ def sent(db: Database, user_id: int, limit: int) -> list[dict[str, Any]]:
 # ---- what is due ------------------------------------------------------------------------------
 
 _WANTING = sa.text("""
-    SELECT s.user_id, s.timezone, s.reminder_enabled, s.reminder_at, s.weekly_digest, s.monthly_digest
+    SELECT s.user_id, s.timezone, s.reminder_enabled, s.reminder_at, s.weekly_digest, s.monthly_digest, s.releases
     FROM notification_settings s JOIN users u ON u.id = s.user_id
-    WHERE u.email IS NOT NULL AND (s.reminder_enabled OR s.weekly_digest OR s.monthly_digest)
+    WHERE u.email IS NOT NULL AND (s.reminder_enabled OR s.weekly_digest OR s.monthly_digest OR s.releases)
 """)
 _ALREADY = sa.text("SELECT EXISTS (SELECT FROM notifications_sent WHERE user_id = :user_id AND kind = :kind "
                    "AND period = :period)")
@@ -130,12 +137,21 @@ _ENTRIES_IN = sa.text("""
     SELECT EXISTS (SELECT FROM tracker_moments WHERE user_id = :user_id AND known_until IS NULL
                    AND updated_at >= :start AND updated_at < :end)
 """)
+# The titles the user plans that came out in the week up to :today (the user's day) and were not
+# announced to them yet: what a release mail of that day says is out now.
+_OUT_NOW_SQL = """
+    SELECT t.id, t.name, t.release_date FROM tracker_state s JOIN titles t ON t.id = s.title_id
+    WHERE s.user_id = :user_id AND s.active AND s.status = 'planned'
+      AND t.release_date BETWEEN CAST(:today AS date) - 6 AND CAST(:today AS date)
+      AND NOT EXISTS (SELECT FROM releases_announced a WHERE a.user_id = s.user_id AND a.title_id = t.id)
+"""
+_OUT_NOW = sa.text(_OUT_NOW_SQL + " ORDER BY t.release_date, t.name")
 
 
 def period_of(kind: str, local: datetime) -> tuple[str, date, date]:
     """The period a mail of this kind sent at this local time is about: (name, first day, day after)."""
     today = local.date()
-    if kind == "daily_reminder":
+    if kind in _DAILY:
         return today.isoformat(), today, today + timedelta(days=1)
     if kind == "weekly_digest":
         start = today - timedelta(days=today.weekday() + 7)
@@ -147,7 +163,7 @@ def period_of(kind: str, local: datetime) -> tuple[str, date, date]:
 
 
 def parse_period(kind: str, period: str) -> tuple[date, date]:
-    if kind == "daily_reminder":
+    if kind in _DAILY:
         start = date.fromisoformat(period)
         return start, start + timedelta(days=1)
     if kind == "weekly_digest":
@@ -176,6 +192,9 @@ def find_due(db: Database, at: datetime) -> list[Due]:
                 if kind == "daily_reminder" and (local.time() < row["reminder_at"] or conn.execute(
                         _ENTRIES_IN, {"user_id": row["user_id"], **_bounds(zone, start, end)}).scalar()):
                     continue
+                if kind == "release" and not conn.execute(_OUT_NOW, {"user_id": row["user_id"],
+                                                                     "today": start}).first():
+                    continue
                 if not conn.execute(_ALREADY, {"user_id": row["user_id"], "kind": kind, "period": period}).scalar():
                     due.append(Due(row["user_id"], kind, period))
     return due
@@ -184,7 +203,7 @@ def find_due(db: Database, at: datetime) -> list[Due]:
 # ---- the mails --------------------------------------------------------------------------------
 
 _ACCOUNT = sa.text("""
-    SELECT u.username, u.email, s.timezone, s.reminder_enabled, s.weekly_digest, s.monthly_digest
+    SELECT u.username, u.email, s.timezone, s.reminder_enabled, s.weekly_digest, s.monthly_digest, s.releases
     FROM users u JOIN notification_settings s ON s.user_id = u.id WHERE u.id = :user_id
 """)
 # The period's entries by title: how many, the units done (progress at the period's end less at its
@@ -208,6 +227,14 @@ _DAYS = sa.text("""
     WHERE user_id = :user_id AND known_until IS NULL AND updated_at >= :start AND updated_at < :end GROUP BY 1
 """)
 
+# The releases of the titles the user tracks in [start, end) and in [end, after).
+_RELEASES_AROUND = sa.text("""
+    SELECT t.name, t.release_date, t.release_date >= :end_day AS coming FROM tracker_state s
+    JOIN titles t ON t.id = s.title_id
+    WHERE s.user_id = :user_id AND s.active AND t.release_date >= :start_day AND t.release_date < :after
+    ORDER BY t.release_date, t.name
+""")
+
 
 def _day(day: date) -> str:
     return f"{day.day} {day:%b %Y}"
@@ -228,13 +255,26 @@ def _title_line(title: dict[str, Any]) -> str:
             + (", completed" if title["completions"] else ""))
 
 
+def _goal_line(goal: dict[str, Any]) -> str:
+    """ "20 books a year: 2 of 20 books, behind" """
+    current = goal["current"]
+    words = counted_words(goal["measure"], current["target"], unit=goal["unit"], kind=goal["kind"],
+                          one_title=goal["title_id"] is not None)
+    return (f"{goal['name']}: {current['value']} of {current['target']} {words}, "
+            f"{'on track' if current['on_track'] else 'behind'}")
+
+
+def _release_line(release: dict[str, Any]) -> str:
+    return f"{release['name']}, {_day(release['release_date'])}"
+
+
 def unsubscribe_token(secret: str, user_id: int, kind: str) -> str:
     return jwt.encode({"sub": str(user_id), "unsubscribe": kind}, secret, algorithm="HS256")
 
 
 def compose(conn: sa.Connection, config: Config, secret: str, due: Due) -> EmailMessage | None:
     """The mail, or None when it is no longer due (the kind turned off, the address removed, an entry
-    logged on the reminder's day)."""
+    logged on the reminder's day, nothing left to announce)."""
     account = conn.execute(_ACCOUNT, {"user_id": due.user_id}).mappings().first()
     if account is None or not account["email"] or not account[_SETTING[due.kind]]:
         return None
@@ -257,6 +297,17 @@ def compose(conn: sa.Connection, config: Config, secret: str, due: Due) -> Email
         message.add_alternative(f"<html><body><p>{html.escape(greeting)}</p><p><a href=\"{html.escape(base)}/\">"
                                 f"Log what you watched, read or heard</a></p>{footer_html}</body></html>",
                                 subtype="html")
+    elif due.kind == "release":
+        out = conn.execute(_OUT_NOW, {"user_id": due.user_id, "today": start}).mappings().all()
+        if not out:
+            return None
+        message["Subject"] = "Out now: " + ", ".join(title["name"] for title in out)
+        lines = [f"Out now: {title['name']} (since {_day(title['release_date'])})" for title in out]
+        message.set_content(f"Hello {account['username']}, a title you plan has come out.\n\n" + "\n".join(lines)
+                            + f"\n\nGo on at {base}/\n\n{footer_text}\n")
+        message.add_alternative(f"<html><body><p>Hello {html.escape(account['username'])}, a title you plan has "
+                                f"come out.</p><ul>{''.join(f'<li>{html.escape(line)}</li>' for line in lines)}</ul>"
+                                f"{footer_html}</body></html>", subtype="html")
     else:
         _digest(conn, message, due, account, start, end, bounds, footer_text, footer_html)
     message["From"] = SENDER
@@ -285,13 +336,28 @@ def _digest(conn, message, due, account, start, end, bounds, footer_text, footer
     lines = [f"Hello {account['username']}, here is {span}.", "",
              f"Entries: {entries}", f"Units: {unit_words}", f"Completions: {completions}", ""]
     lines += [f"- {_title_line(title)}" for title in titles] or ["Nothing was logged."]
+    # the goals whose period holds the digest's last day, counted as the goals' route counts them
+    goals = [goal for goal in standing(conn, due.user_id, today=end - timedelta(days=1))
+             if goal["current"]["period_start"] < end and goal["current"]["period_end"] >= start]
+    after = end + timedelta(days=7) if due.kind == "weekly_digest" else (end + timedelta(days=32)).replace(day=1)
+    releases = [dict(row) for row in conn.execute(_RELEASES_AROUND, {"user_id": due.user_id, "start_day": start,
+                                                                     "end_day": end, "after": after}).mappings()]
+    next_span = "next week" if due.kind == "weekly_digest" else f"in {end:%B %Y}"
+    sections = [("Goals", [_goal_line(goal) for goal in goals]),
+                ("Out in this period", [_release_line(r) for r in releases if not r["coming"]]),
+                (f"Coming out {next_span}", [_release_line(r) for r in releases if r["coming"]])]
+    sections = [(heading, items) for heading, items in sections if items]
+    for heading, items in sections:
+        lines += ["", f"{heading}:"] + [f"- {item}" for item in items]
     message.set_content("\n".join(lines) + f"\n\n{footer_text}\n")
     items = "".join(f"<li>{html.escape(_title_line(title))}</li>" for title in titles)
+    more = "".join(f"<h3>{html.escape(heading)}</h3><ul>{''.join(f'<li>{html.escape(item)}</li>' for item in items)}"
+                   f"</ul>" for heading, items in sections)
     message.add_alternative(
         f"<html><body><h2>{html.escape(span[0].upper() + span[1:])}</h2>"
         f"<p>{_entries(entries)} · {html.escape(unit_words)} · {completions} completed</p>"
         f'<p><img src="cid:activity" alt="Entries per day" width="560" height="220"></p>'
-        f"<ul>{items or '<li>Nothing was logged.</li>'}</ul>{footer_html}</body></html>", subtype="html")
+        f"<ul>{items or '<li>Nothing was logged.</li>'}</ul>{more}{footer_html}</body></html>", subtype="html")
     message.get_payload()[1].add_related(chart, maintype="image", subtype="svg+xml", cid="<activity>",
                                          filename="activity.svg")
 
@@ -304,6 +370,13 @@ _CLAIM = sa.text("""
 """)
 _RELEASE = sa.text("DELETE FROM notifications_sent WHERE user_id = :user_id AND kind = :kind AND period = :period "
                    "AND delivered_at IS NULL")
+# A release mail claims each title it announces too (once per user and title, whatever the day):
+# senders for one user take turns, so a second one reads the first one's claims.
+_ONE_ANNOUNCER = sa.text("SELECT pg_advisory_xact_lock(hashtext('progress-service release mail'), "
+                         "CAST(:user_id AS integer))")
+_ANNOUNCE = sa.text("INSERT INTO releases_announced (user_id, title_id, period) SELECT :user_id, id, :period FROM ("
+                    + _OUT_NOW_SQL + ") out ON CONFLICT DO NOTHING")
+_UNANNOUNCE = sa.text("DELETE FROM releases_announced WHERE user_id = :user_id AND period = :period")
 _DELIVERED = sa.text("UPDATE notifications_sent SET delivered_at = now() WHERE user_id = :user_id AND kind = :kind "
                      "AND period = :period")
 
@@ -313,9 +386,13 @@ def deliver(db: Database, mailer: Mailer, config: Config, secret: str, due: Due)
     longer due. A send that fails gives the claim up and raises (the queue retries it)."""
     key = {"user_id": due.user_id, "kind": due.kind, "period": due.period}
     with db.transaction() as conn:
+        if due.kind == "release":
+            conn.execute(_ONE_ANNOUNCER, key)
         message = compose(conn, config, secret, due)
         if message is None or conn.execute(_CLAIM, {**key, "subject": message["Subject"]}).first() is None:
             return None
+        if due.kind == "release":
+            conn.execute(_ANNOUNCE, {**key, "today": parse_period(due.kind, due.period)[0]})
     try:
         mailer.send(message)
     except Exception as error:
@@ -323,6 +400,8 @@ def deliver(db: Database, mailer: Mailer, config: Config, secret: str, due: Due)
                     WORDS[due.kind], due.period, due.user_id, message["To"], type(error).__name__, error)
         with db.transaction() as conn:
             conn.execute(_RELEASE, key)
+            if due.kind == "release":
+                conn.execute(_UNANNOUNCE, key)
         raise
     with db.transaction() as conn:
         conn.execute(_DELIVERED, key)

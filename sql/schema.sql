@@ -208,7 +208,7 @@ CREATE TABLE IF NOT EXISTS notification_settings (
 -- once: notifications.deliver). delivered_at stays null when the sender died mid-send.
 CREATE TABLE IF NOT EXISTS notifications_sent (
     user_id       bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-    kind          text NOT NULL CHECK (kind IN ('daily_reminder', 'weekly_digest', 'monthly_digest')),
+    kind          text NOT NULL CHECK (kind IN ('daily_reminder', 'weekly_digest', 'monthly_digest', 'release')),
     period        text NOT NULL,
     subject       text NOT NULL,
     sent_at       timestamptz NOT NULL DEFAULT now(),
@@ -216,6 +216,19 @@ CREATE TABLE IF NOT EXISTS notifications_sent (
     PRIMARY KEY (user_id, kind, period)
 );
 CREATE INDEX IF NOT EXISTS notifications_sent_latest ON notifications_sent (user_id, sent_at DESC);
+-- a release mail ("Out now: ...") is one more kind (a database made before it learns it here)
+ALTER TABLE notifications_sent DROP CONSTRAINT IF EXISTS notifications_sent_kind_check;
+ALTER TABLE notifications_sent ADD CONSTRAINT notifications_sent_kind_check
+    CHECK (kind IN ('daily_reminder', 'weekly_digest', 'monthly_digest', 'release'));
+
+-- Each planned title announced once per user ("Out now"): claimed with the release mail of the
+-- day (period) that says it, in that mail's transaction, and removed with it when sending failed.
+CREATE TABLE IF NOT EXISTS releases_announced (
+    user_id   bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    title_id  bigint NOT NULL REFERENCES titles (id) ON DELETE CASCADE,
+    period    text NOT NULL,
+    PRIMARY KEY (user_id, title_id)
+);
 
 -- Projections: kept in the append's transaction, rebuildable from the log.
 -- Every stream has a tracker_state row from its first event on, so these keys also guard the

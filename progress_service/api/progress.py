@@ -140,7 +140,8 @@ def up_next(user_id):
 @blp.arguments(CalendarQuerySchema(), location="query")
 @blp.response(200, CalendarSchema)
 def calendar(query, user_id):
-    """A month of the user's calendar: every day of it (in UTC), with the entries that occurred that
+    """A month of the user's calendar: every day of it (in the user's timezone from
+    the notification settings, UTC when there are none), with the entries that occurred that
     day as the timeline gives them and the releases of the titles the user tracks."""
     with db().read() as conn:
         return json_answer(tracker_moments.month(conn, user_id, query["month"]))

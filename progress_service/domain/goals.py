@@ -83,15 +83,21 @@ def default_name(measure: str, target: int, period: str, *, unit: str | None, ki
                  title_name: str | None) -> str:
     """A goal's name when its owner gives none: "20 books a year", "300 pages a week"."""
     per = PERIOD_WORDS[period]
+    what = counted_words(measure, target, unit=unit, kind=kind, one_title=bool(title_name))
     if measure == "completions" and title_name:
-        return f"Finish {title_name} {target} {'time' if target == 1 else 'times'} {per}"
-    if measure == "units":
-        what = _plural(unit, target)
-    elif measure == "completions":
-        what = _plural(KIND_WORDS[kind], target) if kind else _plural("title", target) + " finished"
-    else:
-        what = _plural("entry", target)
+        return f"Finish {title_name} {target} {what} {per}"
     return f"{target} {what}{f' of {title_name}' if title_name else ''} {per}"
+
+
+def counted_words(measure: str, count: int, *, unit: str | None, kind: str | None, one_title: bool) -> str:
+    """What a goal counts, for ``count`` of it: "books", "pages", "titles finished", "times", "entries"."""
+    if measure == "units":
+        return _plural(unit, count)
+    if measure == "completions":
+        if one_title:
+            return "time" if count == 1 else "times"
+        return _plural(KIND_WORDS[kind], count) if kind else _plural("title", count) + " finished"
+    return _plural("entry", count)
 
 
 def _plural(word: str, count: int) -> str:

@@ -5,7 +5,8 @@ from .prompts import ask, choose, confirm
 from .session import Session
 from .words import moment
 
-KINDS = {"daily_reminder": "Daily reminder", "weekly_digest": "Weekly digest", "monthly_digest": "Monthly digest"}
+KINDS = {"daily_reminder": "Daily reminder", "weekly_digest": "Weekly digest", "monthly_digest": "Monthly digest",
+         "release": "Release mail"}
 
 
 def _on(flag: bool) -> str:
@@ -20,6 +21,7 @@ def mail_screen(session: Session) -> None:
           + (f", at {reminder['at']} on a day you logged nothing" if reminder["enabled"] else ""))
     print(f"  Weekly digest: {_on(settings['weekly_digest'])}; monthly digest: {_on(settings['monthly_digest'])}; "
           f"releases: {_on(settings['releases'])}")
+    print('  (Releases: on the day a title you plan comes out, a mail that says "Out now", once for each title.)')
     choice = choose({"1": "Change the mail settings", "2": "Mails sent", "b": "Back"})
     if choice == "1":
         change_settings(session, settings)

@@ -49,13 +49,14 @@ def show_month(session: Session) -> None:
     this_month = datetime.now(timezone.utc).strftime("%Y-%m")
     while not _MONTH.fullmatch(month := ask(f"Which month (YYYY-MM, Enter for {this_month})? ") or this_month):
         print("Type a month as YYYY-MM, such as 2027-03.")
-    days = session.api.request("GET", f"/api/progress/{session.user_id}/calendar", query={"month": month})["days"]
+    answer = session.api.request("GET", f"/api/progress/{session.user_id}/calendar", query={"month": month})
+    days = answer["days"]
     first = date.fromisoformat(days[0]["date"])
     busy = [day for day in days if day["entries"] or day["releases"]]
     if not busy:
         print(f"\nNothing on your calendar in {first:%B %Y}.")
         return
-    print(f"\n{first:%B %Y} (days in UTC):")
+    print(f"\n{first:%B %Y} (days in {answer['timezone']}, your timezone in the mail settings):")
     for day in busy:
         said = []
         if day["releases"]:

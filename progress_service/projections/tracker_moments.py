@@ -127,13 +127,15 @@ def timeline(conn: sa.Connection, user_id: int, *, limit: int = 50, cursor: tupl
 # the timeline in occurred order gives them, in the order they happened; and the titles the user
 # tracks that come out that day.
 _MONTH = sa.text(f"""
-    WITH page AS (SELECT m, e FROM tracker_moments m
+    WITH zone AS (SELECT coalesce((SELECT timezone FROM notification_settings WHERE user_id = :user_id),
+                                  'UTC') AS name),
+         page AS (SELECT m, e FROM zone, tracker_moments m
                   JOIN events e ON e.user_id = m.user_id AND e.title_id = m.title_id AND e.version = m.version
                   WHERE m.user_id = :user_id AND m.known_until IS NULL
-                    AND m.updated_at >= CAST(:first AS date) AT TIME ZONE 'UTC'
-                    AND m.updated_at < (CAST(:last AS date) + 1) AT TIME ZONE 'UTC'),
+                    AND m.updated_at >= CAST(:first AS date)::timestamp AT TIME ZONE zone.name
+                    AND m.updated_at < (CAST(:last AS date) + 1)::timestamp AT TIME ZONE zone.name),
          entries AS (
-             SELECT ((page.m).updated_at AT TIME ZONE 'UTC')::date AS day,
+             SELECT ((page.m).updated_at AT TIME ZONE (SELECT name FROM zone))::date AS day,
                     json_agg(moment_item(page.e, page.m, v, t, rewrites.retracted_by, rewrites.corrected_by)
                              ORDER BY {_ORDER.format(m='(page.m)').replace(' DESC', '')}) AS items
              FROM page JOIN titles t ON t.id = (page.m).title_id
@@ -147,7 +149,7 @@ _MONTH = sa.text(f"""
              FROM tracker_state s JOIN titles t ON t.id = s.title_id
              WHERE s.user_id = :user_id AND s.active AND t.release_date BETWEEN CAST(:first AS date) AND CAST(:last AS date)
              GROUP BY 1)
-    SELECT json_build_object('month', CAST(:month AS text), 'days', json_agg(json_build_object(
+    SELECT json_build_object('month', CAST(:month AS text), 'timezone', (SELECT name FROM zone), 'days', json_agg(json_build_object(
                'date', d.day::date, 'entries', coalesce(entries.items, '[]'), 'releases', coalesce(releases.titles, '[]'))
                ORDER BY d.day))::text AS body
     FROM generate_series(CAST(:first AS date), CAST(:last AS date), interval '1 day') AS d (day)
@@ -157,7 +159,8 @@ _MONTH = sa.text(f"""
 
 
 def month(conn: sa.Connection, user_id: int, first: date) -> str:
-    """The user's calendar of the month that begins on ``first`` (JSON ``{month, days}``), every day."""
+    """The user's calendar of the month that begins on ``first`` (JSON ``{month, timezone, days}``), every
+    day, the days counted in the user's timezone (notification settings; UTC without them)."""
     last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
     return run_together(conn, [(_MONTH, {"user_id": user_id, "first": first, "last": last,
                                          "month": f"{first:%Y-%m}"})])[0]["body"]

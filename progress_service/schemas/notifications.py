@@ -5,7 +5,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from . import UtcDateTime
 
-KINDS = ["daily_reminder", "weekly_digest", "monthly_digest"]
+KINDS = ["daily_reminder", "weekly_digest", "monthly_digest", "release"]
 
 
 def known_timezone(name: str) -> None:
@@ -53,7 +53,7 @@ class NotificationSettingsChangeSchema(Schema):
 
 class SentMailSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
-    period = fields.String(required=True, metadata={"description": "2026-12-03, 2026-W49 or 2026-11"})
+    period = fields.String(required=True, metadata={"description": "2026-12-03 (a reminder, a release mail), 2026-W49 or 2026-11"})
     sent_at = UtcDateTime(required=True)
     subject = fields.String(required=True)
 

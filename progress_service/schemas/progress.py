@@ -372,9 +372,10 @@ class ReleaseSchema(TitleNameSchema):
 
 
 class CalendarDaySchema(Schema):
-    date = fields.Date(required=True, metadata={"description": "a day of the month, in UTC"})
+    date = fields.Date(required=True, metadata={"description": "a day of the month, in the user's timezone"})
     entries = fields.List(fields.Nested(HistoryItemSchema), required=True, metadata={
-        "description": "the entries that occurred that day (UTC), as the timeline in occurred order gives them, "
+        "description": "the entries that occurred that day (in the user's timezone), as the timeline in occurred "
+                       "order gives them, "
                        "in the order they happened"})
     releases = fields.List(fields.Nested(ReleaseSchema), required=True,
                            metadata={"description": "the titles the user tracks that come out that day"})
@@ -382,6 +383,9 @@ class CalendarDaySchema(Schema):
 
 class CalendarSchema(Schema):
     month = fields.String(required=True, metadata={"description": "YYYY-MM"})
+    timezone = fields.String(required=True, metadata={
+        "description": "the timezone the days are counted in: the user's from the notification settings, UTC "
+                       "when there are none"})
     days = fields.List(fields.Nested(CalendarDaySchema), required=True, metadata={
         "description": "every day of the month, the first first, each with its entries and releases (maybe none)"})
 

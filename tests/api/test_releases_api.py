@@ -145,6 +145,25 @@ def test_the_month_calendar_gives_every_day_with_its_entries_and_releases(client
     assert len(client.get(f"/api/progress/{user['id']}/calendar?month=2026-02", headers=headers).json["days"]) == 28
 
 
+def test_the_month_calendar_counts_days_in_the_users_timezone(client, register, new_title):
+    user, headers = register()
+    title = new_title(None)
+    logged(client, headers, title_id=title, status="planned", occurred_at="2026-03-10T12:00:00+00:00")
+    # 02:00 UTC on 1 April is 22:00 on 31 March in New York (EDT, UTC-4)
+    logged(client, headers, title_id=title, progress=1, occurred_at="2026-04-01T02:00:00+00:00")
+    base = f"/api/progress/{user['id']}/calendar"
+    utc = client.get(f"{base}?month=2026-04", headers=headers).json  # no settings yet: days in UTC
+    assert utc["timezone"] == "UTC" and [e["summary"] for e in utc["days"][0]["entries"]] == ["Watched episode 1 of 62"]
+    changed = client.put("/api/users/me/notifications", headers=headers, json={"timezone": "America/New_York"})
+    assert changed.status_code == 200, changed.json
+    march = client.get(f"{base}?month=2026-03", headers=headers).json
+    assert march["timezone"] == "America/New_York"
+    assert [e["summary"] for e in march["days"][30]["entries"]] == ["Watched episode 1 of 62"]  # 31 March
+    assert [e["summary"] for e in march["days"][9]["entries"]] == ["Planned"]  # 08:00 on 10 March there
+    april = client.get(f"{base}?month=2026-04", headers=headers).json
+    assert all(day["entries"] == [] for day in april["days"])
+
+
 @pytest.mark.parametrize("month", ["2026-13", "March", "2026-3", "2026-03-01", ""])
 def test_a_month_that_is_not_one_is_refused_with_a_sentence(client, register, month):
     user, headers = register()

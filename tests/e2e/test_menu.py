@@ -920,6 +920,8 @@ def test_upcoming_up_next_a_month_in_words_and_the_calendar_feed(server, open_me
     post(f"{server}/api/progress/log", {"title_id": coming_id, "status": "planned"}, token)
     post(f"{server}/api/progress/log", {"title_id": out_id, "progress": 13,
                                         "occurred_at": "2026-03-14T20:00:00+00:00"}, token)
+    change_mail(menu, email="calendar@example.org", timezone="America/New_York", at="21:00")
+    menu.see("(America/New_York).")
 
     menu.pick("Releases and calendar")
     menu.pick("Upcoming")
@@ -930,8 +932,8 @@ def test_upcoming_up_next_a_month_in_words_and_the_calendar_feed(server, open_me
     menu.answer("Which month (YYYY-MM, Enter for", "2026-3")
     menu.see("Type a month as YYYY-MM, such as 2027-03.")
     menu.answer("Which month (YYYY-MM, Enter for", "2026-03")
-    menu.see("March 2026 (days in UTC):")
-    menu.see("Sat 14 Mar: 1 release, 1 entry")
+    menu.see("March 2026 (days in America/New_York, your timezone in the mail settings):")
+    menu.see("Sat 14 Mar: 1 release, 1 entry")  # 16:00 on the 14th in New York
     menu.see(f"{out} comes out")
     menu.see(f"{moment(datetime(2026, 3, 14, 20, 0, tzinfo=timezone.utc))} — {out}: Watched episode 13 of 62")
 
@@ -1000,17 +1002,20 @@ def test_goals_show_text_bars_are_added_and_deleted_and_the_year_in_review_is_to
     assert f"Longest streak: 1 day, 5 Mar {last_year}." in told
 
 
-def change_mail(menu: Menu, *, email: str, timezone: str, at: str) -> None:
-    """Change the mail settings: this address, timezone and reminder time, a weekly digest and no other."""
+def change_mail(menu: Menu, *, email: str, timezone: str, at: str | None, weekly: bool = True,
+                releases: bool = False) -> None:
+    """Change the mail settings: this address and timezone, a reminder at ``at`` (none without it), a
+    weekly digest (unless not ``weekly``), releases when asked, no monthly digest."""
     menu.pick("Mail: reminders and digests")
     menu.pick("Change the mail settings")
     menu.answer("Email (Enter keeps none, - for none): ", email)
     menu.answer("Timezone, such as Europe/Paris (Enter keeps UTC): ", timezone)
-    menu.answer("Daily reminder on a day you logged nothing? (y/N): ", "y")
-    menu.answer("At what time, HH:MM (Enter keeps 20:00): ", at)
-    menu.answer("Weekly digest each Monday? (y/N): ", "y")
+    menu.answer("Daily reminder on a day you logged nothing? (y/N): ", "y" if at else "n")
+    if at:
+        menu.answer("At what time, HH:MM (Enter keeps 20:00): ", at)
+    menu.answer("Weekly digest each Monday? (y/N): ", "y" if weekly else "n")
     menu.answer("Monthly digest on the first of each month? (y/N): ", "n")
-    menu.answer("A mail when a title you plan comes out? (y/N): ", "n")
+    menu.answer("A mail when a title you plan comes out? (y/N): ", "y" if releases else "n")
 
 
 def test_the_mail_settings_are_shown_changed_and_refused_in_the_apis_words(open_menu):
@@ -1036,7 +1041,32 @@ def test_the_mail_settings_are_shown_changed_and_refused_in_the_apis_words(open_
     shown = menu.see("Choose: ")
     assert ("Mail goes to menu@example.org; days are counted in Europe/Paris." in shown
             and "Daily reminder: on, at 21:30 on a day you logged nothing" in shown
-            and "Weekly digest: on; monthly digest: off; releases: off" in shown)
+            and "Weekly digest: on; monthly digest: off; releases: off" in shown
+            and 'on the day a title you plan comes out, a mail that says "Out now", once for each title' in shown)
     menu.child.sendline("b")
+    menu.answer("Choose: ", "q")
+    assert menu.leave() == 0
+
+
+def test_the_mails_sent_list_the_release_mail_of_a_planned_title_out_today(server, open_menu):
+    admin = post(f"{server}/api/auth/login", {"username": ADMIN, "password": ADMIN_PASSWORD})["access_token"]
+    today = datetime.now(timezone.utc).date()
+    name = f"Out Today {uuid.uuid4().hex[:6]}"
+    title_id = post(f"{server}/api/titles", {"kind": "tv_show", "name": name, "total_units": 8,
+                                             "release_date": today.isoformat()}, admin)["id"]
+    menu = open_menu()
+    username = sign_up(menu)
+    token = post(f"{server}/api/auth/login", {"username": username, "password": PASSWORD})["access_token"]
+    post(f"{server}/api/progress/log", {"title_id": title_id, "status": "planned"}, token)
+    change_mail(menu, email="planner@example.org", timezone="", at=None, weekly=False, releases=True)
+    menu.see("Saved: releases, to planner@example.org (UTC).")
+    deadline = time.monotonic() + 100  # serve's mail worker looks for due mail each minute
+    while True:
+        menu.pick("Mail: reminders and digests")
+        menu.pick("Mails sent")
+        if menu.child.expect_exact([f"Out now: {name} (release mail)", "No mail has been sent to you yet."]) == 0:
+            break
+        assert time.monotonic() < deadline, "no release mail was sent"
+        time.sleep(3)
     menu.answer("Choose: ", "q")
     assert menu.leave() == 0

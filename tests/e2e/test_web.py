@@ -1072,6 +1072,11 @@ def test_the_board_shows_upcoming_and_up_next_and_the_calendar_opens_its_days_an
     ended.value.close()
     assert ended.value.code == 404
 
+    expect(page.locator(".month-view .hint")).to_contain_text("Days run by UTC (your timezone in Mail settings)")
+    call_api(server, "PUT", "/api/users/me/notifications", token, {"timezone": "America/New_York"})
+    page.goto(f"{server}/#/calendar?month=2026-03")
+    expect(page.locator(".month-view .hint")).to_contain_text("Days run by the time in America/New_York")
+
 
 def tracker_date(day) -> str:
     return f"{day.day} {day:%b %Y}"
@@ -1168,6 +1173,8 @@ def test_the_mail_page_sets_reminders_and_digests_and_says_what_is_wrong(open_pa
     expect(form.get_by_label("Timezone")).to_have_value("UTC")
     expect(form.get_by_label("Daily reminder")).not_to_be_checked()
     expect(form.get_by_label("Weekly digest")).not_to_be_checked()
+    expect(form).to_contain_text('On the day a title you plan comes out, a mail that says "Out now", once for each '
+                                 'title.')
     expect(page.get_by_role("region", name="Mails sent")).to_contain_text("No mail has been sent to you yet.")
 
     form.get_by_label("Weekly digest").check()
@@ -1196,6 +1203,16 @@ def test_the_mail_page_sets_reminders_and_digests_and_says_what_is_wrong(open_pa
     expect(notice(page)).to_have_text("Saved: you get no mail.")
 
 
+def mails_sent(page):
+    """The Mail page's list of mails sent, once the first one shows (the page opened again until it does)."""
+    sent = page.get_by_role("region", name="Mails sent")
+    deadline = time.monotonic() + 100  # serve's mail worker looks for due mail each minute
+    while "No mail has been sent" in sent.inner_text() and time.monotonic() < deadline:
+        time.sleep(3)
+        open_view(page, "Mail", "Mail")
+    return sent
+
+
 def test_the_mail_page_lists_the_reminder_the_service_sent(open_page):
     page = open_page()
     register(page)
@@ -1206,11 +1223,25 @@ def test_the_mail_page_lists_the_reminder_the_service_sent(open_page):
     form.get_by_label("Reminder time").fill("00:00")  # due at once: nothing is logged today
     form.get_by_role("button", name="Save mail settings").click()
     expect(notice(page)).to_have_text("Saved: a daily reminder at 00:00, to early@example.org (UTC).")
-    sent = page.get_by_role("region", name="Mails sent")
-    deadline = time.monotonic() + 100  # serve's mail worker looks for due mail each minute
-    while "No mail has been sent" in sent.inner_text() and time.monotonic() < deadline:
-        time.sleep(3)
-        open_view(page, "Mail", "Mail")
-    expect(sent).to_contain_text(re.compile(
+    expect(mails_sent(page)).to_contain_text(re.compile(
         rf"Nothing logged today \(\d{{1,2}} [A-Z][a-z]{{2}} \d{{4}}\) — Daily reminder for \d{{1,2}} [A-Z][a-z]{{2}} \d{{4}}, "
         rf"sent {MOMENT}"))
+
+
+def test_the_mail_page_lists_the_release_mail_that_says_a_planned_title_is_out_now(open_page, server):
+    admin = call_api(server, "POST", "/api/auth/login", body={"username": ADMIN, "password": ADMIN_PASSWORD})
+    today = datetime.now(timezone.utc).date()
+    name = f"Out Today {uuid.uuid4().hex[:6]}"
+    title_id = call_api(server, "POST", "/api/titles", admin["access_token"], {
+        "kind": "tv_show", "name": name, "total_units": 8, "release_date": today.isoformat()})["id"]
+    page = open_page()
+    register(page)
+    call_api(server, "POST", "/api/progress/log", token_of(page), {"title_id": title_id, "status": "planned"})
+    open_view(page, "Mail", "Mail")
+    form = page.get_by_role("form", name="Mail settings")
+    form.get_by_label("Email").fill("planner@example.org")
+    form.get_by_label("Releases").check()
+    form.get_by_role("button", name="Save mail settings").click()
+    expect(notice(page)).to_have_text("Saved: releases, to planner@example.org (UTC).")
+    expect(mails_sent(page)).to_contain_text(re.compile(
+        rf"Out now: {name} — Release mail for {today.day} {today:%b %Y}, sent {MOMENT}"))

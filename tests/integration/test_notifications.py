@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -20,6 +20,7 @@ from progress_service.__main__ import main
 from progress_service.config import Config
 from progress_service.db import Database
 from progress_service.domain.rules import SetProgress, SetStatus
+from progress_service.goals import Goals
 from progress_service.notifications import unsubscribe
 from progress_service.schema import prepare_schema
 from progress_service.services import Trackers
@@ -54,16 +55,16 @@ def env(mail_db, inbox, tmp_path, monkeypatch):
 
 
 def person(db: Database, *, timezone_: str = "UTC", reminder_at: str | None = None, weekly: bool = False,
-           monthly: bool = False) -> tuple[int, str]:
+           monthly: bool = False, releases: bool = False) -> tuple[int, str]:
     address = f"{uuid.uuid4().hex[:10]}@example.org"
     with db.transaction() as conn:
         user_id = conn.execute(sa.text("INSERT INTO users (username, email, password_hash) VALUES (:name, :email, 'x') "
                                        "RETURNING id"), {"name": f"ann_{uuid.uuid4().hex[:8]}", "email": address}).scalar()
         conn.execute(sa.text(
             "INSERT INTO notification_settings (user_id, timezone, reminder_enabled, reminder_at, weekly_digest, "
-            "monthly_digest) VALUES (:user_id, :timezone, :reminder, :at, :weekly, :monthly)"),
+            "monthly_digest, releases) VALUES (:user_id, :timezone, :reminder, :at, :weekly, :monthly, :releases)"),
             {"user_id": user_id, "timezone": timezone_, "reminder": reminder_at is not None,
-             "at": reminder_at or "20:00", "weekly": weekly, "monthly": monthly})
+             "at": reminder_at or "20:00", "weekly": weekly, "monthly": monthly, "releases": releases})
     return user_id, address
 
 
@@ -144,6 +145,91 @@ def test_a_weekly_digest_tells_the_week_with_a_chart_and_a_plain_text_part(env, 
     svg = svg.decode() if isinstance(svg, bytes) else svg
     assert "Tue: 3" in svg and "Thu: 1" in svg and "Mon: 0" in svg  # one bar a day, Monday to Sunday
     assert notify(capsys, "2026-12-01T12:00:00Z")[1] == ["no mail is due at 2026-12-01T12:00+00:00"]
+
+
+def titles_of(db: Database, kind: str, count: int) -> list[tuple[int, str]]:
+    with db.read() as conn:
+        return [tuple(row) for row in conn.execute(sa.text(
+            "SELECT id, name FROM titles WHERE kind = :kind AND total_units >= 10 ORDER BY id LIMIT :count"),
+            {"kind": kind, "count": count})]
+
+
+def comes_out(db: Database, title_id: int, day: str) -> None:
+    with db.transaction() as conn:
+        conn.execute(sa.text("UPDATE titles SET release_date = :day WHERE id = :id"), {"day": day, "id": title_id})
+
+
+def test_a_weekly_digest_tells_the_weeks_goals_and_the_releases_of_this_week_and_the_next(
+        env, mail_db, inbox, capsys):
+    user_id, address = person(mail_db, weekly=True)
+    (first, _), (second, _), (third, _) = titles_of(mail_db, "book", 3)
+    (album, album_name), (song, song_name), (later, later_name) = (
+        titles_of(mail_db, "album", 1) + titles_of(mail_db, "tv_show", 2))
+    comes_out(mail_db, album, "2026-11-25")  # in the week of 23 Nov
+    comes_out(mail_db, song, "2026-12-03")  # the week after
+    comes_out(mail_db, later, "2026-12-20")  # later than that: not in this digest
+    Goals(mail_db).create(user_id, {"measure": "completions", "kind": "book", "target": 4, "period": "week",
+                                    "starts_on": date(2026, 11, 2)}, today=date(2026, 11, 20))
+    trackers = Trackers(mail_db)
+    for title_id in (album, song, later):
+        trackers.log(user_id, title_id, [SetStatus("planned")], occurred_at=at("2026-11-20T10:00:00Z"))
+    trackers.log(user_id, first, [SetStatus("completed")], occurred_at=at("2026-11-24T09:00:00Z"))
+    trackers.log(user_id, second, [SetStatus("completed")], occurred_at=at("2026-11-27T09:00:00Z"))
+    trackers.log(user_id, third, [SetStatus("completed")], occurred_at=at("2026-11-30T09:00:00Z"))  # next week
+    notify(capsys, "2026-11-30T12:00:00Z")
+    [mail] = inbox.to(address)
+    text = mail.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    # two of the four books by Sunday, when all four were due: behind
+    assert "Goals:\n- 4 books a week: 2 of 4 books, behind" in text
+    assert f"Out in this period:\n- {album_name}, 25 Nov 2026" in text
+    assert f"Coming out next week:\n- {song_name}, 3 Dec 2026" in text
+    assert later_name not in text
+    page = mail.get_body(("html",)).get_content()
+    assert "<h3>Goals</h3><ul><li>4 books a week: 2 of 4 books, behind</li></ul>" in page
+    assert "Out in this period" in page and album_name in page and song_name in page
+
+
+def out_now(inbox, address: str, name: str) -> int:
+    """How many of the mails to this address say the title is out now."""
+    return sum(f"Out now: {name}" in mail.get_body(("plain",)).get_content() for mail in inbox.to(address))
+
+
+def test_a_planned_title_is_announced_once_on_the_day_it_comes_out_however_many_senders_run(env, mail_db, inbox,
+                                                                                              capsys):
+    user_id, address = person(mail_db, timezone_="Europe/Paris", releases=True)
+    (show, name), = titles_of(mail_db, "tv_show", 1)
+    comes_out(mail_db, show, "2026-12-05")
+    Trackers(mail_db).log(user_id, show, [SetStatus("planned")], occurred_at=at("2026-11-20T10:00:00Z"))
+    assert notify(capsys, "2026-12-04T22:30:00Z")[1] == ["no mail is due at 2026-12-04T22:30+00:00"]  # 23:30 there
+    runs = [_notify_process("2026-12-04T23:30:00Z", env) for _ in range(2)]  # 00:30 on the 5th in Paris
+    outputs = [run.communicate(timeout=120)[0].splitlines() for run in runs]
+    assert [run.returncode for run in runs] == [0, 0]
+    assert sum(line.startswith("sent the release mail for 2026-12-05") for out in outputs for line in out) == 1
+    [mail] = inbox.to(address)
+    assert mail["Subject"] == f"Out now: {name}"
+    assert f"Out now: {name} (since 5 Dec 2026)" in mail.get_body(("plain",)).get_content()
+    assert f"Out now: {name}" in mail.get_body(("html",)).get_content()
+    notify(capsys, "2026-12-05T20:00:00Z")  # later that day
+    notify(capsys, "2026-12-07T09:00:00Z")  # and days later, still within the week
+    assert len(inbox.to(address)) == 1 and out_now(inbox, address, name) == 1
+
+
+def test_no_release_mail_when_releases_are_off_and_none_for_titles_not_planned(env, mail_db, inbox, capsys):
+    quiet, quiet_address = person(mail_db, weekly=True)  # releases off
+    keen, keen_address = person(mail_db, releases=True)
+    (planned, planned_name), (watching, watching_name) = titles_of(mail_db, "tv_show", 2)
+    for title_id in (planned, watching):
+        comes_out(mail_db, title_id, "2026-12-01")
+    trackers = Trackers(mail_db)
+    for user_id in (quiet, keen):
+        trackers.log(user_id, planned, [SetStatus("planned")], occurred_at=at("2026-11-20T10:00:00Z"))
+    trackers.log(keen, watching, [SetStatus("planned")], occurred_at=at("2026-11-20T10:00:00Z"))
+    trackers.log(keen, watching, [SetProgress(1)], occurred_at=at("2026-12-01T08:00:00Z"))  # no longer planned
+    notify(capsys, "2026-12-01T09:00:00Z")
+    assert [mail["Subject"].split(":")[0] for mail in inbox.to(quiet_address)] == ["Your week"]  # and no release mail
+    assert out_now(inbox, quiet_address, planned_name) == 0
+    [mail] = inbox.to(keen_address)
+    assert mail["Subject"] == f"Out now: {planned_name}" and watching_name not in mail.get_body(("plain",)).get_content()
 
 
 def test_the_unsubscribe_link_in_a_mail_turns_that_mail_off(env, mail_db, inbox, capsys):

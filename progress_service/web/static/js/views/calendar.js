@@ -1,4 +1,5 @@
-// The month calendar: every day of a month (days in UTC, as the service counts them), each with how
+// The month calendar: every day of a month (days in your timezone from the Mail settings, UTC without
+// them, as the service counts them), each with how
 // many entries occurred and which of your titles come out; a day opens its entries and releases.
 // Below it, the secret address of your calendar feed for a calendar app, and a way to replace it.
 import { api, session } from "../api.js";
@@ -95,7 +96,8 @@ export async function render(route) {
         "This month"), " ",
       h("button", { type: "button", class: "quiet", onclick: () => go(`#/calendar?month=${monthAfter(month, 1)}`) },
         "Next month →")),
-    h("p", { class: "hint" }, "Days run by UTC. A day with something on it opens its entries and releases."),
+    h("p", { class: "hint" }, `Days run by ${answer.timezone === "UTC" ? "UTC" : `the time in ${answer.timezone}`} ` +
+      "(your timezone in Mail settings). A day with something on it opens its entries and releases."),
     h("div", { class: "month-grid", role: "group", "aria-label": title },
       WEEKDAYS.map((day) => h("span", { class: "weekday", "aria-hidden": "true" }, day)),
       blanks, answer.days.map(dayButton)),

@@ -3,7 +3,9 @@
 import { api } from "../api.js";
 import { announce, busy, field, h, momentLabel, select } from "../dom.js";
 
-const KINDS = { daily_reminder: "Daily reminder", weekly_digest: "Weekly digest", monthly_digest: "Monthly digest" };
+const KINDS = {
+  daily_reminder: "Daily reminder", weekly_digest: "Weekly digest", monthly_digest: "Monthly digest", release: "Release mail",
+};
 
 /** The timezones to choose from: the browser's list, with UTC and the current choice in it. */
 function timezones(current) {
@@ -19,7 +21,7 @@ function checkbox(name, label, checked, hint) {
 /** "Weekly digest for 2026-W48" in words: "the week of 23 Nov 2026", "November 2026", "2 Dec 2026". */
 function periodInWords(kind, period) {
   const day = (date) => date.toLocaleDateString("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
-  if (kind === "daily_reminder") return day(new Date(`${period}T00:00:00Z`));
+  if (kind === "daily_reminder" || kind === "release") return day(new Date(`${period}T00:00:00Z`));
   if (kind === "monthly_digest") {
     return new Date(`${period}-01T00:00:00Z`).toLocaleDateString("en-GB", { month: "long", year: "numeric", timeZone: "UTC" });
   }
@@ -48,7 +50,7 @@ export async function render() {
     field("Reminder time", h("input", { name: "at", type: "time", value: settings.daily_reminder.at, required: true })),
     checkbox("weekly_digest", "Weekly digest", settings.weekly_digest, "Each Monday, the week before: entries, units, completions, a chart."),
     checkbox("monthly_digest", "Monthly digest", settings.monthly_digest, "On the first of each month, the month before."),
-    checkbox("releases", "Releases", settings.releases, "When a title you plan comes out."),
+    checkbox("releases", "Releases", settings.releases, "On the day a title you plan comes out, a mail that says \"Out now\", once for each title."),
     h("button", { type: "submit" }, "Save mail settings"));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
