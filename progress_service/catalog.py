@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .domain.vocabulary import UNITS, a_kind
+from .domain.vocabulary import CUSTOM, UNITS, a_kind
 from .errors import Conflict, InvalidChange, TitleNotFound
 from .projections import title_stats, tracker_versions
 SORTS = ("name", "-year", "-rating", "-popularity")
@@ -61,7 +61,8 @@ _GENRES = sa.text("""
 
 _CREATE = sa.text(f"""
     WITH t AS (
-        INSERT INTO titles ({', '.join(EDITABLE)}, owner_id) VALUES ({', '.join(':' + c for c in EDITABLE)}, :owner_id)
+        INSERT INTO titles ({', '.join(EDITABLE)}, owner_id, own_unit)
+        VALUES ({', '.join(':' + c for c in EDITABLE)}, :owner_id, :own_unit)
         RETURNING *
     )
     SELECT {_TITLE_COLUMNS} FROM t LEFT JOIN title_stats s ON s.title_id = t.id
@@ -117,12 +118,17 @@ def create(conn: sa.Connection, fields: dict[str, Any], *, owner_id: int | None 
     there is a Conflict, from the titles_identity or own_titles_identity key)."""
     _keeps_owner(fields, owner_id)
     values = {"genres": [], **{column: fields.get(column) for column in EDITABLE if column in fields}}
+    own_unit = fields["unit"].strip() if fields.get("kind") == CUSTOM else None
     return _title_json(conn.execute(_CREATE, {**{column: None for column in EDITABLE}, **values,
-                                              "owner_id": owner_id}).mappings().one())
+                                              "owner_id": owner_id, "own_unit": own_unit}).mappings().one())
 
 
 def unit_mismatch(kind: str, unit: str) -> str | None:
-    """Why ``unit`` cannot be the unit of a title of ``kind`` (None when it is)."""
+    """Why ``unit`` cannot be the unit of a title of ``kind`` (None when it is): a custom title's is
+    a word of its owner's, 1 to 20 characters once trimmed."""
+    if kind == CUSTOM:
+        return None if 1 <= len(unit.strip()) <= 20 else (
+            f"A custom title's unit is a word of 1 to 20 characters, such as km, hour or glass; got {unit!r}.")
     if UNITS[kind] == unit:
         return None
     return f"{a_kind(kind)} is counted in {UNITS[kind]}s, so its unit is {UNITS[kind]!r}, not {unit!r}."
@@ -141,22 +147,28 @@ def update(conn: sa.Connection, title_id: int, changes: dict[str, Any], *, owner
     stay as they are. ``unit``, when given, must be the unit of the title's kind (as it is, or as
     ``changes`` make it)."""
     _keeps_owner(changes, owner_id)
-    if "unit" in changes:
-        kind = changes.get("kind") or conn.execute(sa.text(
+    own_unit = None
+    if "unit" in changes or "kind" in changes:
+        was = conn.execute(sa.text(
             "SELECT kind FROM titles WHERE id = :id AND owner_id IS NOT DISTINCT FROM :owner_id"),
             {"id": title_id, "owner_id": owner_id}).scalar()
-        if kind is None:
+        if was is None:
             raise TitleNotFound(f"There is no title {title_id} in the catalog.")
-        if (mismatch := unit_mismatch(kind, changes["unit"])) is not None:
+        kind = changes.get("kind", was)
+        if (kind == CUSTOM) != (was == CUSTOM):  # its progress is decimal, or whole: the kind keeps it so
+            raise InvalidChange("A custom title stays custom, and a title of the other kinds cannot become one; "
+                                "add a new title instead.", field="kind")
+        if "unit" in changes and (mismatch := unit_mismatch(kind, changes["unit"])) is not None:
             raise InvalidChange(mismatch, field="unit")
+        own_unit = changes["unit"].strip() if kind == CUSTOM and "unit" in changes else None
     assignments = ", ".join([*(f"{column} = :{column}" for column in EDITABLE if column in changes),
-                             "revision = revision + 1"])
+                             *(["own_unit = :own_unit"] if own_unit is not None else []), "revision = revision + 1"])
     row = conn.execute(sa.text(f"""
         WITH t AS (UPDATE titles SET {assignments}
                    WHERE id = :title_id AND owner_id IS NOT DISTINCT FROM :owner_id RETURNING *)
         SELECT {_TITLE_COLUMNS} FROM t LEFT JOIN title_stats s ON s.title_id = t.id
     """), {**{column: changes[column] for column in EDITABLE if column in changes}, "title_id": title_id,
-           "owner_id": owner_id}
+           "owner_id": owner_id, "own_unit": own_unit}
     ).mappings().first()
     if row is None:
         raise TitleNotFound(f"There is no title {title_id} in the catalog.")

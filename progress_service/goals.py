@@ -34,9 +34,9 @@ _COLUMNS = "id, user_id, name, measure, unit, kind, title_id, target, period, st
 _STEPS = """
     steps AS (
         SELECT m.title_id, t.kind, t.unit, m.updated_at,
-               CASE WHEN NOT m.active THEN 0
-                    WHEN m.prev_active AND m.prev_pass = m.pass THEN m.progress - m.prev_progress
-                    ELSE m.progress END AS units,
+               trim_scale(CASE WHEN NOT m.active THEN 0
+                               WHEN m.prev_active AND m.prev_pass = m.pass THEN m.progress - m.prev_progress
+                               ELSE m.progress END) AS units,  -- 5, not 5.00 (numeric(12, 2) progress)
                CASE WHEN NOT m.active THEN 0
                     WHEN m.prev_active THEN m.times_completed - m.prev_completed
                     ELSE m.times_completed END AS completions,

@@ -217,7 +217,7 @@ _DIGEST = sa.text("""
     before AS (SELECT DISTINCT ON (title_id) * FROM known WHERE updated_at < :start
                ORDER BY title_id, updated_at DESC, version DESC)
     SELECT t.name, t.unit, (SELECT count(*) FROM inside i WHERE i.title_id = l.title_id) AS entries,
-           greatest(l.progress - coalesce(b.progress, 0), 0) AS units,
+           trim_scale(greatest(l.progress - coalesce(b.progress, 0), 0)) AS units,
            greatest(l.times_completed - coalesce(b.times_completed, 0), 0) AS completions
     FROM last_in l JOIN titles t ON t.id = l.title_id LEFT JOIN before b ON b.title_id = l.title_id
     ORDER BY entries DESC, t.name

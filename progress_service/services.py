@@ -10,6 +10,7 @@ from typing import Any, Callable, Sequence
 from . import eventstore
 from .db import Database
 from .domain.events import Recorded
+from .domain.vocabulary import CUSTOM
 from .domain.rules import (
     ChangeRequest, Command, CorrectEntry, LogChanges, RemoveTracker, RetractEntry, RollBack, Undo, decide,
     needs_history,
@@ -160,7 +161,8 @@ class Trackers:
                     return w.repeated
                 history = w.entries() if needs_history(command, w.state) else ()
                 events = decide(w.state, command, history=history, total=w.title.total_units, now=self.clock(),
-                                release_date=w.title.release_date)
+                                release_date=w.title.release_date,
+                                decimals=w.title.kind == CUSTOM)
                 return w.append(events, occurred_at=command.occurred_at)
         raise AssertionError("the last attempt of a write returns or raises")
 

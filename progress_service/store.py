@@ -11,7 +11,8 @@ load → decide → append:
                 return w.repeated
             history = w.entries() if needs_history(command, w.state) else ()
             events = decide(w.state, command, history=history, total=w.title.total_units, now=now,
-                            release_date=w.title.release_date)
+                            release_date=w.title.release_date,
+                            decimals=w.title.kind == CUSTOM)
             return w.append(events, occurred_at=command.occurred_at)
 
 ``writing`` gives one attempt, or two: when this process remembers the state its last write left

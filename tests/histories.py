@@ -4,6 +4,7 @@ the tests of every tier that fold, project or rebuild them."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 
 from hypothesis import strategies as st
 
@@ -22,9 +23,10 @@ T0 = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
 class Stream:
     """A tracker's history built through decide, as the service builds it."""
 
-    def __init__(self, total: int | None = 10, release_date=None):
+    def __init__(self, total: int | None = 10, release_date=None, decimals: bool = False):
         self.total = total
         self.release_date = release_date
+        self.decimals = decimals  # a custom title's: decimal amounts
         self.history: list[Recorded] = []
         self.clock = T0
 
@@ -36,7 +38,7 @@ class Stream:
         self.clock += timedelta(hours=1)
         command = command_for(self.history, self.clock)
         events = decide(self.state, command, history=self.history, total=self.total, now=self.clock,
-                        release_date=self.release_date)
+                        release_date=self.release_date, decimals=self.decimals)
         entries = [Recorded(len(self.history) + i, e, command.occurred_at, id=100 + len(self.history) + i,
                             recorded_at=self.clock) for i, e in enumerate(events, start=1)]
         self.history.extend(entries)
@@ -69,6 +71,19 @@ _changes = (
     st.builds(AddNote, st.sampled_from(["good", "slow start", "rewatch"])),
 )
 changes = st.one_of(*_changes)
+
+# A custom title's amounts: hundredths (2 places), whole or not.
+hundredths = st.integers(-300, 1200).map(lambda n: Decimal(n) / 100)
+decimal_changes = st.one_of(*_changes, st.builds(SetProgress, hundredths.map(abs)), st.builds(AddProgress, hundredths))
+decimal_commands = st.one_of(
+    st.tuples(st.just("log"), st.lists(st.one_of(decimal_changes, st.just(Restart())), min_size=1, max_size=3)),
+    st.tuples(st.just("remove"), st.none()),
+    st.tuples(st.just("correct"), st.tuples(st.floats(0, 1), decimal_changes)),
+    st.tuples(st.just("retract"), st.floats(0, 1)),
+    st.tuples(st.just("roll_back"), st.floats(0, 1)),
+    st.tuples(st.just("backdate"), st.tuples(st.integers(1, 240), st.lists(decimal_changes, min_size=1, max_size=2))),
+)
+decimal_scripts = st.lists(decimal_commands, max_size=25)
 
 # What an entry may log: any change, or starting again (a new pass), which no correction carries.
 logged = st.one_of(*_changes, st.just(Restart()))
@@ -110,10 +125,11 @@ def make(kind, arg):
     return command_for
 
 
-def play(total, script) -> tuple[Stream, list]:
-    """Run a script of commands; refused ones append nothing. Returns the stream and the states
-    the service would have kept incrementally after each entry."""
-    stream = Stream(total=total)
+def play(total, script, *, decimals: bool = False) -> tuple[Stream, list]:
+    """Run a script of commands (on a custom title's decimal amounts with ``decimals``); refused
+    ones append nothing. Returns the stream and the states the service would have kept
+    incrementally after each entry."""
+    stream = Stream(total=total, decimals=decimals)
     kept = []
     state = fold([])
     for kind, arg in script:
@@ -145,6 +161,18 @@ service_writes = st.lists(st.one_of(
     st.tuples(st.just("roll_back"), st.integers(0, 2), st.floats(0, 1)),
     st.tuples(st.just("backdate"), st.integers(0, 2), st.tuples(st.integers(1, 400), logged)),
     st.tuples(st.just("undo"), st.integers(0, 2), st.tuples(st.floats(0, 1), st.floats(0, 1), st.booleans())),
+), max_size=20)
+
+
+# The same on a custom title among them: decimal amounts, whole ones, and everything else.
+decimal_service_writes = st.lists(st.one_of(
+    st.tuples(st.just("log"), st.integers(0, 2), st.lists(st.one_of(decimal_changes, st.just(Restart())),
+                                                          min_size=1, max_size=2)),
+    st.tuples(st.just("remove"), st.integers(0, 2), st.none()),
+    st.tuples(st.just("correct"), st.integers(0, 2), st.tuples(st.floats(0, 1), decimal_changes)),
+    st.tuples(st.just("retract"), st.integers(0, 2), st.floats(0, 1)),
+    st.tuples(st.just("roll_back"), st.integers(0, 2), st.floats(0, 1)),
+    st.tuples(st.just("backdate"), st.integers(0, 2), st.tuples(st.integers(1, 400), decimal_changes)),
 ), max_size=20)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, ClassVar
 
 
@@ -43,9 +44,13 @@ class ProgressLogged(Event):
     """
 
     type: ClassVar[str] = "progress_logged"
-    progress: int | None = None
-    delta: int | None = None
+    progress: int | Decimal | None = None  # a Decimal (up to 2 places) on a custom title only
+    delta: int | Decimal | None = None
     total: int | None = None
+
+    def data(self) -> dict[str, Any]:
+        """A decimal amount as a JSON number (5.25); ``event_from`` reads it back as a Decimal."""
+        return {key: float(value) if isinstance(value, Decimal) else value for key, value in vars(self).items()}
 
 
 @dataclass(frozen=True)
@@ -134,7 +139,18 @@ def event_from(type_: str, data: dict[str, Any]) -> Event:
         change = data["change"]
         return EntryCorrected(entry_id=data["entry_id"], entry_version=data["entry_version"],
                               change=event_from(change["type"], change["data"]))
+    if cls is ProgressLogged:
+        return ProgressLogged(**{**data, **{key: amount(data[key]) for key in ("progress", "delta") if key in data}})
     return cls(**data)
+
+
+def amount(value: int | float | Decimal | None) -> int | Decimal | None:
+    """A number of units as the domain holds it: an int when whole, else a Decimal of up to 2 places
+    (JSON brings a custom title's 5.25 back as a float, PostgreSQL's numeric column as 5.25 or 5.00)."""
+    if value is None or isinstance(value, int):
+        return value
+    exact = Decimal(str(value))
+    return int(exact) if exact == exact.to_integral_value() else exact.quantize(Decimal("0.01"))
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 from typing import NoReturn, Sequence, Union
 
 from ..errors import AlreadyRetracted, EntryNotFound, InvalidChange, InvalidProgress, InvalidRating, \
@@ -26,12 +27,12 @@ class SetStatus:
 
 @dataclass(frozen=True)
 class SetProgress:
-    progress: int
+    progress: int | Decimal
 
 
 @dataclass(frozen=True)
 class AddProgress:
-    delta: int
+    delta: int | Decimal
 
 
 @dataclass(frozen=True)
@@ -115,14 +116,17 @@ def _backdated(command: LogChanges, state: TrackerState) -> bool:
 
 
 def decide(state: TrackerState, command: Command, *, history: Sequence[Recorded] = (), total: int | None,
-           now: datetime, release_date: date | None = None) -> list[Event]:
+           now: datetime, release_date: date | None = None, decimals: bool = False) -> list[Event]:
     """The events that carry out ``command`` on a tracker in ``state`` whose title has ``total``
-    units and comes out on ``release_date`` (None: it is out); ``history``, the tracker's entries,
+    units and comes out on ``release_date`` (None: it is out), counted in decimal amounts when
+    ``decimals`` (a custom title) and in whole units otherwise; ``history``, the tracker's entries,
     when ``needs_history(command, state)``."""
     check_occurred_at(command.occurred_at, now)
     if isinstance(command, (LogChanges, CorrectEntry)):
         for request in command.changes if isinstance(command, LogChanges) else (command.change,):
             _check_released(request, release_date, now)
+            if not decimals:
+                _check_whole(request)
     if isinstance(command, LogChanges):
         on_board = state.active
         if _backdated(command, state):  # "+1" and the checks are on the tracker as it was then
@@ -242,8 +246,7 @@ def _validated_change(request: ChangeRequest, total: int | None) -> Event:
         _check_progress(request.progress, total, field="progress")
         return ProgressLogged(progress=request.progress, total=total)
     if isinstance(request, AddProgress):
-        if isinstance(request.delta, bool) or not isinstance(request.delta, int):
-            raise InvalidProgress("delta must be a whole number of units.", field="delta")
+        _check_amount(request.delta, field="delta")
         return ProgressLogged(delta=request.delta, total=total)
     if isinstance(request, Rate):
         if request.rating is None:
@@ -264,9 +267,22 @@ def _validated_change(request: ChangeRequest, total: int | None) -> Event:
     raise InvalidChange("Say exactly one change: status, progress, delta, rating, note or restart.")
 
 
-def _check_progress(progress: int, total: int | None, *, field: str) -> None:
-    if isinstance(progress, bool) or not isinstance(progress, int):
-        raise InvalidProgress("progress must be a whole number of units.", field=field)
+def _check_whole(request: ChangeRequest) -> None:
+    """A title of the catalog's kinds counts whole units."""
+    for field, value in (("progress", getattr(request, "progress", 0)), ("delta", getattr(request, "delta", 0))):
+        if not isinstance(value, int):
+            raise InvalidProgress(f"{field} must be a whole number of units.", field=field)
+
+
+def _check_amount(value: int | Decimal, *, field: str) -> None:
+    """A number of units: whole, or (on a custom title) with up to 2 decimal places."""
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal)) or (
+            isinstance(value, Decimal) and value != value.quantize(Decimal("0.01"))):
+        raise InvalidProgress(f"{field} is a number of units with at most 2 decimal places.", field=field)
+
+
+def _check_progress(progress: int | Decimal, total: int | None, *, field: str) -> None:
+    _check_amount(progress, field=field)
     if progress < 0:
         raise InvalidProgress(f"Progress cannot go below 0; this change would make it {progress}.", field=field)
     if total is not None and progress > total:

@@ -13,10 +13,14 @@ from __future__ import annotations
 STATUSES = ("planned", "in_progress", "completed", "paused", "dropped")
 KINDS = ("tv_show", "book", "album", "song")
 UNITS = {"tv_show": "episode", "book": "page", "album": "track", "song": "play"}  # each kind's unit
+# A user's own title may also be custom: counted in a unit of its owner's words ("km", "glass"), in
+# decimal amounts (up to 2 places). The catalog holds the kinds above alone.
+CUSTOM = "custom"
+OWN_KINDS = KINDS + (CUSTOM,)
 
 STATUS_WORDS = {"planned": "planned", "in_progress": "in progress", "completed": "completed", "paused": "paused",
                 "dropped": "dropped"}
-KIND_WORDS = {"tv_show": "TV show", "book": "book", "album": "album", "song": "song"}
+KIND_WORDS = {"tv_show": "TV show", "book": "book", "album": "album", "song": "song", CUSTOM: "custom title"}
 # Starting a title again (a new pass): what it is called, and what one is doing again.
 AGAIN_WORDS = {"tv_show": "Rewatch", "book": "Reread", "album": "Relisten", "song": "Relisten"}
 DOING_WORDS = {"tv_show": "watching", "book": "reading", "album": "listening", "song": "listening"}

@@ -6,6 +6,7 @@ import functools
 import json
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any, Sequence
 
 from ..domain.events import Recorded
@@ -37,7 +38,8 @@ def tracker_row(stream: Stream, state: TrackerState) -> dict[str, Any]:
 
 
 def _iso(value: Any) -> str:
-    return value.isoformat()
+    """A time in ISO 8601; a custom title's decimal progress (a Decimal) exactly, as numeric reads it."""
+    return str(value) if isinstance(value, Decimal) else value.isoformat()
 
 
 def rows_json(rows: Sequence[dict[str, Any]]) -> str:

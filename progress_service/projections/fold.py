@@ -5,7 +5,10 @@ by one in Python takes minutes; this computes the state after every entry of eve
 has no correction, retraction or rollback and was recorded in the order it occurred, in one sort
 of the log, and a test on random histories keeps the two equal (docs/ARCHITECTURE.md, "What lives
 in SQL"). The other streams — meta entries rewrite earlier ones, a backdated entry takes its place
-among them — are folded in Python by ``domain.tracker.timeline``.
+among them — are folded in Python by ``domain.tracker.timeline``. So are the streams with a
+decimal amount (a custom title's 5.25 km, or a 5.0 it reached): the packing of a (version,
+progress) pair into one bigint below carries whole units only, and such streams are few. The test
+is on the entry's own JSON, not on ``titles``, which a rebuild holds locked while it folds.
 """
 from __future__ import annotations
 
@@ -31,10 +34,11 @@ _CODE_TO_STATUS = "(ARRAY[" + ",".join(f"'{status}'" for status in STATUSES) + "
 _PACK = 4294967296  # 2^32: the version above, the value below
 _CARRIES_TOTAL = "('tracker_added', 'status_changed', 'progress_logged', 'pass_started')"
 _MICROS = "(extract(epoch FROM occurred_at) * 1000000)::bigint"
+_DECIMAL = "(type = 'progress_logged' AND concat(data ->> 'progress', ' ', data ->> 'delta') LIKE '%.%')"
 STATES_QUERY = f"""
 WITH entries AS (
     SELECT user_id, title_id, version, type, occurred_at, data ->> 'text' AS note,
-           CASE WHEN type = 'progress_logged' THEN (data ->> 'progress')::int
+           CASE WHEN type = 'progress_logged' THEN (data ->> 'progress')::numeric::int
                 WHEN type IN ('tracker_added', 'status_changed') AND data ->> 'status' = 'completed'
                      THEN (data ->> 'total')::int
                 WHEN type IN ('tracker_removed', 'pass_started') THEN 0 END AS progress,
@@ -42,8 +46,8 @@ WITH entries AS (
                      THEN array_position({_CODE_TO_STATUS}, data ->> 'status')
                 WHEN type = 'tracker_removed' THEN 1
                 WHEN type = 'pass_started' THEN 2
-                WHEN type = 'progress_logged' AND (data ->> 'progress')::int >= (data ->> 'total')::int THEN 3
-                WHEN type = 'progress_logged' AND (data ->> 'progress')::int > 0 THEN 2 END AS effect,
+                WHEN type = 'progress_logged' AND (data ->> 'progress')::numeric::int >= (data ->> 'total')::int THEN 3
+                WHEN type = 'progress_logged' AND (data ->> 'progress')::numeric::int > 0 THEN 2 END AS effect,
            CASE WHEN type IN {_CARRIES_TOTAL} THEN coalesce((data ->> 'total')::int + 1, 0)
                 WHEN type = 'tracker_removed' THEN 0 END AS total_code,
            CASE WHEN type = 'rating_set' THEN ((data ->> 'rating')::numeric * 2)::int
@@ -51,12 +55,13 @@ WITH entries AS (
            coalesce(occurred_at < lag(occurred_at) OVER (PARTITION BY user_id, title_id ORDER BY version), false)
                AS backdated,
            type = 'pass_started' AND coalesce(lag(type) OVER (PARTITION BY user_id, title_id ORDER BY version),
-                                              'tracker_removed') <> 'tracker_removed' AS new_pass
+                                              'tracker_removed') <> 'tracker_removed' AS new_pass,
+           {_DECIMAL} AS in_decimals
     FROM events
 ),
 sequenced AS (
     SELECT *, max(version) OVER stream AS last_version,
-              bool_or(type IN ({META}) OR backdated) OVER stream AS refolds,
+              bool_or(type IN ({META}) OR backdated OR in_decimals) OVER stream AS refolds,
               count(*) FILTER (WHERE type = 'tracker_removed') OVER so_far AS since,
               coalesce(max(version::bigint * 8 + effect) FILTER (WHERE effect IS NOT NULL) OVER so_far % 8, 1)
                   AS status_code,
@@ -91,7 +96,9 @@ _META_STREAM_EVENTS = sa.text(f"""
         UNION
         SELECT e.user_id, e.title_id FROM events e
         JOIN events p ON p.user_id = e.user_id AND p.title_id = e.title_id AND p.version = e.version - 1
-        WHERE e.occurred_at < p.occurred_at)
+        WHERE e.occurred_at < p.occurred_at
+        UNION  -- decimal amounts: folded in Python (above)
+        SELECT user_id, title_id FROM events WHERE {_DECIMAL})
     SELECT e.id, e.user_id, e.title_id, e.version, e.type, e.data, e.metadata, e.occurred_at, e.recorded_at
     FROM meta CROSS JOIN LATERAL (
         SELECT * FROM events WHERE user_id = meta.user_id AND title_id = meta.title_id) e
@@ -100,6 +107,6 @@ _META_STREAM_EVENTS = sa.text(f"""
 
 
 def meta_streams(conn: sa.Connection) -> list[tuple[Stream, list[Recorded], list[TrackerState]]]:
-    """Every stream with meta entries or out of occurred order: its entries, and the state after
-    each, folded in Python."""
+    """Every stream with meta entries, out of occurred order or with decimal amounts: its entries,
+    and the state after each, folded in Python."""
     return [(stream, entries, timeline(entries)) for stream, entries in stream_entries(conn.execute(_META_STREAM_EVENTS))]

@@ -118,6 +118,12 @@ def render_all_states(db: Database, *, progress: Progress = lambda states: None,
     return rendered
 
 
+def _in_whole_units(row: dict | None) -> dict | None:
+    """A row as verify tells it: whole progress as a whole number (99, not the numeric column's 99.0)."""
+    progress = (row or {}).get("progress")
+    return {**row, "progress": int(progress)} if isinstance(progress, float) and progress.is_integer() else row
+
+
 def verify(conn: sa.Connection, *, progress: Progress = lambda events: None,
            second: Database | None = None) -> list[Difference]:
     """Every difference between the live projections and a rebuild from the same snapshot.
@@ -144,7 +150,7 @@ def verify(conn: sa.Connection, *, progress: Progress = lambda events: None,
         for row in rows:
             side = row.live or row.rebuilt
             differences.append(Difference(projection.TABLE, " ".join(f"{k}={side[k]}" for k in keys),
-                                          row.live, row.rebuilt))
+                                          _in_whole_units(row.live), _in_whole_units(row.rebuilt)))
     for projection in REGISTERED:
         if hasattr(projection, "differences"):
             differences += projection.differences(conn)

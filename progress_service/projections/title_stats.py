@@ -170,7 +170,7 @@ def kind_report(conn: sa.Connection, kind: str) -> dict[str, Any]:
 # by completed (1) or not (0). The counts add up to the figure's count; an average or a rate is
 # Σ value·count / Σ count.
 _REPORT_PARTS = {
-    **{f"counts.{status}": (f"k.status = '{status}'", "k.progress") for status in STATUS_COLUMNS},
+    **{f"counts.{status}": (f"k.status = '{status}'", "trim_scale(k.progress)") for status in STATUS_COLUMNS},
     "rating_count": ("k.rating IS NOT NULL", "k.rating"),
     "average_rating": ("k.rating IS NOT NULL", "k.rating"),
     "completion_rate": ("true", "(k.status = 'completed')::integer"),

@@ -13,7 +13,7 @@ from typing import Any, Sequence
 import sqlalchemy as sa
 
 from ..db import Statement, run_together
-from ..domain.events import Recorded
+from ..domain.events import Recorded, amount
 from ..domain.explain import reasons
 from ..domain.tracker import NEW, TrackerState
 from ..domain.vocabulary import KINDS, STATUSES, UNITS
@@ -70,7 +70,7 @@ def loaded(rows: list[dict[str, Any]]) -> tuple[TitleFacts | None, TrackerState]
 
 def state_from_row(row: dict[str, Any]) -> TrackerState:
     return TrackerState(
-        active=row["active"], status=row["status"], progress=row["progress"], total=row["total"],
+        active=row["active"], status=row["status"], progress=amount(row["progress"]), total=row["total"],
         rating=float(row["rating"]) if row["rating"] is not None else None, notes=tuple(row["notes"]),
         started_at=row["started_at"], completed_at=row["completed_at"],
         times_completed=row["times_completed"], version=row["version"], updated_at=row["updated_at"],
@@ -118,8 +118,8 @@ _UPCOMING = sa.text(f"""
 """)
 # What to watch, read or listen to next: released planned titles and the ones in progress, most
 # recently touched first, each with the unit that comes next (none once done, or without a total).
-_NEXT_UNIT = """CASE WHEN coalesce(s.total, t.total_units) > s.progress
-                     THEN json_build_object('number', s.progress + 1, 'total', coalesce(s.total, t.total_units),
+_NEXT_UNIT = """CASE WHEN coalesce(s.total, t.total_units) > s.progress AND t.kind <> 'custom'
+                     THEN json_build_object('number', trim_scale(s.progress) + 1, 'total', coalesce(s.total, t.total_units),
                                             'unit', t.unit) END"""
 _UP_NEXT = sa.text(f"""
     SELECT json_build_object('items', coalesce(json_agg(
@@ -176,8 +176,8 @@ def summary(conn: sa.Connection, user_id: int, *, today: date, days: int = 30) -
     rated, rating_sum = 0, 0
     for row in rows:
         counts[row["status"]] += row["trackers"]
-        by_kind[row["kind"]][row["status"]] += row["trackers"]
-        units[row["unit"]] += row["units"]
+        by_kind.setdefault(row["kind"], {status: 0 for status in STATUSES})[row["status"]] += row["trackers"]
+        units[row["unit"]] = amount(units.get(row["unit"], 0) + row["units"])  # and each custom title's unit
         rated += row["rated"]
         rating_sum += row["rating_sum"] or 0
     last = max((row["last_activity_at"] for row in rows if row["last_activity_at"]), default=None)
@@ -208,14 +208,14 @@ SUMMARY_FIGURES = tuple(_SUMMARY_PARTS)
 # sentence as the timeline says it; a correction also says what it made its entry count as.
 _EXPLAIN_SUMMARY = {figure: sa.text(f"""
     WITH parts AS (
-        SELECT s.title_id, t.name, t.kind, {value} AS value
+        SELECT s.title_id, t.name, t.kind, t.unit, {value} AS value
         FROM tracker_state s JOIN titles t ON t.id = s.title_id
         WHERE s.user_id = :user_id AND s.active AND {which}
     )
     SELECT p.name AS part_name, p.value AS part_value, e.id, e.user_id, e.title_id, e.version, e.type, e.data,
-           e.metadata, e.occurred_at, e.recorded_at, entry_summary(e.type, e.data, v.progress, v.total, p.kind) AS said,
+           e.metadata, e.occurred_at, e.recorded_at, entry_summary(e.type, e.data, v.progress, v.total, p.kind, p.unit) AS said,
            CASE WHEN e.type = 'entry_corrected'
-                THEN correction_summary(e.data -> 'change', v.progress, v.total, p.kind) END AS corrected_to
+                THEN correction_summary(e.data -> 'change', v.progress, v.total, p.kind, p.unit) END AS corrected_to
     FROM parts p
     JOIN events e ON e.user_id = :user_id AND e.title_id = p.title_id
     JOIN tracker_versions v ON v.user_id = e.user_id AND v.title_id = e.title_id AND v.version = e.version
@@ -241,9 +241,9 @@ def explain_summary(conn: sa.Connection, user_id: int, figure: str) -> dict[str,
                                         for entry in entries if entry is not None]})
     parts.sort(key=lambda part: (-part["value"], part["name"].lower(), part["title_id"]))
     total = sum(part["value"] for part in parts)  # as the summary adds them up
-    value = title_stats.average(total, len(parts)) if figure == "ratings.average" else total
-    for part in parts:
-        part["value"] = float(part["value"]) if figure == "ratings.average" else part["value"]
+    value = title_stats.average(total, len(parts)) if figure == "ratings.average" else amount(total)
+    for part in parts:  # units as the summary gives them: 2, not the numeric column's 2.00
+        part["value"] = float(part["value"]) if figure == "ratings.average" else amount(part["value"])
     return {"figure": figure, "value": value, "parts": parts}
 
 

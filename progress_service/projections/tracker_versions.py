@@ -106,8 +106,8 @@ TIMELINE_JOINS = """
 _EXPORT = sa.text(f"""
     SELECT {TIMELINE_ITEM}::text AS item, (page.e).id, (page.e).occurred_at, (page.e).recorded_at,
            (page.e).title_id, t.name, t.kind, (page.e).version, (page.e).type, (page.e).data::text AS data,
-           entry_summary((page.e).type, (page.e).data, v.progress, v.total, t.kind) AS summary, v.status,
-           v.progress, coalesce(v.total, t.total_units) AS total, v.rating, v.times_completed, v.pass AS pass_
+           entry_summary((page.e).type, (page.e).data, v.progress, v.total, t.kind, t.unit) AS summary, v.status,
+           trim_scale(v.progress) AS progress, coalesce(v.total, t.total_units) AS total, v.rating, v.times_completed, v.pass AS pass_
     FROM (SELECT e FROM events e WHERE e.user_id = :user_id AND e.id > :after ORDER BY e.id LIMIT 1000) page
     {TIMELINE_JOINS}
     ORDER BY (page.e).id
@@ -141,7 +141,7 @@ def tracker_at(conn: sa.Connection, user_id: int, title_id: int, *, version: int
 
 _TRACKER_OF_STATE = sa.text("""
     SELECT with_release(tracker_json(
-               CAST(:user_id AS bigint), t, CAST(:status AS text), CAST(:progress AS integer),
+               CAST(:user_id AS bigint), t, CAST(:status AS text), CAST(:progress AS numeric),
                CAST(:total AS integer), CAST(:rating AS numeric(2, 1)), CAST(:notes AS text[]),
                CAST(:started_at AS timestamptz), CAST(:completed_at AS timestamptz),
                CAST(:times_completed AS integer), CAST(:version AS integer),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
@@ -34,6 +35,28 @@ class UtcDateTime(fields.AwareDateTime):
             return moment.astimezone(timezone.utc)
         except OverflowError:
             raise ValidationError("That time is out of range.") from None
+
+
+class Amount(fields.Number):
+    """A number of units: whole (read as an int), or with up to 2 decimal places (read as a
+    Decimal: ``5.25``), which only a custom title takes; the catalog's kinds refuse it (422)."""
+
+    num_type = float  # how the OpenAPI document writes its bounds
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValidationError("Give a number of units (such as 3, or 5.25 on a custom title).")
+        if isinstance(value, int):
+            return value
+        exact = Decimal(str(value))
+        if not exact.is_finite() or exact != exact.quantize(Decimal("0.01")):
+            raise ValidationError("A number of units has at most 2 decimal places (5.25).")
+        return int(exact) if exact == exact.to_integral_value() else exact
+
+
+def amount(*, minimum: int, **kwargs) -> Amount:
+    return Amount(validate=validate.Range(min=minimum, max=2**31 - 1, error=(
+        f"A number of units is from {minimum} to 2147483647.")), **kwargs)
 
 
 class ProblemSchema(Schema):

@@ -2,7 +2,7 @@
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from ..catalog import EDITABLE, OWN_EDITABLE, SORTS, unit_mismatch
-from ..domain.vocabulary import KINDS, UNITS
+from ..domain.vocabulary import CUSTOM, KINDS, OWN_KINDS, UNITS
 from ..projections.title_stats import RATING_COLUMNS, REPORT_FIGURES
 from . import Figure, figure_query
 from .progress import StatusCountsSchema
@@ -11,6 +11,7 @@ from .progress import StatusCountsSchema
 NO_NUL = validate.Regexp(r"\A[^\x00]*\Z", error="Text cannot contain the NUL character.")
 YEAR = validate.Range(min=-3000, max=2100, error="A year is between -3000 and 2100 (negative for BC).")
 KIND = validate.OneOf(KINDS)
+OWN_KIND = validate.OneOf(OWN_KINDS)
 
 
 def not_blank(text: str) -> None:
@@ -42,14 +43,15 @@ UNIT = validate.OneOf(list(UNITS.values()))
 
 class TitleSchema(Schema):
     id = fields.Integer(required=True)
-    kind = fields.String(required=True, validate=KIND)
+    kind = fields.String(required=True, validate=OWN_KIND, metadata={
+        "description": "custom for one's own title counted in a unit of one's own words"})
     name = fields.String(required=True)
     creator = fields.String(required=True)
     genres = fields.List(fields.String(), required=True)
     year = fields.Integer(allow_none=True, required=True)
     total_units = fields.Integer(allow_none=True, required=True)
-    unit = fields.String(required=True, validate=UNIT,
-                         metadata={"description": "follows the kind: episode, page, track or play"})
+    unit = fields.String(required=True, metadata={
+        "description": "follows the kind: episode, page, track or play; a custom title's is its owner's word"})
     release_date = fields.Date(allow_none=True, required=True)
     description = fields.String(required=True)
     owner_id = fields.Integer(allow_none=True, required=True,
@@ -67,15 +69,17 @@ class OwnTitleUpdateSchema(Schema):
     openapi_rules = {"minProperties": 1}
     editable = OWN_EDITABLE
 
-    kind = fields.String(validate=KIND)
+    kind = fields.String(validate=OWN_KIND, metadata={"description": "a custom title stays custom, and the others "
+                                                                     "stay of the catalog's kinds"})
     name = fields.String(validate=[validate.Length(min=1, max=200), not_blank, NO_NUL])
     creator = fields.String(validate=[validate.Length(max=200), NO_NUL])
     year = fields.Integer(strict=True, allow_none=True, validate=YEAR)
     total_units = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=1_000_000),
                                  metadata={"description": "episodes, pages, tracks; null when unknown or endless"})
     description = fields.String(validate=[validate.Length(max=5000), NO_NUL])
-    unit = fields.String(validate=UNIT, metadata={"description": "may be given as the catalog returns it: it must be "
-                                                          "the kind's unit (episode, page, track or play)"})
+    unit = fields.String(validate=NO_NUL, metadata={
+        "description": "a custom title's unit, 1 to 20 characters (km, hour, glass); for the other kinds it may be "
+                       "given as the catalog returns it: it must be the kind's unit (episode, page, track or play)"})
     owner_id = fields.Integer(allow_none=True, metadata={"description": "may be given as the title is returned: it "
                                                                         "must be its owner (null in the catalog)"})
 
@@ -93,10 +97,17 @@ class OwnTitleUpdateSchema(Schema):
 class OwnTitleCreateSchema(OwnTitleUpdateSchema):
     openapi_rules = {}
 
-    kind = fields.String(required=True, validate=KIND)
+    kind = fields.String(required=True, validate=OWN_KIND)
     name = fields.String(required=True, validate=[validate.Length(min=1, max=200), not_blank, NO_NUL])
     creator = fields.String(load_default="", validate=[validate.Length(max=200), NO_NUL])
     description = fields.String(load_default="", validate=[validate.Length(max=5000), NO_NUL])
+
+
+    @validates_schema
+    def custom_unit(self, data, **kwargs):
+        if data.get("kind") == CUSTOM and "unit" not in data:
+            raise ValidationError("A custom title is counted in a unit of your words: give it one (km, hour, glass).",
+                                  "unit")
 
 
 class OwnTitlesSchema(Schema):
@@ -108,11 +119,15 @@ class TitleUpdateSchema(OwnTitleUpdateSchema):
 
     editable = EDITABLE
 
+    kind = fields.String(validate=KIND)  # the catalog holds no custom titles
+    unit = fields.String(validate=UNIT, metadata={"description": "may be given as the catalog returns it: it must be "
+                                                          "the kind's unit (episode, page, track or play)"})
     genres = Genres(genre(), **GENRES)
     release_date = fields.Date(allow_none=True)
 
 
 class TitleCreateSchema(OwnTitleCreateSchema, TitleUpdateSchema):
+    kind = fields.String(required=True, validate=KIND)
     genres = Genres(genre(), load_default=list, **GENRES)
 
 

@@ -1,12 +1,12 @@
 """Entries of the progress log, trackers, time travel and rollback."""
 from datetime import date
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import INCLUDE, Schema, ValidationError, fields, post_dump, validate, validates_schema
 
 from ..domain.events import EVENT_TYPES
-from ..domain.vocabulary import KINDS, STATUSES, UNITS
+from ..domain.vocabulary import KINDS, OWN_KINDS, STATUSES, UNITS
 from ..projections.tracker_state import SUMMARY_FIGURES
-from . import COUNT, ID, VERSION, Figure, UtcDateTime, figure_query
+from . import COUNT, ID, VERSION, Figure, UtcDateTime, amount, figure_query
 
 CHANGES = ("status", "progress", "delta", "rating", "note", "restart")
 RATING = validate.Range(min=0.5, max=5)
@@ -30,8 +30,8 @@ class ChangeSchema(Schema):
     openapi_rules = {"oneOf": [{"required": [change]} for change in CHANGES]}
 
     status = fields.String(validate=validate.OneOf(STATUSES))
-    progress = fields.Integer(strict=True, validate=COUNT)
-    delta = fields.Integer(strict=True, validate=validate.Range(min=-(2**31 - 1), max=2**31 - 1))
+    progress = amount(minimum=0)
+    delta = amount(minimum=-(2**31 - 1))
     rating = fields.Float(allow_none=True, validate=RATING, metadata={"description": "0.5 to 5 in steps of 0.5; null clears"})
     note = fields.String(validate=validate.Length(min=1, max=2000))
     restart = Restart(validate=validate.Equal(True), metadata={
@@ -123,7 +123,7 @@ class TrackerSchema(Schema):
     title_id = fields.Integer(required=True)
     title = fields.Nested(TitleBriefSchema, required=True)
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
-    progress = fields.Integer(required=True)
+    progress = Figure(required=True, metadata={"description": "units done: whole, or up to 2 decimals on a custom title"})
     total = fields.Integer(allow_none=True, required=True)
     percent = fields.Float(allow_none=True, required=True)
     rating = fields.Float(allow_none=True, required=True)
@@ -149,7 +149,7 @@ class PassSchema(Schema):
                              metadata={"description": "when it was first in progress or completed"})
     completed_at = UtcDateTime(allow_none=True, required=True,
                                metadata={"description": "its latest completion, or null"})
-    progress = fields.Integer(required=True, metadata={"description": "units done in it, now or when the next began"})
+    progress = Figure(required=True, metadata={"description": "units done in it, now or when the next began"})
     rating = fields.Float(allow_none=True, required=True, metadata={"description": "the rating set during it"})
     entries = fields.Integer(required=True, metadata={"description": "the counted entries in it"})
 
@@ -165,7 +165,7 @@ BoardSchema = Schema.from_dict({status: fields.List(fields.Nested(TrackerSchema)
 
 class BoardQuerySchema(Schema):
     status = fields.String(validate=validate.OneOf(STATUSES))
-    kind = fields.String(validate=validate.OneOf(KINDS))
+    kind = fields.String(validate=validate.OneOf(OWN_KINDS))
 
 
 class TrackerQuerySchema(Schema):
@@ -184,7 +184,7 @@ class TrackerUpdateSchema(Schema):
     openapi_rules = {"minProperties": 1}
 
     status = fields.String(validate=validate.OneOf(STATUSES))
-    progress = fields.Integer(strict=True, validate=COUNT)
+    progress = amount(minimum=0)
     rating = fields.Float(allow_none=True, validate=RATING)
     note = fields.String(validate=validate.Length(min=1, max=2000))
 
@@ -225,7 +225,17 @@ class HistoryPageSchema(Schema):
 
 StatusCountsSchema = Schema.from_dict({status: fields.Integer(required=True) for status in STATUSES},
                                       name="StatusCountsSchema")
-UnitsSchema = Schema.from_dict({unit: fields.Integer(required=True) for unit in UNITS.values()}, name="UnitsSchema")
+class UnitsSchema(Schema.from_dict({unit: fields.Integer(required=True) for unit in UNITS.values()})):
+    """Units done per unit of the catalog's kinds, and one per custom unit of the user's own titles
+    ("km": 42.5)."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    @post_dump(pass_original=True)
+    def custom_units(self, data, original, **kwargs):
+        return {**data, **{unit: value if isinstance(value, int) else float(value)
+                           for unit, value in original.items() if unit not in data}}
 
 
 class RatingsSchema(Schema):
@@ -242,7 +252,8 @@ class SummarySchema(Schema):
     user_id = fields.Integer(required=True)
     counts = fields.Nested(StatusCountsSchema, required=True)
     by_kind = fields.Dict(keys=fields.String(), values=fields.Nested(StatusCountsSchema), required=True)
-    units = fields.Nested(UnitsSchema, required=True)
+    units = fields.Nested(UnitsSchema, required=True, metadata={
+        "description": "units done per unit of the catalog's kinds, and one per custom unit (\"km\": 42.5)"})
     ratings = fields.Nested(RatingsSchema, required=True)
     last_activity_at = UtcDateTime(allow_none=True, required=True)
     activity = fields.List(fields.Nested(ActivityDaySchema), required=True,

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 
 from progress_service.domain.rules import AddNote, AddProgress, Rate, Restart, SetProgress, SetStatus
 from progress_service.projections import rebuild
-from tests.histories import service_writes, write_through
+from tests.histories import decimal_service_writes, service_writes, write_through
 
 
 def differences(db):
@@ -44,6 +44,19 @@ def three_titles(db, show, song) -> list[int]:
 @given(script=service_writes)
 def test_inline_projections_equal_a_rebuild_from_the_log(tracker, db, make_user, show, song, script, now):
     write_through(tracker, make_user(), three_titles(db, show, song), script, now)
+    assert differences(db) == []
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(script=decimal_service_writes)
+def test_a_custom_titles_decimal_progress_is_kept_as_a_rebuild_folds_it(tracker, db, make_user, show, song, script,
+                                                                         now):
+    user = make_user()
+    with db.transaction() as conn:
+        running = conn.execute(sa.text("""
+            INSERT INTO titles (kind, name, owner_id, own_unit, total_units) VALUES ('custom', 'Running', :user, 'km', 42)
+            RETURNING id"""), {"user": user}).scalar_one()
+    write_through(tracker, user, [running, show[0], three_titles(db, show, song)[2]], script, now)
     assert differences(db) == []
 
 

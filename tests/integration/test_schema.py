@@ -202,9 +202,11 @@ def test_a_database_from_before_passes_counts_every_tracker_on_its_first_and_goe
     user, show, timeline = a_rated_show(fresh, "before")
     state = "bigint, titles, text, integer, integer, numeric, text[], timestamptz, timestamptz, integer, integer, " \
             "timestamptz"  # the arguments of the tracker object of old, without `pass`
+    now = "bigint, titles, text, numeric, integer, numeric, text[], timestamptz, timestamptz, integer, integer, " \
+          "timestamptz"  # and those of today's, whose progress is numeric
     before_0004 = ["ALTER TABLE tracker_state DROP COLUMN pass", "ALTER TABLE tracker_versions DROP COLUMN pass",
                    "UPDATE tracker_versions SET tracker = (tracker::jsonb - 'pass')::json",
-                   f"DROP FUNCTION tracker_json({state}, integer)",
+                   f"DROP FUNCTION tracker_json({now}, integer)",
                    f"CREATE FUNCTION tracker_json({state}) RETURNS json LANGUAGE sql AS 'SELECT NULL::json'",
                    "DELETE FROM schema_migrations WHERE name LIKE '0004_%'"]
     with fresh.transaction() as conn:  # as a database from before migration 0004: no passes anywhere
@@ -221,5 +223,45 @@ def test_a_database_from_before_passes_counts_every_tracker_on_its_first_and_goe
     Trackers(fresh).log(user, show, [Restart()])
     with fresh.read() as conn:
         assert json.loads(tracker_versions.timeline(conn, user))["items"][0]["state"]["pass"] == 2
+    with fresh.transaction(isolation_level="REPEATABLE READ") as conn:
+        assert rebuild.verify(conn) == []
+
+
+def test_a_database_from_before_custom_titles_answers_the_same_and_then_counts_decimal_units(fresh):
+    from decimal import Decimal
+
+    from progress_service.domain.rules import AddProgress
+    from progress_service.projections import rebuild, tracker_versions
+    from progress_service.services import Trackers
+
+    user, show, timeline = a_rated_show(fresh, "before custom")
+    before_0009 = [
+        "ALTER TABLE titles DROP CONSTRAINT titles_own_unit_check", "ALTER TABLE titles DROP COLUMN unit",
+        "ALTER TABLE titles DROP COLUMN own_unit", "ALTER TABLE titles DROP CONSTRAINT titles_kind_check",
+        "ALTER TABLE titles ADD CONSTRAINT titles_kind_check CHECK (kind IN ('tv_show', 'book', 'album', 'song'))",
+        "ALTER TABLE titles ADD COLUMN unit text GENERATED ALWAYS AS (CASE kind WHEN 'tv_show' THEN 'episode' "
+        "WHEN 'book' THEN 'page' WHEN 'album' THEN 'track' ELSE 'play' END) STORED",
+        *(f"ALTER TABLE {table} ALTER COLUMN progress TYPE integer"
+          for table in ("tracker_state", "tracker_versions", "tracker_moments")),
+        "CREATE FUNCTION change_summary(text, jsonb, integer, integer, text) RETURNS text LANGUAGE sql "
+        "AS 'SELECT NULL::text'",
+        "DELETE FROM schema_migrations WHERE name LIKE '0009_%'"]
+    with fresh.transaction() as conn:  # as a database from before migration 0009: whole units, no custom kind
+        for statement in before_0009:
+            conn.execute(sa.text(statement))
+    prepare_schema(fresh)
+    with fresh.read() as conn:
+        assert json.loads(tracker_versions.timeline(conn, user)) == timeline  # "Watched episode 2 of 62", as before
+        overloads = conn.execute(sa.text("SELECT count(*) FROM pg_proc WHERE proname = 'change_summary'")).scalar()
+    assert overloads == 1  # the one of whole units is gone
+    running = scalar(fresh, "INSERT INTO titles (kind, name, owner_id, own_unit) VALUES ('custom', 'Running', :u, 'km') "
+                            "RETURNING id", u=user)
+    Trackers(fresh).log(user, running, [AddProgress(Decimal("5.25"))])
+    Trackers(fresh).log(user, running, [AddProgress(Decimal("7.25"))])
+    with fresh.read() as conn:
+        items = json.loads(tracker_versions.timeline(conn, user))["items"]
+    assert [item["summary"] for item in items[:2]] == ["Logged 7.25 km (12.5 km so far)",
+                                                       "Logged 5.25 km (5.25 km so far)"]
+    assert items[0]["state"]["progress"] == 12.5 and items[0]["state"]["title"]["unit"] == "km"
     with fresh.transaction(isolation_level="REPEATABLE READ") as conn:
         assert rebuild.verify(conn) == []

@@ -2,16 +2,19 @@
 passes and backdated entries, and of the passes against the fold."""
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import timedelta
+from decimal import Decimal
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from progress_service.domain.rules import AddNote, Rate, SetProgress, SetStatus
+from progress_service.domain.events import Recorded, event_from
+from progress_service.domain.rules import AddNote, AddProgress, Rate, SetProgress, SetStatus
 from progress_service.domain.tracker import apply, fold, passes, replay, timeline
 from progress_service.domain.vocabulary import STATUSES
-from tests.histories import T0, Stream, backdated_scripts, play, restarted_scripts, scripts, totals
+from tests.histories import T0, Stream, backdated_scripts, decimal_scripts, play, restarted_scripts, scripts, totals
 
 
 @settings(max_examples=400, deadline=None)
@@ -129,3 +132,25 @@ def test_the_passes_add_up_to_the_tracker_the_fold_gives(total, script):
         assert later.started_at is not None
         assert earlier.started_at is None or earlier.started_at <= later.started_at
         assert earlier.completed_at is None or earlier.completed_at <= later.started_at
+
+
+@settings(max_examples=300, deadline=None)
+@given(totals, decimal_scripts)
+def test_a_custom_titles_decimal_history_folds_exactly_and_comes_back_the_same_from_the_log(total, script):
+    stream, kept = play(total, script, decimals=True)
+    assert kept == timeline(stream.history)
+    for state in replay(stream.history):  # exact hundredths: 0.1 + 0.2 is 0.3, never 0.30000000000000004
+        assert state.progress >= 0 and (total is None or state.progress <= total)
+        assert Decimal(state.progress) == Decimal(state.progress).quantize(Decimal("0.01"))
+    # as the log keeps them: each entry's data as JSON, read back
+    stored = [Recorded(entry.version, event_from(entry.event.type, json.loads(json.dumps(entry.event.data()))),
+                       entry.occurred_at, id=entry.id, recorded_at=entry.recorded_at) for entry in stream.history]
+    assert stored == stream.history and timeline(stored) == kept
+
+
+def test_decimal_amounts_add_up_exactly_on_a_custom_title():
+    stream = Stream(total=None, decimals=True)
+    for delta in ("0.1", "0.2", "5.25"):
+        stream.log(AddProgress(Decimal(delta)))
+    assert fold(stream.history).progress == Decimal("5.55")
+    assert fold(stream.history).status == "in_progress"
