@@ -4,9 +4,9 @@ from datetime import date
 from marshmallow import INCLUDE, Schema, ValidationError, fields, post_dump, validate, validates_schema
 
 from ..domain.events import EVENT_TYPES
-from ..domain.vocabulary import KINDS, OWN_KINDS, STATUSES, UNITS
+from ..domain.vocabulary import OWN_KINDS, STATUSES, UNITS
 from ..projections.tracker_state import SUMMARY_FIGURES
-from . import COUNT, ID, VERSION, Figure, UtcDateTime, amount, figure_query
+from . import ID, VERSION, Figure, UtcDateTime, amount, figure_query
 
 CHANGES = ("status", "progress", "delta", "rating", "note", "restart")
 RATING = validate.Range(min=0.5, max=5)
