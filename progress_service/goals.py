@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 
 from .db import Database
+from .domain.events import amount
 from .domain.goals import Period, default_name, elapsed_share, periods
-from .domain.vocabulary import KIND_WORDS, STATUSES, UNITS, a_kind
+from .domain.vocabulary import KIND_WORDS, STATUSES, UNITS, a_kind, plural_unit
 from .errors import GoalNotFound, InvalidChange
 
 
@@ -177,14 +179,18 @@ class Goals:
             if goal["kind"] is not None and goal["kind"] != title["kind"]:
                 raise InvalidChange(f"{title['name']} is {_a(title['kind'])}, not {_a(goal['kind'])}; leave kind "
                                     f"out or make it {title['kind']}.", field="kind")
+        if goal["unit"] is not None:
+            goal["unit"] = goal["unit"].strip()  # " km " is a custom title's km
         if goal["measure"] == "units":
             unit = title["unit"] if title else UNITS.get(goal["kind"]) if goal["kind"] else None
             if goal["unit"] is None and unit is None:
                 raise InvalidChange(f"A goal in units says which unit it counts: unit is one of "
-                                    f"{', '.join(UNITS.values())}.", field="unit")
+                                    f"{', '.join(UNITS.values())}, or a custom title's own word (km, hour, glass).",
+                                    field="unit")
             if goal["unit"] is not None and unit is not None and goal["unit"] != unit:
                 raise InvalidChange(f"{title['name'] if title else plural_kind(goal['kind'])} "
-                                    f"{'is' if title else 'are'} counted in {unit}s, not {goal['unit']}s.", field="unit")
+                                    f"{'is' if title else 'are'} counted in {plural_unit(unit, 2)}, not "
+                                    f"{plural_unit(goal['unit'], 2)}.", field="unit")
             goal["unit"] = goal["unit"] or unit
         elif goal["unit"] is not None:
             raise InvalidChange(f"unit is for goals measured in units; a goal counting {goal['measure']} has none.",
@@ -269,7 +275,8 @@ def _not_found(goal_id: int) -> GoalNotFound:
     return GoalNotFound(f"You have no goal {goal_id}.")
 
 
-def period_values(conn: sa.Connection, user_id: int, spans: dict[int, list[Period]]) -> dict[int, list[int]]:
+def period_values(conn: sa.Connection, user_id: int,
+                  spans: dict[int, list[Period]]) -> dict[int, list[int | Decimal]]:
     """What each goal counts in each of its periods (in the order given)."""
     asked = [{"goal_id": goal_id, "idx": i, "start": p.start.isoformat(), "last": p.end.isoformat()}
              for goal_id, span in spans.items() for i, p in enumerate(span)]
@@ -277,7 +284,7 @@ def period_values(conn: sa.Connection, user_id: int, spans: dict[int, list[Perio
     if asked:
         until = _midnight_after(max(p.end for span in spans.values() for p in span))
         for row in conn.execute(_VALUES, {"user_id": user_id, "periods": json.dumps(asked), "until": until}):
-            values[row.goal_id][row.idx] = int(row.value)
+            values[row.goal_id][row.idx] = amount(row.value)  # 7.75 km of a custom title; whole otherwise
     return values
 
 

@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from .config import Config
 from .db import Database
 from .domain.goals import counted_words
+from .domain.vocabulary import amount_text, counted_units
 from .errors import InvalidSettings
 from .goals import standing
 from .mail import SENDER, Mailer, bar_chart
@@ -240,10 +241,6 @@ def _day(day: date) -> str:
     return f"{day.day} {day:%b %Y}"
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
 def _entries(count: int) -> str:
     return f"{count} {'entry' if count == 1 else 'entries'}"
 
@@ -251,7 +248,7 @@ def _entries(count: int) -> str:
 def _title_line(title: dict[str, Any]) -> str:
     """ "Dune: 3 entries, 120 pages, completed" """
     return (f"{title['name']}: {_entries(title['entries'])}"
-            + (f", {_plural(title['units'], title['unit'])}" if title["units"] else "")
+            + (f", {counted_units(title['unit'], title['units'])}" if title["units"] else "")
             + (", completed" if title["completions"] else ""))
 
 
@@ -260,7 +257,7 @@ def _goal_line(goal: dict[str, Any]) -> str:
     current = goal["current"]
     words = counted_words(goal["measure"], current["target"], unit=goal["unit"], kind=goal["kind"],
                           one_title=goal["title_id"] is not None)
-    return (f"{goal['name']}: {current['value']} of {current['target']} {words}, "
+    return (f"{goal['name']}: {amount_text(current['value'])} of {current['target']} {words}, "
             f"{'on track' if current['on_track'] else 'behind'}")
 
 
@@ -332,7 +329,7 @@ def _digest(conn, message, due, account, start, end, bounds, footer_text, footer
         units[title["unit"]] = units.get(title["unit"], 0) + title["units"]
     span = (f"the week of {_day(start)}" if due.kind == "weekly_digest" else f"{start:%B %Y}")
     message["Subject"] = f"Your {'week' if due.kind == 'weekly_digest' else 'month'}: {_entries(entries)}, {span}"
-    unit_words = ", ".join(_plural(count, unit) for unit, count in units.items() if count) or "no units"
+    unit_words = ", ".join(counted_units(unit, count) for unit, count in units.items() if count) or "no units"
     lines = [f"Hello {account['username']}, here is {span}.", "",
              f"Entries: {entries}", f"Units: {unit_words}", f"Completions: {completions}", ""]
     lines += [f"- {_title_line(title)}" for title in titles] or ["Nothing was logged."]

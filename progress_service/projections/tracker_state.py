@@ -7,6 +7,7 @@ load read it.
 from __future__ import annotations
 
 import itertools
+import re
 from datetime import date, timedelta
 from typing import Any, Sequence
 
@@ -197,12 +198,23 @@ def summary(conn: sa.Connection, user_id: int, *, today: date, days: int = 30) -
 # same rows; a tracker at 0 units adds nothing to a sum of units and is no part of it.
 _SUMMARY_PARTS = {
     **{f"counts.{status}": (f"s.status = '{status}'", "1", "status") for status in STATUSES},
-    **{f"units.{unit}": (f"t.unit = '{unit}' AND s.progress <> 0", "s.progress", "progress")
-       for unit in UNITS.values()},
+    "units": ("t.unit = :unit AND s.progress <> 0", "s.progress", "progress"),  # units.<unit>, each unit's
     "ratings.count": ("s.rating IS NOT NULL", "1", "rating"),
     "ratings.average": ("s.rating IS NOT NULL", "s.rating", "rating"),
 }
-SUMMARY_FIGURES = tuple(_SUMMARY_PARTS)
+SUMMARY_FIGURES = (*(figure for figure in _SUMMARY_PARTS if figure.startswith("counts.")),
+                   *(f"units.{unit}" for unit in UNITS.values()), "ratings.count", "ratings.average")
+
+
+SUMMARY_FIGURE_PATTERN = (r"^(" + "|".join(re.escape(figure) for figure in SUMMARY_FIGURES)
+                          + r"|units\.\S(.{0,18}\S)?)$")  # and units.<a custom title's unit>
+
+
+def custom_units_figure(figure: str) -> str | None:
+    """The custom unit of a figure ``units.<unit>`` ("units.km": "km"), or None when it names none:
+    a custom title's unit is a word of 1 to 20 characters, as the summary's ``units`` gives it."""
+    unit = figure.removeprefix("units.")
+    return unit if unit != figure and 1 <= len(unit) <= 20 and unit == unit.strip() else None
 
 # The parts, each with its tracker's whole stream (the reasons are the fold's) and every entry's
 # sentence as the timeline says it; a correction also says what it made its entry count as.
@@ -226,9 +238,11 @@ _EXPLAIN_SUMMARY = {figure: sa.text(f"""
 def explain_summary(conn: sa.Connection, user_id: int, figure: str) -> dict[str, Any]:
     """Which trackers make one figure of the user's summary (one of SUMMARY_FIGURES), what each
     adds, and the entries behind each part; ``value`` is the figure as the summary gives it."""
-    behind = _SUMMARY_PARTS[figure][2]
+    unit = figure.removeprefix("units.") if figure.startswith("units.") else None
+    part = "units" if unit is not None else figure
+    behind = _SUMMARY_PARTS[part][2]
     parts = []
-    for title_id, group in itertools.groupby(conn.execute(_EXPLAIN_SUMMARY[figure], {"user_id": user_id}),
+    for title_id, group in itertools.groupby(conn.execute(_EXPLAIN_SUMMARY[part], {"user_id": user_id, "unit": unit}),
                                              key=lambda row: row.title_id):
         rows = list(group)
         history = [stored_event(row).entry for row in rows]

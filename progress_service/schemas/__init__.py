@@ -85,9 +85,12 @@ class FigureQuerySchema(Schema):
     @pre_load
     def known_figure(self, data, **kwargs):
         figure = data.get("figure")
-        if figure not in self.figures:
+        if not isinstance(figure, str) or not self.known(figure):
             raise UnknownFigure(figure if isinstance(figure, str) else None, self.figures)
         return data
+
+    def known(self, figure: str) -> bool:
+        return figure in self.figures
 
 
 def figure_query(name: str, figures: tuple[str, ...]) -> type[FigureQuerySchema]:

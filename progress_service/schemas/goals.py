@@ -4,8 +4,8 @@ from datetime import date
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ..domain.goals import HISTORY, MEASURES, PERIODS
-from ..domain.vocabulary import KINDS, STATUSES, UNITS
-from . import ID
+from ..domain.vocabulary import OWN_KINDS, STATUSES, UNITS
+from . import ID, Figure
 
 DAY = validate.Range(min=date(1900, 1, 1), max=date(9998, 12, 31),
                      error="A day from 1900-01-01 to 9998-12-31, as YYYY-MM-DD.")
@@ -19,14 +19,21 @@ _COUNTING = ("What a goal counts, by when things occurred (a backdated entry cou
              "runs from starts_on to ends_on.")
 
 
+def _unit(unit: str) -> None:
+    if not 1 <= len(unit.strip()) <= 20:
+        raise ValidationError(f"A unit is one of {', '.join(UNITS.values())}, or a custom title's own word of 1 to 20 "
+                              f"characters (km, hour, glass); got {unit!r}.")
+
+
 class GoalFieldsSchema(Schema):
     name = fields.String(validate=validate.Length(min=1, max=100),
                          metadata={"description": "the goal in words; without one the service names it "
                                                   "(\"20 books a year\")"})
     measure = fields.String(validate=validate.OneOf(MEASURES), metadata={"description": _COUNTING})
-    unit = fields.String(allow_none=True, validate=validate.OneOf(list(UNITS.values())), metadata={
-        "description": "units only: the unit counted (the kind's or the title's unit when left out)"})
-    kind = fields.String(allow_none=True, validate=validate.OneOf(KINDS),
+    unit = fields.String(allow_none=True, validate=_unit, metadata={
+        "description": f"units only: the unit counted, one of {', '.join(UNITS.values())} or a custom title's "
+                       f"own word (1 to 20 characters: km); the kind's or the title's unit when left out"})
+    kind = fields.String(allow_none=True, validate=validate.OneOf(OWN_KINDS),
                          metadata={"description": "only titles of this kind count"})
     title_id = fields.Integer(allow_none=True, strict=True, validate=ID,
                               metadata={"description": "only this title counts: one the user tracks"})
@@ -59,7 +66,8 @@ class GoalPatchSchema(GoalFieldsSchema):
 class PeriodSchema(Schema):
     period_start = fields.Date(required=True)
     period_end = fields.Date(required=True, metadata={"description": "its last day (included)"})
-    value = fields.Integer(required=True, metadata={"description": "what the goal counts in the period (so far)"})
+    value = Figure(required=True, metadata={"description": "what the goal counts in the period (so far): whole, "
+                                                           "or up to 2 decimals in a custom title's unit (7.75 km)"})
 
 
 class CurrentPeriodSchema(PeriodSchema):
@@ -127,8 +135,9 @@ class ReviewSchema(Schema):
     year = fields.Integer(required=True)
     counts = fields.Dict(keys=fields.String(validate=validate.OneOf(STATUSES)), values=fields.Integer(),
                          required=True, metadata={"description": "trackers by status at the end of the year"})
-    units = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True,
-                        metadata={"description": "progress added in the year, per unit (a new pass counts from 0)"})
+    units = fields.Dict(keys=fields.String(), values=Figure(), required=True,
+                        metadata={"description": "progress added in the year, per unit (a new pass counts from 0), "
+                                                 "custom titles' units included (\"km\": 42.5)"})
     completions = fields.Integer(required=True)
     completions_per_month = fields.List(fields.Integer(), required=True,
                                         metadata={"description": "12 numbers, January first"})

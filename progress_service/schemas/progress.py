@@ -5,8 +5,8 @@ from marshmallow import INCLUDE, Schema, ValidationError, fields, post_dump, val
 
 from ..domain.events import EVENT_TYPES
 from ..domain.vocabulary import OWN_KINDS, STATUSES, UNITS
-from ..projections.tracker_state import SUMMARY_FIGURES
-from . import ID, VERSION, Figure, UtcDateTime, amount, figure_query
+from ..projections.tracker_state import SUMMARY_FIGURE_PATTERN, SUMMARY_FIGURES, custom_units_figure
+from . import ID, VERSION, Figure, FigureQuerySchema, UtcDateTime, amount
 
 CHANGES = ("status", "progress", "delta", "rating", "note", "restart")
 RATING = validate.Range(min=0.5, max=5)
@@ -292,7 +292,16 @@ class UndoneSchema(Schema):
                           metadata={"description": "each tracker whose state changes, before and after"})
 
 
-SummaryFigureQuerySchema = figure_query("SummaryFigureQuerySchema", SUMMARY_FIGURES)
+class SummaryFigureQuerySchema(FigureQuerySchema):
+    """A figure of the summary: its counts and ratings, and its units, the catalog's and each custom
+    title's own ("units.km")."""
+
+    figures = SUMMARY_FIGURES + ("units.<a custom title's unit, such as units.km>",)
+    figure = fields.String(required=True, validate=validate.Regexp(SUMMARY_FIGURE_PATTERN), metadata={
+        "description": f"one of {', '.join(SUMMARY_FIGURES)}, or units.<unit> for a custom title's unit (units.km)"})
+
+    def known(self, figure: str) -> bool:
+        return figure in SUMMARY_FIGURES or custom_units_figure(figure) is not None
 
 
 class EntryDetailSchema(Schema):
@@ -318,7 +327,7 @@ class SummaryPartSchema(Schema):
 
 
 class SummaryExplainedSchema(Schema):
-    figure = fields.String(required=True, validate=validate.OneOf(SUMMARY_FIGURES))
+    figure = fields.String(required=True, metadata={"description": "the figure asked for"})
     value = Figure(allow_none=True, required=True, metadata={
         "description": "the figure exactly as GET /api/progress/summary/{user_id} gives it: the parts' values "
                        "added up, or for ratings.average their mean (to 2 decimals; null without ratings)"})

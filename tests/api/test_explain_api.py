@@ -3,6 +3,7 @@ a title's report, and the entries behind each part, worked out by hand from the 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -169,7 +170,8 @@ def test_a_title_nobody_tracks_explains_its_empty_figures(client, add_title):  #
 def test_an_unknown_or_missing_figure_is_a_422_naming_the_figures(client, register, query, said):
     user, headers = register()
     problem = problem_of(client.get(f"/api/progress/summary/{user['id']}/explain?{query}", headers=headers), 422)
-    assert problem["detail"] == f"{said}: figure is one of {', '.join(FIGURES)}."
+    assert problem["detail"] == (f"{said}: figure is one of {', '.join(FIGURES)}, "
+                                 f"units.<a custom title's unit, such as units.km>.")
     assert problem["errors"] == {"figure": [problem["detail"]]}
     problem = problem_of(client.get(f"/api/titles/1/report/explain?{query}"), 422)
     assert problem["detail"] == f"{said}: figure is one of {', '.join(REPORT_FIGURES)}."
@@ -206,7 +208,9 @@ def test_the_openapi_document_describes_both_explanations(client):
     summary = spec["paths"]["/api/progress/summary/{user_id}/explain"]["get"]
     report = spec["paths"]["/api/titles/{title_id}/report/explain"]["get"]
     [figure] = [p for p in summary["parameters"] if p["name"] == "figure"]
-    assert figure["required"] and figure["schema"]["enum"] == FIGURES
+    pattern = re.compile(figure["schema"]["pattern"])
+    assert figure["required"] and all(pattern.fullmatch(f) for f in FIGURES + ["units.km", "units.glass of water"])
+    assert not any(pattern.fullmatch(f) for f in ["counts.watching", "units.", "units. km", "units." + "x" * 21])
     [figure] = [p for p in report["parameters"] if p["name"] == "figure"]
     assert figure["schema"]["enum"] == REPORT_FIGURES
     assert report["security"] == [{}, {"bearer": []}]  # public; an admin's token shows more

@@ -10,16 +10,17 @@ import sys
 import time
 import uuid
 from datetime import date, datetime, timezone
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from progress_service import queue
+from progress_service import catalog, queue
 from progress_service.__main__ import main
 from progress_service.config import Config
 from progress_service.db import Database
-from progress_service.domain.rules import SetProgress, SetStatus
+from progress_service.domain.rules import AddProgress, SetProgress, SetStatus
 from progress_service.goals import Goals
 from progress_service.notifications import unsubscribe
 from progress_service.schema import prepare_schema
@@ -187,6 +188,24 @@ def test_a_weekly_digest_tells_the_weeks_goals_and_the_releases_of_this_week_and
     page = mail.get_body(("html",)).get_content()
     assert "<h3>Goals</h3><ul><li>4 books a week: 2 of 4 books, behind</li></ul>" in page
     assert "Out in this period" in page and album_name in page and song_name in page
+
+
+def test_a_digest_says_a_custom_titles_amounts_in_its_owners_unit(env, mail_db, inbox, capsys):
+    user_id, address = person(mail_db, weekly=True)
+    with mail_db.transaction() as conn:
+        running = catalog.create(conn, {"kind": "custom", "name": "Running", "unit": "km", "creator": "",
+                                        "description": ""}, owner_id=user_id)["id"]
+    Goals(mail_db).create(user_id, {"measure": "units", "unit": "km", "target": 20, "period": "week",
+                                    "starts_on": date(2026, 11, 2)}, today=date(2026, 11, 20))
+    trackers = Trackers(mail_db)
+    for km, day in ((Decimal("5.25"), 24), (Decimal("2.5"), 26)):  # Tuesday and Thursday
+        trackers.log(user_id, running, [AddProgress(km)], occurred_at=at(f"2026-11-{day}T07:00:00Z"))
+    notify(capsys, "2026-11-30T12:00:00Z")
+    [mail] = inbox.to(address)
+    text = mail.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert "Units: 7.75 km\n" in text  # not "7.75 kms": the owner's word as given
+    assert "- Running: 2 entries, 7.75 km\n" in text
+    assert "- 20 km a week: 7.75 of 20 km, behind" in text
 
 
 def out_now(inbox, address: str, name: str) -> int:
