@@ -55,3 +55,19 @@ def a_kind(kind: str) -> str:
     """"A TV show", "An album": a title of ``kind``, at the start of a sentence."""
     word = KIND_WORDS[kind]
     return ("An " if word[0] in "aeiou" else "A ") + word
+
+
+def unit_plural(unit: str) -> str:
+    """The word for many of a unit: "episodes", "pages"; a custom title's unit is its owner's word and
+    stays as they wrote it ("km", "glass"), as the API's sentences say it ("Logged 5.25 km")."""
+    return unit + "s" if unit in UNITS.values() else unit
+
+
+def amount_text(amount: int | float | Decimal) -> str:
+    """"12", "12.5", "7.75": a number of units without trailing zeros (as the sentences' trim_scale)."""
+    return format(Decimal(str(amount)).normalize(), "f")
+
+
+def amount_in(amount: int | float | Decimal, unit: str) -> str:
+    """"1 episode", "12 pages", "12.5 km": an amount in its unit."""
+    return f"{amount_text(amount)} {unit if amount == 1 else unit_plural(unit)}"

@@ -1,6 +1,7 @@
 """Browsing and searching the catalog by title, genre and kind, a page at a time."""
 from __future__ import annotations
 
+from ..domain.vocabulary import CUSTOM, KINDS as CATALOG_KINDS, OWN_KINDS
 from .prompts import ask, choose
 from .session import Session, attempt
 from .trackers import title_screen
@@ -69,9 +70,11 @@ def ask_genre(session: Session) -> str:
         return answer
 
 
-def ask_kind(*, optional: bool) -> str | None:
-    kinds = list(KINDS)
-    print("Kinds: " + "  ".join(f"{n}) {KINDS[kind]}" for n, kind in enumerate(kinds, 1)))
+def ask_kind(*, optional: bool, own: bool = False) -> str | None:
+    """One of the catalog's kinds; with ``own`` (a title of one's own), custom too: something of one's own."""
+    kinds = list(OWN_KINDS if own else CATALOG_KINDS)
+    words = KINDS | {CUSTOM: "something of my own"}
+    print("Kinds: " + "  ".join(f"{n}) {words[kind]}" for n, kind in enumerate(kinds, 1)))
     while True:
         answer = ask("Kind (Enter for any): " if optional else "Kind: ")
         if not answer and optional:

@@ -3,7 +3,7 @@ trackers (or, in a report, how many people) behind it and, for the summary, the 
 each tracker in words and dates."""
 from __future__ import annotations
 
-from ..domain.vocabulary import UNITS
+from ..domain.vocabulary import UNITS, amount_in
 from .prompts import choose
 from .session import Session, attempt
 from .words import STATUSES, counted, entry_in_words
@@ -15,11 +15,15 @@ def number(value: float) -> str:
     return f"{value:g}"
 
 
-def summary_figures(summary: dict) -> list[tuple[str, str]]:
-    """The summary's figures as (figure, what it says), in the order the API explains them."""
+def summary_figures(summary: dict) -> list[tuple[str | None, str]]:
+    """The summary's figures as (figure, what it says), in the order the API explains them; the units
+    of one's own custom titles ("7.75 km done") among the units, as figures it does not explain (None)."""
     figures = [(f"counts.{status}", f"{label.capitalize()}: {counted('tracker', summary['counts'][status])}")
                for status, label in STATUSES.items()]
-    figures += [(f"units.{unit}", f"{counted(unit, summary['units'][unit])} {UNIT_WORDS[unit]}") for unit in UNITS.values()]
+    figures += [(f"units.{unit}", f"{amount_in(summary['units'][unit], unit)} {UNIT_WORDS[unit]}")
+                for unit in UNITS.values()]
+    figures += [(None, f"{amount_in(value, unit)} done") for unit, value in summary["units"].items()
+                if unit not in UNITS.values()]
     ratings = summary["ratings"]
     figures += [("ratings.count", f"Ratings: {ratings['count']}"),
                 ("ratings.average", "Average rating: " + ("none yet" if ratings["average"] is None
@@ -31,15 +35,19 @@ def summary_screen(session: Session) -> None:
     """The summary's figures; a figure's number shows what makes it."""
     while True:
         summary = session.api.request("GET", f"/api/progress/summary/{session.user_id}")
-        figures = summary_figures(summary)
         print("\nYour summary:")
-        for n, (_, said) in enumerate(figures, 1):
-            print(f"  {n:>2}) {said}")
+        explained = []
+        for figure, said in summary_figures(summary):
+            if figure is None:
+                print(f"      {said}")
+            else:
+                explained.append((figure, said))
+                print(f"  {len(explained):>2}) {said}")
         print("Type a figure's number to see what makes it.")
-        choice = choose({"b": "Back"}, numbers=len(figures))
+        choice = choose({"b": "Back"}, numbers=len(explained))
         if choice == "b":
             return
-        attempt(session, explain_summary_figure, *figures[int(choice) - 1])
+        attempt(session, explain_summary_figure, *explained[int(choice) - 1])
 
 
 def explain_summary_figure(session: Session, figure: str, said: str) -> None:
@@ -53,7 +61,7 @@ def explain_summary_figure(session: Session, figure: str, said: str) -> None:
     print(f"\n{said}" + (f" = {how}" if len(values) > 1 else "") + ":")
     for part in parts:
         if group == "units":
-            what = f"{counted(name, part['value'])}, from"
+            what = f"{amount_in(part['value'], name)}, from"
         elif group == "counts":
             what = f"{STATUSES[name]} since"
         else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from ..domain.goals import MEASURES, PERIOD_WORDS, PERIODS
-from ..domain.vocabulary import KINDS, UNITS
+from ..domain.vocabulary import KINDS, UNITS, amount_in
 from .prompts import ask_day, ask_number, choose, confirm
 from .session import Session, attempt
 from .words import BAR_WIDTH, KINDS as KIND_WORDS, STATUSES, counted, plural
@@ -108,7 +108,7 @@ def year_in_review(session: Session) -> None:
     year = ask_number(f"Which year (Enter for {datetime.now().year})? ") or datetime.now().year
     review = session.api.request("GET", f"/api/progress/{session.user_id}/review", query={"year": year})
     counts = ", ".join(f"{n} {STATUSES[status]}" for status, n in review["counts"].items() if n) or "none"
-    units = ", ".join(counted(unit, n) for unit, n in review["units"].items() if n) or "nothing"
+    units = ", ".join(amount_in(n, unit) for unit, n in review["units"].items() if n) or "nothing"
     print(f"\nYour {year}:")
     print(f"  Trackers at the end of the year: {counts}.")
     print(f"  Consumed: {units}.")

@@ -2,7 +2,7 @@
 removing the titles one has made."""
 from __future__ import annotations
 
-from ..domain.vocabulary import UNITS
+from ..domain.vocabulary import CUSTOM, UNITS, unit_plural
 from .admin import ask_changes
 from .catalog import ask_kind
 from .prompts import ask, ask_number, choose, confirm
@@ -43,12 +43,20 @@ def pick(titles: list[dict]) -> dict | None:
 
 
 def new_tracker(session: Session) -> None:
-    kind = ask_kind(optional=False)
+    kind = ask_kind(optional=False, own=True)
     name = ask("Name (Enter cancels): ")
     if not name:
         return
-    title = {"kind": kind, "name": name, "creator": ask("Creator: "), "year": ask_number("Year: "),
-             "total_units": ask_number(f"Number of {UNITS[kind]}s (Enter if unknown or endless): ")}
+    if kind == CUSTOM:  # counted in the owner's word, which the API judges (1 to 20 characters)
+        unit = ask("Unit (your own word, e.g. km, hour, glass): ")
+        if not unit:
+            print("A title of your own is counted in a unit of your words; nothing was made.")
+            return
+        title = {"kind": kind, "name": name, "unit": unit,
+                 "total_units": ask_number(f"Total in {unit} (Enter if none): ")}
+    else:
+        title = {"kind": kind, "name": name, "creator": ask("Creator: "), "year": ask_number("Year: "),
+                 "total_units": ask_number(f"Number of {UNITS[kind]}s (Enter if unknown or endless): ")}
     made = session.api.request("POST", f"/api/progress/{session.user_id}/titles", title)
     session.api.request("POST", "/api/progress/log", {"title_id": made["id"], "status": "planned"})
     print(f"Made {title_line(made)}: it is in your trackers, planned.")
@@ -59,7 +67,8 @@ def edit_own_title(session: Session, title: dict | None) -> None:
         return
     print(f"Editing {title_line(title)}")
     changes = ask_changes(title, (("name", "Name"), ("creator", "Creator"), ("year", "Year"),
-                                  ("total_units", f"Number of {title['unit']}s"), ("description", "Description")))
+                                  ("total_units", f"Number of {unit_plural(title['unit'])}"),
+                                  ("description", "Description")))
     if not changes:
         print("Nothing changed.")
         return

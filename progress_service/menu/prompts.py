@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import getpass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
 
 
 class Quit(Exception):
@@ -30,6 +31,25 @@ def ask_number(prompt: str) -> int | None:
             return int(answer)
         except ValueError:
             print("Type a whole number.")
+    return None
+
+
+def ask_amount(prompt: str) -> int | float | None:
+    """An amount of a custom title's unit: 0 or more, with at most 2 decimal places (5.25), asked
+    again until it is one; None when left blank. Whole amounts come back as ints."""
+    while answer := ask(prompt):
+        try:
+            amount = Decimal(answer)
+        except InvalidOperation:
+            amount = None
+        if amount is None or not amount.is_finite():
+            print("Type a number, such as 5.25.")
+        elif amount < 0:
+            print("Type an amount of 0 or more, such as 5.25.")
+        elif amount.normalize().as_tuple().exponent < -2:
+            print("Type an amount with at most 2 decimal places, such as 5.25.")
+        else:
+            return int(amount) if amount == amount.to_integral_value() else float(amount)
     return None
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Callable
 
-from ..domain.vocabulary import AGAIN_WORDS
+from ..domain.vocabulary import AGAIN_WORDS, CUSTOM, unit_plural
 from .client import ApiError
 from .figures import report_figures_screen
-from .prompts import ask, ask_number, ask_time, choose, confirm
+from .prompts import ask, ask_amount, ask_number, ask_time, choose, confirm
 from .session import Session, attempt
 from .timeline import timeline_screen
 from .words import STATUSES, moment, pass_line, plural, progress_text, sentence, title_line, tracker_line
@@ -69,10 +69,11 @@ def _title_actions(title: dict, tracker: dict | None, *, signed_in: bool) -> dic
         return {"1": ("Report", show_report)}
     if tracker is None:
         return {"1": ("Add to my trackers", add_tracker), "2": ("Report", show_report)}
-    unit, again = title["unit"], AGAIN_WORDS[title["kind"]].lower()
-    return {"1": (f"+1 {unit}", log_one_more), "2": (f"Set the number of {unit}s", set_progress),
+    unit, units, again = title["unit"], unit_plural(title["unit"]), AGAIN_WORDS.get(title["kind"])
+    more = (f"Add {units} (such as 2.5)", log_amount) if title["kind"] == CUSTOM else (f"+1 {unit}", log_one_more)
+    return {"1": more, "2": (f"Set the number of {units}", set_progress),
             "3": ("Change status", change_status), "4": ("Rate (0.5 to 5)", rate), "5": ("Add a note", add_note),
-            "6": (f"Start again ({again}): a new pass, back to 0 {unit}s", start_again),
+            "6": (f"Start again{f' ({again.lower()})' if again else ''}: a new pass, back to 0 {units}", start_again),
             "7": ("Passes: each time through, with dates", show_passes),
             "8": ("Timeline of this title: retract, undo, roll back", timeline_screen), "9": ("Report", show_report),
             "10": ("Remove from my trackers", remove_tracker), "11": ("See it as it was on a date", see_as_it_was)}
@@ -97,9 +98,18 @@ def log_one_more(session: Session, title: dict) -> None:
     log_change(session, title, {"delta": 1})
 
 
+def log_amount(session: Session, title: dict) -> None:
+    """Add an amount of a custom title's unit, such as 5.25 km."""
+    delta = ask_amount(f"How many {unit_plural(title['unit'])} to add? ")
+    if delta is not None:
+        log_change(session, title, {"delta": delta})
+
+
 def set_progress(session: Session, title: dict) -> None:
+    """The progress reached: whole units, or an amount such as 12.5 on a custom title."""
     limit = f" (0 to {title['total_units']})" if title["total_units"] else ""
-    progress = ask_number(f"How many {title['unit']}s done{limit}? ")
+    ask_progress = ask_amount if title["kind"] == CUSTOM else ask_number
+    progress = ask_progress(f"How many {unit_plural(title['unit'])} done{limit}? ")
     if progress is not None:
         log_change(session, title, {"progress": progress})
 
@@ -142,8 +152,10 @@ def add_note(session: Session, title: dict) -> None:
 def start_again(session: Session, title: dict) -> None:
     tracker = session.tracker(title["id"])
     following = tracker["pass"] + 1 if tracker else 2
-    if confirm(f"{AGAIN_WORDS[title['kind']]} {title['name']} from the start, as pass {following}? Progress goes "
-               f"back to 0; the passes so far stay in its history."):
+    again = AGAIN_WORDS.get(title["kind"])  # a custom title has no word of its own for it
+    start = f"{again} {title['name']}" if again else f"Start {title['name']} again"
+    if confirm(f"{start} from the start, as pass {following}? Progress goes back to 0; the passes so far stay in "
+               f"its history."):
         log_change(session, title, {"restart": True})
     else:
         print("Nothing was started.")

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from ..domain.vocabulary import KIND_WORDS as KINDS, STATUS_WORDS as STATUSES
+from ..domain.vocabulary import (CUSTOM, KIND_WORDS as KINDS, STATUS_WORDS as STATUSES, amount_in, amount_text,
+                                 unit_plural)
 
 PAGE_SIZE = 10
 BAR_WIDTH = 10
@@ -19,12 +20,12 @@ def counted(word: str, count: int) -> str:
 
 
 def progress_text(tracker: dict) -> str:
-    """``[#####.....] 31 / 62 episodes``; without a total (songs), the count alone: ``3 plays``."""
+    """``[#####.....] 31 / 62 episodes``; without a total (songs), the count alone: ``3 plays``, ``12.5 km``."""
     progress, total, unit = tracker["progress"], tracker["total"], tracker["title"]["unit"]
     if total is None:
-        return f"{progress} {plural(unit, progress)}"
-    filled = BAR_WIDTH * progress // total  # the API keeps progress within 0..total, total >= 1
-    return f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {progress} / {total} {plural(unit, total)}"
+        return amount_in(progress, unit)
+    filled = int(BAR_WIDTH * progress // total)  # the API keeps progress within 0..total, total >= 1
+    return f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {amount_text(progress)} / {amount_in(total, unit)}"
 
 
 def tracker_line(tracker: dict) -> str:
@@ -40,8 +41,7 @@ def tracker_line(tracker: dict) -> str:
 
 def title_line(title: dict) -> str:
     unit = title["unit"]
-    extent = f"{title['total_units']} {plural(unit, title['total_units'])}" if title["total_units"] else \
-        f"counted in {unit}s"
+    extent = amount_in(title["total_units"], unit) if title["total_units"] else f"counted in {unit_plural(unit)}"
     year = f", {title['year']}" if title["year"] is not None else ""
     line = f"{title['name']} ({KINDS[title['kind']]}{year}, {extent})"
     if title["genres"]:
@@ -95,7 +95,7 @@ def pass_line(item: dict, following: dict | None, title: dict) -> str:
     else:
         dates = f"{day(item['started_at'])} to {day(end)}"
     unit, total, progress = title["unit"], title["total_units"], item["progress"]
-    parts = [dates, f"{progress} of {total} {plural(unit, total)}" if total else f"{progress} {plural(unit, progress)}"]
+    parts = [dates, f"{amount_text(progress)} of {amount_in(total, unit)}" if total else amount_in(progress, unit)]
     if item["completed_at"]:
         parts.append("finished")
     if item["rating"] is not None:
@@ -119,10 +119,10 @@ def count_of(count: int, word: str, words: str | None = None) -> str:
 
 
 def _amount(tracker: dict) -> str:
-    """How far a tracker is, to set beside another: "episode 5", "no episodes", "3 plays"."""
+    """How far a tracker is, to set beside another: "episode 5", "no episodes", "3 plays", "7.75 km"."""
     unit, progress = tracker["title"]["unit"], tracker["progress"]
-    if tracker["total"] is None:
-        return count_of(progress, unit)
+    if tracker["total"] is None or tracker["title"]["kind"] == CUSTOM:
+        return amount_in(progress, unit)
     return f"{unit} {progress}" if progress else f"no {unit}s"
 
 
@@ -131,9 +131,17 @@ def _rated(tracker: dict) -> str:
 
 
 def _whole(tracker: dict) -> str:
-    """A tracker in a few words: "page 10 of 412", "3 plays", "planned", "episode 62 of 62, completed, rated 4"."""
+    """A tracker in a few words: "page 10 of 412", "3 plays", "7.75 of 42 km", "planned", "episode 62 of 62,
+    completed, rated 4"."""
     unit, progress, total = tracker["title"]["unit"], tracker["progress"], tracker["total"]
-    done = (count_of(progress, unit) if total is None else f"{unit} {progress} of {total}") if progress else None
+    if not progress:
+        done = None
+    elif total is None:
+        done = amount_in(progress, unit)
+    elif tracker["title"]["kind"] == CUSTOM:
+        done = f"{amount_text(progress)} of {amount_in(total, unit)}"
+    else:
+        done = f"{unit} {progress} of {total}"
     status = None if done and tracker["status"] == "in_progress" else STATUSES[tracker["status"]]
     rating = None if tracker["rating"] is None else f"rated {tracker['rating']:g}"
     return ", ".join(part for part in (done, status, rating) if part)

@@ -173,7 +173,8 @@ def test_the_catalog_is_searched_by_title_and_filtered_by_genre_and_by_kind(serv
     menu.answer("Title contains: ", "")
     menu.answer("Genre", "")
     menu.see("4) song")
-    menu.answer("Kind (Enter for any): ", "4")
+    assert "5)" not in menu.see("Kind (Enter for any): ")  # the catalog holds no custom titles
+    menu.child.sendline("4")
     menu.see(f"{songs['total']} titles match kind song; showing 1-10:")
     menu.see(f" 1) {songs['items'][0]['name']} (song, ")
     shown = menu.see("Choose: ")
@@ -904,6 +905,104 @@ def test_a_new_tracker_on_an_own_title_is_made_tracked_and_kept_from_the_catalog
     menu.see('No titles match')
     status, page = get(f"{server}/api/titles?q=recipe")
     assert status == 200 and page["total"] == 0
+
+
+def new_custom_title(menu: Menu, name: str, unit: str, total: str = "") -> None:
+    """From the own titles screen, make a title of one's own counted in ``unit``."""
+    menu.pick("New tracker on a title of my own")
+    menu.see("5) something of my own")
+    menu.answer("Kind: ", "5")
+    menu.answer("Name (Enter cancels): ", name)
+    menu.answer("Unit (your own word, e.g. km, hour, glass): ", unit)
+    if unit:
+        menu.answer(f"Total in {unit} (Enter if none): ", total)
+
+
+def own_titles_of(server: str, token: str) -> tuple[int, list[dict]]:
+    """The signed-in user's id and own titles, as the API has them."""
+    _, me = get(f"{server}/api/users/me", token)
+    _, titles = get(f"{server}/api/progress/{me['id']}/titles", token)
+    return me["id"], titles["items"]
+
+
+def test_a_custom_title_in_km_adds_decimal_amounts_and_says_them_as_the_api_counts_them(server, open_menu):
+    menu = open_menu()
+    username = sign_up(menu)
+    token = post(f"{server}/api/auth/login", {"username": username, "password": PASSWORD})["access_token"]
+    menu.pick("My own titles")
+    new_custom_title(menu, "Running", "km")
+    menu.see("Made Running (custom title, counted in km): it is in your trackers, planned.")
+    menu.pick("Running (custom title, counted in km)")
+    menu.see("Running: 0 km, planned")
+    menu.pick("Add km")
+    menu.answer("How many km to add? ", "5.25")
+    menu.see("Logged: Logged 5.25 km (5.25 km so far).")
+    menu.see("Running: 5.25 km, in progress")
+    menu.pick("Add km")
+    for amount, said in (("1.255", "Type an amount with at most 2 decimal places, such as 5.25."),
+                         ("-2", "Type an amount of 0 or more, such as 5.25."), ("far", "Type a number, such as 5.25.")):
+        menu.answer("How many km to add? ", amount)
+        menu.see(said)
+    menu.answer("How many km to add? ", "2.5")
+    menu.see("Logged: Logged 2.5 km (7.75 km so far).")
+    menu.see("Running: 7.75 km, in progress")
+    user_id, [running] = own_titles_of(server, token)
+    status, tracker = get(f"{server}/api/progress/{user_id}/trackers/{running['id']}", token)
+    assert status == 200 and (tracker["progress"], tracker["title"]["unit"]) == (7.75, "km")
+
+    menu.pick("Set the number of km")
+    menu.answer("How many km done? ", "12.5")
+    menu.see("Logged: Reached 12.5 km.")
+    menu.see("Running: 12.5 km, in progress")
+    assert get(f"{server}/api/progress/{user_id}/trackers/{running['id']}", token)[1]["progress"] == 12.5
+    menu.pick("Back")
+    menu.pick("Back")
+    menu.pick("My trackers")
+    board = menu.see("Type a tracker's number to open it.")
+    assert re.search(r"In progress \(1\)\s+1\) Running\s+12\.5 km\r?\n", board), board
+    menu.pick("Back")
+    menu.pick("Summary")
+    shown = menu.see("Type a figure's number to see what makes it.")
+    assert re.search(r"9\) 0 plays played\s+12\.5 km done\s+10\) Ratings: 0", shown), shown
+
+
+def test_a_catalog_tracker_keeps_whole_numbers_in_the_menu(server, open_menu):
+    menu = open_menu()
+    username = sign_up(menu)
+    token = post(f"{server}/api/auth/login", {"username": username, "password": PASSWORD})["access_token"]
+    start_tracking(menu, "Breaking Bad")
+    screen = menu.see("Choose: ")
+    assert "+1 episode" in screen and "Add episodes" not in screen, screen
+    menu.child.sendline(re.search(r"(\w+)\) Set the number of episodes", screen).group(1))
+    menu.answer("How many episodes done (0 to 62)? ", "2.5")
+    menu.see("Type a whole number.")
+    menu.answer("How many episodes done (0 to 62)? ", "")
+    menu.see("Breaking Bad: [..........] 0 / 62 episodes, planned")
+    _, me = get(f"{server}/api/users/me", token)
+    status, tracker = get(f"{server}/api/progress/{me['id']}/trackers/{title(server, 'Breaking Bad')['id']}", token)
+    assert status == 200 and (tracker["progress"], tracker["version"]) == (0, 1)
+
+
+def test_a_custom_unit_the_api_refuses_is_its_sentence_and_makes_nothing(server, open_menu):
+    menu = open_menu()
+    username = sign_up(menu)
+    token = post(f"{server}/api/auth/login", {"username": username, "password": PASSWORD})["access_token"]
+    menu.pick("My own titles")
+    new_custom_title(menu, "Water", "g" * 21)
+    menu.see(f"A custom title's unit is a word of 1 to 20 characters, such as km, hour or glass; got '{'g' * 21}'.")
+    menu.see("You have made no titles of your own yet.")
+    new_custom_title(menu, "Water", "")
+    menu.see("A title of your own is counted in a unit of your words; nothing was made.")
+    menu.see("You have made no titles of your own yet.")
+    assert own_titles_of(server, token)[1] == []
+
+    new_custom_title(menu, "Water", "glass", "8")
+    menu.see("Made Water (custom title, 8 glass): it is in your trackers, planned.")
+    menu.pick("Water (custom title, 8 glass)")
+    menu.pick("Add glass")
+    menu.answer("How many glass to add? ", "2.5")
+    menu.see("Logged: Logged 2.5 glass (2.5 glass so far).")
+    menu.see("Water: [###.......] 2.5 / 8 glass, in progress")
 
 
 def test_upcoming_up_next_a_month_in_words_and_the_calendar_feed(server, open_menu):

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from progress_service.menu.words import change_words, moment
+from progress_service.domain.vocabulary import UNITS
+from progress_service.menu.words import change_words, moment, progress_text, title_line
 
 
 def tracker(unit: str = "episode", total: int | None = 62, **fields) -> dict:
-    return {"title": {"unit": unit}, "total": total, "status": "in_progress", "progress": 0, "rating": None,
-            "notes": [], "times_completed": 0, **fields}
+    kind = next((kind for kind, its_unit in UNITS.items() if its_unit == unit), "custom")  # km: a custom title's
+    return {"title": {"unit": unit, "kind": kind}, "total": total, "status": "in_progress", "progress": 0,
+            "rating": None, "notes": [], "times_completed": 0, **fields}
 
 
 def change(name: str, before: dict | None, after: dict | None) -> dict:
@@ -35,6 +37,21 @@ def test_a_tracker_that_comes_or_goes_is_said_whole():
     assert change_words(change("Dune", tracker("page", 412, status="planned"), None)) == "Dune: planned → removed"
     assert change_words(change("Seinfeld", None, tracker(total=180, progress=180, status="completed", rating=5.0))) == \
         "Seinfeld: no tracker → episode 180 of 180, completed, rated 5"
+
+
+def test_a_custom_titles_decimal_amounts_are_said_in_its_owners_word_as_written():
+    assert change_words(change("Running", tracker("km", None, progress=5.25), tracker("km", None, progress=7.75))) == \
+        "Running: 5.25 km → 7.75 km"
+    assert change_words(change("Running", None, tracker("km", 42, progress=12.5))) == \
+        "Running: no tracker → 12.5 of 42 km"
+    assert change_words(change("Water", tracker("glass", 8, progress=2), tracker("glass", 8))) == \
+        "Water: 2 glass → 0 glass"
+    assert progress_text(tracker("km", None, progress=12.5)) == "12.5 km"
+    assert progress_text(tracker("km", 20, progress=7.75)) == "[###.......] 7.75 / 20 km"
+    assert progress_text(tracker("km", None, progress=1)) == "1 km"
+    running = {"name": "Running", "kind": "custom", "unit": "km", "year": None, "genres": []}
+    assert title_line({**running, "total_units": None}) == "Running (custom title, counted in km)"
+    assert title_line({**running, "total_units": 100}) == "Running (custom title, 100 km)"
 
 
 def test_a_change_a_person_would_not_see_at_a_glance_is_still_named():
