@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from .db import Database
 from .domain.events import amount
 from .domain.goals import Period, default_name, elapsed_share, periods
-from .domain.vocabulary import KIND_WORDS, STATUSES, UNITS, a_kind, plural_unit
+from .domain.vocabulary import KIND_WORDS, STATUSES, UNITS, a_kind, unit_plural
 from .errors import GoalNotFound, InvalidChange
 
 
@@ -189,8 +189,8 @@ class Goals:
                                     field="unit")
             if goal["unit"] is not None and unit is not None and goal["unit"] != unit:
                 raise InvalidChange(f"{title['name'] if title else plural_kind(goal['kind'])} "
-                                    f"{'is' if title else 'are'} counted in {plural_unit(unit, 2)}, not "
-                                    f"{plural_unit(goal['unit'], 2)}.", field="unit")
+                                    f"{'is' if title else 'are'} counted in {unit_plural(unit)}, not "
+                                    f"{unit_plural(goal['unit'])}.", field="unit")
             goal["unit"] = goal["unit"] or unit
         elif goal["unit"] is not None:
             raise InvalidChange(f"unit is for goals measured in units; a goal counting {goal['measure']} has none.",

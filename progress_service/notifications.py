@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from .config import Config
 from .db import Database
 from .domain.goals import counted_words
-from .domain.vocabulary import amount_text, counted_units
+from .domain.vocabulary import amount_in, amount_text
 from .errors import InvalidSettings
 from .goals import standing
 from .mail import SENDER, Mailer, bar_chart
@@ -248,7 +248,7 @@ def _entries(count: int) -> str:
 def _title_line(title: dict[str, Any]) -> str:
     """ "Dune: 3 entries, 120 pages, completed" """
     return (f"{title['name']}: {_entries(title['entries'])}"
-            + (f", {counted_units(title['unit'], title['units'])}" if title["units"] else "")
+            + (f", {amount_in(title['units'], title['unit'])}" if title["units"] else "")
             + (", completed" if title["completions"] else ""))
 
 
@@ -329,7 +329,7 @@ def _digest(conn, message, due, account, start, end, bounds, footer_text, footer
         units[title["unit"]] = units.get(title["unit"], 0) + title["units"]
     span = (f"the week of {_day(start)}" if due.kind == "weekly_digest" else f"{start:%B %Y}")
     message["Subject"] = f"Your {'week' if due.kind == 'weekly_digest' else 'month'}: {_entries(entries)}, {span}"
-    unit_words = ", ".join(counted_units(unit, count) for unit, count in units.items() if count) or "no units"
+    unit_words = ", ".join(amount_in(count, unit) for unit, count in units.items() if count) or "no units"
     lines = [f"Hello {account['username']}, here is {span}.", "",
              f"Entries: {entries}", f"Units: {unit_words}", f"Completions: {completions}", ""]
     lines += [f"- {_title_line(title)}" for title in titles] or ["Nothing was logged."]

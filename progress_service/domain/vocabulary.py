@@ -15,7 +15,6 @@ from decimal import Decimal
 STATUSES = ("planned", "in_progress", "completed", "paused", "dropped")
 KINDS = ("tv_show", "book", "album", "song")
 UNITS = {"tv_show": "episode", "book": "page", "album": "track", "song": "play"}  # each kind's unit
-CATALOG_UNITS = frozenset(UNITS.values())
 # A user's own title may also be custom: counted in a unit of its owner's words ("km", "glass"), in
 # decimal amounts (up to 2 places). The catalog holds the kinds above alone.
 CUSTOM = "custom"
@@ -27,28 +26,6 @@ KIND_WORDS = {"tv_show": "TV show", "book": "book", "album": "album", "song": "s
 # Starting a title again (a new pass): what it is called, and what one is doing again.
 AGAIN_WORDS = {"tv_show": "Rewatch", "book": "Reread", "album": "Relisten", "song": "Relisten"}
 DOING_WORDS = {"tv_show": "watching", "book": "reading", "album": "listening", "song": "listening"}
-
-
-def is_custom_unit(unit: str) -> bool:
-    """Whether ``unit`` is a custom title's word rather than one of the catalog's units."""
-    return unit not in CATALOG_UNITS
-
-
-def plural_unit(unit: str, count: int | float | Decimal) -> str:
-    """The unit for ``count`` of it: "episode", "pages"; a custom title's unit is its owner's word,
-    said as given ("7.75 km", "3 glass" — the owner chose it)."""
-    return unit if count == 1 or is_custom_unit(unit) else unit + "s"
-
-
-def amount_text(count: int | float | Decimal) -> str:
-    """A number of units as people write it: 12, 12.5, 7.75 (never 12.50 or 12.0)."""
-    text = f"{Decimal(str(count)):f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def counted_units(unit: str, count: int | float | Decimal) -> str:
-    """"1 episode", "30 pages", "7.75 km"."""
-    return f"{amount_text(count)} {plural_unit(unit, count)}"
 
 
 def a_kind(kind: str) -> str:

@@ -15,14 +15,14 @@ def number(value: float) -> str:
     return f"{value:g}"
 
 
-def summary_figures(summary: dict) -> list[tuple[str | None, str]]:
-    """The summary's figures as (figure, what it says), in the order the API explains them; the units
-    of one's own custom titles ("7.75 km done") among the units, as figures it does not explain (None)."""
+def summary_figures(summary: dict) -> list[tuple[str, str]]:
+    """The summary's figures as (figure, what it says), in the order the API explains them, the units
+    of one's own custom titles ("7.75 km done") among the units."""
     figures = [(f"counts.{status}", f"{label.capitalize()}: {counted('tracker', summary['counts'][status])}")
                for status, label in STATUSES.items()]
     figures += [(f"units.{unit}", f"{amount_in(summary['units'][unit], unit)} {UNIT_WORDS[unit]}")
                 for unit in UNITS.values()]
-    figures += [(None, f"{amount_in(value, unit)} done") for unit, value in summary["units"].items()
+    figures += [(f"units.{unit}", f"{amount_in(value, unit)} done") for unit, value in summary["units"].items()
                 if unit not in UNITS.values()]
     ratings = summary["ratings"]
     figures += [("ratings.count", f"Ratings: {ratings['count']}"),
@@ -36,13 +36,9 @@ def summary_screen(session: Session) -> None:
     while True:
         summary = session.api.request("GET", f"/api/progress/summary/{session.user_id}")
         print("\nYour summary:")
-        explained = []
-        for figure, said in summary_figures(summary):
-            if figure is None:
-                print(f"      {said}")
-            else:
-                explained.append((figure, said))
-                print(f"  {len(explained):>2}) {said}")
+        explained = summary_figures(summary)
+        for number_, (_, said) in enumerate(explained, 1):
+            print(f"  {number_:>2}) {said}")
         print("Type a figure's number to see what makes it.")
         choice = choose({"b": "Back"}, numbers=len(explained))
         if choice == "b":
@@ -52,7 +48,7 @@ def summary_screen(session: Session) -> None:
 
 def explain_summary_figure(session: Session, figure: str, said: str) -> None:
     answer = session.api.request("GET", f"/api/progress/summary/{session.user_id}/explain", query={"figure": figure})
-    parts, (group, name) = answer["parts"], figure.split(".")
+    parts, (group, name) = answer["parts"], figure.split(".", 1)
     values = [number(part["value"]) for part in parts]
     if not parts:
         print(f"\n{said}: nothing makes it yet.")

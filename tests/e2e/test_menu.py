@@ -963,7 +963,10 @@ def test_a_custom_title_in_km_adds_decimal_amounts_and_says_them_as_the_api_coun
     menu.pick("Back")
     menu.pick("Summary")
     shown = menu.see("Type a figure's number to see what makes it.")
-    assert re.search(r"9\) 0 plays played\s+12\.5 km done\s+10\) Ratings: 0", shown), shown
+    assert re.search(r"9\) 0 plays played\s+10\) 12\.5 km done\s+11\) Ratings: 0", shown), shown
+    menu.answer("Choose: ", "10")  # what makes the km: the entries behind them, in the owner's word
+    explained = menu.see("Reached 12.5 km")
+    assert "12.5 km done:" in explained and "Running: 12.5 km, from" in explained, explained
 
 
 def test_a_catalog_tracker_keeps_whole_numbers_in_the_menu(server, open_menu):
