@@ -1018,6 +1018,187 @@ def test_a_new_tracker_on_an_own_title_goes_on_the_board_and_only_its_owner_sees
     expect(notice(other)).to_contain_text(f"There is no title {title_id}")
 
 
+UNIT = re.compile(r"^Unit")  # the custom title's unit field (not "Total units")
+
+
+def new_custom_tracker(page, name: str, unit: str) -> None:
+    """Make a custom title counted in ``unit`` on the Your own titles view."""
+    form = page.get_by_role("form", name="New tracker")
+    form.get_by_label("Kind").select_option(label="Something of my own")
+    form.get_by_label("Name").fill(name)
+    form.get_by_label(UNIT).fill(unit)
+    form.get_by_role("button", name="Start tracking").click()
+    expect(page.locator("#status")).to_have_text(f"{name} is on your board, planned.")
+
+
+def history_of(server: str, token: str, user_id: int, title_id: int) -> list[str]:
+    return [item["summary"] for item in call_api(
+        server, "GET", f"/api/progress/{user_id}/history?title_id={title_id}", token)["items"]]
+
+
+def test_a_custom_title_in_km_takes_decimal_amounts_and_a_catalog_tracker_keeps_whole_ones(open_page, server):
+    page = open_page()
+    register(page)
+    token = token_of(page)
+    user_id = call_api(server, "GET", "/api/users/me", token)["id"]
+    show = a_title(server, "Breaking Bad", "tv_show")
+    call_api(server, "POST", "/api/progress/log", token, {"title_id": show["id"], "progress": 2})
+
+    # The unit is asked for only when the title is one's own kind of thing.
+    open_view(page, "Your titles", "Your own titles")
+    form = page.get_by_role("form", name="New tracker")
+    expect(form.get_by_label(UNIT)).to_be_hidden()
+    form.get_by_label("Kind").select_option(label="Something of my own")
+    unit = form.get_by_label(UNIT)
+    expect(unit).to_be_visible()
+    expect(unit).to_have_attribute("maxlength", "20")
+    expect(form).to_contain_text("1 to 20 characters: km, hour, glass")
+    form.get_by_label("Name").fill("Running")
+    unit.fill("   ")  # the browser takes it; the API does not
+    form.get_by_role("button", name="Start tracking").click()
+    expect(form.get_by_role("alert")).to_have_text(
+        "A custom title's unit is a word of 1 to 20 characters, such as km, hour or glass; got ''.")
+    expect(unit).to_have_attribute("aria-invalid", "true")
+    assert call_api(server, "GET", f"/api/progress/{user_id}/titles", token)["items"] == []
+    unit.fill("km")
+    form.get_by_role("button", name="Start tracking").click()
+    expect(page.locator("#status")).to_have_text("Running is on your board, planned.")
+    expect(form.get_by_role("alert")).to_have_count(0)
+    expect(form.get_by_label(UNIT)).to_be_hidden()  # the form is new again, for a TV show
+    mine = page.locator(".own-titles .title")
+    expect(mine).to_have_count(1)
+    expect(mine.first.locator(".meta")).to_have_text("Counted in km")
+    [running] = call_api(server, "GET", f"/api/progress/{user_id}/titles", token)["items"]
+    assert (running["kind"], running["unit"]) == ("custom", "km")
+
+    # On the board: an amount of km, decimals allowed; the catalog's show keeps its +1 alone.
+    open_view(page, "Board", "Your board")
+    card = tracker_card(page, "Running")
+    expect(card.locator(".kind")).to_have_text("Counted in km")
+    expect(card.get_by_role("button", name=re.compile(r"^\+1"))).to_have_count(0)
+    amount = card.get_by_label("Add km to Running")
+    expect(amount).to_have_attribute("step", "0.01")
+    expect(amount).to_have_attribute("min", "0")
+    catalog_card = tracker_card(page, "Breaking Bad")
+    expect(catalog_card.get_by_role("button", name="+1 episode of Breaking Bad")).to_be_visible()
+    expect(catalog_card.get_by_role("spinbutton")).to_have_count(0)
+    expect(catalog_card.locator("input[step]")).to_have_count(0)
+
+    amount.fill("5.25")
+    card.get_by_role("button", name="Log 5.25 km of Running").click()
+    expect(column(page, "In progress").locator(".tracker").filter(has_text="Running")).to_contain_text("5.25 km")
+    card.get_by_label("Add km to Running").fill("2.5")
+    card.get_by_label("Add km to Running").press("Enter")  # the keyboard alone logs too
+    expect(card.locator(".progress-text")).to_have_text("7.75 km")
+    expect(card.get_by_label("Add km to Running")).to_have_value("")
+    tracker = call_api(server, "GET", f"/api/progress/{user_id}/trackers/{running['id']}", token)
+    assert (tracker["progress"], tracker["status"]) == (7.75, "in_progress")
+    logged = history_of(server, token, user_id, running["id"])
+    assert logged[:2] == ["Logged 2.5 km (7.75 km so far)", "Logged 5.25 km (5.25 km so far)"]
+
+    # Three decimal places: the API's sentence beside the field, the amount kept to fix, nothing logged.
+    card.get_by_label("Add km to Running").fill("1.255")
+    card.get_by_role("button", name="Log 1.255 km of Running").click()
+    expect(card.get_by_role("alert")).to_have_text("A number of units has at most 2 decimal places (5.25).")
+    expect(card.get_by_label("Add km to Running")).to_have_value("1.255")
+    expect(card.locator(".progress-text")).to_have_text("7.75 km")
+    expect(notice(page)).to_be_hidden()
+    assert history_of(server, token, user_id, running["id"]) == logged
+    assert call_api(server, "GET", f"/api/progress/{user_id}/trackers/{running['id']}", token)["progress"] == 7.75
+    page.screenshot(path=ARTIFACTS / "custom-board.png", full_page=True)
+    card.get_by_label("Add km to Running").fill("")
+    card.get_by_role("button", name="Log km of Running").click()  # nothing to add: nothing is sent
+    expect(card.get_by_role("alert")).to_have_text("Give how many km to add, such as 5.25.")
+    assert history_of(server, token, user_id, running["id"]) == logged
+
+    # Its page says what it is counted in, and how far it was at a time, in km.
+    card.get_by_role("link", name="Running").click()
+    expect(page.get_by_role("heading", name="Running", level=1)).to_be_visible()
+    expect(page.locator(".title-view > .meta")).to_have_text("Counted in km")
+    section = page.get_by_role("region", name="Your tracker in the past")
+    newest = call_api(server, "GET", f"/api/progress/{user_id}/history?title_id={running['id']}&limit=1", token)
+    then = datetime.fromisoformat(newest["items"][0]["event"]["occurred_at"]).replace(microsecond=0) + timedelta(seconds=1)
+    time.sleep(max(0.0, (then - datetime.now(timezone.utc)).total_seconds()) + 0.1)  # a time that has passed
+    section.get_by_label("See it as it was on…").fill(local_input(then))
+    section.get_by_role("button", name="Show").click()
+    expect(section.locator(".then-state dl > div").nth(1)).to_have_text("Progress7.75 km")
+
+    # Its own timeline says it in km, and a correction takes decimals too.
+    open_view(page, "Board", "Your board")
+    card.get_by_role("link", name="Timeline").click()
+    expect(page.get_by_role("heading", name="Timeline of Running")).to_be_visible()
+    expect(page.locator(".now-state")).to_have_text("Now: 7.75 km · In progress · not rated")
+    expect(page.locator(".pass-list li")).to_have_text(re.compile(r"^Pass 1 · since .+ · 7\.75 km$"))
+    entry(page, "Logged 2.5 km (7.75 km so far)").get_by_role("button", name=re.compile("^Correct")).click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_label("Change")).to_contain_text("Set progress to (km done)")
+    expect(dialog.get_by_label("Number of km")).to_have_attribute("step", "0.01")
+    dialog.get_by_label("Number of km").fill("2.75")
+    confirm(page, "Correct entry")
+    expect(page.locator(".now-state")).to_have_text("Now: 8 km · In progress · not rated")
+
+    # Its owner changes its unit and total: the board then counts 8 of 42 kilometres, with a bar.
+    open_view(page, "Your titles", "Your own titles")
+    page.get_by_role("button", name="Edit Running").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_label("Kind").locator("option")).to_have_text(["Something of my own"])  # custom stays custom
+    expect(dialog.get_by_label(UNIT)).to_have_value("km")
+    dialog.get_by_label(UNIT).fill("kilometres")
+    dialog.get_by_label("Total units").fill("42")
+    confirm(page, "Save title")
+    expect(notice(page)).to_have_text("Saved Running.")
+    expect(page.locator(".own-titles .title .meta")).to_have_text("Counted in kilometres · 42 kilometres")
+    open_view(page, "Board", "Your board")
+    card = tracker_card(page, "Running")
+    expect(card.locator(".progress-text")).to_have_text("8 / 42 kilometres")
+    expect(card.get_by_role("progressbar")).to_have_attribute("value", "8")
+    expect(card.get_by_role("progressbar")).to_have_attribute("max", "42")
+    card.get_by_label("Add kilometres to Running").fill("0.5")
+    card.get_by_role("button", name="Log 0.5 kilometres of Running").click()
+    expect(card.locator(".progress-text")).to_have_text("8.5 / 42 kilometres")
+    expect(card.get_by_role("progressbar")).to_have_attribute("value", "8.5")
+
+    # The summary counts the owner's unit in their word, beside the catalog's.
+    open_view(page, "Summary", "Summary")
+    own = page.locator(".tile[data-unit='kilometres']")
+    expect(own).to_have_text("8.5kilometres")
+    expect(own.get_by_role("button")).to_have_count(0)  # the API explains the catalog's units alone, so far
+    expect(page.locator(".tile[data-unit='episode']")).to_have_text("2episodes watched")
+    expect(page.locator(".by-kind tr[data-kind='custom']")).to_have_text(re.compile(r"Custom\s*0\s*1\s*0\s*0\s*0"))
+
+
+def test_a_custom_tracker_is_made_and_logged_on_a_phone(open_page, server):
+    page = open_page(390, 844)
+    register(page)
+    token = token_of(page)
+    user_id = call_api(server, "GET", "/api/users/me", token)["id"]
+    open_view(page, "Your titles", "Your own titles")
+    new_custom_tracker(page, "Water", "glass")
+    expect(page.locator(".own-titles .title .meta")).to_have_text("Counted in glass")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"Your own titles is {width} px wide on a 390 px screen"
+
+    open_view(page, "Board", "Your board")
+    card = tracker_card(page, "Water")
+    amount = card.get_by_label("Add glass to Water")
+    amount.fill("1.5")
+    card.get_by_role("button", name="Log 1.5 glass of Water").click()
+    expect(card.locator(".progress-text")).to_have_text("1.5 glass")  # the owner's word, as given: no "glasss"
+    amount = card.get_by_label("Add glass to Water")
+    amount.fill("0.333")
+    amount.press("Enter")
+    expect(card.get_by_role("alert")).to_have_text("A number of units has at most 2 decimal places (5.25).")
+    for control in (card.get_by_label("Add glass to Water"), card.get_by_role("button", name="Log 0.333 glass of Water"),
+                    card.get_by_role("alert")):
+        box = control.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, f"{control} is off the 390 px screen: {box}"
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the board is {width} px wide on a 390 px screen"
+    page.screenshot(path=ARTIFACTS / "custom-phone.png", full_page=True)
+    [water] = call_api(server, "GET", f"/api/progress/{user_id}/titles", token)["items"]
+    assert call_api(server, "GET", f"/api/progress/{user_id}/trackers/{water['id']}", token)["progress"] == 1.5
+
+
 def test_the_board_shows_upcoming_and_up_next_and_the_calendar_opens_its_days_and_gives_the_feed(open_page, server):
     admin = call_api(server, "POST", "/api/auth/login", body={"username": ADMIN, "password": ADMIN_PASSWORD})
     today = datetime.now(timezone.utc).date()

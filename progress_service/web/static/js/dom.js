@@ -48,6 +48,10 @@ export const STATUSES = {
 };
 // The unit each kind is counted in.
 export const UNITS = { tv_show: "episode", book: "page", album: "track", song: "play" };
+// A user's own title may also be custom: counted in a unit of its owner's words (km, hour, glass),
+// in amounts of up to 2 decimal places; the catalog's kinds count whole units.
+export const CUSTOM = "custom";
+const CATALOG_UNITS = new Set(Object.values(UNITS));
 // Starting a title again from the beginning (a new pass), per kind.
 export const AGAIN = { tv_show: "Rewatch", book: "Reread", album: "Relisten", song: "Relisten" };
 // What people do with each kind, for "1 person is watching it" / "3 people are watching it".
@@ -71,11 +75,32 @@ export function plural(count, word, words = `${word}s`) {
   return `${count} ${count === 1 ? word : words}`;
 }
 
-/** "12 / 50 episodes", or "7 plays" for what has no total. */
+/** "TV show", "Book"; a custom title by its unit: "Counted in km". */
+export function kindText(title) {
+  return title.kind === CUSTOM ? `Counted in ${title.unit}` : KINDS[title.kind] || title.kind;
+}
+
+/** A number as the API writes it, to at most 2 decimal places: "3", "12.5", "7.75" (units, ratings). */
+export function numberText(value) {
+  return String(Number(Number(value).toFixed(2)));
+}
+
+/** The word for `count` of `unit` ("episode", "pages"; the plural when no count is given). An owner's
+ * own unit is said as they gave it, whatever the count ("1 km", "12.5 km"), as the API's sentences say it. */
+export function unitWord(unit, count = null) {
+  return CATALOG_UNITS.has(unit) && count !== 1 ? `${unit}s` : unit;
+}
+
+/** "1 episode", "3 pages", "12.5 km". */
+export function unitsText(count, unit) {
+  return `${numberText(count)} ${unitWord(unit, count)}`;
+}
+
+/** "12 / 50 episodes", "7.75 / 42 km", or "7 plays", "12.5 km" for what has no total. */
 export function progressText(tracker) {
   const unit = tracker.title.unit;
-  if (tracker.total === null || tracker.total === undefined) return plural(tracker.progress, unit);
-  return `${tracker.progress} / ${tracker.total} ${unit}s`;
+  if (tracker.total === null || tracker.total === undefined) return unitsText(tracker.progress, unit);
+  return `${numberText(tracker.progress)} / ${tracker.total} ${unitWord(unit)}`;
 }
 
 const dateMonthFormat = new Intl.DateTimeFormat(undefined, { month: "short", timeZone: "UTC" });
@@ -189,6 +214,42 @@ function sentences(messages) {
   return Object.values(messages || {}).flatMap(sentences);
 }
 
+/** What an error says about one field: the sentences of its messages, or else the error's own. */
+export function fieldSentence(error, name) {
+  return sentences(error.errors?.[name]).join(" ") || error.message || String(error);
+}
+
+/** Show a sentence beside a form's field (below its label), for a screen reader too, until cleared. */
+let problemIds = 0;
+export function showFieldError(control, text) {
+  const box = control.closest(".field") || control;
+  const said = box.nextElementSibling?.classList.contains("field-error") ? box.nextElementSibling
+    : h("p", { class: "field-error", role: "alert", id: `problem-${++problemIds}` });
+  said.textContent = text;
+  box.after(said);
+  control.setAttribute("aria-invalid", "true");
+  control.setAttribute("aria-describedby", said.id);
+}
+
+/** Take away the sentences shown beside the fields of `root`. */
+export function clearFieldErrors(root) {
+  for (const said of root.querySelectorAll(".field-error")) said.remove();
+  for (const control of root.querySelectorAll("[aria-invalid]")) {
+    control.removeAttribute("aria-invalid");
+    control.removeAttribute("aria-describedby");
+  }
+}
+
+/** Show a refusal about fields of `form` beside them; false (nothing shown) when it names none of them. */
+function showFormErrors(form, error) {
+  const named = Object.keys(error.errors || {});
+  const controls = named.map((name) => form.elements.namedItem(name));
+  if (!named.length || controls.some((control) => !(control instanceof Element) || control.disabled)) return false;
+  named.forEach((name, i) => showFieldError(controls[i], fieldSentence(error, name)));
+  clearNotice();
+  return true;
+}
+
 export function showError(error) {
   const box = notice();
   box.replaceChildren(h("p", {}, error.message || String(error)));
@@ -263,13 +324,15 @@ export function select(name, options, selected, props = {}) {
     options.map(([value, text]) => h("option", { value, selected: String(value) === String(selected ?? "") }, text)));
 }
 
-/** Run an API call from a button: it is disabled meanwhile, and an error shows the API's sentence. */
-export async function busy(button, work) {
+/** Run an API call from a button: it is disabled meanwhile, and an error shows the API's sentence;
+ * one about fields of `form` beside those fields. */
+export async function busy(button, work, { form = null } = {}) {
   if (button) button.disabled = true;
+  if (form) clearFieldErrors(form);
   try {
     return await work();
   } catch (error) {
-    showError(error);
+    if (!(form && showFormErrors(form, error))) showError(error);
     return undefined;
   } finally {
     if (button && button.isConnected) button.disabled = false;

@@ -1,20 +1,50 @@
 // Admin: add, edit and remove catalog titles (the API refuses anyone but an admin).
 import { api, query } from "../api.js";
-import { KINDS, announce, busy, confirmAction, field, fill, h, select } from "../dom.js";
+import { CUSTOM, KINDS, announce, busy, confirmAction, field, fill, h, select } from "../dom.js";
 import { describeTitle } from "./catalog.js";
 
+/** The kinds a title may be of: a user's own may also be custom, but a made title keeps to its
+ * side (a custom title stays custom; the API refuses the change). */
+function kindChoices(title, own) {
+  const custom = [CUSTOM, "Something of my own"];
+  if (!own) return Object.entries(KINDS);
+  if (title.id === undefined) return [...Object.entries(KINDS), custom];
+  return title.kind === CUSTOM ? [custom] : Object.entries(KINDS);
+}
+
+/** A custom title's own unit: a required field while the kind is custom, hidden (and not sent) otherwise. */
+function unitField(title, kind) {
+  const input = h("input", {
+    name: "unit", maxlength: "20", autocomplete: "off", value: title.kind === CUSTOM ? title.unit : "",
+  });
+  const shown = field("Unit", input, "Your own word for what you count, 1 to 20 characters: km, hour, glass.");
+  const sync = () => {
+    const custom = kind.value === CUSTOM;
+    shown.hidden = !custom;
+    input.disabled = !custom;
+    input.required = custom;
+  };
+  kind.addEventListener("change", sync);
+  sync();
+  return shown;
+}
+
 /** The title form's fields, filled from `title` when editing; a user's own title (`own`) has no
- * genres or release date. */
+ * genres or release date, and may be custom, counted in a unit of the user's words. After a reset
+ * of the form, a "change" on its kind shows the fields of the kind it is back to. */
 export function titleFields(title = {}, { own = false } = {}) {
+  const kind = select("kind", kindChoices(title, own), title.kind || "tv_show");
   return [
-    field("Kind", select("kind", Object.entries(KINDS), title.kind || "tv_show")),
+    field("Kind", kind),
+    own ? unitField(title, kind) : null,
     field("Name", h("input", { name: "name", required: true, value: title.name || "" })),
     field("Creator", h("input", { name: "creator", value: title.creator || "" })),
     own ? null : field("Genres", h("input", { name: "genres", value: (title.genres || []).join(", ") }),
       "Separated by commas, in any case: they are kept in lower case."),
     field("Year", h("input", { name: "year", type: "number", step: "1", value: title.year ?? "" })),
     field("Total units", h("input", { name: "total_units", type: "number", step: "1", min: "1", value: title.total_units ?? "" }),
-      "Episodes, pages or tracks; leave empty when unknown (songs)."),
+      own ? "Episodes, pages, tracks or your own unit; leave empty when unknown or endless."
+        : "Episodes, pages or tracks; leave empty when unknown (songs)."),
     own ? null : field("Release date", h("input", { name: "release_date", type: "date", value: title.release_date || "" })),
     field("Description", h("textarea", { name: "description", rows: "3" }, title.description || "")),
   ].filter(Boolean);
@@ -28,6 +58,7 @@ export function titleBody(form, { own = false } = {}) {
     kind: text("kind"), name: text("name"), creator: text("creator"), year: number("year"),
     total_units: number("total_units"), description: text("description"),
   };
+  if (body.kind === CUSTOM) body.unit = text("unit");
   return own ? body : {
     ...body, genres: text("genres").split(",").map((g) => g.trim()).filter(Boolean),
     release_date: text("release_date") || null,

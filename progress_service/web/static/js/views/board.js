@@ -1,10 +1,11 @@
 // The board: what comes out soon and what to go on with, then the user's trackers in columns by
-// status. +1, the status menu and the stars change the card at once, then take the tracker the API
-// answers with (which may move it to another column).
+// status. +1 (on a custom title, an amount of its unit: 5.25 km), the status menu and the stars
+// change the card at once, then take the tracker the API answers with (which may move it to another
+// column).
 import { api, session } from "../api.js";
 import {
-  KINDS, STATUSES, announce, busy, confirmAction, fill, h, nextUnitText, progressBar, releaseDateText, select,
-  showError, starRating,
+  CUSTOM, STATUSES, announce, busy, confirmAction, field, fieldSentence, fill, h, kindText, nextUnitText, numberText,
+  progressBar, releaseDateText, select, showError, showFieldError, starRating,
 } from "../dom.js";
 
 const COLUMNS = ["planned", "in_progress", "completed"];
@@ -52,7 +53,7 @@ export async function render() {
   /** Show `change` on the card now and send `request`. When the card's last request is answered,
    * show the tracker the API holds (after a refusal too, with the API's sentence). */
   const pending = new Map();  // title id → requests not answered yet
-  const change = async (tracker, preview, request) => {
+  const change = async (tracker, preview, request, refused = showError) => {
     const id = tracker.title_id;
     const before = trackers.get(id);
     trackers.set(id, { ...before, ...preview });
@@ -62,7 +63,7 @@ export async function render() {
     try {
       answer = await request();
     } catch (error) {
-      showError(error);
+      refused(error);
     }
     pending.set(id, pending.get(id) - 1);
     if (pending.get(id) > 0) return;  // a later click is on its way; its answer is the one to show
@@ -74,18 +75,61 @@ export async function render() {
     }
   };
 
+  /** Add `delta` units to the tracker, then show it as the API holds it. */
+  const logged = (tracker, delta, refused) => change(tracker, { progress: Number(numberText(tracker.progress + delta)) },
+    async () => {
+      await api("POST", "/api/progress/log", { title_id: tracker.title_id, delta });
+      return api("GET", trackerPath(tracker.title_id));
+    }, refused);
+
+  // A custom card's amount the API refused (or that was not one), shown beside its field until the next try.
+  const problems = new Map();  // title id → {amount, sentence}
+
+  /** "Add km": a custom tracker's amount, decimals allowed (the API says what it refuses, beside the field). */
+  const amountForm = (tracker, full) => {
+    const { title } = tracker;
+    const { unit } = title;
+    const problem = problems.get(title.id);
+    const input = h("input", {
+      type: "number", name: "amount", step: "0.01", min: "0", inputmode: "decimal", disabled: full,
+      value: problem ? problem.amount : "", dataset: { control: "amount" },
+    });
+    const said = h("span", {});
+    const button = h("button", {
+      type: "submit", class: "plus", disabled: full, dataset: { control: "log" },
+      title: full ? `All ${tracker.total} ${unit} done` : null,
+    }, said, h("span", { class: "visually-hidden" }, ` of ${title.name}`));
+    const say = () => { said.textContent = input.value ? `Log ${input.value} ${unit}` : `Log ${unit}`; };
+    input.addEventListener("input", say);
+    say();
+    // The browser does not judge the amount (novalidate): the API does, in its own words.
+    const form = h("form", { class: "amount", novalidate: true },
+      field([`Add ${unit}`, h("span", { class: "visually-hidden" }, ` to ${title.name}`)], input), button);
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const amount = input.value;
+      problems.delete(title.id);
+      if (amount === "" || Number(amount) === 0) {  // nothing to send: adding nothing changes nothing
+        problems.set(title.id, { amount, sentence: `Give how many ${unit} to add, such as 5.25.` });
+        draw();
+        return;
+      }
+      logged(tracker, Number(amount), (error) => problems.set(title.id, { amount, sentence: fieldSentence(error, "delta") }));
+    });
+    if (problem) showFieldError(input, problem.sentence);
+    return form;
+  };
+
   const card = (tracker) => {
     const { title } = tracker;
     const { unit } = title;
     const full = tracker.total !== null && tracker.progress >= tracker.total;
-    const plus = h("button", {
+    const custom = title.kind === CUSTOM;
+    const plus = custom ? null : h("button", {
       type: "button", class: "plus", dataset: { control: "plus" }, disabled: full,
       "aria-label": `+1 ${unit} of ${title.name}`,
       title: full ? `All ${tracker.total} ${unit}s done` : `Log one more ${unit}`,
-      onclick: () => change(tracker, { progress: tracker.progress + 1 }, async () => {
-        await api("POST", "/api/progress/log", { title_id: title.id, delta: 1 });
-        return api("GET", trackerPath(title.id));
-      }),
+      onclick: () => logged(tracker, 1),
     }, `+1 ${unit}`);
     const status = select("status", Object.entries(STATUSES), tracker.status, {
       dataset: { control: "status" },
@@ -117,8 +161,9 @@ export async function render() {
     }, "Remove");
     return h("li", { class: "tracker card", dataset: { title: String(title.id), status: tracker.status } },
       h("h3", {}, h("a", { href: `#/titles/${title.id}` }, title.name)),
-      h("p", { class: "kind" }, KINDS[title.kind] || title.kind),
+      h("p", { class: "kind" }, kindText(title)),
       progressBar(tracker),
+      custom ? amountForm(tracker, full) : null,
       h("div", { class: "controls" }, plus, h("label", { class: "inline" }, h("span", { class: "visually-hidden" },
         `Status of ${title.name}`), status)),
       stars,
@@ -129,7 +174,8 @@ export async function render() {
   // change, so a click that lands while an answer redraws the board is never lost.
   const cards = new Map();  // title id → {look, element}
   const cardFor = (tracker) => {
-    const look = JSON.stringify([tracker.status, tracker.progress, tracker.total, tracker.rating, tracker.title]);
+    const look = JSON.stringify([tracker.status, tracker.progress, tracker.total, tracker.rating, tracker.title,
+      problems.get(tracker.title_id)]);
     const cached = cards.get(tracker.title_id);
     if (cached && cached.look === look) return cached.element;
     const element = card(tracker);

@@ -1,7 +1,7 @@
 // The catalog: search by title, filter by genre and kind, sort; put a title on the board as
 // planned, or start it.
 import { api, query, session } from "../api.js";
-import { KINDS, STATUSES, announce, busy, field, fill, h, plural, select } from "../dom.js";
+import { KINDS, STATUSES, announce, busy, field, fill, h, kindText, plural, select, unitsText } from "../dom.js";
 
 const SORTS = [["name", "Name"], ["-year", "Newest first"], ["-rating", "Best rated"], ["-popularity", "Most tracked"]];
 const PAGE = 20;
@@ -41,10 +41,10 @@ export function boardActions(title, statuses) {
   return box;
 }
 
+/** "Book · Frank Herbert · 1965 · 412 pages", "Counted in km · 42 km". */
 export function describeTitle(title) {
-  const { unit } = title;
-  return [KINDS[title.kind] || title.kind, title.creator, title.year,
-    title.total_units ? plural(title.total_units, unit) : null].filter((x) => x !== null && x !== "").join(" · ");
+  return [kindText(title), title.creator, title.year,
+    title.total_units ? unitsText(title.total_units, title.unit) : null].filter((x) => x !== null && x !== "").join(" · ");
 }
 
 export function averageRating(title) {

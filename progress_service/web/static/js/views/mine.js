@@ -34,9 +34,10 @@ export async function render() {
       const title = await api("POST", titlesPath, titleBody(new FormData(add), { own: true }));
       await api("POST", "/api/progress/log", { title_id: title.id, status: "planned" });
       add.reset();
+      add.elements.kind.dispatchEvent(new Event("change"));
       await list();
       announce(`${title.name} is on your board, planned.`);
-    });
+    }, { form: add });
   });
   await list();
   return h("section", { class: "mine-view" }, h("h1", {}, "Your own titles"),

@@ -2,7 +2,7 @@
 // titles finished per month as bars, the titles rated highest, the longest run of days with
 // entries, and how the goals did.
 import { api, session } from "../api.js";
-import { STATUSES, go, h, plural, ratingText, svg } from "../dom.js";
+import { STATUSES, go, h, numberText, plural, ratingText, svg, unitWord } from "../dom.js";
 import { dayText } from "./goals.js";
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
@@ -56,7 +56,7 @@ export async function render(route) {
     h("section", { "aria-labelledby": "review-units" },
       h("h2", { id: "review-units" }, "Consumed"),
       units.length ? h("ul", { class: "tiles" }, units.map(([unit, n]) =>
-        h("li", { class: "tile", dataset: { unit } }, h("strong", {}, String(n)), h("span", {}, n === 1 ? unit : `${unit}s`))))
+        h("li", { class: "tile", dataset: { unit } }, h("strong", {}, numberText(n)), h("span", {}, unitWord(unit, n)))))
         : h("p", {}, "Nothing logged that year.")),
     monthChart(review.completions_per_month),
     h("section", { "aria-labelledby": "review-rated" },

@@ -1,10 +1,13 @@
 // The summary: trackers by status and kind, units consumed, ratings, and the year's activity as a
 // calendar (entries per day) and a chart (entries per week), both drawn here from the user's log.
 import { api, query, session } from "../api.js";
-import { KINDS, STATUSES, dayKey, h, plural, svg } from "../dom.js";
+import { CUSTOM, KINDS, STATUSES, UNITS, dayKey, h, numberText, plural, svg, unitWord } from "../dom.js";
 import { explainSummaryFigure, figureButton } from "./explain.js";
 
 const UNIT_WORDS = { episode: "watched", page: "read", track: "heard", play: "" };
+// The explanation of a units figure takes the catalog's units; an owner's own (units.km) it does not know yet.
+const EXPLAINED_UNITS = new Set(Object.values(UNITS));
+const KIND_ROWS = { ...KINDS, [CUSTOM]: "Custom" };
 const WEEKS = 53;
 const monthFormat = new Intl.DateTimeFormat(undefined, { month: "short" });
 const dateFormat = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", year: "numeric" });
@@ -119,7 +122,7 @@ export async function render() {
   const start = firstDay(today);
   const [summary, perDay] = await Promise.all([
     api("GET", `/api/progress/summary/${userId}`), entriesPerDay(userId, start)]);
-  const kinds = Object.keys(KINDS).filter((kind) => Object.values(summary.by_kind[kind] || {}).some(Boolean));
+  const kinds = Object.keys(KIND_ROWS).filter((kind) => Object.values(summary.by_kind[kind] || {}).some(Boolean));
   return h("section", { class: "summary-view" },
     h("h1", {}, "Summary"),
     h("section", { "aria-labelledby": "counts-heading" },
@@ -130,14 +133,16 @@ export async function render() {
       kinds.length ? h("div", { class: "table-scroll" }, h("table", { class: "by-kind" },
         h("caption", {}, "By kind"),
         h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Kind"), Object.values(STATUSES).map((s) => h("th", { scope: "col" }, s)))),
-        h("tbody", {}, kinds.map((kind) => h("tr", { dataset: { kind } }, h("th", { scope: "row" }, KINDS[kind]),
+        h("tbody", {}, kinds.map((kind) => h("tr", { dataset: { kind } }, h("th", { scope: "row" }, KIND_ROWS[kind]),
           Object.keys(STATUSES).map((s) => h("td", {}, String(summary.by_kind[kind][s])))))))) : null),
     h("section", { "aria-labelledby": "units-heading" },
       h("h2", { id: "units-heading" }, "Consumed"),
       h("ul", { class: "tiles" }, Object.entries(summary.units).map(([unit, n]) => {
-        const said = `${n === 1 ? unit : `${unit}s`} ${UNIT_WORDS[unit]}`.trim();
-        return h("li", { class: "tile", dataset: { unit } }, figureButton(`${n} ${said}`, (b) => explainSummaryFigure(userId, `units.${unit}`, `${n} ${said}`, b),
-          h("strong", {}, String(n)), h("span", {}, said)));
+        const said = `${unitWord(unit, n)} ${UNIT_WORDS[unit] || ""}`.trim();
+        const figure = [h("strong", {}, numberText(n)), h("span", {}, said)];
+        return h("li", { class: "tile", dataset: { unit } }, EXPLAINED_UNITS.has(unit)
+          ? figureButton(`${numberText(n)} ${said}`, (b) => explainSummaryFigure(userId, `units.${unit}`, `${numberText(n)} ${said}`, b), figure)
+          : h("div", { class: "figure" }, figure));
       })),
       h("p", { class: "ratings" }, summary.ratings.count ? [
         figureButton(plural(summary.ratings.count, "rating"), (b) => explainSummaryFigure(userId, "ratings.count", `Ratings: ${summary.ratings.count}`, b),

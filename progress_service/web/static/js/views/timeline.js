@@ -6,8 +6,8 @@
 // every entry, its passes (each time through), and starting it again.
 import { ApiError, api, query, session } from "../api.js";
 import {
-  AGAIN, STATUSES, announce, busy, confirmAction, dayKey, dayLabel, field, fill, go, h, momentLabel, plural,
-  progressText, ratingText, select, timeLabel,
+  AGAIN, CUSTOM, STATUSES, announce, busy, confirmAction, dayKey, dayLabel, field, fill, go, h, momentLabel,
+  numberText, progressText, ratingText, select, timeLabel, unitsText, unitWord,
 } from "../dom.js";
 import { openUndoDialog, takenBackNotice, undoneNotice } from "./undo.js";
 
@@ -30,21 +30,27 @@ function passText(pass, next, tracker) {
   const when = !pass.started_at ? "not started"
     : end ? dateFormat.formatRange(new Date(pass.started_at), new Date(end))
       : `since ${dateFormat.format(new Date(pass.started_at))}`;
-  const done = tracker.total === null ? plural(pass.progress, unit) : `${pass.progress} of ${tracker.total} ${unit}s`;
+  const done = tracker.total === null ? unitsText(pass.progress, unit)
+    : `${numberText(pass.progress)} of ${tracker.total} ${unitWord(unit)}`;
   return [`Pass ${pass.pass}`, when, done, pass.rating === null ? null : `★${Number(pass.rating)}`]
     .filter(Boolean).join(" · ");
 }
 
-/** The fields of a correction for this entry, and how to read them into the API's change. */
+/** The fields of a correction for this entry, and how to read them into the API's change (a custom
+ * title's in amounts of up to 2 decimal places). */
 function correctionFields(item) {
   const { event, state } = item;
   const { type, data } = event;
   if (type === "progress_logged") {
     const byDelta = data.delta !== null && data.delta !== undefined;
+    const { unit, kind } = state.title;
     return {
       fields: [
-        field("Change", select("how", [["progress", `Set progress to (${state.title.unit}s done)`], ["delta", "Add or take away"]], byDelta ? "delta" : "progress")),
-        field("Number", h("input", { name: "amount", type: "number", step: "1", required: true, value: String(byDelta ? data.delta : data.progress) })),
+        field("Change", select("how", [["progress", `Set progress to (${unitWord(unit)} done)`], ["delta", "Add or take away"]], byDelta ? "delta" : "progress")),
+        field(kind === CUSTOM ? `Number of ${unit}` : "Number", h("input", {
+          name: "amount", type: "number", step: kind === CUSTOM ? "0.01" : "1", required: true,
+          value: String(byDelta ? data.delta : data.progress),
+        })),
       ],
       read: (form) => ({ [form.get("how")]: Number(form.get("amount")) }),
     };
@@ -180,7 +186,7 @@ export async function render(route) {
         onclick: async (e) => {
           const ok = await confirmAction({
             title: `${again} ${title.name}?`,
-            text: `Start again from the beginning: pass ${next} begins now, at 0 ${title.unit}s, in progress. The passes so far stay here and in the timeline.`,
+            text: `Start again from the beginning: pass ${next} begins now, at ${unitsText(0, title.unit)}, in progress. The passes so far stay here and in the timeline.`,
             confirmLabel: `Start pass ${next}`,
           });
           if (!ok) return;

@@ -1,23 +1,26 @@
 // Undo anything: everything logged in a range of time (of one title, or of them all), previewed
 // tracker by tracker as a before → after in words, then applied; and the undo of that undo.
 import { api } from "../api.js";
-import { STATUSES, busy, dayKey, dayName, field, fill, h, momentLabel, plural, select } from "../dom.js";
+import { CUSTOM, STATUSES, busy, dayKey, dayName, field, fill, h, momentLabel, numberText, plural, select, unitsText } from "../dom.js";
 
 const status = (tracker) => STATUSES[tracker.status].toLowerCase();
 const rated = (tracker) => (tracker.rating === null ? "none" : `★${Number(tracker.rating)}`);
 
-/** How far a tracker is, to set beside another: "episode 5", "no episodes", "3 plays". */
+/** How far a tracker is, to set beside another: "episode 5", "no episodes", "3 plays", "7.75 km". */
 function amount(tracker) {
-  const { unit } = tracker.title;
-  if (tracker.total === null) return plural(tracker.progress, unit);
+  const { unit, kind } = tracker.title;
+  if (tracker.total === null || kind === CUSTOM) return unitsText(tracker.progress, unit);
   return tracker.progress ? `${unit} ${tracker.progress}` : `no ${unit}s`;
 }
 
-/** A whole tracker in a few words: "page 10 of 412", "3 plays", "planned", "episode 62 of 62, completed, ★4". */
+/** A whole tracker in a few words: "page 10 of 412", "3 plays", "planned", "episode 62 of 62, completed, ★4",
+ * "7.75 of 42 km". */
 function whole(tracker) {
-  const { unit } = tracker.title;
+  const { unit, kind } = tracker.title;
   const done = !tracker.progress ? null
-    : tracker.total === null ? plural(tracker.progress, unit) : `${unit} ${tracker.progress} of ${tracker.total}`;
+    : tracker.total === null ? unitsText(tracker.progress, unit)
+      : kind === CUSTOM ? `${numberText(tracker.progress)} of ${tracker.total} ${unit}`
+        : `${unit} ${tracker.progress} of ${tracker.total}`;
   return [done, done && tracker.status === "in_progress" ? null : status(tracker),
     tracker.rating === null ? null : rated(tracker)].filter(Boolean).join(", ");
 }
