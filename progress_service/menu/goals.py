@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from ..domain.goals import MEASURES, PERIOD_WORDS, PERIODS
-from ..domain.vocabulary import KINDS, UNITS, amount_in
+from ..domain.vocabulary import CUSTOM, KINDS, UNITS, amount_in, amount_text, unit_plural
 from .prompts import ask_day, ask_number, choose, confirm
 from .session import Session, attempt
 from .words import BAR_WIDTH, KINDS as KIND_WORDS, STATUSES, counted, plural
@@ -24,7 +24,7 @@ def day_words(day: str) -> str:
 def counted_words(goal: dict, count: int) -> str:
     """What a goal counts, for a number: ``books``, ``pages``, ``entries``, ``titles finished``."""
     if goal["measure"] == "units":
-        return plural(goal["unit"], count)
+        return goal["unit"] if count == 1 else unit_plural(goal["unit"])
     if goal["measure"] == "entries":
         return "entry" if count == 1 else "entries"
     if goal["kind"]:
@@ -35,9 +35,9 @@ def counted_words(goal: dict, count: int) -> str:
 def goal_line(goal: dict) -> str:
     """``20 books a year: [######....] 12 of 20 books, on track (1 Jan 2027 to 31 Dec 2027)``."""
     current, target = goal["current"], goal["target"]
-    filled = min(BAR_WIDTH, BAR_WIDTH * current["value"] // target)
+    filled = min(BAR_WIDTH, int(BAR_WIDTH * current["value"] // target))
     pace = "met" if current["value"] >= target else "on track" if current["on_track"] else "behind"
-    return (f"{goal['name']}: [{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {current['value']} of {target} "
+    return (f"{goal['name']}: [{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {amount_text(current['value'])} of {target} "
             f"{counted_words(goal, target)}, {pace} ({day_words(current['period_start'])} to "
             f"{day_words(current['period_end'])})")
 
@@ -76,7 +76,9 @@ def add_goal(session: Session) -> None:
     kind = _pick("Of which kind?", {k: plural(KIND_WORDS[k], 2) for k in KINDS}, blank="Any kind")
     unit = None
     if measure == "units" and kind is None:
-        unit = _pick("Which unit?", {u: plural(u, 2) for u in UNITS.values()})
+        own = session.api.request("GET", f"/api/progress/{session.user_id}/titles")["items"]
+        units = [*UNITS.values(), *sorted({t["unit"] for t in own if t["kind"] == CUSTOM} - set(UNITS.values()))]
+        unit = _pick("Which unit?", {u: unit_plural(u) for u in units})
     target = ask_number("How many? ")
     if target is None:
         return
@@ -96,7 +98,7 @@ def goal_screen(session: Session, goal: dict) -> None:
     current = goal["current"]
     print(f"  {current['percent']:g}% done; {current['expected_by_now']:g} due by today at an even pace.")
     for past in goal["history"][:12]:
-        print(f"  {day_words(past['period_start'])} to {day_words(past['period_end'])}: {past['value']} of "
+        print(f"  {day_words(past['period_start'])} to {day_words(past['period_end'])}: {amount_text(past['value'])} of "
               f"{goal['target']}, {'met' if past['met'] else 'not met'}")
     choice = choose({"d": "Delete this goal", "b": "Back"})
     if choice == "d" and confirm(f"Delete the goal “{goal['name']}”? Your entries stay as they are"):

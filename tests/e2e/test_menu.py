@@ -1104,6 +1104,33 @@ def test_goals_show_text_bars_are_added_and_deleted_and_the_year_in_review_is_to
     assert f"Longest streak: 1 day, 5 Mar {last_year}." in told
 
 
+def test_a_goal_in_a_custom_unit_is_offered_that_unit_and_counts_its_decimals(server, open_menu):
+    menu = open_menu()
+    username = sign_up(menu)
+    token = post(f"{server}/api/auth/login", {"username": username, "password": PASSWORD})["access_token"]
+    user_id = get(f"{server}/api/users/me", token)[1]["id"]
+    running = post(f"{server}/api/progress/{user_id}/titles", {"kind": "custom", "name": "Running", "unit": "km"}, token)
+    post(f"{server}/api/progress/log", {"title_id": running["id"], "delta": 5.25}, token)
+    year = datetime.now(timezone.utc).year
+
+    menu.pick("Goals, and the year in review")
+    menu.pick("Add a goal")
+    menu.see("What to count?")
+    menu.pick("units (pages, episodes, tracks, plays)")
+    menu.see("Of which kind?")
+    menu.pick("Any kind")
+    menu.see("Which unit?")
+    menu.pick("km")  # one's own unit, offered beside the catalog's
+    menu.answer("How many? ", "20")
+    menu.see("Each?")
+    menu.pick("a year")
+    menu.answer("Starts on", f"{year}-01-01")
+    menu.answer("Ends on", "")
+    added = menu.see(f"to 31 Dec {year}).")
+    assert re.search(r"Added the goal “20 km a year”: 20 km a year: \[##\.{8}\] 5\.25 of 20 km, (behind|on track)",
+                     added), added
+
+
 def change_mail(menu: Menu, *, email: str, timezone: str, at: str | None, weekly: bool = True,
                 releases: bool = False) -> None:
     """Change the mail settings: this address and timezone, a reminder at ``at`` (none without it), a

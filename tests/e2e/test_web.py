@@ -1162,9 +1162,26 @@ def test_a_custom_title_in_km_takes_decimal_amounts_and_a_catalog_tracker_keeps_
     open_view(page, "Summary", "Summary")
     own = page.locator(".tile[data-unit='kilometres']")
     expect(own).to_have_text("8.5kilometres")
-    expect(own.get_by_role("button")).to_have_count(0)  # the API explains the catalog's units alone, so far
     expect(page.locator(".tile[data-unit='episode']")).to_have_text("2episodes watched")
     expect(page.locator(".by-kind tr[data-kind='custom']")).to_have_text(re.compile(r"Custom\s*0\s*1\s*0\s*0\s*0"))
+    own.get_by_role("button").click()  # what makes the kilometres: Running, and its entries in words
+    dialog = page.get_by_role("dialog", name="8.5 kilometres")
+    expect(dialog.locator(".part p")).to_have_text(["Running — 8.5 kilometres, from"])
+    expect(dialog.locator(".because li").last).to_contain_text("Logged 0.5 kilometres (8.5 kilometres so far)")
+    page.keyboard.press("Escape")
+
+    # A goal in the owner's unit: the unit is offered among the catalog's, the amount said in it.
+    open_view(page, "Goals", "Goals")
+    form = page.get_by_role("form", name="New goal")
+    form.get_by_label("Count").select_option("units")
+    form.get_by_label("Of kind").select_option("")
+    form.locator("select[name=unit]").select_option("kilometres")
+    form.get_by_label("Target").fill("20")
+    form.get_by_label("Each").select_option("year")
+    form.get_by_label("Starts on").fill(f"{datetime.now(timezone.utc).year}-01-01")
+    form.get_by_role("button", name="Add goal").click()
+    expect(notice(page)).to_have_text("Added the goal “20 kilometres a year”.")
+    expect(page.locator(".goal .goal-amount")).to_have_text(re.compile(r"^8\.5 of 20 kilometres · "))
 
 
 def test_a_custom_tracker_is_made_and_logged_on_a_phone(open_page, server):

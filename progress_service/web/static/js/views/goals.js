@@ -1,7 +1,7 @@
 // Goals: each with its current period as a bar, "on track" or "behind" in words (and colour), the
 // periods before it, a form to set one ("Read 20 books in 2027"), and changing or deleting one.
 import { api, session } from "../api.js";
-import { KINDS, UNITS, announce, busy, confirmAction, field, go, h, plural, select } from "../dom.js";
+import { CUSTOM, KINDS, UNITS, announce, busy, confirmAction, field, go, h, numberText, plural, select, unitWord } from "../dom.js";
 
 const PERIODS = { year: "a year", month: "a month", week: "a week", day: "a day", once: "in all (from a day to a day)" };
 const MEASURES = { completions: "Titles finished", units: "Units (pages, episodes…)", entries: "Entries" };
@@ -15,7 +15,7 @@ export function dayText(day) {
 
 /** What a goal counts, for a number: "books", "pages", "entries", "titles finished". */
 export function countedWords(goal, count) {
-  if (goal.measure === "units") return plural(count, goal.unit).replace(/^\S+ /, "");
+  if (goal.measure === "units") return unitWord(goal.unit, count);
   if (goal.measure === "entries") return count === 1 ? "entry" : "entries";
   if (goal.kind) return plural(count, KINDS[goal.kind].toLowerCase()).replace(/^\S+ /, "");
   return count === 1 ? "title finished" : "titles finished";
@@ -23,7 +23,7 @@ export function countedWords(goal, count) {
 
 /** "12 of 20 books". */
 export function amountText(goal) {
-  return `${goal.current.value} of ${goal.target} ${countedWords(goal, goal.target)}`;
+  return `${numberText(goal.current.value)} of ${goal.target} ${countedWords(goal, goal.target)}`;
 }
 
 function pace(goal) {
@@ -91,13 +91,20 @@ async function remove(goal, userId, button) {
   });
 }
 
-function addForm(userId) {
+/** The units a goal may count: the catalog's, then those of one's own custom titles ("km"). */
+function unitChoices(ownUnits) {
+  return [["", "The kind's unit"], ...Object.values(UNITS).map((unit) => [unit, unitWord(unit)]),
+    ...ownUnits.filter((unit) => !Object.values(UNITS).includes(unit)).map((unit) => [unit, `${unit} (your own)`])];
+}
+
+function addForm(userId, ownUnits) {
   const year = new Date().getUTCFullYear();
   const form = h("form", { class: "card goal-form", "aria-labelledby": "new-goal" },
     h("h2", { id: "new-goal" }, "New goal"),
     field("Count", select("measure", Object.entries(MEASURES), "completions")),
-    field("Of kind", select("kind", [["", "Any kind"], ...Object.entries(KINDS)], "book")),
-    field("Unit", select("unit", [["", "The kind's unit"], ...Object.values(UNITS).map((unit) => [unit, `${unit}s`])], ""), "For units only."),
+    field("Of kind", select("kind", [["", "Any kind"], ...Object.entries(KINDS),
+      ...(ownUnits.length ? [[CUSTOM, "Your own, custom"]] : [])], "book")),
+    field("Unit", select("unit", unitChoices(ownUnits), ""), "For units only."),
     field("Target", h("input", { name: "target", type: "number", min: "1", value: "20", required: true })),
     field("Each", select("period", Object.entries(PERIODS), "year")),
     field("Starts on", h("input", { name: "starts_on", type: "date", value: `${year + 1}-01-01`, required: true })),
@@ -124,11 +131,13 @@ function addForm(userId) {
 
 export async function render() {
   const userId = session.user.id;
-  const { items } = await api("GET", `/api/progress/${userId}/goals`);
+  const [{ items }, own] = await Promise.all([api("GET", `/api/progress/${userId}/goals`),
+    api("GET", `/api/progress/${userId}/titles`)]);
+  const ownUnits = [...new Set(own.items.filter((title) => title.kind === CUSTOM).map((title) => title.unit))];
   return h("section", { class: "goals-view" },
     h("h1", {}, "Goals"),
     h("p", { class: "lead" }, "Counted from your log by when things happened: a late entry counts on its day."),
     items.length ? h("div", { class: "goal-list" }, items.map((goal) => goalCard(goal, userId)))
       : h("p", { class: "empty" }, "No goals yet. Set one below: say, 20 books a year."),
-    addForm(userId));
+    addForm(userId, ownUnits));
 }

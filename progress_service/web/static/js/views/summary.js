@@ -1,12 +1,10 @@
 // The summary: trackers by status and kind, units consumed, ratings, and the year's activity as a
 // calendar (entries per day) and a chart (entries per week), both drawn here from the user's log.
 import { api, query, session } from "../api.js";
-import { CUSTOM, KINDS, STATUSES, UNITS, dayKey, h, numberText, plural, svg, unitWord } from "../dom.js";
+import { CUSTOM, KINDS, STATUSES, dayKey, h, numberText, plural, svg, unitWord } from "../dom.js";
 import { explainSummaryFigure, figureButton } from "./explain.js";
 
 const UNIT_WORDS = { episode: "watched", page: "read", track: "heard", play: "" };
-// The explanation of a units figure takes the catalog's units; an owner's own (units.km) it does not know yet.
-const EXPLAINED_UNITS = new Set(Object.values(UNITS));
 const KIND_ROWS = { ...KINDS, [CUSTOM]: "Custom" };
 const WEEKS = 53;
 const monthFormat = new Intl.DateTimeFormat(undefined, { month: "short" });
@@ -140,9 +138,8 @@ export async function render() {
       h("ul", { class: "tiles" }, Object.entries(summary.units).map(([unit, n]) => {
         const said = `${unitWord(unit, n)} ${UNIT_WORDS[unit] || ""}`.trim();
         const figure = [h("strong", {}, numberText(n)), h("span", {}, said)];
-        return h("li", { class: "tile", dataset: { unit } }, EXPLAINED_UNITS.has(unit)
-          ? figureButton(`${numberText(n)} ${said}`, (b) => explainSummaryFigure(userId, `units.${unit}`, `${numberText(n)} ${said}`, b), figure)
-          : h("div", { class: "figure" }, figure));
+        return h("li", { class: "tile", dataset: { unit } },
+          figureButton(`${numberText(n)} ${said}`, (b) => explainSummaryFigure(userId, `units.${unit}`, `${numberText(n)} ${said}`, b), figure));
       })),
       h("p", { class: "ratings" }, summary.ratings.count ? [
         figureButton(plural(summary.ratings.count, "rating"), (b) => explainSummaryFigure(userId, "ratings.count", `Ratings: ${summary.ratings.count}`, b),
