@@ -662,11 +662,11 @@ def measure_appends(db: Database, url: str, sizes: Sizes, catalog: Catalog, figu
             figures.append(Figure("appends/s, 1 writer (median of rounds)", ours, raw, "/s", True,
                                   "≥ 0.5 of raw", ours / raw >= 0.5, section=1))
         else:
-            figures.append(Figure("appends/s, 16 writers (median of rounds)", ours, raw, "/s", True, "report",
-                                  section=1))
+            figures.append(Figure("appends/s, 16 writers (median of rounds)", ours, raw, "/s", True, "≥ 0.5 of raw",
+                                  ours / raw >= 0.5, section=1))
             locked = statistics.median(runs["raw+lock"])
             log(f"  {threads:>2} writer(s): raw taking the log lock {locked:.0f}/s = {locked / raw:.2f} of raw")
-            figures.append(Figure("appends/s, 16 writers: *raw with the log lock* in the ours column", locked, raw,
+            figures.append(Figure("appends/s, 16 writers: *raw with one log lock*, as appends were until the feed, in the ours column", locked, raw,
                                   "/s", True, "report", section=1))
 
 
