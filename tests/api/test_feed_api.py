@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from progress_service.feed import FeedSlots
 from tests.api.test_catalog import admin, headers_for  # noqa: F401 (fixtures)
 from tests.helpers import log, problem_of
 
@@ -99,3 +100,16 @@ def test_the_stream_sends_the_events_after_last_event_id_then_waits(client, regi
     sent = next(chunks).decode()
     assert sent.startswith(f"id: {second}\nevent: progress_logged\ndata: {{") and sent.endswith("\n\n")
     response.close()
+
+
+def test_a_wait_past_the_workers_feed_slots_is_a_503_that_says_when_to_retry(client, app, admin, monkeypatch):
+    slots = FeedSlots(1)
+    monkeypatch.setitem(app.extensions, "progress_service.feed_slots", slots)
+    release = slots.take()  # an open stream holds the one slot
+    high_water = page(client, admin, after=0, limit=1)["high_water"]
+    busy = client.get(f"/api/events?after={high_water}&wait=5", headers=admin)
+    assert busy.status_code == 503 and busy.headers["Retry-After"] == "1"
+    assert "feed streams and long polls are open" in busy.json["detail"]
+    assert page(client, admin, after=high_water)["items"] == []  # a page that does not wait still answers
+    release()
+    assert client.get(f"/api/events?after={high_water}&wait=1", headers=admin).status_code == 200
