@@ -8,6 +8,7 @@ from .accounts import Accounts
 from .calendar_feed import CalendarFeeds
 from .config import Config
 from .db import Database
+from .feed import FeedSlots, FeedWaiter
 from .goals import Goals
 from .schema import open_database
 from .security import Tokens, signing_secret
@@ -34,6 +35,8 @@ def create_app(config: Config | None = None, *, db: Database | None = None) -> F
     app.extensions["progress_service.accounts"] = Accounts(database, tokens)
     app.extensions["progress_service.calendar_feeds"] = CalendarFeeds(database, tokens.secret)
     app.extensions["progress_service.goals"] = Goals(database)
+    app.extensions["progress_service.feed_waiter"] = FeedWaiter(database)
+    app.extensions["progress_service.feed_slots"] = FeedSlots(config.feed_slots)
     api.register(app)
     app.register_blueprint(web_page)
     return app

@@ -29,6 +29,7 @@ class Config:
     connect_timeout: int = 5  # seconds opening a database connection may take
     smtp_url: str | None = None  # smtp://[user:password@]host:port; None: mail goes to data_dir/outbox
     public_url: str | None = None  # the address in mails' links; None: http://127.0.0.1:PORT
+    feed_slots: int = 32  # feed streams and long polls a worker holds open at once, on threads of their own
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "Config":
@@ -50,6 +51,7 @@ class Config:
             connect_timeout=_int(env, "PROGRESS_SERVICE_CONNECT_TIMEOUT", 5, minimum=2),
             smtp_url=env.get("SMTP_URL") or None,
             public_url=(env.get("PROGRESS_SERVICE_PUBLIC_URL") or "").rstrip("/") or None,
+            feed_slots=_int(env, "PROGRESS_SERVICE_FEED_SLOTS", 32),
         )
         return replace(config, **{key: value for key, value in overrides.items() if value is not None})
 

@@ -158,3 +158,13 @@ class TooManyRequests(ProgressServiceError):
 class ServiceUnavailable(ProgressServiceError):
     status = 503
     title = "Service unavailable"
+
+
+class FeedBusy(ServiceUnavailable):
+    """Every feed slot of the worker is taken by an open stream or long poll."""
+
+    title = "Feed busy"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": "1"}

@@ -37,7 +37,7 @@ from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser
 from waitress.server import TcpWSGIServer
-from waitress.task import ErrorTask
+from waitress.task import ErrorTask, ThreadedTaskDispatcher
 from waitress.utilities import Error
 
 from .config import Config
@@ -55,6 +55,8 @@ COMPANION_RESTART_CAP = 10.0
 _STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 # The route that answers while the process runs (api.health): its tiny answer never waits for a thread.
 LIVENESS_PATH = "/healthz"
+# The feed's routes (api.events), served on threads of their own.
+FEED_PATH = "/api/events"
 
 
 def serve(make_app: Callable[[], Flask], *, host: str, port: int, workers: int, threads: int,
@@ -383,6 +385,10 @@ class _Server(TcpWSGIServer):
         self.config, self.balance, self.index = config, balance, index
         super().__init__(app, _sock=listener, adj=adj, bind_socket=False,
                          sockinfo=(listener.family, listener.type, listener.proto, listener.getsockname()))
+        # The feed's requests have threads of their own: one per stream or long poll it may hold
+        # (feed_slots, progress_service.feed), and one for its pages that do not wait.
+        self.feed_dispatcher = ThreadedTaskDispatcher()
+        self.feed_dispatcher.set_thread_count(config.feed_slots + 1)
         _Wakeup(balance.pipes[index][0], map=self._map)
         balance.started(index)
 
@@ -400,6 +406,9 @@ class _Server(TcpWSGIServer):
         if request is not None and not request.error and request.command in ("GET", "HEAD") \
                 and request.path == LIVENESS_PATH and not request.query:
             channel.liveness_due = True  # served once received() has let go of the channel's lock
+            return
+        if channel.requests and channel.requests[0].path.startswith(FEED_PATH):
+            self.feed_dispatcher.add_task(channel)  # a stream that lasts an hour takes none of the others' threads
             return
         super().add_task(channel)
 

@@ -2,7 +2,7 @@
 
 A ``Writing`` owns one write's transaction from start to end: the connection and the batching
 of statements into round trips, the stream lock, the remembered-state proof, the idempotency
-key's row, the projections' statements and the append under the log lock. A use case reads as
+key's row, the projections' statements and the append. A use case reads as
 load → decide → append:
 
     for w in store.writing(stream, expected_version=..., idempotency=...):

@@ -63,7 +63,7 @@ from progress_service.domain.rules import (  # noqa: E402
 from progress_service.domain.tracker import NEW, advance, effective_changes  # noqa: E402
 from progress_service.errors import ProgressServiceError, TrackerNotFound  # noqa: E402
 from progress_service import eventstore  # noqa: E402
-from progress_service.eventstore import LOG_LOCK, Stream  # noqa: E402
+from progress_service.eventstore import Stream  # noqa: E402
 from progress_service.projections import rebuild, tracker_state, tracker_versions  # noqa: E402
 from progress_service.projections.change import COLUMNS, rows_json, tracker_row  # noqa: E402
 from progress_service.services import Trackers  # noqa: E402
@@ -531,7 +531,9 @@ RAW_INSERT_EVENT = """
     VALUES (%(user)s, %(title)s, 'tracker-' || %(user)s || '-' || %(title)s, %(version)s, %(type)s, %(data)s, '{}',
             %(at)s)
 """
-# The same INSERT taking the event store's log lock the way eventstore.append does (held to commit)
+# The same INSERT taking one lock for the whole log, held to commit, as appends did until the feed was ordered by
+# transaction (docs/ARCHITECTURE.md, "The feed"): what serializing commits costs raw PostgreSQL.
+LOG_LOCK = (0x70726f67, 1)
 RAW_INSERT_EVENT_LOCKED = f"""
     WITH log_lock AS (SELECT pg_advisory_xact_lock({LOG_LOCK[0]}, {LOG_LOCK[1]}))
     INSERT INTO raw_events (user_id, title_id, stream, version, type, data, metadata, occurred_at)
@@ -660,11 +662,11 @@ def measure_appends(db: Database, url: str, sizes: Sizes, catalog: Catalog, figu
             figures.append(Figure("appends/s, 1 writer (median of rounds)", ours, raw, "/s", True,
                                   "≥ 0.5 of raw", ours / raw >= 0.5, section=1))
         else:
-            figures.append(Figure("appends/s, 16 writers (median of rounds)", ours, raw, "/s", True, "report",
-                                  section=1))
+            figures.append(Figure("appends/s, 16 writers (median of rounds)", ours, raw, "/s", True, "≥ 0.5 of raw",
+                                  ours / raw >= 0.5, section=1))
             locked = statistics.median(runs["raw+lock"])
             log(f"  {threads:>2} writer(s): raw taking the log lock {locked:.0f}/s = {locked / raw:.2f} of raw")
-            figures.append(Figure("appends/s, 16 writers: *raw with the log lock* in the ours column", locked, raw,
+            figures.append(Figure("appends/s, 16 writers: *raw with one log lock*, as appends were until the feed, in the ours column", locked, raw,
                                   "/s", True, "report", section=1))
 
 

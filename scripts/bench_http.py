@@ -561,6 +561,7 @@ def main(argv: list[str] | None = None) -> int:
     figures: list[Figure] = []
     with set_up(args, settings) as bench:
         measure_writes(bench, figures)                                  # [1]
+        measure_writes_with_streams(bench, figures)
         check = check_log(bench, fill_history(bench))
         active = settle_log(bench)
         probe_history_page(bench)                                       # [2]
@@ -774,6 +775,78 @@ def measure_writes(bench: Bench, figures: list[Figure]) -> None:
                               "≥ 0.5 of raw", o.rate / b.rate >= 0.5))
         figures.append(Figure(f"`POST /api/progress/log` p50, {conn_label}", o.p50, b.p50, "ms", False))
         figures.append(Figure(f"`POST /api/progress/log` p99, {conn_label}", o.p99, b.p99, "ms", False))
+
+
+class FeedStreams:
+    """``count`` open ``GET /api/events/stream`` connections (an admin's token), each read on a thread
+    of its own, counting the events each receives."""
+
+    def __init__(self, port: int, token: str, count: int, after: int):
+        self.received = [0] * count
+        self.connections: list[http.client.HTTPConnection] = []
+        self.threads = []
+        for i in range(count):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+            conn.request("GET", f"/api/events/stream?after={after}", headers={"Authorization": f"Bearer {token}"})
+            response = conn.getresponse()
+            if response.status != 200:
+                raise RuntimeError(f"a feed stream answered {response.status}: {response.read()[:300]!r}")
+            self.connections.append(conn)
+            thread = threading.Thread(target=self._read, args=(i, response), daemon=True)
+            thread.start()
+            self.threads.append(thread)
+
+    def _read(self, i: int, response: http.client.HTTPResponse) -> None:
+        try:
+            for line in response:
+                if line.startswith(b"id: "):
+                    self.received[i] += 1
+        except (OSError, ValueError, http.client.HTTPException):  # closed at the end of the measurement
+            pass
+
+    def close(self) -> None:
+        for conn in self.connections:
+            if conn.sock is not None:
+                conn.sock.shutdown(socket.SHUT_RDWR)
+            conn.close()
+
+
+def measure_writes_with_streams(bench: Bench, figures: list[Figure], streams: int = 20) -> None:
+    """[1b]: the writes of [1] at ``--connections`` again, with ``streams`` feed streams open that
+    each receive every event: the rate is judged against [1]'s (the target: within 10%)."""
+    c = bench.settings.connections
+    admin = bench.users[0]
+    with bench.raw.cursor() as cur:  # the streams need an admin's (or a service's) token
+        cur.execute("UPDATE users SET role = 'admin' WHERE id = %s RETURNING username", (admin.id,))
+        username = cur.fetchone()[0]
+    status, answer = call(bench.port, "POST", "/api/auth/login", {"username": username, "password": PASSWORD})
+    if status != 200:
+        raise RuntimeError(f"the admin's login answered {status}: {answer}")
+    status, page = call(bench.port, "GET", "/api/events?limit=1", token=answer["access_token"])
+    log(f"\n[1b] log writes at {c} connections with {streams} feed streams open (after log id {page['high_water']})")
+    open_streams = FeedStreams(bench.port, answer["access_token"], streams, page["high_water"])
+    try:
+        writers = bench.targets("writes", [(u, u.songs) for u in bench.users])
+        runs = [load(bench.port, "write", writers, c, warmup=bench.settings.warmup, seconds=bench.settings.seconds,
+                     label=f"POST /api/progress/log, {streams} streams open", meter=bench.ours_meter)
+                for _ in range(bench.settings.rounds)]
+        result = bench.results[f"write{c}_streams"] = Result.merged(runs)
+        log(result.line())
+        time.sleep(1)  # the streams catch up with the last writes
+        with bench.raw.cursor() as cur:
+            cur.execute("SELECT count(*) FROM events WHERE id > %s", (page["high_water"],))
+            appended = cur.fetchone()[0]
+        short = [n for n in open_streams.received if n < appended]
+        log(f"  {appended} events appended since the streams opened; each stream received "
+            f"{min(open_streams.received)}..{max(open_streams.received)}")
+    finally:
+        open_streams.close()
+    without = bench.results[f"write{c}"]
+    figures.append(Figure(f"`POST /api/progress/log` req/s, {c} connections, {streams} feed streams open "
+                          f"(raw: the same writes without them, [1])", result.rate, without.rate, "/s", True,
+                          "≥ 0.9 of without", result.rate / without.rate >= 0.9))
+    figures.append(Figure(f"feed streams that missed an event of the {appended} appended", len(short), 0, "", False,
+                          "0", not short))
 
 
 def fill_history(bench: Bench) -> int:

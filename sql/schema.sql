@@ -91,12 +91,17 @@ CREATE TABLE IF NOT EXISTS events (
     metadata     jsonb NOT NULL DEFAULT '{}',
     occurred_at  timestamptz NOT NULL,
     recorded_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+    tx           xid8 NOT NULL DEFAULT pg_current_xact_id(),  -- the appending transaction: the feed's order
     CONSTRAINT events_pkey PRIMARY KEY (user_id, id),
     -- the stream determines user_id, so this is unique (stream, version) in a form Citus enforces
     CONSTRAINT events_stream_version UNIQUE (user_id, title_id, version)
 );
 ALTER SEQUENCE events_id_seq OWNED BY events.id;
 CREATE INDEX IF NOT EXISTS events_position ON events (id);
+-- The feed's order (eventstore.read_feed): by appending transaction, then log id. A log from before
+-- the column gets the migrating transaction's id on every row, so it keeps its log-id order.
+ALTER TABLE events ADD COLUMN IF NOT EXISTS tx xid8 NOT NULL DEFAULT pg_current_xact_id();
+CREATE INDEX IF NOT EXISTS events_feed ON events (tx, id);
 -- The corrections and retractions that target each entry (few: a partial index), for the
 -- timeline's corrected_by / retracted_by.
 CREATE INDEX IF NOT EXISTS events_rewrites ON events (user_id, title_id, ((data ->> 'entry_version')::integer), id)

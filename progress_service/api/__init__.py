@@ -20,7 +20,7 @@ from ..db import request_proof
 from ..errors import AuthenticationFailed, ProgressServiceError
 from ..schemas import ProblemSchema
 from ..security import Caller
-from . import auth, calendar, catalog, goals, notifications, own_titles, progress, reports, trackers, users
+from . import auth, calendar, catalog, events, goals, notifications, own_titles, progress, reports, trackers, users
 from .access import access_of
 from .common import PROBLEM, problem
 from .health import health
@@ -141,7 +141,7 @@ def register(app: Flask) -> None:
     api.register_blueprint(health)
     app.register_blueprint(docs_assets)
     blueprints = (auth.blp, users.blp, progress.blp, trackers.blp, own_titles.blp, goals.blp, catalog.blp, reports.blp,
-                  calendar.blp, notifications.blp)
+                  calendar.blp, notifications.blp, events.blp)
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     undeclared = [endpoint for endpoint, view in app.view_functions.items()

@@ -33,6 +33,11 @@ def _admin(who: Caller, path: dict[str, Any]) -> None:
         raise PermissionDenied("Only an admin may do this.")
 
 
+def _reads_feed(who: Caller, path: dict[str, Any]) -> None:
+    if not who.is_admin:
+        raise PermissionDenied("Only an admin or a service may read the feed of every event.")
+
+
 def _reads_own(who: Caller, path: dict[str, Any]) -> None:
     if who.user_id != path["user_id"] and not who.is_admin:
         raise PermissionDenied("You may only reach your own trackers and entries.")
@@ -75,6 +80,7 @@ PUBLIC_ADMIN_SEES_MORE = Access(needs_token=False, reads_token=True)
 PUBLIC_OWNER_SEES_OWN = Access(needs_token=False, reads_token=True)  # a catalog read that shows one's own titles too
 SIGNED_IN = Access(needs_token=True)
 ADMIN = Access(needs_token=True, check=_admin)
+READS_FEED = Access(needs_token=True, check=_reads_feed)  # /api/events*: an admin, or a service
 READS_OWN = Access(needs_token=True, check=_reads_own)  # a {user_id} route: one's own, or anyone's for an admin
 WRITES_OWN = Access(needs_token=True, check=_writes_own)  # a {user_id} route that changes data: one's own only
 CLEARS_OWN = Access(needs_token=True, check=_writes_own_unless_purging)

@@ -1,10 +1,15 @@
 """The event store: one append-only log in PostgreSQL.
 
-Ordering: every append takes one transaction-scoped advisory lock (the *log lock*) right before
-it draws positions from the sequence, and holds it until commit. So commits happen in position
-order, and a reader of ``events after P`` can never see P+2 before P+1 commits: nothing is
-skipped. Appends to one stream are serialized first by a per-stream advisory lock, taken before
-the caller reads the state it decides on.
+Appends to one stream are serialized by a per-stream advisory lock, taken before the caller reads
+the state it decides on. Appends to different streams take no common lock and commit in any
+order, so log ids (drawn from a sequence) do not commit in order: event 12 may become visible
+after event 13. Followers therefore read the *feed* (``read_feed``), which is ordered by the
+appending transaction's id (``events.tx``, an ``xid8``) and then the log id, and which serves
+only events of transactions older than the oldest one still in flight
+(``pg_snapshot_xmin(pg_current_snapshot())``). Every transaction below that horizon has committed
+or rolled back, and no new one can start below it, so nothing can ever appear behind a position a
+follower has passed: every committed event, once, in one order (docs/ARCHITECTURE.md, "The
+feed").
 """
 from __future__ import annotations
 
@@ -21,7 +26,6 @@ from ..db import Statement, run_together
 from ..domain.events import Recorded, event_from
 from ..errors import InvalidChange
 
-LOG_LOCK = (0x70726f67, 1)  # (class, key) of the two-int advisory lock space; streams use the bigint one
 
 
 class Stream(NamedTuple):
@@ -35,13 +39,36 @@ class Stream(NamedTuple):
         return f"tracker-{self.user_id}-{self.title_id}"
 
 
+class FeedPosition(NamedTuple):
+    """Where an event stands in the feed: its appending transaction, then its log id. Said as
+    ``"<tx>:<id>"`` (the event object's ``position``)."""
+
+    tx: int
+    id: int
+
+    def __str__(self) -> str:
+        return f"{self.tx}:{self.id}"
+
+    @classmethod
+    def parse(cls, text: str) -> FeedPosition | None:
+        """The position ``"<tx>:<id>"`` says, or None when it says none."""
+        tx, colon, event_id = text.partition(":")
+        if not colon or not tx.isdigit() or not event_id.isdigit() or int(tx) >= 2**64 or int(event_id) >= 2**63:
+            return None
+        return cls(int(tx), int(event_id))
+
+
+FEED_START = FeedPosition(0, 0)  # before every event
+
+
 @dataclass(frozen=True)
 class StoredEvent:
-    """An event read from the whole log, with its stream."""
+    """An event read from the whole log, with its stream (and, read from the feed, its position)."""
 
     stream: Stream
     entry: Recorded
     metadata: dict[str, Any]
+    position: FeedPosition | None = None
 
     @property
     def id(self) -> int:
@@ -49,8 +76,6 @@ class StoredEvent:
 
 
 _LOCK_STREAM = sa.text("SELECT pg_advisory_xact_lock((CAST(:user_id AS bigint) << 32) # CAST(:title_id AS bigint))")
-
-_LOG_LOCK = sa.text("SELECT pg_advisory_xact_lock(:lock_class, :lock_key)")
 
 _APPEND = sa.text("""
     SELECT id, version, recorded_at
@@ -70,7 +95,22 @@ _READ_STREAM = sa.text(f"""
     ORDER BY version
 """)
 
-_READ_ALL = sa.text(f"SELECT {_COLUMNS} FROM events WHERE id > :after ORDER BY id LIMIT :limit")
+# The feed: events of transactions below the horizon (module docstring), after a position, in feed
+# order, walking the events_feed index; ``high_water`` is the last position below the horizon.
+_FEED = """
+    WITH horizon AS MATERIALIZED (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
+    SELECT {columns}, e.tx::text AS tx, event_json(e)::text AS body FROM events e, horizon h
+    WHERE (e.tx, e.id) > (CAST(:after_tx AS text)::xid8, CAST(:after_id AS bigint)) AND e.tx < h.xmin {filters}
+    ORDER BY e.tx, e.id LIMIT :limit
+"""
+_FEED_FILTERS = {"types": "e.type = ANY(CAST(:types AS text[]))", "user_id": "e.user_id = :user_id"}
+
+_HIGH_WATER = sa.text("""
+    SELECT e.tx::text AS tx, e.id FROM events e
+    WHERE e.tx < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY e.tx DESC, e.id DESC LIMIT 1
+""")
+
+_POSITION_OF = sa.text("SELECT tx::text AS tx, id FROM events WHERE id = :id")
 
 _READ_ENTRY = sa.text(f"SELECT {_COLUMNS} FROM events WHERE id = :id")
 
@@ -83,17 +123,15 @@ def stream_lock(stream: Stream) -> Statement:
 def append_statements(stream: Stream, entries: Sequence[Recorded], *, expected_version: int,
                       metadata: dict[str, Any] | None = None) -> list[Statement]:
     """The statements that append ``entries`` (numbered from ``expected_version + 1``) to
-    ``stream``: the log lock, then the append, which raises VersionConflict when the stream is not
-    at ``expected_version``. Take the stream lock first in the same transaction, and send COMMIT
-    in the same round trip (then ``positions``), so that the log lock is never held across a round
-    trip to the client."""
+    ``stream``: the append, which raises VersionConflict when the stream is not at
+    ``expected_version``. Take the stream lock first in the same transaction."""
     if [e.version for e in entries] != list(range(expected_version + 1, expected_version + 1 + len(entries))):
         raise ValueError("entries must be numbered consecutively after the expected version")
     payload = [{"version": e.version, "type": e.event.type, "data": e.event.data(),
                 "occurred_at": e.occurred_at.isoformat()} for e in entries]
     params = {**stream._asdict(), "expected_version": expected_version,
               "events": json.dumps(payload), "metadata": json.dumps(metadata or {})}
-    return [(_LOG_LOCK, {"lock_class": LOG_LOCK[0], "lock_key": LOG_LOCK[1]}), (_APPEND, params)]
+    return [(_APPEND, params)]
 
 
 def positions(stream: Stream, *, expected_version: int) -> Statement:
@@ -112,8 +150,7 @@ def append(conn: sa.Connection, stream: Stream, entries: Sequence[Recorded], *, 
            metadata: dict[str, Any] | None = None) -> list[Recorded]:
     """Append ``entries`` in the caller's transaction (``Database.transaction``), with no
     projection: for tools and tests of the log alone (the service writes through
-    ``store.Writing``). Takes the stream lock, then the log lock, which is held until the caller
-    commits."""
+    ``store.Writing``). Takes the stream lock, held until the caller commits."""
     if not entries:
         return []
     return appended(entries, run_together(conn, [
@@ -131,9 +168,54 @@ def read_entry(conn: sa.Connection, event_id: int) -> StoredEvent | None:
     return stored_event(row) if row else None
 
 
-def read_all(conn: sa.Connection, *, after: int = 0, limit: int = 1000) -> list[StoredEvent]:
-    """Events with a position after ``after``, in position order: a follower's next page."""
-    return [stored_event(row) for row in conn.execute(_READ_ALL, {"after": after, "limit": limit})]
+@functools.lru_cache(maxsize=None)
+def _feed_sql(filters: tuple[str, ...]) -> sa.TextClause:
+    return sa.text(_FEED.format(columns=", ".join(f"e.{c}" for c in _COLUMNS.split(", ")),
+                                filters="".join(f" AND {_FEED_FILTERS[f]}" for f in filters)))
+
+
+def read_feed(conn: sa.Connection, *, after: FeedPosition = FEED_START, limit: int = 1000,
+              types: Sequence[str] | None = None, user_id: int | None = None) -> list[StoredEvent]:
+    """The feed's next page: the committed events after ``after``, in feed order, of ``types`` and
+    of ``user_id`` when given. A follower passes the last one's ``position`` as ``after`` next."""
+    return [stored_event(row, FeedPosition(int(row.tx), row.id))
+            for row in _feed_rows(conn, after, limit, types, user_id)]
+
+
+def _feed_rows(conn: sa.Connection, after: FeedPosition, limit: int, types: Sequence[str] | None,
+               user_id: int | None) -> sa.CursorResult:
+    given = {"types": list(types) if types else None, "user_id": user_id}
+    filters = tuple(name for name, value in given.items() if value is not None)
+    return conn.execute(_feed_sql(filters), {"after_tx": str(after.tx), "after_id": after.id, "limit": limit,
+                                             **{name: given[name] for name in filters}})
+
+
+class FeedItem(NamedTuple):
+    """An event of the feed as the API gives it: its position, log id, type and event object (JSON)."""
+
+    position: FeedPosition
+    id: int
+    type: str
+    body: str
+
+
+def feed_items(conn: sa.Connection, *, after: FeedPosition = FEED_START, limit: int = 1000,
+               types: Sequence[str] | None = None, user_id: int | None = None) -> list[FeedItem]:
+    """``read_feed``'s page as the API's event objects (for the HTTP feed, its stream and the relay)."""
+    return [FeedItem(FeedPosition(int(row.tx), row.id), row.id, row.type, row.body)
+            for row in _feed_rows(conn, after, limit, types, user_id)]
+
+
+def high_water(conn: sa.Connection) -> FeedPosition | None:
+    """The feed's last position: that of the last event a follower can read now (None: none yet)."""
+    row = conn.execute(_HIGH_WATER).first()
+    return FeedPosition(int(row.tx), row.id) if row else None
+
+
+def position_of(conn: sa.Connection, event_id: int) -> FeedPosition | None:
+    """The feed position of the event with log id ``event_id`` (None: there is no such event)."""
+    row = conn.execute(_POSITION_OF, {"id": event_id}).first()
+    return FeedPosition(int(row.tx), row.id) if row else None
 
 
 _TITLES_RECORDED_BETWEEN = sa.text("""
@@ -172,12 +254,13 @@ def title_exists(conn: sa.Connection, title_id: int, user_id: int) -> bool:
     return conn.execute(_TITLE_EXISTS, {"id": title_id, "user_id": user_id}).scalar_one()
 
 
-def stored_event(row: sa.Row) -> StoredEvent:
+def stored_event(row: sa.Row, position: FeedPosition | None = None) -> StoredEvent:
     return StoredEvent(
         stream=Stream(row.user_id, row.title_id),
         entry=Recorded(version=row.version, event=event_from(row.type, row.data),
                        occurred_at=row.occurred_at, id=row.id, recorded_at=row.recorded_at),
         metadata=row.metadata,
+        position=position,
     )
 
 

@@ -27,7 +27,7 @@ KEY = ("user_id", "title_id", "version")
 COMPARED = ", ".join(COLUMNS)  # its tracker objects are a rendering of these, checked on their own
 
 # Nothing here needs a position from the log, so it is written with the other projections,
-# before the append takes the log lock.
+# before the append.
 _ADD = sa.text(f"""
     INSERT INTO tracker_versions ({', '.join(COLUMNS)}, tracker, title_revision)
     SELECT {', '.join('v.' + c for c in COLUMNS)}, tracker_json(v, t), t.revision
