@@ -12,6 +12,7 @@ from .feed import FeedSlots, FeedWaiter
 from .goals import Goals
 from .schema import open_database
 from .security import Tokens, signing_secret
+from .service_accounts import ServiceAccounts
 from .services import Trackers
 from .user_service import UserServiceClient
 from .web import web as web_page
@@ -33,6 +34,7 @@ def create_app(config: Config | None = None, *, db: Database | None = None) -> F
              if config.user_svc_base_url else None)
     app.extensions["progress_service.trackers"] = Trackers(database, users=users)
     app.extensions["progress_service.accounts"] = Accounts(database, tokens)
+    app.extensions["progress_service.service_accounts"] = ServiceAccounts(database, tokens)
     app.extensions["progress_service.calendar_feeds"] = CalendarFeeds(database, tokens.secret)
     app.extensions["progress_service.goals"] = Goals(database)
     app.extensions["progress_service.feed_waiter"] = FeedWaiter(database)

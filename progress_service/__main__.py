@@ -1,4 +1,4 @@
-"""The command line: serve, create-admin, rebuild, verify, notify, menu."""
+"""The command line: serve, create-admin, create-service, rebuild, verify, notify, menu."""
 from __future__ import annotations
 
 import argparse
@@ -14,14 +14,16 @@ from . import create_app
 from .accounts import Accounts
 from .config import Config, ConfigError
 from .db import Database, database_url
+from .errors import Conflict, NotFound
 from . import notifications, queue
 from .mail import Mailer
 from .menu import run as run_menu
 from .prefork import serve
 from .projections import TABLES, rebuild as projection_rebuild
 from .schema import prepare_schema
-from .schemas.accounts import PASSWORD, USERNAME
+from .schemas.accounts import PASSWORD, SERVICE_NAME, USERNAME
 from .security import Tokens, signing_secret
+from .service_accounts import ServiceAccounts
 
 
 # Requests each worker process handles at once. The service is CPU-bound on a small machine, and a
@@ -48,6 +50,10 @@ def main(argv: list[str] | None = None) -> int:
     admin = commands.add_parser("create-admin", parents=[common], help="create an admin (or promote a user)")
     admin.add_argument("username")
     admin.add_argument("--password", required=True)
+    service = commands.add_parser("create-service", parents=[common],
+                                  help="make a service that follows the feed (prints its client id and secret once)")
+    service.add_argument("name")
+    service.add_argument("--revoke", action="store_true", help="revoke the service of this name: its tokens end at once")
     commands.add_parser("rebuild", parents=[common], help="rebuild every projection from the event log")
     commands.add_parser("verify", parents=[common],
                         help="compare the projections with a rebuild from the log; exit 1 on any difference")
@@ -68,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         return _menu(parser, config, args)
     db = Database.for_maintenance(database_url(config), config)
     prepare_schema(db)
-    return {"serve": _serve, "create-admin": _create_admin, "rebuild": _rebuild,
+    return {"serve": _serve, "create-admin": _create_admin, "create-service": _create_service, "rebuild": _rebuild,
             "verify": _verify, "notify": _notify}[args.command](config, db, args)
 
 
@@ -130,6 +136,31 @@ def _create_admin(config: Config, db: Database, args: argparse.Namespace) -> int
             return 2
     user = Accounts(db, Tokens(signing_secret(config), config.token_ttl)).create_admin(args.username, args.password)
     print(f"{user['username']} (id {user['id']}) is an admin")
+    return 0
+
+
+def _create_service(config: Config, db: Database, args: argparse.Namespace) -> int:
+    name = args.name.strip()
+    try:
+        SERVICE_NAME(name)
+    except ValidationError as error:
+        print(f"error: {' '.join(error.messages)}", file=sys.stderr)
+        return 2
+    services = ServiceAccounts(db, Tokens(signing_secret(config), config.token_ttl))
+    try:
+        service = services.revoke(name) if args.revoke else services.create(name)
+    except (Conflict, NotFound) as error:
+        print(f"error: {error.detail}", file=sys.stderr)
+        return 1
+    if args.revoke:
+        print(f"service {service['name']} (client id {service['client_id']}) is revoked: its tokens no longer work")
+        return 0
+    print(f"service {service['name']} (id {service['id']}) is made; it reads the feed (/api/events) and nothing else")
+    print(f"client id:     {service['client_id']}")
+    print(f"client secret: {service['client_secret']}")
+    print("Keep the secret now: it is shown only this once and not stored (only its hash is), so it cannot be "
+          "shown again. If it is lost, revoke the service (--revoke) and make it again.")
+    print('A token: POST /api/auth/token {"grant_type": "client_credentials", "client_id": ..., "client_secret": ...}')
     return 0
 
 

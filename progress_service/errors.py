@@ -75,6 +75,10 @@ class GoalNotFound(NotFound):
     title = "Goal not found"
 
 
+class ServiceNotFound(NotFound):
+    title = "Service not found"
+
+
 class Conflict(ProgressServiceError):
     status = 409
     title = "Conflict"

@@ -1,8 +1,9 @@
 """Helpers the tests of several modules share: reading a problem answer, logging an entry through
-the API, a free loopback port, a GET and a POST that read JSON."""
+the API, a free loopback port, a GET and a POST that read JSON, the credentials create-service printed."""
 from __future__ import annotations
 
 import json
+import re
 import socket
 import urllib.error
 import urllib.request
@@ -41,3 +42,11 @@ def post(url: str, body: dict, token: str | None = None) -> dict:
     request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers, method="POST")
     with urllib.request.urlopen(request, timeout=5) as response:
         return json.loads(response.read())
+
+
+def printed_credentials(output: str) -> tuple[str, str]:
+    """The client id and secret that ``create-service`` printed, as a person reads them off."""
+    client_id = re.search(r"^client id: +(\S+)$", output, re.M)
+    secret = re.search(r"^client secret: +(\S+)$", output, re.M)
+    assert client_id and secret, output
+    return client_id.group(1), secret.group(1)

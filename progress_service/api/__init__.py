@@ -21,7 +21,7 @@ from ..errors import AuthenticationFailed, ProgressServiceError
 from ..schemas import ProblemSchema
 from ..security import Caller
 from . import auth, calendar, catalog, events, goals, notifications, own_titles, progress, reports, trackers, users
-from .access import access_of
+from .access import access_of, refuse_services
 from .common import PROBLEM, problem
 from .health import health
 from .parsing import refuse_unknown_query
@@ -90,6 +90,7 @@ def _check_request() -> Response | None:
     if rule.needs_token or (rule.reads_token and "Authorization" in asked.headers):
         context.caller = _bearer_caller(asked)
         context.proof = request_proof.set(credential_proof(context.caller))
+        refuse_services(context.caller, rule)
     if rule.check is not None:
         rule.check(context.caller, asked.view_args or {})
     refuse_unknown_query(view)

@@ -26,6 +26,7 @@ class Access:
     needs_token: bool
     check: Check | None = None
     reads_token: bool = False  # a public route that checks a token when one is sent (an admin sees more)
+    lets_services: bool = False  # a service's token passes (READS_FEED alone): every other route refuses one
 
 
 def _admin(who: Caller, path: dict[str, Any]) -> None:
@@ -33,8 +34,18 @@ def _admin(who: Caller, path: dict[str, Any]) -> None:
         raise PermissionDenied("Only an admin may do this.")
 
 
+SERVICES_READ_THE_FEED = "A service reads the feed and nothing else."
+
+
+def refuse_services(who: Caller, access: Access) -> None:
+    """A service's token reaches the feed alone: on any other route, whatever the route's own rule."""
+    if who.is_service and not access.lets_services:
+        db().prove()  # a revoked service's token is refused as ended (401), not as misplaced
+        raise PermissionDenied(SERVICES_READ_THE_FEED)
+
+
 def _reads_feed(who: Caller, path: dict[str, Any]) -> None:
-    if not who.is_admin:
+    if not (who.is_admin or who.is_service):
         raise PermissionDenied("Only an admin or a service may read the feed of every event.")
 
 
@@ -80,7 +91,7 @@ PUBLIC_ADMIN_SEES_MORE = Access(needs_token=False, reads_token=True)
 PUBLIC_OWNER_SEES_OWN = Access(needs_token=False, reads_token=True)  # a catalog read that shows one's own titles too
 SIGNED_IN = Access(needs_token=True)
 ADMIN = Access(needs_token=True, check=_admin)
-READS_FEED = Access(needs_token=True, check=_reads_feed)  # /api/events*: an admin, or a service
+READS_FEED = Access(needs_token=True, check=_reads_feed, lets_services=True)  # /api/events*: an admin, or a service
 READS_OWN = Access(needs_token=True, check=_reads_own)  # a {user_id} route: one's own, or anyone's for an admin
 WRITES_OWN = Access(needs_token=True, check=_writes_own)  # a {user_id} route that changes data: one's own only
 CLEARS_OWN = Access(needs_token=True, check=_writes_own_unless_purging)

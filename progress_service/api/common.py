@@ -20,6 +20,7 @@ from ..eventstore import Stream
 from ..goals import Goals
 from ..schemas import api_time
 from ..security import Caller
+from ..service_accounts import ServiceAccounts
 from ..services import Idempotency, Trackers
 
 PROBLEM = "application/problem+json"
@@ -89,6 +90,10 @@ def trackers() -> Trackers:
 
 def accounts() -> Accounts:
     return current_app.extensions["progress_service.accounts"]
+
+
+def service_accounts() -> ServiceAccounts:
+    return current_app.extensions["progress_service.service_accounts"]
 
 
 def calendar_feeds() -> CalendarFeeds:

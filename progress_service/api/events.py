@@ -10,12 +10,12 @@ from flask import Response, current_app, request
 
 from .. import eventstore
 from ..db import Database
-from ..errors import InvalidChange
+from ..errors import AuthenticationFailed, InvalidChange
 from ..eventstore import FEED_START, FeedItem, FeedPosition
 from ..feed import HEARTBEAT, FeedSlots, FeedWaiter
 from ..schemas.feed import FeedPageSchema, FeedQuerySchema, FeedStreamQuerySchema
 from .access import READS_FEED, allow
-from .common import db, json_answer
+from .common import db, json_answer, streamed
 from .parsing import Blueprint
 
 blp = Blueprint("events", __name__, url_prefix="/api/events",
@@ -99,8 +99,10 @@ def stream(query):
     if resume:
         query = {**query, "after": FeedStreamQuerySchema().load({"after": resume})["after"]}
     after = _position(query.get("after", 0))
+    db().prove()  # the caller's token still stands (a revoked service's ends here), before the 200 goes out
     release = slots().take()  # now, so a full worker answers 503 rather than a stream that never starts
-    response = Response(_events(after, query, db(), waiter()), mimetype="text/event-stream",
+    # each page is read with the caller's proof, so the stream of a token that has ended ends too
+    response = Response(streamed(_events(after, query, db(), waiter())), mimetype="text/event-stream",
                         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
     response.call_on_close(release)  # when the client goes, or the stream ends
     return response
@@ -110,7 +112,10 @@ def _events(after: FeedPosition, query: dict[str, Any], database: Database, wait
     """The stream's pieces, made after the view has returned (so with the app's objects in hand)."""
     yield f"retry: 1000\n: following the feed after {after}\n\n"
     while True:
-        items, high_water = _page(after, STREAM_PAGE, query, database)
+        try:
+            items, high_water = _page(after, STREAM_PAGE, query, database)
+        except AuthenticationFailed:  # the caller's token has ended: a client that comes back gets the 401
+            return
         if items:
             after = items[-1].position
             yield "".join(f"id: {item.id}\nevent: {item.type}\ndata: {_item(item)}\n\n" for item in items)

@@ -1,5 +1,6 @@
 """What the end-to-end tests share: a real `serve` process on a free loopback port, on a fresh
-database that holds an admin made by `create-admin`."""
+database that holds an admin made by `create-admin` (and a service made by `create-service`, for
+those that follow the feed)."""
 from __future__ import annotations
 
 import contextlib
@@ -13,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.helpers import free_port, get
+from tests.helpers import free_port, get, printed_credentials
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN, ADMIN_PASSWORD = "e2e_admin", "e2e admin password"
@@ -32,9 +33,7 @@ def serving(database_url: str, data_dir: Path, admin: str, admin_password: str,
             environment: dict[str, str] | None = None, arguments: tuple[str, ...] = ()) -> Iterator[Service]:
     """Make the admin, start `serve` (with ``arguments`` and ``environment`` added), wait for
     /healthz, yield it; stop it afterwards."""
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env["PROGRESS_SERVICE_DATA_DIR"] = str(data_dir)
-    env.update(environment or {})
+    env = _environment(data_dir, environment)
     made = subprocess.run([sys.executable, "-m", "progress_service", "create-admin", admin, "--password", admin_password,
                            "--database-url", database_url], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert made.returncode == 0, made.stdout + made.stderr
@@ -58,6 +57,23 @@ def serving(database_url: str, data_dir: Path, admin: str, admin_password: str,
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def _environment(data_dir: Path, environment: dict[str, str] | None = None) -> dict[str, str]:
+    """The commands' environment: the database only from --database-url, the data folder a test's own."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["PROGRESS_SERVICE_DATA_DIR"] = str(data_dir)
+    env.update(environment or {})
+    return env
+
+
+def create_service(database_url: str, data_dir: Path, name: str) -> tuple[str, str]:
+    """Make a service with `create-service`; the client id and secret it printed."""
+    made = subprocess.run([sys.executable, "-m", "progress_service", "create-service", name, "--database-url",
+                           database_url], cwd=ROOT, env=_environment(data_dir), capture_output=True, text=True,
+                          timeout=120)
+    assert made.returncode == 0, made.stdout + made.stderr
+    return printed_credentials(made.stdout)
 
 
 def closed_within(sockets: list[socket.socket], seconds: float,
