@@ -1,9 +1,10 @@
 """Helpers the tests of several modules share: reading a problem answer, logging an entry through
-the API, a free loopback port, a GET and a POST that read JSON."""
+the API, a free loopback port, a GET and a POST that read JSON, waiting for a condition."""
 from __future__ import annotations
 
 import json
 import socket
+import time
 import urllib.error
 import urllib.request
 
@@ -41,3 +42,11 @@ def post(url: str, body: dict, token: str | None = None) -> dict:
     request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers, method="POST")
     with urllib.request.urlopen(request, timeout=5) as response:
         return json.loads(response.read())
+
+
+def wait_until(condition, within: float, what: str) -> None:
+    """Wait for ``condition()`` to hold, looking every 50 ms; fail naming ``what`` after ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, f"{what}: not within {within} s"
+        time.sleep(0.05)
