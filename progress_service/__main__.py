@@ -1,4 +1,4 @@
-"""The command line: serve, create-admin, create-service, rebuild, verify, notify, menu."""
+"""The command line: serve, relay, create-admin, create-service, rebuild, verify, notify, menu."""
 from __future__ import annotations
 
 import argparse
@@ -15,7 +15,7 @@ from .accounts import Accounts
 from .config import Config, ConfigError
 from .db import Database, database_url
 from .errors import Conflict, NotFound
-from . import notifications, queue
+from . import notifications, queue, relay
 from .mail import Mailer
 from .menu import run as run_menu
 from .prefork import serve
@@ -47,6 +47,10 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--workers", type=int, default=0, help="worker processes (default: one per CPU)")
     serve.add_argument("--user_svc_base_url", "--user-svc-base-url", dest="user_svc_base_url",
                        help="user service to validate user ids against")
+    serve.add_argument("--nats-url", help="NATS with JetStream to relay the feed to (default: NATS_URL, else none)")
+    relaying = commands.add_parser("relay", parents=[common],
+                                   help="publish every event of the feed to NATS JetStream, until SIGTERM or Ctrl-C")
+    relaying.add_argument("--nats-url", help="NATS with JetStream to publish to (default: NATS_URL)")
     admin = commands.add_parser("create-admin", parents=[common], help="create an admin (or promote a user)")
     admin.add_argument("username")
     admin.add_argument("--password", required=True)
@@ -67,14 +71,19 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = Config.from_env(database_url=getattr(args, "database_url", None),
                                  port=getattr(args, "port", None),
-                                 user_svc_base_url=getattr(args, "user_svc_base_url", None))
+                                 user_svc_base_url=getattr(args, "user_svc_base_url", None),
+                                 nats_url=getattr(args, "nats_url", None))
     except ConfigError as error:
         parser.error(str(error))
+    if args.command == "relay" and not config.nats_url:
+        parser.error("relay needs the NATS server to publish to: set NATS_URL or pass --nats-url "
+                     "(such as nats://127.0.0.1:4222)")
     if args.command == "menu":  # a client of the HTTP API: it never opens the database
         return _menu(parser, config, args)
     db = Database.for_maintenance(database_url(config), config)
     prepare_schema(db)
-    return {"serve": _serve, "create-admin": _create_admin, "create-service": _create_service, "rebuild": _rebuild,
+    return {"serve": _serve, "relay": _relay, "create-admin": _create_admin, "create-service": _create_service,
+            "rebuild": _rebuild,
             "verify": _verify, "notify": _notify}[args.command](config, db, args)
 
 
@@ -87,13 +96,23 @@ def _menu(parser: argparse.ArgumentParser, config: Config, args: argparse.Namesp
 
 def _serve(config: Config, db: Database, args: argparse.Namespace) -> int:
     """waitress in ``--workers`` supervised processes sharing one listening socket (``prefork``), and
-    the mail's queue worker beside them, supervised the same way; 1 when the workers keep dying."""
+    beside them the mail's queue worker and, with a NATS_URL, the NATS relay, supervised the same
+    way; 1 when the workers keep dying."""
     signing_secret(config)  # created once here, so the workers only read it
     db.dispose()  # every worker opens connections of its own
+    companions = [("the mail worker", lambda: queue.run_worker(config, db.url))]
+    if config.nats_url:
+        companions.append(("the NATS relay", lambda: relay.run(config, db.url)))
     return serve(lambda: create_app(config, db=Database.for_requests(db.url, config)), host=args.host,
                  port=config.port, workers=args.workers or os.cpu_count() or 1, threads=args.threads,
-                 ident="progress-service", config=config,
-                 companions=[("the mail worker", lambda: queue.run_worker(config, db.url))])
+                 ident="progress-service", config=config, companions=companions)
+
+
+def _relay(config: Config, db: Database, args: argparse.Namespace) -> int:
+    """The NATS relay alone, until SIGTERM or Ctrl-C (another relay started meanwhile waits for it)."""
+    db.dispose()
+    relay.run(config, db.url)
+    return 0
 
 
 def _moment(text: str) -> datetime:

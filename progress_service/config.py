@@ -5,6 +5,7 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Mapping
+from urllib.parse import urlsplit
 
 
 class ConfigError(Exception):
@@ -30,6 +31,7 @@ class Config:
     smtp_url: str | None = None  # smtp://[user:password@]host:port; None: mail goes to data_dir/outbox
     public_url: str | None = None  # the address in mails' links; None: http://127.0.0.1:PORT
     feed_slots: int = 32  # feed streams and long polls a worker holds open at once, on threads of their own
+    nats_url: str | None = None  # NATS with JetStream that the relay publishes the feed to; None: no relay
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "Config":
@@ -52,8 +54,13 @@ class Config:
             smtp_url=env.get("SMTP_URL") or None,
             public_url=(env.get("PROGRESS_SERVICE_PUBLIC_URL") or "").rstrip("/") or None,
             feed_slots=_int(env, "PROGRESS_SERVICE_FEED_SLOTS", 32),
+            nats_url=env.get("NATS_URL") or None,
         )
-        return replace(config, **{key: value for key, value in overrides.items() if value is not None})
+        config = replace(config, **{key: value for key, value in overrides.items() if value is not None})
+        if config.nats_url is not None and urlsplit(config.nats_url).scheme not in ("nats", "tls"):
+            raise ConfigError(f"NATS_URL must be a nats:// or tls:// address such as nats://127.0.0.1:4222, "
+                              f"got {config.nats_url!r}")
+        return config
 
 
 def _int(env: Mapping[str, str], key: str, default: int, *, minimum: int = 1) -> int:

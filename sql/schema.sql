@@ -129,6 +129,10 @@ CREATE INDEX IF NOT EXISTS events_feed ON events (tx, id);
 CREATE INDEX IF NOT EXISTS events_rewrites ON events (user_id, title_id, ((data ->> 'entry_version')::integer), id)
     WHERE type IN ('entry_corrected', 'entry_retracted');
 
+-- Where each relay of the feed has got to (progress_service.relay): the feed position of the last
+-- event it published and the broker acknowledged. The NATS relay's row is "nats".
+CREATE TABLE IF NOT EXISTS relay_checkpoints (relay text PRIMARY KEY, tx xid8 NOT NULL, event_id bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT now());
+
 -- Nothing rewrites history. The one exception is erasing an account (erase_user_events below).
 CREATE OR REPLACE FUNCTION events_are_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

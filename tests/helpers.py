@@ -1,10 +1,12 @@
 """Helpers the tests of several modules share: reading a problem answer, logging an entry through
-the API, a free loopback port, a GET and a POST that read JSON, the credentials create-service printed."""
+the API, a free loopback port, a GET and a POST that read JSON, the credentials create-service printed,
+waiting for a condition."""
 from __future__ import annotations
 
 import json
 import re
 import socket
+import time
 import urllib.error
 import urllib.request
 
@@ -50,3 +52,11 @@ def printed_credentials(output: str) -> tuple[str, str]:
     secret = re.search(r"^client secret: +(\S+)$", output, re.M)
     assert client_id and secret, output
     return client_id.group(1), secret.group(1)
+
+
+def wait_until(condition, within: float, what: str) -> None:
+    """Wait for ``condition()`` to hold, looking every 50 ms; fail naming ``what`` after ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, f"{what}: not within {within} s"
+        time.sleep(0.05)

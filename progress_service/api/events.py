@@ -55,10 +55,6 @@ def _page(after: FeedPosition, limit: int, query: dict[str, Any], database: Data
         return items, eventstore.high_water(conn)
 
 
-def _item(item: FeedItem) -> str:
-    return item.body[:-1] + f', "position": "{item.position}"}}'
-
-
 @blp.get("")
 @allow(READS_FEED)
 @blp.arguments(FeedQuerySchema(), location="query")
@@ -83,7 +79,7 @@ def feed(query):
     last = items[-1].position if items else max(after, high_water)
     return json_answer(json.dumps({"next_after": last.id, "next_position": str(last), "high_water": high_water.id,
                                    "high_water_position": str(high_water)})[:-1]
-                       + ', "items": [' + ", ".join(_item(item) for item in items) + "]}")
+                       + ', "items": [' + ", ".join(item.with_position() for item in items) + "]}")
 
 
 @blp.get("/stream")
@@ -118,7 +114,7 @@ def _events(after: FeedPosition, query: dict[str, Any], database: Database, wait
             return
         if items:
             after = items[-1].position
-            yield "".join(f"id: {item.id}\nevent: {item.type}\ndata: {_item(item)}\n\n" for item in items)
+            yield "".join(f"id: {item.id}\nevent: {item.type}\ndata: {item.with_position()}\n\n" for item in items)
             continue
         after = max(after, high_water or FEED_START)  # nothing asked for up to it, nor ever will be
         if not waits.wait_past(after, HEARTBEAT):

@@ -198,6 +198,10 @@ class FeedItem(NamedTuple):
     type: str
     body: str
 
+    def with_position(self) -> str:
+        """The event object with its ``position``, as followers get it (JSON)."""
+        return self.body[:-1] + f', "position": "{self.position}"}}'
+
 
 def feed_items(conn: sa.Connection, *, after: FeedPosition = FEED_START, limit: int = 1000,
                types: Sequence[str] | None = None, user_id: int | None = None) -> list[FeedItem]:

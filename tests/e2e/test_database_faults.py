@@ -22,6 +22,7 @@ import sqlalchemy as sa
 
 from tests.e2e.postgres import own_postgres
 from tests.e2e.serving import ADMIN, ADMIN_PASSWORD, ROOT, serving
+from tests.helpers import wait_until
 from tests.proxy import FreezableProxy
 
 pytestmark = pytest.mark.e2e
@@ -126,13 +127,6 @@ def workers_holding(port: int, writers: list[Writer]) -> set[int]:
     ours = {writer.conn.sock.getsockname()[1] for writer in writers}
     return {c.pid for c in psutil.net_connections("tcp")
             if c.laddr.port == port and c.raddr and c.raddr.port in ours}
-
-
-def wait_until(condition, within: float, what: str) -> None:
-    deadline = time.monotonic() + within
-    while not condition():
-        assert time.monotonic() < deadline, f"{what}: not within {within} s"
-        time.sleep(0.05)
 
 
 def test_a_database_restart_under_writes_loses_none_doubles_none_and_no_worker_answers_503_after(tmp_path):

@@ -76,3 +76,12 @@ def test_serve_refuses_to_start_on_a_malformed_timeout_naming_it(tmp_path):
                              text=True, timeout=60)
     assert refused.returncode == 2
     assert "PROGRESS_SERVICE_STATEMENT_TIMEOUT must be a whole number, got 'soon'" in refused.stderr
+
+
+def test_relay_refuses_to_start_without_a_nats_server_to_publish_to(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "NATS_URL"}
+    env["PROGRESS_SERVICE_DATA_DIR"] = str(tmp_path)
+    refused = subprocess.run([sys.executable, "-m", "progress_service", "relay"], env=env, capture_output=True,
+                             text=True, timeout=60)
+    assert refused.returncode == 2
+    assert "relay needs the NATS server to publish to: set NATS_URL or pass --nats-url" in refused.stderr

@@ -50,3 +50,15 @@ def test_a_malformed_timeout_is_refused_naming_its_key(key, value, message):
     with pytest.raises(ConfigError) as refused:
         Config.from_env({key: value})
     assert str(refused.value) == message
+
+
+def test_the_nats_relay_is_off_without_a_nats_url_and_the_flag_outranks_the_environment():
+    assert Config.from_env({}).nats_url is None
+    assert Config.from_env({"NATS_URL": "nats://127.0.0.1:4222"}).nats_url == "nats://127.0.0.1:4222"
+    assert Config.from_env({"NATS_URL": "nats://a:4222"}, nats_url="tls://b:4222").nats_url == "tls://b:4222"
+
+
+@pytest.mark.parametrize("value", ["127.0.0.1:4222", "http://127.0.0.1:4222"])
+def test_a_nats_url_that_is_no_nats_address_is_refused_naming_its_key(value):
+    with pytest.raises(ConfigError, match=f"NATS_URL must be a nats:// or tls:// address .*got '{value}'"):
+        Config.from_env({"NATS_URL": value})
