@@ -83,8 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     db = Database.for_maintenance(database_url(config), config)
     prepare_schema(db)
     return {"serve": _serve, "relay": _relay, "create-admin": _create_admin, "create-service": _create_service,
-            "rebuild": _rebuild,
-            "verify": _verify, "notify": _notify}[args.command](config, db, args)
+            "rebuild": _rebuild, "verify": _verify, "notify": _notify}[args.command](config, db, args)
 
 
 def _menu(parser: argparse.ArgumentParser, config: Config, args: argparse.Namespace) -> int:
