@@ -407,7 +407,8 @@ class _Server(TcpWSGIServer):
                 and request.path == LIVENESS_PATH and not request.query:
             channel.liveness_due = True  # served once received() has let go of the channel's lock
             return
-        if channel.requests and channel.requests[0].path.startswith(FEED_PATH):
+        first = channel.requests[0] if channel.requests else None
+        if first is not None and not first.error and isinstance(first.path, str) and first.path.startswith(FEED_PATH):
             self.feed_dispatcher.add_task(channel)  # a stream that lasts an hour takes none of the others' threads
             return
         super().add_task(channel)
