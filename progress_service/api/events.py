@@ -55,6 +55,12 @@ def _page(after: FeedPosition, limit: int, query: dict[str, Any], database: Data
         return items, eventstore.high_water(conn)
 
 
+def _onward(after: FeedPosition, high_water: FeedPosition | None) -> FeedPosition:
+    """Where to read on from when a page holds nothing after ``after``: the high water, past which no
+    event can come up to it later (eventstore), so nothing asked for lies before it."""
+    return max(after, high_water or FEED_START)
+
+
 @blp.get("")
 @allow(READS_FEED)
 @blp.arguments(FeedQuerySchema(), location="query")
@@ -70,13 +76,12 @@ def feed(query):
         try:
             deadline = time.monotonic() + query["wait"]
             while not items and (left := deadline - time.monotonic()) > 0:
-                if waiter().wait_past(max(after, high_water or FEED_START), left):
+                if waiter().wait_past(_onward(after, high_water), left):
                     items, high_water = _page(after, query["limit"], query)
         finally:
             release()
+    last = items[-1].position if items else _onward(after, high_water)
     high_water = high_water or FEED_START
-    # Nothing asked for up to the high water: none can come there later (eventstore), so read on from it.
-    last = items[-1].position if items else max(after, high_water)
     return json_answer(json.dumps({"next_after": last.id, "next_position": str(last), "high_water": high_water.id,
                                    "high_water_position": str(high_water)})[:-1]
                        + ', "items": [' + ", ".join(item.with_position() for item in items) + "]}")
@@ -116,6 +121,6 @@ def _events(after: FeedPosition, query: dict[str, Any], database: Database, wait
             after = items[-1].position
             yield "".join(f"id: {item.id}\nevent: {item.type}\ndata: {item.with_position()}\n\n" for item in items)
             continue
-        after = max(after, high_water or FEED_START)  # nothing asked for up to it, nor ever will be
+        after = _onward(after, high_water)
         if not waits.wait_past(after, HEARTBEAT):
             yield ": heartbeat\n\n"

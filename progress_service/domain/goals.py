@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from .vocabulary import KIND_WORDS, unit_plural
+from .vocabulary import KIND_WORDS, units_word
 
 MEASURES = ("units", "completions", "entries")
 PERIODS = ("day", "week", "month", "year", "once")
@@ -92,7 +92,7 @@ def default_name(measure: str, target: int, period: str, *, unit: str | None, ki
 def counted_words(measure: str, count: int, *, unit: str | None, kind: str | None, one_title: bool) -> str:
     """What a goal counts, for ``count`` of it: "books", "pages", "titles finished", "times", "entries"."""
     if measure == "units":
-        return unit if count == 1 else unit_plural(unit)
+        return units_word(unit, count)
     if measure == "completions":
         if one_title:
             return "time" if count == 1 else "times"

@@ -40,6 +40,11 @@ def unit_plural(unit: str) -> str:
     return unit + "s" if unit in UNITS.values() else unit
 
 
+def units_word(unit: str, count: int | float | Decimal) -> str:
+    """The word for ``count`` of a unit: "episode" for 1, "episodes" for more; "km" for any."""
+    return unit if count == 1 else unit_plural(unit)
+
+
 def amount_text(amount: int | float | Decimal) -> str:
     """"12", "12.5", "7.75": a number of units without trailing zeros (as the sentences' trim_scale)."""
     return format(Decimal(str(amount)).normalize(), "f")
@@ -47,4 +52,4 @@ def amount_text(amount: int | float | Decimal) -> str:
 
 def amount_in(amount: int | float | Decimal, unit: str) -> str:
     """"1 episode", "12 pages", "12.5 km": an amount in its unit."""
-    return f"{amount_text(amount)} {unit if amount == 1 else unit_plural(unit)}"
+    return f"{amount_text(amount)} {units_word(unit, amount)}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from ..domain.goals import MEASURES, PERIOD_WORDS, PERIODS
-from ..domain.vocabulary import CUSTOM, KINDS, UNITS, amount_in, amount_text, unit_plural
+from ..domain.vocabulary import CUSTOM, KINDS, UNITS, amount_in, amount_text, unit_plural, units_word
 from .prompts import ask_day, ask_number, choose, confirm
 from .session import Session, attempt
 from .words import BAR_WIDTH, KINDS as KIND_WORDS, STATUSES, counted, plural
@@ -24,7 +24,7 @@ def day_words(day: str) -> str:
 def counted_words(goal: dict, count: int) -> str:
     """What a goal counts, for a number: ``books``, ``pages``, ``entries``, ``titles finished``."""
     if goal["measure"] == "units":
-        return goal["unit"] if count == 1 else unit_plural(goal["unit"])
+        return units_word(goal["unit"], count)
     if goal["measure"] == "entries":
         return "entry" if count == 1 else "entries"
     if goal["kind"]:
