@@ -15,7 +15,7 @@ from .accounts import Accounts
 from .config import Config, ConfigError
 from .db import Database, database_url
 from .errors import Conflict, NotFound
-from . import notifications, queue, relay
+from . import metrics, notifications, queue, relay
 from .mail import Mailer
 from .menu import run as run_menu
 from .prefork import serve
@@ -99,6 +99,12 @@ def _serve(config: Config, db: Database, args: argparse.Namespace) -> int:
     way; 1 when the workers keep dying."""
     signing_secret(config)  # created once here, so the workers only read it
     db.dispose()  # every worker opens connections of its own
+    metrics.prepare_multiprocess(config.data_dir / "metrics")  # before the workers count anything
+    requests_log = logging.getLogger("progress_service.requests")  # one JSON line per request, on stdout
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    requests_log.addHandler(handler)
+    requests_log.propagate = False
     companions = [("the mail worker", lambda: queue.run_worker(config, db.url))]
     if config.nats_url:
         companions.append(("the NATS relay", lambda: relay.run(config, db.url)))

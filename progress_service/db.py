@@ -407,17 +407,24 @@ class Database:
             with self.read() as conn:
                 run_together(conn, [])
 
+    @contextlib.contextmanager
+    def read_briefly(self) -> Iterator[sa.Connection]:
+        """A connection like ``read``'s whose round trips end after READY_WITHIN seconds (a 503):
+        for what must answer even when the database does not (readiness, a metrics scrape)."""
+        with self.read() as conn:
+            driver = conn.connection.driver_connection
+            usual, driver.deadline = driver.deadline, READY_WITHIN
+            _WATCHDOG.watch(driver)  # a maintenance database's connections are not watched otherwise
+            try:
+                yield conn
+            finally:
+                driver.deadline = usual
+
     def is_ready(self) -> bool:
         """Whether the database answers SELECT 1 within READY_WITHIN seconds (and the connect timeout)."""
         try:
-            with self.read() as conn:
-                driver = conn.connection.driver_connection
-                usual, driver.deadline = driver.deadline, READY_WITHIN
-                _WATCHDOG.watch(driver)  # a maintenance database's connections are not watched otherwise
-                try:
-                    conn.execute(sa.text("SELECT 1"))
-                finally:
-                    driver.deadline = usual
+            with self.read_briefly() as conn:
+                conn.execute(sa.text("SELECT 1"))
             return True
         except ServiceUnavailable:
             return False

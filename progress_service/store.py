@@ -31,7 +31,7 @@ from typing import Any, Iterator, Sequence
 
 import sqlalchemy as sa
 
-from . import eventstore, projections
+from . import eventstore, metrics, projections
 from .db import BEGIN, COMMIT, Database, StaleState, Statement, run_together
 from .domain.events import Event, Recorded
 from .domain.tracker import NEW, TrackerState, advance, state_at_version
@@ -224,6 +224,7 @@ class Writing:
             *proof, *key, *projections.changes(Change(stream, state, states, entries, self._history)),
             *eventstore.append_statements(stream, entries, expected_version=state.version, metadata=self._metadata),
             COMMIT, eventstore.positions(stream, expected_version=state.version)])
+        metrics.events_appended(len(entries))
         self._store._remember(stream, title, states[-1])
         return Outcome(stream, eventstore.appended(entries, rows), states[-1])
 
@@ -310,6 +311,7 @@ class Together:
                 *eventstore.append_statements(stream, t.entries, expected_version=t.state.version,
                                               metadata=self._metadata)]),
             COMMIT])
+        metrics.events_appended(sum(len(tracker.entries) for _, tracker in appending))
         for stream, tracker in appending:
             self._store._remember(stream, tracker.title, tracker.states[-1])
 

@@ -20,7 +20,8 @@ from ..db import request_proof
 from ..errors import AuthenticationFailed, ProgressServiceError
 from ..schemas import ProblemSchema
 from ..security import Caller
-from . import auth, calendar, catalog, events, goals, notifications, own_titles, progress, reports, trackers, users
+from . import (auth, calendar, catalog, events, goals, notifications, observing, own_titles, progress, reports, trackers,
+               users)
 from .access import access_of, refuse_services
 from .common import PROBLEM, problem
 from .health import health
@@ -151,6 +152,7 @@ def register(app: Flask) -> None:
         raise RuntimeError(f"these routes declare no access rule: {', '.join(undeclared)}")
     app.before_request(_check_request)
     app.teardown_request(_end_request)
+    observing.register(app)
 
     @app.errorhandler(ProgressServiceError)
     def domain_error(error: ProgressServiceError) -> Response:

@@ -20,6 +20,7 @@ from ..eventstore import Stream
 from ..goals import Goals
 from ..schemas import api_time
 from ..security import Caller
+from .observing import request_id
 from ..service_accounts import ServiceAccounts
 from ..services import Idempotency, Trackers
 
@@ -111,9 +112,7 @@ def change_requests(body: dict[str, Any]) -> list[ChangeRequest]:
 def write_options(*, expected_version: int | None = None) -> dict[str, Any]:
     """What every write passes on: who acted, the request id, the Idempotency-Key, If-Match."""
     headers = request.headers
-    options: dict[str, Any] = {"metadata": {"actor": caller().user_id}}
-    if request_id := headers.get("X-Request-Id"):
-        options["metadata"]["request_id"] = request_id[:200]
+    options: dict[str, Any] = {"metadata": {"actor": caller().user_id, "request_id": request_id()}}
     if (key := headers.get("Idempotency-Key")) is not None:
         if not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY:
             raise InvalidChange(f"An Idempotency-Key has 1 to {MAX_IDEMPOTENCY_KEY} characters; this one has "

@@ -12,7 +12,7 @@ from tests.helpers import problem_of
 # Every route of the API with a path to call it by ({user_id} filled in per test); the test below
 # checks that this list covers every documented operation, so a new route cannot slip past.
 ROUTES = [
-    ("GET", "/healthz"), ("GET", "/readyz"),
+    ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"),
     ("POST", "/api/auth/register"), ("POST", "/api/auth/login"), ("POST", "/api/auth/token"),
     ("GET", "/api/users/me"), ("PATCH", "/api/users/me"), ("DELETE", "/api/users/me"),
     ("GET", "/api/titles"), ("POST", "/api/titles"), ("GET", "/api/titles/{title_id}"),
@@ -35,7 +35,7 @@ ROUTES = [
     ("GET", "/api/users/me/notifications"), ("PUT", "/api/users/me/notifications"), ("GET", "/api/users/me/notifications/sent"), ("GET", "/api/notifications/unsubscribe"),
     ("GET", "/api/events"), ("GET", "/api/events/stream"),
 ]
-PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("POST", "/api/auth/register"), ("POST", "/api/auth/login"),
+PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"), ("POST", "/api/auth/register"), ("POST", "/api/auth/login"),
           ("POST", "/api/auth/token"),
           ("GET", "/api/titles"), ("GET", "/api/titles/{title_id}"), ("GET", "/api/genres"),
           ("GET", "/api/titles/{title_id}/report"), ("GET", "/api/titles/{title_id}/report/explain")}

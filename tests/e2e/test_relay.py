@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -252,6 +253,11 @@ def test_of_two_relays_started_at_once_one_publishes_and_the_other_takes_over_wh
     assert_every_event_once_in_feed_order(db, nats_server)
 
 
+def metrics_text(url: str) -> str:
+    with urllib.request.urlopen(url + "/metrics", timeout=5) as response:
+        return response.read().decode()
+
+
 def test_serve_with_a_nats_url_relays_what_the_api_records_and_is_ready_while_nats_is_down(
         new_database, nats_server, tmp_path):
     with serving(new_database(), tmp_path, ADMIN, ADMIN_PASSWORD, environment={"NATS_URL": nats_server.url},
@@ -266,5 +272,6 @@ def test_serve_with_a_nats_url_relays_what_the_api_records_and_is_ready_while_na
         [published] = [m for m in nats_server.messages() if m.msg_id == str(event["id"])]
         assert published.subject == f"progress.events.{event['type']}"
         assert {key: published.body[key] for key in event} == event  # the event object the API answered
+        wait_until(lambda: "progress_relay_lag_events 0.0" in metrics_text(service.url), 30, "relay lag 0 in /metrics")
         nats_server.stop()
         assert get(service.url + "/readyz")[0] == 200  # ready is about the database
