@@ -110,17 +110,27 @@ def stream(query):
 
 
 def _events(after: FeedPosition, query: dict[str, Any], database: Database, waits: FeedWaiter) -> Iterator[str]:
-    """The stream's pieces, made after the view has returned (so with the app's objects in hand)."""
+    """The stream's pieces, made after the view has returned (so with the app's objects in hand):
+    pages from the process's recent events once the stream has caught up with them, else from the
+    database; the caller's credential is proved before each piece of events goes out."""
     yield f"retry: 1000\n: following the feed after {after}\n\n"
+    types = [query["type"]] if "type" in query else None
     while True:
         try:
-            items, high_water = _page(after, STREAM_PAGE, query, database)
+            recent = waits.recent(after, STREAM_PAGE, types, query.get("user_id"))
+            if recent is None:
+                items, high_water = _page(after, STREAM_PAGE, query, database)
+                onward = items[-1].position if items else _onward(after, high_water)
+            else:
+                items, onward = recent
+                if items:
+                    database.prove()  # so the stream of a token that has ended ends before its next event
         except AuthenticationFailed:  # the caller's token has ended: a client that comes back gets the 401
             return
+        after = onward
         if items:
-            after = items[-1].position
             yield "".join(f"id: {item.id}\nevent: {item.type}\ndata: {item.with_position()}\n\n" for item in items)
-            continue
-        after = _onward(after, high_water)
+            if len(items) == STREAM_PAGE:
+                continue
         if not waits.wait_past(after, HEARTBEAT):
             yield ": heartbeat\n\n"

@@ -197,6 +197,7 @@ class FeedItem(NamedTuple):
     id: int
     type: str
     body: str
+    user_id: int
 
     def with_position(self) -> str:
         """The event object with its ``position``, as followers get it (JSON)."""
@@ -206,7 +207,7 @@ class FeedItem(NamedTuple):
 def feed_items(conn: sa.Connection, *, after: FeedPosition = FEED_START, limit: int = 1000,
                types: Sequence[str] | None = None, user_id: int | None = None) -> list[FeedItem]:
     """``read_feed``'s page as the API's event objects (for the HTTP feed, its stream and the relay)."""
-    return [FeedItem(FeedPosition(int(row.tx), row.id), row.id, row.type, row.body)
+    return [FeedItem(FeedPosition(int(row.tx), row.id), row.id, row.type, row.body, row.user_id)
             for row in _feed_rows(conn, after, limit, types, user_id)]
 
 

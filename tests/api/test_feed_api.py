@@ -19,22 +19,24 @@ def page(client, headers, **query) -> dict:
     return response.json
 
 
-def follow(client, headers, after, **query) -> list[dict]:
-    """Every item after ``after``, page by page, as a follower reads them."""
+def follow(client, headers, after, until: int, **query) -> list[dict]:
+    """Every item after ``after`` up to the event ``until``, page by page, as a follower reads
+    them: waiting (a long poll) where the feed has nothing yet, since another transaction on the
+    server may hold the newest back for a moment."""
     items = []
-    while True:
-        answer = page(client, headers, after=after, limit=3, **query)
+    while not any(item["id"] == until for item in items):
+        answer = page(client, headers, after=after, limit=3, wait=5, **query)
+        assert answer["items"], f"the feed did not come to event {until}"
         items += answer["items"]
-        if not answer["items"]:
-            return items
         after = answer["next_after"]
+    return items
 
 
 def test_the_feed_gives_every_event_after_a_log_id_once_in_order_with_its_position(client, register, admin, show):
     start = page(client, admin, after=0, limit=1)["high_water"]
     user, headers = register()
     logged = [log(client, headers, title_id=show[0], progress=n).json["id"] for n in (1, 2, 3, 4)]
-    items = follow(client, admin, start)
+    items = follow(client, admin, start, until=logged[-1])
     mine = [item for item in items if item["user_id"] == user["id"]]
     assert [item["id"] for item in mine] == logged
     assert [item["data"]["progress"] for item in mine] == [1, 2, 3, 4]
@@ -53,7 +55,7 @@ def test_the_feed_filters_by_type_and_user_and_reads_on_past_what_it_left_out(cl
     log(client, headers, title_id=show[0], progress=2)
     rated = log(client, headers, title_id=show[0], rating=4).json["id"]
     log(client, other_headers, title_id=show[0], rating=5)
-    answer = page(client, admin, after=start, type="rating_set", user_id=user["id"])
+    answer = page(client, admin, after=start, type="rating_set", user_id=user["id"], wait=5)
     assert [item["id"] for item in answer["items"]] == [rated]
     empty = page(client, admin, after=answer["next_after"], type="rating_set", user_id=user["id"])
     assert empty["items"] == [] and empty["next_after"] == empty["high_water"]  # nothing more of it up to there

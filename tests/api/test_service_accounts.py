@@ -63,7 +63,8 @@ def test_a_service_token_reads_the_feed_with_every_new_event(client, service, re
     assert start.status_code == 200, start.json
     user, user_headers = register()
     logged = log(client, user_headers, title_id=show[0], progress=2).json["id"]
-    page = client.get("/api/events", query_string={"after": start.json["high_water"], "limit": 100}, headers=headers)
+    page = client.get("/api/events", query_string={"after": start.json["high_water"], "limit": 100, "wait": 5},
+                      headers=headers)
     assert page.status_code == 200, page.json
     assert set(page.json) >= {"items", "next_after", "high_water"}
     assert [item["id"] for item in page.json["items"] if item["user_id"] == user["id"]] == [logged]
