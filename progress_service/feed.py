@@ -17,15 +17,19 @@ the ordinary threads always remain for ordinary requests.
 from __future__ import annotations
 
 import bisect
+import collections
+import contextlib
 import itertools
 import threading
 import time
-from typing import Callable, Sequence
+from typing import Callable, Iterator, NamedTuple, Sequence
 
 from . import eventstore
-from .db import Database
-from .errors import FeedBusy
+from .accounts import credential_proof
+from .db import Database, run_together
+from .errors import AuthenticationFailed, FeedBusy
 from .eventstore import FEED_START, FeedItem, FeedPosition
+from .security import Caller
 
 MAX_WAIT = 30  # seconds a long poll may ask to wait
 HEARTBEAT = 15  # seconds between the stream's comments when nothing happens
@@ -56,6 +60,9 @@ class FeedWaiter:
         self._covered: FeedPosition | None = None  # ... up to this
         self._items: list[FeedItem] = []
         self._positions: list[FeedPosition] = []
+        self._following: collections.Counter[Caller] = collections.Counter()  # the live streams' callers
+        self._proved: set[Caller] = set()  # callers whose credential stood after the last look's events
+        self._ended: set[Caller] = set()  # and those whose credential had ended by then
         self._thread: threading.Thread | None = None
 
     def wait_past(self, position: FeedPosition, timeout: float) -> bool:
@@ -77,23 +84,42 @@ class FeedWaiter:
                 self._waiting -= 1
                 self._wanted = time.monotonic()
 
-    def recent(self, after: FeedPosition, limit: int, types: Sequence[str] | None = None,
-               user_id: int | None = None) -> tuple[list[FeedItem], FeedPosition] | None:
-        """The page after ``after`` from the events held (of ``types``, of ``user_id``), and where
-        to read on from; None when they do not reach back to ``after`` (read the database)."""
+    @contextlib.contextmanager
+    def following(self, caller: Caller) -> Iterator[None]:
+        """While a stream of ``caller``'s is open: each look proves its credential after the
+        events it read, for every stream of that caller at once."""
         with self._changed:
+            self._following[caller] += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._following[caller] -= 1
+                if not self._following[caller]:
+                    del self._following[caller]
+                    self._proved.discard(caller)
+                    self._ended.discard(caller)
+
+    def recent(self, after: FeedPosition, limit: int, types: Sequence[str] | None = None,
+               user_id: int | None = None, caller: Caller | None = None) -> Recent | None:
+        """The page after ``after`` from the events held (of ``types``, of ``user_id``), and where
+        to read on from; None when they do not reach back to ``after`` (read the database).
+        AuthenticationFailed when ``caller``'s credential had ended by the look that read them."""
+        with self._changed:
+            if caller in self._ended:
+                raise AuthenticationFailed("The token of this stream no longer stands.")
             if self._start is None or after < self._start:
                 return None
             self._wanted = time.monotonic()
-            items, covered = self._items, self._covered
+            items, covered, proved = self._items, self._covered, caller in self._proved
             first = bisect.bisect_right(self._positions, after)
         page = []
         for item in itertools.islice(items, first, None):
             if (types is None or item.type in types) and (user_id is None or item.user_id == user_id):
                 page.append(item)
                 if len(page) == limit:
-                    return page, item.position
-        return page, max(after, covered)
+                    return Recent(page, item.position, proved)
+        return Recent(page, max(after, covered), proved)
 
     def _start_watching(self) -> None:
         if self._thread is None or not self._thread.is_alive():
@@ -106,18 +132,21 @@ class FeedWaiter:
                 while not self._waiting and time.monotonic() - self._wanted > IDLE_AFTER:
                     self._forget()  # nobody follows: what is held would only grow stale
                     self._changed.wait()
-                read_after = self._covered
-            full = False
+                read_after, callers = self._covered, set(self._following)
+            full, ended = False, set()
             try:
                 with self.db.read() as conn:
                     high_water = eventstore.high_water(conn)  # first: everything up to it is final
                     items = ([] if read_after is None else
                              eventstore.feed_items(conn, after=read_after, limit=READ_AT_ONCE))
+                    # after the events: a credential ended before one of them committed has ended here
+                    ended = {caller for caller in callers if not _stands(conn, caller)}
                 full = len(items) == READ_AT_ONCE
             except Exception:  # the database is away: the waiters time out, or find it back
-                high_water, items = self._high_water, []
+                high_water, items, callers = self._high_water, [], set()
             with self._changed:
                 self._hold(read_after, high_water, items, full)
+                self._proved, self._ended = callers - ended, self._ended | ended
                 if not full:
                     self._changed.wait(self.interval)
 
@@ -141,6 +170,20 @@ class FeedWaiter:
     def _forget(self) -> None:
         self._start = self._covered = None
         self._items, self._positions = [], []
+
+
+class Recent(NamedTuple):
+    items: list[FeedItem]
+    onward: FeedPosition  # where to read on from
+    proved: bool  # the caller's credential stood after these events (else prove it before sending them)
+
+
+def _stands(conn, caller: Caller) -> bool:
+    try:
+        run_together(conn, [credential_proof(caller)])
+        return True
+    except AuthenticationFailed:
+        return False
 
 
 class FeedSlots:

@@ -14,8 +14,9 @@ from ..errors import AuthenticationFailed, InvalidChange
 from ..eventstore import FEED_START, FeedItem, FeedPosition
 from ..feed import HEARTBEAT, FeedSlots, FeedWaiter
 from ..schemas.feed import FeedPageSchema, FeedQuerySchema, FeedStreamQuerySchema
+from ..security import Caller
 from .access import READS_FEED, allow
-from .common import db, json_answer, streamed
+from .common import caller, db, json_answer, streamed
 from .parsing import Blueprint
 
 blp = Blueprint("events", __name__, url_prefix="/api/events",
@@ -103,34 +104,39 @@ def stream(query):
     db().prove()  # the caller's token still stands (a revoked service's ends here), before the 200 goes out
     release = slots().take()  # now, so a full worker answers 503 rather than a stream that never starts
     # each page is read with the caller's proof, so the stream of a token that has ended ends too
-    response = Response(streamed(_events(after, query, db(), waiter())), mimetype="text/event-stream",
+    response = Response(streamed(_events(after, query, db(), waiter(), caller())), mimetype="text/event-stream",
                         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
     response.call_on_close(release)  # when the client goes, or the stream ends
     return response
 
 
-def _events(after: FeedPosition, query: dict[str, Any], database: Database, waits: FeedWaiter) -> Iterator[str]:
+def _events(after: FeedPosition, query: dict[str, Any], database: Database, waits: FeedWaiter,
+            follower: Caller) -> Iterator[str]:
     """The stream's pieces, made after the view has returned (so with the app's objects in hand):
     pages from the process's recent events once the stream has caught up with them, else from the
-    database; the caller's credential is proved before each piece of events goes out."""
+    database. Either way no event goes out once the caller's credential has ended: a page from the
+    database is read with its proof, and the watcher proves every live stream's credential after
+    the events it reads (FeedWaiter.following)."""
     yield f"retry: 1000\n: following the feed after {after}\n\n"
     types = [query["type"]] if "type" in query else None
-    while True:
-        try:
-            recent = waits.recent(after, STREAM_PAGE, types, query.get("user_id"))
-            if recent is None:
-                items, high_water = _page(after, STREAM_PAGE, query, database)
-                onward = items[-1].position if items else _onward(after, high_water)
-            else:
-                items, onward = recent
-                if items:
-                    database.prove()  # so the stream of a token that has ended ends before its next event
-        except AuthenticationFailed:  # the caller's token has ended: a client that comes back gets the 401
-            return
-        after = onward
-        if items:
-            yield "".join(f"id: {item.id}\nevent: {item.type}\ndata: {item.with_position()}\n\n" for item in items)
-            if len(items) == STREAM_PAGE:
-                continue
-        if not waits.wait_past(after, HEARTBEAT):
-            yield ": heartbeat\n\n"
+    with waits.following(follower):
+        while True:
+            try:
+                recent = waits.recent(after, STREAM_PAGE, types, query.get("user_id"), follower)
+                if recent is None:
+                    items, high_water = _page(after, STREAM_PAGE, query, database)
+                    onward = items[-1].position if items else _onward(after, high_water)
+                else:
+                    items, onward = recent.items, recent.onward
+                    if items and not recent.proved:  # the stream began after the watcher's last look
+                        database.prove()
+            except AuthenticationFailed:  # the caller's token has ended: a client that comes back gets the 401
+                return
+            after = onward
+            if items:
+                yield "".join(f"id: {item.id}\nevent: {item.type}\ndata: {item.with_position()}\n\n"
+                              for item in items)
+                if len(items) == STREAM_PAGE:
+                    continue
+            if not waits.wait_past(after, HEARTBEAT):
+                yield ": heartbeat\n\n"
