@@ -849,7 +849,7 @@ def measure_writes_with_streams(bench: Bench, figures: list[Figure], streams: in
                 f"{min(open_streams.received)}..{max(open_streams.received)}")
         finally:
             open_streams.close()
-    without = Result.merged(without_runs)
+    without = bench.results[f"write{c}_without_streams"] = Result.merged(without_runs)  # counted in check_log
     result = bench.results[f"write{c}_streams"] = Result.merged(with_runs)
     log(without.line())
     log(result.line())
