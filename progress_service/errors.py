@@ -172,3 +172,9 @@ class FeedBusy(ServiceUnavailable):
     @property
     def headers(self) -> dict[str, str]:
         return {"Retry-After": "1"}
+
+
+class ImportRejected(InvalidChange):
+    """A file that cannot be imported as a whole (not the named format, empty, a column missing)."""
+
+    title = "Import rejected"
