@@ -63,6 +63,10 @@ class UndoNotFound(NotFound):
     title = "Undo not found"
 
 
+class ImportNotFound(NotFound):
+    title = "Import not found"
+
+
 class EntryNotFound(NotFound):
     title = "Entry not found"
 

@@ -315,8 +315,9 @@ class Together:
     def reserve_ids(self, count: int) -> None:
         """Draw ``count`` log ids for the entries decided from now on (for entries that name others
         decided in this unit: their ids are known before the append)."""
-        if count:
-            self._ids += [row["id"] for row in run_together(self._held.conn, [eventstore.reserve_ids(count)])]
+        if count:  # kept largest first: handed out from the end
+            drawn = [row["id"] for row in run_together(self._held.conn, [eventstore.reserve_ids(count)])]
+            self._ids = sorted(drawn, reverse=True) + self._ids
 
     def state(self, stream: Stream) -> TrackerState:
         """The tracker's state after everything decided on it so far."""
@@ -336,11 +337,10 @@ class Together:
         """Fold ``events``, decided on the tracker's state and entries (with what was decided on it
         before), onto it; the state after them. ``metadata``: the entries' own, beside the write's."""
         tracker = self._trackers[stream]
-        before, so_far = self.state(stream), self.entries(stream)
-        version = before.version
-        entries = [Recorded(version + i, event, occurred_at, id=self._ids.pop(0) if self._ids else None)
+        before = self.state(stream)
+        entries = [Recorded(before.version + i, event, occurred_at, id=self._ids.pop() if self._ids else None)
                    for i, event in enumerate(events, start=1)]
-        tracker.states += advance(before, entries, lambda: so_far)
+        tracker.states += advance(before, entries, lambda: self.entries(stream))  # read before these join them
         tracker.entries += entries
         tracker.metadata += [metadata or {}] * len(entries)
         return self.state(stream)

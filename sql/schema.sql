@@ -221,7 +221,7 @@ CREATE TABLE IF NOT EXISTS imports (
     created_at      timestamptz NOT NULL DEFAULT now(),
     finished_at     timestamptz,
     rows            integer NOT NULL DEFAULT 0,
-    progress        integer NOT NULL DEFAULT 0,  -- rows carried out so far (a queued import's)
+    progress        integer NOT NULL DEFAULT 0 CHECK (progress BETWEEN 0 AND 100),  -- percent of its entries decided
     entries         integer NOT NULL DEFAULT 0,
     titles_matched  jsonb NOT NULL DEFAULT '[]',
     titles_created  jsonb NOT NULL DEFAULT '[]',
@@ -237,12 +237,16 @@ CREATE INDEX IF NOT EXISTS imports_latest ON imports (user_id, created_at DESC);
 
 -- Every entry an import appended, by its fingerprint (domain/imports.fingerprint): the same row
 -- imported again, or in a newer export of the same account, finds its fingerprint and appends nothing.
+-- Each row also says which entry it made (title, version), for a later export's corrections of it.
 CREATE TABLE IF NOT EXISTS import_fingerprints (
     user_id      bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     fingerprint  text NOT NULL,
     import_id    uuid NOT NULL,
+    title_id     bigint NOT NULL,
+    version      integer NOT NULL,
     PRIMARY KEY (user_id, fingerprint)
 );
+CREATE INDEX IF NOT EXISTS import_fingerprints_import ON import_fingerprints (user_id, import_id);
 
 -- A title's name or creator as imports match them: case, accents and punctuation aside. The copy
 -- of domain/imports.normalized (the source of truth) that the catalog's index is built on;
