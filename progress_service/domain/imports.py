@@ -94,7 +94,8 @@ def normalized(text: str) -> str:
     return " ".join(bare.casefold().translate(_PUNCTUATION).split())
 
 
-_PUNCTUATION = str.maketrans({char: " " for char in string.punctuation + "‘’“”–—…·¡¿«»"})
+# title_key in sql/schema.sql (the matching index of imports) is a copy of normalized: change both together.
+_PUNCTUATION = str.maketrans({char: " " for char in string.punctuation + "‘’“”–—…·"})
 
 
 def with_total(event: Event, total: int | None) -> Event:
@@ -379,8 +380,15 @@ def _trakt(text: str) -> tuple[int, list[_Found], list[Skipped]]:
     _json_format(items, "trakt", _JSON_KEYS["trakt"])
     read, skipped = _each(items, _trakt_play)
     plays: dict[TitleRef, list[tuple[int, datetime, int, int]]] = defaultdict(list)
-    for row, (title, at, season, number) in read:
+    first_row: dict[tuple[TitleRef, datetime, int, int], int] = {}
+    for row, play in read:
+        if play in first_row:  # Trakt keeps a play synced twice (a scrobble and a check-in) as two
+            skipped.append(Skipped(row, f"The same play as row {first_row[play]}: this episode at this time."))
+            continue
+        first_row[play] = row
+        title, at, season, number = play
         plays[title].append((row, at, season, number))
+    skipped.sort(key=lambda skip: skip.row)
     found: list[_Found] = []
     for title, show_plays in plays.items():
         found.extend(_Found(row, title, event, at) for row, event, at in _show_entries(show_plays))

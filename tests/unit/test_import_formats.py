@@ -2,6 +2,7 @@
 service folds them, which rows are skipped and why, which files are refused, and fingerprints."""
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -47,6 +48,10 @@ def goodreads_row(title="Night Ferry", author="Ada Marsh", rating="0", pages="20
                   original="1999", read="", added="2020/01/02", shelf="to-read", review="", notes="", count="0"):
     return (f'1,{title},{author},"Marsh, Ada",,"=""""","=""""",{rating},3.9,Press,Paperback,{pages},{published},'
             f'{original},{read},{added},,,{shelf},"{review}",,"{notes}",{count},0\n')
+
+
+def json_file(format: str, *items) -> Parsed:
+    return parse(format, json.dumps(list(items)).encode(), now=NOW)
 
 
 def goodreads(*rows: str) -> Parsed:
@@ -231,3 +236,139 @@ def test_with_total_puts_the_titles_total_on_the_entries_that_carry_one():
     assert with_total(ProgressLogged(progress=12), 10) == ProgressLogged(progress=10, total=10)
     assert with_total(TrackerAdded(status="planned"), 8) == TrackerAdded(status="planned", total=8)
     assert with_total(RatingSet(rating=4.0), 8) == RatingSet(rating=4.0)
+
+
+# -- trakt ------------------------------------------------------------------------------------------
+
+def play(at="2024-01-05T20:15:00.000Z", show="Harbor Lights", year=2019, season=1, number=1, type_="episode"):
+    return {"watched_at": at, "action": "watch", "type": type_, "show": {"title": show, "year": year},
+            "episode": {"season": season, "number": number}}
+
+
+def test_the_trakt_sample_gives_each_show_its_progress_and_a_rewatch_its_pass():
+    parsed = parse("trakt", sample("trakt.json"), now=NOW)
+    assert (parsed.format, parsed.rows) == ("trakt", 9)
+    shows = by_title(parsed)
+    harbor = shows["Harbor Lights"]
+    assert harbor[0].title == TitleRef("tv_show", "Harbor Lights", None, 2019, None)
+    assert [(entry.row, entry.event) for entry in harbor] == [
+        (1, ProgressLogged(progress=1)), (2, ProgressLogged(progress=2)), (3, ProgressLogged(progress=3)),
+        (4, ProgressLogged(progress=4)),  # season 2's first episode: after season 1's three
+        (7, PassStarted(number=2)), (7, ProgressLogged(progress=1))]
+    state = tracker(harbor, total=4)  # with the title's total the last episode completes the show
+    assert (state.status, state.progress, state.times_completed, state.pass_number) == ("in_progress", 1, 1, 2)
+    assert state.completed_at == day(2024, 1, 7, 19, 30)
+    assert [(entry.event, entry.occurred_at) for entry in shows["Gardeners of Mars"]] == [
+        (ProgressLogged(progress=1), day(2024, 1, 10, 22))]
+    assert [(skipped.row, skipped.reason) for skipped in parsed.skipped] == [
+        (5, "A movie play: a Trakt import brings episodes of shows, so this one is left out."),
+        (6, "A special (season 0): specials are not among a show's counted episodes, so this play is left out."),
+        (9, "No episode number in this item (episode.number)."),
+    ]
+
+
+def test_without_the_titles_total_a_show_stays_in_progress_at_its_furthest_episode():
+    state = tracker(json_file("trakt", play(number=1), play(at="2024-01-06T20:00:00Z", number=2)).entries)
+    assert (state.status, state.progress, state.started_at) == ("in_progress", 2, day(2024, 1, 5, 20, 15))
+
+
+def test_a_later_season_counts_after_the_highest_episode_watched_of_each_earlier_one():
+    parsed = json_file("trakt", play(season=1, number=10), play(at="2024-01-06T00:00:00Z", season=2, number=8),
+                   play(at="2024-01-07T00:00:00Z", season=3, number=1))
+    assert [entry.event.progress for entry in parsed.entries] == [10, 18, 19]
+
+
+def test_plays_count_in_the_order_they_were_watched_and_progress_does_not_go_back():
+    parsed = json_file("trakt", play(at="2024-01-07T00:00:00Z", number=3), play(at="2024-01-05T00:00:00Z", number=1),
+                   play(at="2024-01-08T00:00:00Z", number=2))  # a file lists the newest first
+    assert [(entry.row, entry.event.progress) for entry in parsed.entries] == [(2, 1), (1, 3), (3, 3)]
+
+
+def test_the_same_play_twice_in_the_file_counts_once():
+    parsed = json_file("trakt", play(), play(number=2, at="2024-01-06T00:00:00Z"), play())
+    assert [entry.event for entry in parsed.entries] == [ProgressLogged(progress=1), ProgressLogged(progress=2)]
+    assert parsed.skipped[0].row == 3 and parsed.skipped[0].reason.startswith("The same play as row 1")
+
+
+# -- spotify ----------------------------------------------------------------------------------------
+
+def listen(at="2024-03-01 07:42", artist="Lumi Halvorsen", track="Salt Road", played=200_000):
+    return {"endTime": at, "artistName": artist, "trackName": track, "msPlayed": played}
+
+
+def test_the_spotify_sample_gives_each_song_its_plays_from_30_seconds_on():
+    parsed = parse("spotify", sample("spotify.json"), now=NOW)
+    assert (parsed.format, parsed.rows) == ("spotify", 6)
+    songs = by_title(parsed)
+    ferry = songs["Morning Ferry"]
+    assert ferry[0].title == TitleRef("song", "Morning Ferry", "The Paper Kites of Ostend", None, None)
+    assert [(entry.row, entry.event, entry.occurred_at) for entry in ferry] == [
+        (1, ProgressLogged(progress=1, delta=1), day(2024, 3, 1, 7, 42)),
+        (4, ProgressLogged(progress=2, delta=1), day(2024, 3, 2, 18, 3))]  # exactly 30 s counts
+    assert (tracker(ferry).status, tracker(ferry).progress) == ("in_progress", 2)
+    assert [entry.row for entry in songs["Salt Road"]] == [3]
+    assert [(skipped.row, skipped.reason) for skipped in parsed.skipped] == [
+        (2, "Played for 10 seconds: a play counts from 30 seconds."),
+        (5, "Played for 29 seconds: a play counts from 30 seconds."),
+        (6, "No track name in this item (trackName)."),
+    ]
+
+
+def test_a_song_played_twice_in_one_minute_is_two_plays_with_two_fingerprints():
+    parsed = json_file("spotify", listen(played=40_000), listen(played=45_000))
+    assert tracker(parsed.entries).progress == 2
+    assert len({entry.fingerprint for entry in parsed.entries}) == 2
+
+
+def test_a_newer_spotify_history_that_no_longer_holds_the_oldest_play_keeps_the_others_fingerprints():
+    older = json_file("spotify", listen(at="2024-03-01 07:42"), listen(at="2024-03-02 07:42"))
+    newer = json_file("spotify", listen(at="2024-03-02 07:42"), listen(at="2024-03-03 07:42"))
+    assert older.entries[1].fingerprint == newer.entries[0].fingerprint
+    assert newer.entries[1].fingerprint not in {entry.fingerprint for entry in older.entries}
+
+
+@pytest.mark.parametrize("format, item, reason", [
+    ("trakt", {**play(), "watched_at": "last tuesday"},
+     "The watched_at 'last tuesday' is not a time like 2024-01-05T20:15:00.000Z."),
+    ("trakt", {**play(), "show": {"year": 2019}}, "No show title in this item (show.title)."),
+    ("trakt", {**play(), "episode": {"season": "one", "number": 1}},
+     'The season number in this item (episode.season) is "one", not a whole number.'),
+    ("trakt", play(season=1, number=0), "Season 1, episode 0 is not an episode of a show."),
+    ("trakt", "Harbor Lights 1x01", "This item is not an object."),
+    ("spotify", listen(at="2024-03-01T07:42:00Z"),
+     "The endTime '2024-03-01T07:42:00Z' is not a time like 2024-01-05 20:15."),
+    ("spotify", listen(artist=""), "No artist name in this item (artistName)."),
+    ("spotify", listen(played="long"), 'The time played in this item (msPlayed) is "long", not a whole number.'),
+])
+def test_a_json_row_that_cannot_be_read_is_skipped_with_its_reason_and_the_rest_imported(format, item, reason):
+    kept = play(show="Kept") if format == "trakt" else listen(track="Kept")
+    parsed = json_file(format, kept, item)
+    assert [(skipped.row, skipped.reason) for skipped in parsed.skipped] == [(2, reason)]
+    assert {entry.title.name for entry in parsed.entries} == {"Kept"}
+
+
+# -- files a JSON format cannot read ----------------------------------------------------------------
+
+@pytest.mark.parametrize("format, body, said", [
+    ("trakt", b"", "The file is empty; send a Trakt history (JSON)."),
+    ("spotify", HEADER.encode(), "The file is not JSON; spotify is a Spotify streaming history (JSON)."),
+    ("trakt", b'[{"watched_at": "2024-01-05T20:15:00Z",', "The file is not valid JSON (line 1, column 40"),
+    ("trakt", b'{"history": []}', "The file's JSON is an object, not a list; trakt is a Trakt history (JSON)"),
+    ("spotify", b"[]", "The file's list is empty: there is nothing to import."),
+    ("spotify", json.dumps([play()]).encode(), "This file is a Trakt history (JSON), not a Spotify streaming "
+                                               "history (JSON); import it as format trakt."),
+    ("trakt", json.dumps([listen()]).encode(), "This file is a Spotify streaming history (JSON), not a Trakt"),
+    ("trakt", b'[{"title": "Dune"}]', "This file is not a Trakt history (JSON): no item of its list has watched_at."),
+    ("spotify", "[{\"endTime\": \"é\"}]".encode("latin-1"), "The file is not UTF-8 text (byte 15 is not)"),
+    ("trakt", json.dumps([play(), play(at="2026-12-25T00:00:00Z")]).encode(),
+     "Row 2 says it happened on 25 Dec 2026 at 00:00 UTC, which is still to come"),
+    ("spotify", json.dumps([listen(at="2026-12-04 12:06")]).encode(), "Row 1 says it happened on 04 Dec 2026"),
+])
+def test_a_json_file_that_is_not_the_named_format_is_rejected_with_a_sentence(format, body, said):
+    with pytest.raises(ImportRejected) as rejected:
+        parse(format, body, now=NOW)
+    assert rejected.value.detail.startswith(said)
+
+
+def test_a_time_within_five_minutes_of_now_is_not_to_come():
+    assert json_file("spotify", listen(at="2026-12-04 12:05")).entries  # a clock a little ahead of the server's
