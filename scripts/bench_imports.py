@@ -25,14 +25,11 @@ Markdown table and exits 0 whether or not the target is met.
 from __future__ import annotations
 
 import argparse
-import atexit
 import csv
 import io
 import os
 import random
-import shutil
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -40,12 +37,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
-from benchlib import Figure, log, log_server, markdown_table, report  # noqa: E402
+from benchlib import Figure, bench_database, log, log_server, markdown_table, report  # noqa: E402
 from progress_service import catalog  # noqa: E402
 from progress_service.config import Config  # noqa: E402
-from progress_service.db import Database, embedded_url  # noqa: E402
+from progress_service.db import Database  # noqa: E402
 from progress_service.domain.imports import GOODREADS_COLUMNS, parse, with_total  # noqa: E402
 from progress_service.domain.rules import LogChanges, command_for  # noqa: E402
 from progress_service.imports import Imports  # noqa: E402
@@ -176,34 +172,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--markdown", type=Path, help="also write the results table to this file")
     args = parser.parse_args(argv)
     run_started = time.perf_counter()
-    server_url = args.database_url
-    if not server_url:
-        folder = Path(tempfile.mkdtemp(prefix="progress_bench_pg_"))
-        if not args.keep:  # registered first, so it runs after pgserver has stopped the server
-            atexit.register(shutil.rmtree, folder, ignore_errors=True)
-        log(f"starting an embedded PostgreSQL in {folder}")
-        server_url = embedded_url(folder / "postgres")
-    name = f"progress_bench_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    # the import and the log on the database as requests use it; the schema on the maintenance one
-    db, maintenance = Database.for_requests(url, Config()), Database.for_maintenance(url, Config())
-    figures: list[Figure] = []
-    try:
-        log_server(url, name)
-        prepare_schema(maintenance)
-        run(db, args.rows, figures)
-    finally:
-        db.dispose()
-        maintenance.dispose()
-        if args.keep:
-            log(f"kept database {name}: {url}")
-        else:
-            with admin.connect() as conn:
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with bench_database(args.database_url, keep=args.keep) as (url, name):
+        # the import and the log on the database as requests use it; the schema on the maintenance one
+        db, maintenance = Database.for_requests(url, Config()), Database.for_maintenance(url, Config())
+        figures: list[Figure] = []
+        try:
+            log_server(url, name)
+            prepare_schema(maintenance)
+            run(db, args.rows, figures)
+        finally:
+            db.dispose()
+            maintenance.dispose()
     report(markdown_table(figures, "; the ceiling is the same entries through Trackers.log, one call each."),
            run_started, args.markdown)
     return 0
