@@ -487,7 +487,8 @@ def _own_entry(item: Any) -> tuple[TitleRef, Event, datetime, int, int]:
                      _value(item, "title.creator", str, "creator", required=False),
                      _value(item, "title.year", int, "year", required=False),
                      _value(item, "title.total_units", int, "total", required=False),
-                     unit if kind == CUSTOM else None, _value(item, "title.own", bool, "own", required=False) or False)
+                     unit if kind == CUSTOM else None,
+                     bool(_value(item, "title.own", bool, "own", required=False)))
     type_ = _value(item, "event.type", str, "entry type")
     if type_ not in EVENT_TYPES:
         raise _Unreadable(f"The entry type {type_!r} is not one progress-service records.")
@@ -495,7 +496,8 @@ def _own_entry(item: Any) -> tuple[TitleRef, Event, datetime, int, int]:
         event = event_from(type_, _value(item, "event.data", dict, "entry data"))
     except (KeyError, TypeError, ValueError, AttributeError):
         raise _Unreadable(f"The data of this {type_} entry is not what such an entry holds.") from None
-    at = _moment(_value(item, "event.occurred_at", str, "time it occurred"), "occurred_at", "", "2024-01-05T20:15:00Z")
+    at = _moment(_value(item, "event.occurred_at", str, "time it occurred"), "occurred_at", "",
+                 "2024-01-05T20:15:00+00:00")
     return (title, event, at, _value(item, "event.id", int, "entry id"),
             _value(item, "event.version", int, "entry version"))
 

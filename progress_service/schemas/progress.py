@@ -217,6 +217,18 @@ class HistoryItemSchema(Schema):
                                   metadata={"description": "the log id of the latest entry that corrected it, if any"})
 
 
+class ExportTitleSchema(TitleBriefSchema):
+    """An exported entry's title: what finds it again, or makes it again as an own title, on import."""
+
+    creator = fields.String(required=True)
+    year = fields.Integer(allow_none=True, required=True)
+    own = fields.Boolean(required=True, metadata={"description": "the user's own title, not the catalog's"})
+
+
+class ExportItemSchema(HistoryItemSchema):
+    title = fields.Nested(ExportTitleSchema, required=True)
+
+
 class HistoryPageSchema(Schema):
     items = fields.List(fields.Nested(HistoryItemSchema), required=True)
     next_before = fields.Integer(allow_none=True, metadata={"description": "in recorded order: the next page's before"})
