@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from progress_service.domain.events import (
-    NoteAdded, PassStarted, ProgressLogged, RatingSet, Recorded, StatusChanged, TrackerAdded,
+    EntryCorrected, NoteAdded, PassStarted, ProgressLogged, RatingSet, Recorded, StatusChanged, TrackerAdded,
 )
 from progress_service.domain.imports import Parsed, TitleRef, normalized, parse, with_total
 from progress_service.domain.tracker import fold
@@ -236,6 +236,8 @@ def test_with_total_puts_the_titles_total_on_the_entries_that_carry_one():
     assert with_total(ProgressLogged(progress=12), 10) == ProgressLogged(progress=10, total=10)
     assert with_total(TrackerAdded(status="planned"), 8) == TrackerAdded(status="planned", total=8)
     assert with_total(RatingSet(rating=4.0), 8) == RatingSet(rating=4.0)
+    assert with_total(EntryCorrected(entry_id=7, entry_version=1, change=ProgressLogged(progress=3)), 8) == \
+        EntryCorrected(entry_id=7, entry_version=1, change=ProgressLogged(progress=3, total=8))
 
 
 # -- trakt ------------------------------------------------------------------------------------------
@@ -359,7 +361,7 @@ def test_a_json_row_that_cannot_be_read_is_skipped_with_its_reason_and_the_rest_
                                                "history (JSON); import it as format trakt."),
     ("trakt", json.dumps([listen()]).encode(), "This file is a Spotify streaming history (JSON), not a Trakt"),
     ("trakt", b'[{"title": "Dune"}]', "This file is not a Trakt history (JSON): no item of its list has watched_at."),
-    ("spotify", "[{\"endTime\": \"é\"}]".encode("latin-1"), "The file is not UTF-8 text (byte 15 is not)"),
+    ("spotify", "[{\"endTime\": \"é\"}]".encode("latin-1"), "The file is not UTF-8 text (at byte 15); send a Spotify"),
     ("trakt", json.dumps([play(), play(at="2026-12-25T00:00:00Z")]).encode(),
      "Row 2 says it happened on 25 Dec 2026 at 00:00 UTC, which is still to come"),
     ("spotify", json.dumps([listen(at="2026-12-04 12:06")]).encode(), "Row 1 says it happened on 04 Dec 2026"),
