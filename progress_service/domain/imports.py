@@ -289,6 +289,9 @@ def _goodreads(text: str) -> tuple[int, list[_Found], list[Skipped]]:
         raise ImportRejected(f"This Goodreads export has no column {', '.join(missing)}; export the library "
                              "from Goodreads again and import that file.")
     rows = [record for record in records[1:] if any(cell.strip() for cell in record)]
+    if not rows:
+        raise ImportRejected("The file has the Goodreads header row but no books under it: there is nothing to "
+                             "import.")
     read, skipped = _each(rows, lambda record: _goodreads_row(header, record))
     return len(rows), [_Found(row, title, event, at) for row, (title, made) in read for event, at in made], skipped
 

@@ -176,6 +176,8 @@ def test_a_row_that_cannot_be_read_is_skipped_with_its_reason_and_the_rest_impor
     (b"Title,Author\nDune,Frank Herbert\n", "This Goodreads export has no column My Rating, Number of Pages"),
     (b"id,occurred_at,title\n1,2024-01-01,Dune\n", "This is not a Goodreads library export (CSV): its first row"),
     ((HEADER + goodreads_row(added="2027/01/01")).encode(), "Row 1 says it happened on 01 Jan 2027"),
+    ((HEADER + ",,,\n").encode(), "The file has the Goodreads header row but no books under it"),
+    ((HEADER + goodreads_row(review="x" * 200_000)).encode(), "The file cannot be read as CSV (field larger than"),
 ])
 def test_a_file_goodreads_cannot_read_is_rejected_with_a_sentence_naming_why(body, said):
     with pytest.raises(ImportRejected) as rejected:
