@@ -294,6 +294,13 @@ def test_the_same_play_twice_in_the_file_counts_once():
     assert parsed.skipped[0].row == 3 and parsed.skipped[0].reason.startswith("The same play as row 1")
 
 
+def test_a_newer_trakt_history_with_one_more_play_gives_only_that_play_a_new_fingerprint():
+    plays = [play(number=1), play(at="2024-01-06T20:00:00Z", number=2), play(at="2024-01-07T20:00:00Z", season=2)]
+    old = {entry.fingerprint for entry in json_file("trakt", *plays[:2]).entries}
+    newer = json_file("trakt", plays[2], *plays[:2])  # Trakt lists the newest first
+    assert [entry.event for entry in newer.entries if entry.fingerprint not in old] == [ProgressLogged(progress=3)]
+
+
 # -- spotify ----------------------------------------------------------------------------------------
 
 def listen(at="2024-03-01 07:42", artist="Lumi Halvorsen", track="Salt Road", played=200_000):
@@ -477,3 +484,4 @@ def test_a_file_that_is_not_an_own_export_is_rejected_with_a_sentence(body, said
     with pytest.raises(ImportRejected) as rejected:
         parse("progress-service", body, now=NOW)
     assert rejected.value.detail.startswith(said)
+
