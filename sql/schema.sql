@@ -488,33 +488,27 @@ BEGIN
 END
 $$;
 
--- An item of the timeline or the export: the entry, its title (p_title: as much as the item shows
--- of it), a sentence, the tracker's state right after it, and the log ids of the entries that retracted it and last corrected it (the page looks them up with
+-- A timeline item: the entry, its title, a sentence, the tracker's state right after it, and the
+-- log ids of the entries that retracted it and last corrected it (the page looks them up with
 -- events_rewrites; a lookup here would keep the planner from inlining this function).
-CREATE OR REPLACE FUNCTION entry_item(e events, v tracker_versions, t titles, p_title json, p_retracted_by bigint,
-                                      p_corrected_by bigint) RETURNS json LANGUAGE sql STABLE AS $$
+CREATE OR REPLACE FUNCTION timeline_item(e events, v tracker_versions, t titles, p_retracted_by bigint,
+                                         p_corrected_by bigint) RETURNS json LANGUAGE sql STABLE AS $$
     SELECT json_build_object(
-        'event', event_json(e), 'title', p_title,
+        'event', event_json(e), 'title', json_build_object('id', t.id, 'name', t.name, 'kind', t.kind),
         'summary', entry_summary(e.type, e.data, v.progress, v.total, t.kind, t.unit), 'state', kept_tracker_json(v, t),
         'retracted_by', p_retracted_by, 'corrected_by', p_corrected_by)
 $$;
 
--- A timeline item shows its title's id, name and kind.
-CREATE OR REPLACE FUNCTION timeline_item(e events, v tracker_versions, t titles, p_retracted_by bigint,
-                                         p_corrected_by bigint) RETURNS json LANGUAGE sql STABLE AS $$
-    SELECT entry_item(e, v, t, json_build_object('id', t.id, 'name', t.name, 'kind', t.kind), p_retracted_by,
-                      p_corrected_by)
-$$;
-
--- An item of the export: a timeline item whose title says all that finds or makes it again in
--- another account or on another server (its creator, year, unit and total, and whether it is the
--- user's own title), so that an own export imports as the same trackers.
+-- An item of the export (GET .../export?format=json): a timeline item whose title says all that an
+-- import of the file into another account needs to find it again or make it (imports.py).
 CREATE OR REPLACE FUNCTION export_item(e events, v tracker_versions, t titles, p_retracted_by bigint,
                                        p_corrected_by bigint) RETURNS json LANGUAGE sql STABLE AS $$
-    SELECT entry_item(e, v, t, json_build_object('id', t.id, 'name', t.name, 'kind', t.kind, 'creator', t.creator,
-                                                 'year', t.year, 'unit', t.unit, 'total_units', t.total_units,
-                                                 'own', t.owner_id IS NOT NULL),
-                      p_retracted_by, p_corrected_by)
+    SELECT json_build_object(
+        'event', event_json(e),
+        'title', json_build_object('id', t.id, 'name', t.name, 'kind', t.kind, 'creator', t.creator, 'year', t.year,
+                                   'total_units', t.total_units, 'unit', t.unit, 'own', t.owner_id IS NOT NULL),
+        'summary', entry_summary(e.type, e.data, v.progress, v.total, t.kind, t.unit), 'state', kept_tracker_json(v, t),
+        'retracted_by', p_retracted_by, 'corrected_by', p_corrected_by)
 $$;
 
 -- A timeline item in occurred order: as timeline_item (the same sentence), with the tracker at the

@@ -11,8 +11,8 @@ from flask import Response
 from .. import eventstore
 from ..projections import tracker_moments, tracker_state, tracker_versions
 from ..schemas.progress import (
-    CalendarQuerySchema, CalendarSchema, ChangeSchema, ClearedSchema, ClearQuerySchema, EventPageSchema, EventSchema, ExportItemSchema,
-    ExportQuerySchema, HistoryPageSchema, HistoryQuerySchema, LogQuerySchema, LogSchema, SummaryExplainedSchema,
+    CalendarQuerySchema, CalendarSchema, ChangeSchema, ClearedSchema, ClearQuerySchema, EventPageSchema, EventSchema,
+    ExportItemSchema, ExportQuerySchema, HistoryPageSchema, HistoryQuerySchema, LogQuerySchema, LogSchema, SummaryExplainedSchema,
     SummaryFigureQuerySchema, SummarySchema, TrackersSchema, UndoneSchema, UndoSchema, UndoTakeBackQuerySchema,
     UpNextSchema,
 )

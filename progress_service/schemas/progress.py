@@ -217,12 +217,14 @@ class HistoryItemSchema(Schema):
                                   metadata={"description": "the log id of the latest entry that corrected it, if any"})
 
 
-class ExportTitleSchema(TitleBriefSchema):
-    """An exported entry's title: what finds it again, or makes it again as an own title, on import."""
+class ExportTitleSchema(TitleNameSchema):
+    """The title of an exported entry, with what finds it again (or makes it) in another account."""
 
     creator = fields.String(required=True)
     year = fields.Integer(allow_none=True, required=True)
-    own = fields.Boolean(required=True, metadata={"description": "the user's own title, not the catalog's"})
+    total_units = fields.Integer(allow_none=True, required=True)
+    unit = fields.String(required=True)
+    own = fields.Boolean(required=True, metadata={"description": "one of the user's own titles"})
 
 
 class ExportItemSchema(HistoryItemSchema):
