@@ -216,6 +216,22 @@ def test_the_import_route_takes_a_file_past_the_body_limit_and_refuses_50_mb_nam
     assert f"{MAX_BODY_BYTES:,} bytes" in body["detail"]
 
 
+def test_a_file_of_more_than_ten_thousand_rows_is_carried_out_by_the_queue_serve_runs(service):
+    writer = register(service.port)
+    plays = json.dumps([{"endTime": f"2024-{1 + n // 1440 % 12:02}-{1 + n // 60 % 24:02} {n // 60 % 24:02}:{n % 60:02}",
+                         "artistName": "Queen", "trackName": "Bohemian Rhapsody", "msPlayed": 180_000}
+                        for n in range(10_001)]).encode()
+    status, _, queued = call(service.port, "POST", f"/api/progress/{writer.user_id}/imports?format=spotify", plays,
+                             token=writer.token, headers={"Content-Type": "application/json"})
+    assert status == 202 and queued["state"] == "queued", queued
+    deadline, landed = time.monotonic() + 90, queued
+    while landed["state"] != "done" and time.monotonic() < deadline:
+        time.sleep(0.5)
+        _, _, landed = call(service.port, "GET", f"/api/progress/{writer.user_id}/imports/{queued['import_id']}",
+                            token=writer.token)
+    assert (landed["state"], landed["progress"], landed["entries"]) == ("done", 100, 10_001)
+
+
 def raw_answer(port: int, data: bytes) -> tuple[http.client.HTTPResponse, dict]:
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         sock.sendall(data)
