@@ -38,7 +38,8 @@ from .store import Together
 QUEUED_ROWS = 10_000
 
 # Imports of one user take turns, so that each sees the fingerprints of the one before.
-_ONE_AT_A_TIME = sa.text("SELECT pg_advisory_xact_lock(hashtext('progress-service import'), hashtext(CAST(:user_id AS text)))")
+_ONE_AT_A_TIME = sa.text(
+    "SELECT pg_advisory_xact_lock(hashtext('progress-service import'), hashtext(CAST(:user_id AS text)))")
 
 _KNOWN = sa.text("""
     SELECT fingerprint, title_id, version FROM import_fingerprints
@@ -59,7 +60,8 @@ _MATCH = sa.text("""
          WHERE t.owner_id = :user_id AND t.kind = w.kind AND title_key(t.name) = title_key(w.name)
            AND (coalesce(w.creator, '') = '' OR title_key(t.creator) = title_key(w.creator))
          ORDER BY t.id LIMIT 1)) AS title_id
-    FROM jsonb_to_recordset(CAST(:refs AS jsonb)) AS w(n integer, kind text, name text, creator text, year integer, own boolean)
+    FROM jsonb_to_recordset(CAST(:refs AS jsonb))
+         AS w(n integer, kind text, name text, creator text, year integer, own boolean)
     ORDER BY w.n
 """)
 
@@ -204,9 +206,13 @@ class Imports:
         stamp = {"id": import_id, "format": parsed.format}
         plan = _Plan(skipped=list(parsed.skipped))
         with self.trackers.store.writing_together([], metadata=metadata or {}) as together:
-            held = [entry for entry in parsed.entries if _holdable(entry)]
-            plan.skipped += [Skipped(entry.row, "This row holds a NUL character (\\u0000), which is not text.")
-                             for entry in parsed.entries if not _holdable(entry)]
+            held = []
+            for entry in parsed.entries:
+                if _holdable(entry):
+                    held.append(entry)
+                else:
+                    plan.skipped.append(Skipped(entry.row, "This row holds a NUL character (\\u0000), which is not "
+                                                           "text."))
             entries, known = self._new_entries(together, user_id, held)
             matched, created = self._titles(together, user_id, entries, plan)
             for entry, (title_id, version) in known:  # what the rows of this file name among them
@@ -355,7 +361,8 @@ class Imports:
             self._set_state(user_id, import_id, "failed", 0, failure=refused.detail)
             return None
 
-    def _set_state(self, user_id: int, import_id: str, state: str, progress: int, *, failure: str | None = None) -> None:
+    def _set_state(self, user_id: int, import_id: str, state: str, progress: int, *,
+                   failure: str | None = None) -> None:
         with self.db.transaction() as conn:
             conn.execute(_STATE, {"user_id": user_id, "id": import_id, "state": state, "progress": progress,
                                   "failure": failure})

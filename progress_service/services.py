@@ -27,7 +27,8 @@ from .user_service import UserServiceClient
 __all__ = ["Idempotency", "Outcome", "Trackers", "Undone", "utcnow"]
 
 # Taking back the undo of an import: the import stands again.
-_IMPORT_STANDS_AGAIN = sa.text("UPDATE imports SET undo_id = NULL, undone_at = NULL WHERE user_id = :user_id AND undo_id = :undo_id")
+_IMPORT_STANDS_AGAIN = sa.text(
+    "UPDATE imports SET undo_id = NULL, undone_at = NULL WHERE user_id = :user_id AND undo_id = :undo_id")
 
 
 def utcnow() -> datetime:

@@ -113,7 +113,8 @@ def _busy_history(tracker, db, user: int, show: tuple[int, int], book: tuple[int
     tracker.retract(user, retraction.id)  # taken back: 4 plays again
 
     with db.transaction() as conn:
-        running = catalog.create(conn, {"kind": "custom", "name": "Morning runs", "unit": "km", "creator": "", "description": ""}, owner_id=user)
+        running = catalog.create(conn, {"kind": "custom", "name": "Morning runs", "unit": "km", "creator": "",
+                                        "description": ""}, owner_id=user)
         album = conn.execute(sa.text("SELECT id FROM titles WHERE kind = 'album' AND owner_id IS NULL ORDER BY id "
                                      "LIMIT 1")).scalar_one()
     tracker.log(user, running["id"], [AddProgress(Decimal("5.25"))], occurred_at=at(1))
