@@ -18,7 +18,7 @@ from progress_service.config import Config
 from progress_service.domain.imports import normalized, parse
 from progress_service.domain.rules import AddNote, AddProgress, Rate, Restart, SetProgress, SetStatus
 from progress_service.imports import Imports
-from progress_service.projections import tracker_versions
+from progress_service.projections import rebuild, tracker_versions
 from progress_service.store import Together
 from tests.import_files import spotify
 
@@ -154,6 +154,8 @@ def test_an_own_export_imported_into_a_new_account_gives_the_same_trackers_title
     assert unit == "km"
     # the same export once more adds nothing
     assert imports.start(new_account, "progress-service", _export(db, mine)).entries == 0
+    with db.transaction(isolation_level="REPEATABLE READ") as conn:  # what the import wrote is what a rebuild makes
+        assert rebuild.verify(conn) == []
 
 
 def test_a_newer_own_export_brings_a_correction_of_an_entry_imported_before(db, tracker, imports, make_user, show):
