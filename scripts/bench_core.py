@@ -46,10 +46,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa  # noqa: E402
 
-from benchlib import Figure, bench_database, log, log_server, markdown_table, percentile, raw_connect, report  # noqa: E402
-from progress_service.config import Config  # noqa: E402
+from benchlib import Figure, log, markdown_table, percentile, prepared_databases, raw_connect, report  # noqa: E402
 from progress_service.db import Database  # noqa: E402
-from progress_service.schema import prepare_schema  # noqa: E402
 from progress_service.domain.events import EntryCorrected, EntryRetracted, Recorded, is_change  # noqa: E402
 from progress_service.domain.rules import (  # noqa: E402
     AddNote, AddProgress, CorrectEntry, LogChanges, Rate, RemoveTracker, RetractEntry, RollBack, SetProgress,
@@ -683,19 +681,10 @@ def main(argv: list[str] | None = None) -> int:
     sizes = Sizes.for_args(args)
     run_started = time.perf_counter()
 
-    with bench_database(args.database_url, keep=args.keep) as (url, name):
-        # Appends and reads on the database as requests use it (statements and round trips bounded),
-        # the schema and the rebuild on the one maintenance uses, as the service does.
-        db, maintenance = Database.for_requests(url, Config()), Database.for_maintenance(url, Config())
-        figures: list[Figure] = []
-        try:
-            log_server(url, name)
-            log(f"sizes: {sizes}")
-            prepare_schema(maintenance)
-            run(db, maintenance, url, sizes, figures)
-        finally:
-            db.dispose()
-            maintenance.dispose()
+    figures: list[Figure] = []
+    with prepared_databases(args.database_url, keep=args.keep) as (url, db, maintenance):
+        log(f"sizes: {sizes}")
+        run(db, maintenance, url, sizes, figures)
     table = markdown_table(figures, "; in the growth row it is ours (full log / small log), with raw's growth "
                                     "beside it.")
     report(table, run_started, args.markdown)

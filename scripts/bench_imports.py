@@ -38,14 +38,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa  # noqa: E402
 
-from benchlib import Figure, bench_database, log, log_server, markdown_table, report  # noqa: E402
+from benchlib import Figure, log, markdown_table, prepared_databases, report  # noqa: E402
 from progress_service import catalog  # noqa: E402
-from progress_service.config import Config  # noqa: E402
 from progress_service.db import Database  # noqa: E402
 from progress_service.domain.imports import GOODREADS_COLUMNS, parse, with_total  # noqa: E402
 from progress_service.domain.rules import LogChanges, command_for  # noqa: E402
 from progress_service.imports import Imports  # noqa: E402
-from progress_service.schema import prepare_schema  # noqa: E402
 from progress_service.services import Trackers  # noqa: E402
 
 WORDS = ("amber", "lantern", "river", "salt", "orbit", "glass", "meridian", "harbour", "iron", "quiet", "paper",
@@ -172,17 +170,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--markdown", type=Path, help="also write the results table to this file")
     args = parser.parse_args(argv)
     run_started = time.perf_counter()
-    with bench_database(args.database_url, keep=args.keep) as (url, name):
-        # the import and the log on the database as requests use it; the schema on the maintenance one
-        db, maintenance = Database.for_requests(url, Config()), Database.for_maintenance(url, Config())
-        figures: list[Figure] = []
-        try:
-            log_server(url, name)
-            prepare_schema(maintenance)
-            run(db, args.rows, figures)
-        finally:
-            db.dispose()
-            maintenance.dispose()
+    figures: list[Figure] = []
+    with prepared_databases(args.database_url, keep=args.keep) as (url, db, maintenance):
+        run(db, args.rows, figures)
     report(markdown_table(figures, "; the ceiling is the same entries through Trackers.log, one call each."),
            run_started, args.markdown)
     return 0

@@ -17,7 +17,9 @@ import psycopg2
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from progress_service.db import embedded_url
+from progress_service.config import Config
+from progress_service.db import Database, embedded_url
+from progress_service.schema import prepare_schema
 
 
 def log(message: str = "") -> None:
@@ -143,3 +145,19 @@ def bench_database(server_url: str | None, *, keep: bool) -> Iterator[tuple[str,
             with admin.connect() as conn:
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@contextlib.contextmanager
+def prepared_databases(server_url: str | None, *, keep: bool) -> Iterator[tuple[str, Database, Database]]:
+    """``bench_database`` with the schema applied, as (url, db, maintenance): the database as
+    requests use it (statements and round trips bounded) and as maintenance does, as the service
+    uses them; the server logged first."""
+    with bench_database(server_url, keep=keep) as (url, name):
+        db, maintenance = Database.for_requests(url, Config()), Database.for_maintenance(url, Config())
+        try:
+            log_server(url, name)
+            prepare_schema(maintenance)
+            yield url, db, maintenance
+        finally:
+            db.dispose()
+            maintenance.dispose()
