@@ -361,6 +361,13 @@ class Imports:
             self._set_state(user_id, import_id, "failed", 0, failure=refused.detail)
             return None
 
+    def give_up(self, user_id: int, import_id: str) -> None:
+        """A queued import that could not be carried out however often it was tried: it failed,
+        and nothing of it is in the log (each try was one transaction)."""
+        self._set_state(user_id, import_id, "failed", 0, failure=(
+            "The import could not be carried out, though it was tried several times; nothing of it was imported. "
+            "Send the file again."))
+
     def _set_state(self, user_id: int, import_id: str, state: str, progress: int, *,
                    failure: str | None = None) -> None:
         with self.db.transaction() as conn:

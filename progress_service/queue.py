@@ -75,9 +75,14 @@ async def send(user_id: int, kind: str, period: str) -> None:
     await asyncio.to_thread(_runtime.deliver, notifications.Due(user_id, kind, period))
 
 
-@app.task(name="imports.carry_out", queue=IMPORTS_QUEUE, retry=IMPORT_RETRY)
-async def carry_out_import(user_id: int, import_id: str) -> None:
-    await asyncio.to_thread(_runtime.imports.carry_out_queued, user_id, import_id)
+@app.task(name="imports.carry_out", queue=IMPORTS_QUEUE, retry=IMPORT_RETRY, pass_context=True)
+async def carry_out_import(context: procrastinate.JobContext, user_id: int, import_id: str) -> None:
+    try:
+        await asyncio.to_thread(_runtime.imports.carry_out_queued, user_id, import_id)
+    except Exception:
+        if context.job.attempts >= IMPORT_RETRY.max_attempts:  # the last try: the import says it failed
+            await asyncio.to_thread(_runtime.imports.give_up, user_id, import_id)
+        raise
 
 
 class ImportDeferrer:

@@ -7,6 +7,7 @@ import asyncio
 import json
 import threading
 import time
+from types import SimpleNamespace
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -209,3 +210,22 @@ def test_a_queued_import_whose_job_dies_is_tried_again_and_lands_once(db, import
     assert imports.carry_out_queued(user, queued.import_id) is None
     assert imports.carry_out(user, parse("spotify", file, now=datetime.now(timezone.utc))).entries == 0
     assert entry_count(db, user) == 3
+
+
+def test_a_queued_import_that_fails_at_every_try_ends_failed_saying_so_with_nothing_imported(
+        db, imports, user, monkeypatch, tmp_path):
+    monkeypatch.setattr("progress_service.imports.QUEUED_ROWS", 0)
+    queued = imports.start(user, "spotify", spotify(("2024-03-01 07:00", "Queen", "Bohemian Rhapsody")),
+                           defer=lambda user_id, import_id: None)
+
+    def dies(self, **kwargs):
+        raise ConnectionError("the database went away")
+    monkeypatch.setattr(Together, "commit", dies)
+    monkeypatch.setattr(queue, "_runtime", queue.Runtime(Config(database_url=db.url, data_dir=tmp_path), db))
+    for attempts, state in ((0, "running"), (queue.IMPORT_RETRY.max_attempts, "failed")):  # a retry, then the last
+        job = SimpleNamespace(job=SimpleNamespace(attempts=attempts))
+        with pytest.raises(ConnectionError):
+            asyncio.run(queue.carry_out_import(job, user_id=user, import_id=queued.import_id))
+        assert imports.get(user, queued.import_id)["state"] == state
+    failed = imports.get(user, queued.import_id)
+    assert "nothing of it was imported" in failed["failure"] and entry_count(db, user) == 0
