@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import json
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from flask import Response, current_app, g, jsonify, request
 
@@ -18,6 +18,7 @@ from ..domain.rules import AddNote, AddProgress, ChangeRequest, Rate, Restart, S
 from ..errors import BadRequest, InvalidChange
 from ..eventstore import Stream
 from ..goals import Goals
+from ..imports import Imports
 from ..projections import tracker_versions
 from ..schemas import api_time
 from ..security import Caller
@@ -91,6 +92,15 @@ def trackers() -> Trackers:
 
 def accounts() -> Accounts:
     return current_app.extensions["progress_service.accounts"]
+
+
+def imports() -> Imports:
+    return current_app.extensions["progress_service.imports"]
+
+
+def import_deferrer() -> Callable[[int, str], None]:
+    """What hands a large import to the job queue (queue.ImportDeferrer)."""
+    return current_app.extensions["progress_service.import_deferrer"]
 
 
 def service_accounts() -> ServiceAccounts:

@@ -6,21 +6,16 @@ import json
 
 from flask import current_app, request
 
-from ..imports import Imports
 from ..schemas.imports import ImportedSchema, ImportQuerySchema, ImportSchema, ImportsSchema
 from ..schemas.progress import UndoneSchema, UndoTakeBackQuerySchema
 from .access import READS_OWN, WRITES_OWN, allow
-from .common import caller, json_answer, undone_json, write_options
+from .common import import_deferrer, imports, json_answer, undone_json, write_options
 from .parsing import Blueprint, takes_body
 
 blp = Blueprint("imports", __name__, url_prefix="/api/progress",
                 description="Imports: your history from another service, previewed, tagged and undoable")
 
 FILE_TYPES = ("text/csv", "application/json")
-
-
-def imports() -> Imports:
-    return current_app.extensions["progress_service.imports"]
 
 
 @blp.post("/<int:user_id>/imports")
@@ -40,8 +35,7 @@ def start_import(query, user_id):
     request.max_content_length = current_app.config["PROGRESS_SERVICE"].import_max_bytes
     body = request.get_data(cache=False)
     imported = imports().start(user_id, query["format"], body, dry_run=query["dry_run"],
-                               metadata=write_options()["metadata"], defer=current_app.extensions.get(
-                                   "progress_service.import_deferrer"))
+                               metadata=write_options()["metadata"], defer=import_deferrer())
     status = 200 if imported.dry_run else 202 if imported.state == "queued" else 201
     headers = {"Location": f"/api/progress/{user_id}/imports/{imported.import_id}"} if imported.import_id else None
     return json_answer(json.dumps(imported.answer()), status, headers)
@@ -70,6 +64,5 @@ def get_import(user_id, import_id):
 def undo_import(query, user_id, import_id):
     """Undo an import: every entry it made is retracted, and nothing else (what you logged yourself
     stays, on the same titles too); with dry_run, only say how each tracker would change."""
-    undone = imports().undo(user_id, import_id, dry_run=query["dry_run"],
-                            metadata={**write_options()["metadata"], "actor": caller().user_id})
+    undone = imports().undo(user_id, import_id, dry_run=query["dry_run"], metadata=write_options()["metadata"])
     return undone_json(undone)
