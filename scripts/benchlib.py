@@ -1,15 +1,25 @@
 """What both benchmarks share: figures next to their raw ceiling, the table, percentiles, connections."""
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
 import platform
+import shutil
+import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import psycopg2
+import sqlalchemy as sa
 from sqlalchemy.engine import make_url
+
+from progress_service.config import Config
+from progress_service.db import Database, embedded_url
+from progress_service.schema import prepare_schema
 
 
 def log(message: str = "") -> None:
@@ -109,3 +119,45 @@ def report(table: str, started: float, markdown: Path | None) -> None:
     log(f"\n(whole run: {time.perf_counter() - started:.0f} s)")
     if markdown:
         markdown.write_text(table + "\n")
+
+
+@contextlib.contextmanager
+def bench_database(server_url: str | None, *, keep: bool) -> Iterator[tuple[str, str]]:
+    """A fresh database ``progress_bench_<random>`` on the server (an embedded PostgreSQL in a
+    temporary folder when None), as (url, name); dropped at the end unless ``keep``."""
+    if not server_url:
+        folder = Path(tempfile.mkdtemp(prefix="progress_bench_pg_"))
+        if not keep:  # registered first, so it runs after pgserver has stopped the server
+            atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        log(f"starting an embedded PostgreSQL in {folder}")
+        server_url = embedded_url(folder / "postgres")
+    name = f"progress_bench_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url, name
+    finally:
+        if keep:
+            log(f"kept database {name}: {url}")
+        else:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextlib.contextmanager
+def prepared_databases(server_url: str | None, *, keep: bool) -> Iterator[tuple[str, Database, Database]]:
+    """``bench_database`` with the schema applied, as (url, db, maintenance): the database as
+    requests use it (statements and round trips bounded) and as maintenance does, as the service
+    uses them; the server logged first."""
+    with bench_database(server_url, keep=keep) as (url, name):
+        db, maintenance = Database.for_requests(url, Config()), Database.for_maintenance(url, Config())
+        try:
+            log_server(url, name)
+            prepare_schema(maintenance)
+            yield url, db, maintenance
+        finally:
+            db.dispose()
+            maintenance.dispose()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import json
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from flask import Response, current_app, g, jsonify, request
 
@@ -18,11 +18,13 @@ from ..domain.rules import AddNote, AddProgress, ChangeRequest, Rate, Restart, S
 from ..errors import BadRequest, InvalidChange
 from ..eventstore import Stream
 from ..goals import Goals
+from ..imports import Imports
+from ..projections import tracker_versions
 from ..schemas import api_time
 from ..security import Caller
 from .observing import request_id
 from ..service_accounts import ServiceAccounts
-from ..services import Idempotency, Trackers
+from ..services import Idempotency, Trackers, Undone
 
 PROBLEM = "application/problem+json"
 
@@ -93,6 +95,15 @@ def accounts() -> Accounts:
     return current_app.extensions["progress_service.accounts"]
 
 
+def imports() -> Imports:
+    return current_app.extensions["progress_service.imports"]
+
+
+def import_deferrer() -> Callable[[int, str], None]:
+    """What hands a large import to the job queue (queue.ImportDeferrer)."""
+    return current_app.extensions["progress_service.import_deferrer"]
+
+
 def service_accounts() -> ServiceAccounts:
     return current_app.extensions["progress_service.service_accounts"]
 
@@ -131,13 +142,29 @@ def write_options(*, expected_version: int | None = None) -> dict[str, Any]:
     return options
 
 
-def event_json(stream: Stream, entry: Recorded) -> str:
+# What a client may see of an entry's metadata (as the SQL function visible_metadata shows it).
+VISIBLE_METADATA = ("import", "request_id", "undo_id")
+
+
+def event_json(stream: Stream, entry: Recorded, metadata: dict[str, Any] | None = None) -> str:
     """The API's ``event`` object as JSON, for an entry a write has just appended (the answer to a
-    write), spelled as the SQL function ``event_json`` spells it for the reads."""
+    write, with the write's ``metadata``), spelled as the SQL function ``event_json`` spells it for the reads."""
     return json.dumps({"id": entry.id, "user_id": stream.user_id, "title_id": stream.title_id,
                        "version": entry.version, "type": entry.event.type, "data": entry.event.data(),
-                       "occurred_at": api_time(entry.occurred_at), "recorded_at": api_time(entry.recorded_at)})
+                       "occurred_at": api_time(entry.occurred_at), "recorded_at": api_time(entry.recorded_at),
+                       "metadata": {key: value for key, value in (metadata or {}).items() if key in VISIBLE_METADATA}})
 
 
 def goals() -> Goals:
     return current_app.extensions["progress_service.goals"]
+
+
+def undone_json(undone: Undone) -> Response:
+    """The answer of an undo (of a range, of an undo, of an import): its entries and each tracker's before and after."""
+    with db().read() as conn:
+        changes = [{"title_id": stream.title_id, "title": json.loads(tracker_versions.title_name(conn, stream.title_id)),
+                    **{side: json.loads(tracker_versions.render(conn, stream, state)) if state.active else None
+                       for side, state in (("before", before), ("after", after))}}
+                   for stream, before, after in undone.changes]
+    return json_answer(json.dumps({"undo_id": undone.undo_id, "dry_run": undone.dry_run, "entries": undone.entries,
+                                   "changes": changes}))

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from datetime import datetime, timezone
 
 from flask import Response
@@ -11,13 +10,14 @@ from flask import Response
 from .. import eventstore
 from ..projections import tracker_moments, tracker_state, tracker_versions
 from ..schemas.progress import (
-    CalendarQuerySchema, CalendarSchema, ChangeSchema, ClearedSchema, ClearQuerySchema, EventPageSchema, EventSchema, ExportQuerySchema,
-    HistoryItemSchema, HistoryPageSchema, HistoryQuerySchema, LogQuerySchema, LogSchema, SummaryExplainedSchema,
+    CalendarQuerySchema, CalendarSchema, ChangeSchema, ClearedSchema, ClearQuerySchema, EventPageSchema, EventSchema,
+    ExportItemSchema, ExportQuerySchema, HistoryPageSchema, HistoryQuerySchema, LogQuerySchema, LogSchema, SummaryExplainedSchema,
     SummaryFigureQuerySchema, SummarySchema, TrackersSchema, UndoneSchema, UndoSchema, UndoTakeBackQuerySchema,
     UpNextSchema,
 )
 from ..schemas import api_time
-from .common import accounts, caller, change_requests, db, event_json, json_answer, streamed, trackers, write_options
+from .common import accounts, caller, change_requests, db, event_json, json_answer, streamed, trackers, undone_json, \
+    write_options
 from .access import CLEARS_OWN, LOGS_OWN, OWN_ENTRY, READS_OWN, WRITES_OWN, allow
 from .parsing import Blueprint
 
@@ -35,7 +35,7 @@ def log_entry(body):
         accounts().get(user_id)
     outcome = trackers().log(user_id, body["title_id"], change_requests(body),
                              occurred_at=body.get("occurred_at"), **write_options())
-    return json_answer(event_json(outcome.stream, outcome.entries[0]), 201)
+    return json_answer(event_json(outcome.stream, outcome.entries[0], outcome.metadata), 201)
 
 
 @blp.put("/log/<int:log_id>")
@@ -46,7 +46,7 @@ def correct_entry(body, log_id):
     """Correct an entry: the tracker re-folds as if the entry had carried this change."""
     [change] = change_requests(body)
     outcome = trackers().correct(caller().user_id, log_id, change, **write_options())
-    return json_answer(event_json(outcome.stream, outcome.entries[0]))
+    return json_answer(event_json(outcome.stream, outcome.entries[0], outcome.metadata))
 
 
 @blp.delete("/log/<int:log_id>")
@@ -55,7 +55,7 @@ def correct_entry(body, log_id):
 def retract_entry(log_id):
     """Retract an entry: the tracker re-folds as if it had never happened."""
     outcome = trackers().retract(caller().user_id, log_id, **write_options())
-    return json_answer(event_json(outcome.stream, outcome.entries[0]))
+    return json_answer(event_json(outcome.stream, outcome.entries[0], outcome.metadata))
 
 
 @blp.post("/<int:user_id>/undo")
@@ -79,16 +79,6 @@ def take_back_undo(query, user_id, undo_id):
     undone = trackers().take_back_undo(user_id, undo_id, dry_run=query["dry_run"],
                                        metadata=write_options()["metadata"])
     return undone_json(undone)
-
-
-def undone_json(undone) -> Response:
-    with db().read() as conn:
-        changes = [{"title_id": stream.title_id, "title": json.loads(tracker_versions.title_name(conn, stream.title_id)),
-                    **{side: json.loads(tracker_versions.render(conn, stream, state)) if state.active else None
-                       for side, state in (("before", before), ("after", after))}}
-                   for stream, before, after in undone.changes]
-    return json_answer(json.dumps({"undo_id": undone.undo_id, "dry_run": undone.dry_run, "entries": undone.entries,
-                                   "changes": changes}))
 
 
 @blp.get("/<int:user_id>")
@@ -175,7 +165,7 @@ _EXPORT_COLUMNS = ("id", "occurred_at", "recorded_at", "title_id", "title", "kin
 @blp.get("/<int:user_id>/export")
 @allow(READS_OWN)
 @blp.arguments(ExportQuerySchema(), location="query")
-@blp.response(200, HistoryItemSchema(many=True))
+@blp.response(200, ExportItemSchema(many=True))
 @blp.alt_response(200, description="JSON (format=json), or CSV with a header row (format=csv)",
                   schema={"type": "string"}, content_type="text/csv", success=True)
 def export(query, user_id):
