@@ -63,6 +63,10 @@ class UndoNotFound(NotFound):
     title = "Undo not found"
 
 
+class ImportNotFound(NotFound):
+    title = "Import not found"
+
+
 class EntryNotFound(NotFound):
     title = "Entry not found"
 
@@ -172,3 +176,9 @@ class FeedBusy(ServiceUnavailable):
     @property
     def headers(self) -> dict[str, str]:
         return {"Retry-After": "1"}
+
+
+class ImportRejected(InvalidChange):
+    """A file that cannot be imported as a whole (not the named format, empty, a column missing)."""
+
+    title = "Import rejected"

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Sequence
 
+import sqlalchemy as sa
+
 from . import eventstore
-from .db import Database
+from .db import Database, Statement
 from .domain.events import Recorded
 from .domain.vocabulary import CUSTOM
 from .domain.rules import (
@@ -23,6 +25,9 @@ from .store import Idempotency, Outcome, Store, erase_user
 from .user_service import UserServiceClient
 
 __all__ = ["Idempotency", "Outcome", "Trackers", "Undone", "utcnow"]
+
+# Taking back the undo of an import: the import stands again.
+_IMPORT_STANDS_AGAIN = sa.text("UPDATE imports SET undo_id = NULL, undone_at = NULL WHERE user_id = :user_id AND undo_id = :undo_id")
 
 
 def utcnow() -> datetime:
@@ -91,21 +96,31 @@ class Trackers:
                              lambda stream, history: [e.version for e in history if since <= e.recorded_at < until],
                              undo_id, dry_run=dry_run, metadata={**(metadata or {}), **({"undo_id": undo_id} if undo_id else {})})
 
+    def undo_entries(self, entries: dict[Stream, list[int]], undo_id: str | None, *, dry_run: bool = False,
+                     metadata: dict[str, Any], also: Sequence[Statement] = ()) -> Undone:
+        """Take back the entries at the given versions of each stream (an import's), all of them or
+        none, with ``also`` (the caller's own statements) in the same transaction."""
+        return self._undo_in(list(entries), lambda stream, history: entries[stream], undo_id, dry_run=dry_run,
+                             metadata=metadata, also=also)
+
     def take_back_undo(self, user_id: int, undo_id: str, *, dry_run: bool = False,
                        metadata: dict[str, Any] | None = None) -> Undone:
-        """Undo an undo: every entry it took back counts again (its retractions are retracted)."""
+        """Undo an undo: every entry it took back counts again (its retractions are retracted). An
+        undone import whose undo this is stands again."""
         with self.db.read() as conn:
             made = eventstore.undo_entries(conn, user_id, undo_id)
         if not made:
             raise UndoNotFound(f"There is no undo {undo_id} in your log.")
         undone = self._undo_in(list(made), lambda stream, history: made[stream], undo_id, dry_run=dry_run,
-                               metadata={**(metadata or {}), "undoes_undo": undo_id})
+                               metadata={**(metadata or {}), "undoes_undo": undo_id},
+                               also=[(_IMPORT_STANDS_AGAIN, {"user_id": user_id, "undo_id": undo_id})])
         if not undone.entries:
             raise AlreadyRetracted("This undo has already been undone.")
         return undone
 
     def _undo_in(self, streams: Sequence[Stream], versions: Callable[[Stream, Sequence[Recorded]], list[int]],
-                 undo_id: str | None, *, dry_run: bool, metadata: dict[str, Any]) -> Undone:
+                 undo_id: str | None, *, dry_run: bool, metadata: dict[str, Any],
+                 also: Sequence[Statement] = ()) -> Undone:
         """Retract, on each of ``streams``, the entries at ``versions`` that still count, all in one
         unit of work (none, for a dry run)."""
         if self.users is not None and streams:
@@ -123,7 +138,7 @@ class Trackers:
                 if shows_differently(before, after):
                     changes.append((stream, before, after))
             if not dry_run:
-                together.commit()
+                together.commit(also=also)
         return Undone(undo_id, dry_run, sorted(entries), changes)
 
     def clear(self, user_id: int, **options: Any) -> int:

@@ -25,7 +25,7 @@ tracker under its stream lock on the same connection and decides again.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterator, Sequence
 
@@ -59,6 +59,7 @@ class Outcome:
     entries: list[Recorded]
     state: TrackerState
     repeated: bool = False  # the answer to a request already carried out under the same key
+    metadata: dict[str, Any] = field(default_factory=dict)  # what the entries carry beside their data
 
 
 _FIND_KEY = sa.text("""
@@ -204,7 +205,8 @@ class Writing:
         stream = Stream(self.stream.user_id, row.title_id)
         history = eventstore.read_stream(self._conn, stream)
         entries = [e for e in history if row.from_version <= e.version <= row.to_version]
-        return Outcome(stream, entries, state_at_version(history, row.to_version), repeated=True)
+        return Outcome(stream, entries, state_at_version(history, row.to_version), repeated=True,
+                       metadata=self._metadata)
 
     # -- the append -------------------------------------------------------------------------------
     def append(self, events: Sequence[Event], *, occurred_at: datetime) -> Outcome:
@@ -226,7 +228,7 @@ class Writing:
             COMMIT, eventstore.positions(stream, expected_version=state.version)])
         metrics.events_appended(len(entries))
         self._store._remember(stream, title, states[-1])
-        return Outcome(stream, eventstore.appended(entries, rows), states[-1])
+        return Outcome(stream, eventstore.appended(entries, rows), states[-1], metadata=self._metadata)
 
     def entries(self) -> Sequence[Recorded]:
         """The stream's entries so far, read once under the stream lock (for a decision that needs
@@ -251,8 +253,14 @@ class _Tracker:
     title: TitleFacts
     state: TrackerState
     history: Sequence[Recorded]
-    entries: Sequence[Recorded] = ()
-    states: Sequence[TrackerState] = ()
+    entries: list[Recorded] = field(default_factory=list)
+    states: list[TrackerState] = field(default_factory=list)
+    metadata: list[dict[str, Any]] = field(default_factory=list)  # each entry's own, beside the write's
+
+
+# How many trackers one round trip of a commit carries: a large import commits in several, in its
+# one transaction, so that no round trip outlasts a request's bound on it.
+TRACKERS_PER_ROUND_TRIP = 500
 
 
 class Together:
@@ -260,22 +268,22 @@ class Together:
     order (so two of them, or one and a single write, never wait on each other in a circle), and
     loads each tracker with its entries; ``decided`` folds what a decision appends to one of them,
     and ``commit`` appends all in one transaction. Leaving it without a commit (a preview) appends
-    nothing."""
+    nothing. An import enters with no streams, runs its own statements (``run``), and then takes
+    its streams (``take``) in the same transaction."""
 
     def __init__(self, store: Store, streams: Sequence[Stream], metadata: dict[str, Any]):
         self._store, self._metadata = store, metadata
-        self.streams = sorted(set(streams))
+        self.streams: list[Stream] = sorted(set(streams))
         self._trackers: dict[Stream, _Tracker] = {}
         self._held: _Held | None = None
+        self._ids: list[int] = []  # log ids drawn ahead (reserve_ids), handed out in order
 
     def __enter__(self) -> "Together":
         self._held = _Held.checked_out(self._store.db)
         try:
-            conn = self._held.conn
-            run_together(conn, [BEGIN, *(eventstore.stream_lock(stream) for stream in self.streams)])
-            for stream in self.streams:
-                title, state = tracker_state.loaded(run_together(conn, [tracker_state.load(stream)]))
-                self._trackers[stream] = _Tracker(title, state, eventstore.read_stream(conn, stream))
+            run_together(self._held.conn, [BEGIN])
+            streams, self.streams = self.streams, []
+            self.take(streams)
         except BaseException as error:
             self._held.release(type(error), error, error.__traceback__)
             raise
@@ -285,32 +293,74 @@ class Together:
         self._held.release(kind, error, traceback)  # rolls back what was not committed
         return False
 
+    def run(self, statements: Sequence[Statement]) -> list[dict[str, Any]]:
+        """Statements of the use case's own in the unit's transaction, in one round trip (the rows of the last)."""
+        return run_together(self._held.conn, statements)
+
+    def take(self, streams: Sequence[Stream]) -> None:
+        """Lock and load more trackers (in one order, in one go: take them all at once), each with its entries."""
+        streams = sorted(set(streams) - set(self._trackers))
+        if not streams:
+            return
+        conn = self._held.conn
+        loaded = tracker_state.loaded_many(run_together(conn, [*eventstore.streams_lock(streams),
+                                                               tracker_state.load_many(streams)]))
+        histories = eventstore.read_streams(conn, streams)
+        for stream in streams:
+            title, state = loaded.get(stream.title_id, (None, NEW))
+            if title is None:
+                raise TitleNotFound(f"There is no title {stream.title_id} in the catalog.")
+            self._trackers[stream] = _Tracker(title, state, histories.get(stream, []))
+        self.streams = sorted([*self.streams, *streams])
+
+    def reserve_ids(self, count: int) -> None:
+        """Draw ``count`` log ids for the entries decided from now on (for entries that name others
+        decided in this unit: their ids are known before the append)."""
+        if count:  # kept largest first: handed out from the end
+            drawn = [row["id"] for row in run_together(self._held.conn, [eventstore.reserve_ids(count)])]
+            self._ids = sorted(drawn, reverse=True) + self._ids
+
     def state(self, stream: Stream) -> TrackerState:
-        return self._trackers[stream].state
+        """The tracker's state after everything decided on it so far."""
+        tracker = self._trackers[stream]
+        return tracker.states[-1] if tracker.states else tracker.state
 
     def title(self, stream: Stream) -> TitleFacts:
         return self._trackers[stream].title
 
     def entries(self, stream: Stream) -> Sequence[Recorded]:
-        return self._trackers[stream].history
-
-    def decided(self, stream: Stream, events: Sequence[Event], *, occurred_at: datetime) -> TrackerState:
-        """Fold ``events``, decided on the tracker's state and entries, onto it; the state after them."""
+        """The tracker's entries, with those decided on it so far."""
         tracker = self._trackers[stream]
-        tracker.entries = [Recorded(tracker.state.version + i, event, occurred_at)
-                           for i, event in enumerate(events, start=1)]
-        tracker.states = advance(tracker.state, tracker.entries, lambda: tracker.history)
-        return tracker.states[-1] if tracker.states else tracker.state
+        return [*tracker.history, *tracker.entries] if tracker.entries else tracker.history
 
-    def commit(self) -> None:
-        """Append everything decided, with the projections' statements, and commit: one round trip."""
+    def decided(self, stream: Stream, events: Sequence[Event], *, occurred_at: datetime,
+                metadata: dict[str, Any] | None = None) -> TrackerState:
+        """Fold ``events``, decided on the tracker's state and entries (with what was decided on it
+        before), onto it; the state after them. ``metadata``: the entries' own, beside the write's."""
+        tracker = self._trackers[stream]
+        before = self.state(stream)
+        entries = [Recorded(before.version + i, event, occurred_at, id=self._ids.pop() if self._ids else None)
+                   for i, event in enumerate(events, start=1)]
+        tracker.states += advance(before, entries, lambda: self.entries(stream))  # read before these join them
+        tracker.entries += entries
+        tracker.metadata += [metadata or {}] * len(entries)
+        return self.state(stream)
+
+    def commit(self, *, also: Sequence[Statement] = ()) -> None:
+        """Append everything decided, with the projections' statements and ``also`` (the use case's
+        own), and commit: one round trip for every TRACKERS_PER_ROUND_TRIP trackers."""
         appending = [(stream, tracker) for stream, tracker in self._trackers.items() if tracker.entries]
-        run_together(self._held.conn, [
-            *(statement for stream, t in appending for statement in [
-                *projections.changes(Change(stream, t.state, t.states, t.entries, t.history)),
-                *eventstore.append_statements(stream, t.entries, expected_version=t.state.version,
-                                              metadata=self._metadata)]),
-            COMMIT])
+        statements = [[
+            *projections.changes(Change(stream, t.state, t.states, t.entries, t.history)),
+            *eventstore.append_statements(stream, t.entries, expected_version=t.state.version,
+                                          metadata=self._metadata,
+                                          entry_metadata=t.metadata if any(t.metadata) else None)]
+            for stream, t in appending]
+        parts = [statements[i:i + TRACKERS_PER_ROUND_TRIP]
+                 for i in range(0, len(statements), TRACKERS_PER_ROUND_TRIP)] or [[]]
+        for part in parts[:-1]:
+            run_together(self._held.conn, [s for tracker in part for s in tracker])
+        run_together(self._held.conn, [*(s for tracker in parts[-1] for s in tracker), *also, COMMIT])
         metrics.events_appended(sum(len(tracker.entries) for _, tracker in appending))
         for stream, tracker in appending:
             self._store._remember(stream, tracker.title, tracker.states[-1])

@@ -158,8 +158,9 @@ BEGIN
     RETURN erased;
 END $$;
 
--- Append to one stream at an expected version (the caller holds the stream lock, and the log
--- lock, which it keeps to commit so that commits happen in position order).
+-- Append to one stream at an expected version (the caller holds the stream lock). An event may
+-- bring its own log id (drawn from events_id_seq under the stream lock: an import's, whose entries
+-- name each other) and metadata of its own beside the write's (an import's row).
 CREATE OR REPLACE FUNCTION append_events(p_user_id bigint, p_title_id bigint, p_expected_version integer,
                                          p_events jsonb, p_metadata jsonb)
 RETURNS TABLE (id bigint, version integer, recorded_at timestamptz) LANGUAGE plpgsql AS $$
@@ -175,10 +176,12 @@ BEGIN
                   DETAIL = json_build_object('actual', current_version, 'expected', p_expected_version);
     END IF;
     RETURN QUERY
-    INSERT INTO events AS e (user_id, title_id, stream, version, type, data, metadata, occurred_at)
-    SELECT p_user_id, p_title_id, 'tracker-' || p_user_id || '-' || p_title_id, x.version, x.type, x.data,
-           p_metadata, x.occurred_at
-    FROM jsonb_to_recordset(p_events) AS x(version integer, type text, data jsonb, occurred_at timestamptz)
+    INSERT INTO events AS e (id, user_id, title_id, stream, version, type, data, metadata, occurred_at)
+    SELECT coalesce(x.id, nextval('events_id_seq')), p_user_id, p_title_id,
+           'tracker-' || p_user_id || '-' || p_title_id, x.version, x.type, x.data,
+           p_metadata || coalesce(x.metadata, '{}'), x.occurred_at
+    FROM jsonb_to_recordset(p_events)
+         AS x(version integer, type text, data jsonb, occurred_at timestamptz, id bigint, metadata jsonb)
     ORDER BY x.version
     RETURNING e.id, e.version, e.recorded_at;
 END $$;
@@ -207,6 +210,55 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
     created_at   timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (user_id, key)
 );
+
+-- Imports (imports.py): each file a user brought, what it made, and, while it waits for the job
+-- queue, the file itself. An import lands in one transaction with its entries, or not at all.
+CREATE TABLE IF NOT EXISTS imports (
+    user_id         bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    id              uuid NOT NULL,
+    format          text NOT NULL,
+    state           text NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed')),
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    finished_at     timestamptz,
+    rows            integer NOT NULL DEFAULT 0,
+    progress        integer NOT NULL DEFAULT 0 CHECK (progress BETWEEN 0 AND 100),  -- percent of its entries decided
+    entries         integer NOT NULL DEFAULT 0,
+    titles_matched  jsonb NOT NULL DEFAULT '[]',
+    titles_created  jsonb NOT NULL DEFAULT '[]',
+    skipped         jsonb NOT NULL DEFAULT '[]',
+    failure         text,  -- why a queued import could not land, in words
+    metadata        jsonb NOT NULL DEFAULT '{}',  -- the request's (actor, request_id), for a queued import's entries
+    file            bytea,  -- a queued import's file, until it has landed or failed
+    undo_id         text,
+    undone_at       timestamptz,
+    PRIMARY KEY (user_id, id)
+);
+CREATE INDEX IF NOT EXISTS imports_latest ON imports (user_id, created_at DESC);
+
+-- Every entry an import appended, by its fingerprint (domain/imports.fingerprint): the same row
+-- imported again, or in a newer export of the same account, finds its fingerprint and appends nothing.
+-- Each row also says which entry it made (title, version), for a later export's corrections of it.
+CREATE TABLE IF NOT EXISTS import_fingerprints (
+    user_id      bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    fingerprint  text NOT NULL,
+    import_id    uuid NOT NULL,
+    title_id     bigint NOT NULL,
+    version      integer NOT NULL,
+    PRIMARY KEY (user_id, fingerprint)
+);
+CREATE INDEX IF NOT EXISTS import_fingerprints_import ON import_fingerprints (user_id, import_id);
+
+-- A title's name or creator as imports match them: case, accents and punctuation aside. The copy
+-- of domain/imports.normalized (the source of truth) that the catalog's index is built on;
+-- tests/integration/test_imports.py holds the two to the same answers.
+CREATE OR REPLACE FUNCTION title_key(p_text text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT btrim(regexp_replace(
+        translate(replace(regexp_replace(lower(normalize(coalesce(p_text, ''), NFKD)), '[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]', '', 'g'), 'ß', 'ss'),
+                  '!"#$%&''()*+,-./:;<=>?@[\]^_`{|}~‘’“”–—…·', repeat(' ', 40)),
+        '\s+', ' ', 'g'))
+$$;
+CREATE INDEX IF NOT EXISTS titles_import_key ON titles (kind, title_key(name)) WHERE owner_id IS NULL;
+CREATE INDEX IF NOT EXISTS own_titles_import_key ON titles (owner_id, kind, title_key(name)) WHERE owner_id IS NOT NULL;
 
 -- A user's goals ("read 20 books a year"): only what the user set. What a goal counts is never
 -- kept; it is counted from tracker_moments when read (progress_service/goals.py).
@@ -350,11 +402,17 @@ CREATE INDEX IF NOT EXISTS tracker_moments_now ON tracker_moments (user_id, upda
 -- The read side answers in the API's own JSON, built here (docs: the marshmallow schemas). Times
 -- come out as PostgreSQL writes a timestamptz into JSON in the session's UTC, which is how
 -- schemas.api_time spells them in the answers built in Python.
+-- What a client may see of an entry's metadata (api.common.VISIBLE_METADATA): where it came from.
+CREATE OR REPLACE FUNCTION visible_metadata(p_metadata jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+    SELECT jsonb_strip_nulls(jsonb_build_object('import', p_metadata -> 'import', 'request_id', p_metadata -> 'request_id',
+                                                'undo_id', p_metadata -> 'undo_id'))
+$$;
+
 -- The API's `event` object.
 CREATE OR REPLACE FUNCTION event_json(e events) RETURNS json LANGUAGE sql STABLE AS $$
     SELECT json_build_object('id', e.id, 'user_id', e.user_id, 'title_id', e.title_id, 'version', e.version,
                              'type', e.type, 'data', e.data, 'occurred_at', e.occurred_at,
-                             'recorded_at', e.recorded_at)
+                             'recorded_at', e.recorded_at, 'metadata', visible_metadata(e.metadata))
 $$;
 
 -- The API's `tracker` object: a tracker state (a tracker_state or tracker_versions row) on a title,

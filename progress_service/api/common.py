@@ -131,12 +131,17 @@ def write_options(*, expected_version: int | None = None) -> dict[str, Any]:
     return options
 
 
-def event_json(stream: Stream, entry: Recorded) -> str:
+# What a client may see of an entry's metadata (as the SQL function visible_metadata shows it).
+VISIBLE_METADATA = ("import", "request_id", "undo_id")
+
+
+def event_json(stream: Stream, entry: Recorded, metadata: dict[str, Any] | None = None) -> str:
     """The API's ``event`` object as JSON, for an entry a write has just appended (the answer to a
-    write), spelled as the SQL function ``event_json`` spells it for the reads."""
+    write, with the write's ``metadata``), spelled as the SQL function ``event_json`` spells it for the reads."""
     return json.dumps({"id": entry.id, "user_id": stream.user_id, "title_id": stream.title_id,
                        "version": entry.version, "type": entry.event.type, "data": entry.event.data(),
-                       "occurred_at": api_time(entry.occurred_at), "recorded_at": api_time(entry.recorded_at)})
+                       "occurred_at": api_time(entry.occurred_at), "recorded_at": api_time(entry.recorded_at),
+                       "metadata": {key: value for key, value in (metadata or {}).items() if key in VISIBLE_METADATA}})
 
 
 def goals() -> Goals:

@@ -35,7 +35,7 @@ def log_entry(body):
         accounts().get(user_id)
     outcome = trackers().log(user_id, body["title_id"], change_requests(body),
                              occurred_at=body.get("occurred_at"), **write_options())
-    return json_answer(event_json(outcome.stream, outcome.entries[0]), 201)
+    return json_answer(event_json(outcome.stream, outcome.entries[0], outcome.metadata), 201)
 
 
 @blp.put("/log/<int:log_id>")
@@ -46,7 +46,7 @@ def correct_entry(body, log_id):
     """Correct an entry: the tracker re-folds as if the entry had carried this change."""
     [change] = change_requests(body)
     outcome = trackers().correct(caller().user_id, log_id, change, **write_options())
-    return json_answer(event_json(outcome.stream, outcome.entries[0]))
+    return json_answer(event_json(outcome.stream, outcome.entries[0], outcome.metadata))
 
 
 @blp.delete("/log/<int:log_id>")
@@ -55,7 +55,7 @@ def correct_entry(body, log_id):
 def retract_entry(log_id):
     """Retract an entry: the tracker re-folds as if it had never happened."""
     outcome = trackers().retract(caller().user_id, log_id, **write_options())
-    return json_answer(event_json(outcome.stream, outcome.entries[0]))
+    return json_answer(event_json(outcome.stream, outcome.entries[0], outcome.metadata))
 
 
 @blp.post("/<int:user_id>/undo")

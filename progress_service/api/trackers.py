@@ -73,7 +73,7 @@ def update_tracker(body, user_id, title_id):
 @blp.response(200, EventSchema)
 def remove_tracker(user_id, title_id):
     outcome = trackers().remove(user_id, title_id, **write_options())
-    return json_answer(event_json(outcome.stream, outcome.entries[0]))
+    return json_answer(event_json(outcome.stream, outcome.entries[0], outcome.metadata))
 
 
 @blp.post("/<int:title_id>/rollback")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from typing import NoReturn, Sequence, Union
+from typing import Callable, NoReturn, Sequence, Union
 
 from ..errors import AlreadyRetracted, EntryNotFound, InvalidChange, InvalidProgress, InvalidRating, \
     InvalidStatus, TrackerNotFound
@@ -307,3 +307,43 @@ def _require_counting(history: Sequence[Recorded], entry: Recorded) -> None:
     if entry.version in retracted(history):
         undone = "retracted" if is_change(entry.event) else "undone"
         raise AlreadyRetracted(f"Entry {entry.id} has already been {undone}.")
+
+
+def command_for(event: Event, occurred_at: datetime, *, version_of: Callable[[int], int | None]) -> Command:
+    """The command that makes an entry like ``event`` (one of another log: an import's) on a
+    tracker here, at ``occurred_at``; ``version_of`` says which version here an entry the event
+    names (by its version there) became, None when none did (an InvalidChange then)."""
+    def here(version: int) -> int:
+        found = version_of(version)
+        if found is None:
+            raise InvalidChange("The entry this row changes was not imported, so neither is this row.")
+        return found
+
+    if isinstance(event, EntryCorrected):
+        return CorrectEntry(here(event.entry_version), _request_for(event.change), occurred_at)
+    if isinstance(event, EntryRetracted):
+        return RetractEntry(here(event.entry_version), occurred_at)
+    if isinstance(event, TrackerRolledBack):
+        if event.to_time is not None:
+            return RollBack(None, occurred_at, datetime.fromisoformat(event.to_time))
+        return RollBack(here(event.to_version), occurred_at)
+    if isinstance(event, TrackerRemoved):
+        return RemoveTracker(occurred_at)
+    return LogChanges((_request_for(event),), occurred_at)
+
+
+def _request_for(change: Event) -> ChangeRequest:
+    """The change a person asks for that makes the change entry ``change``."""
+    if isinstance(change, (TrackerAdded, StatusChanged)):
+        return SetStatus(change.status)
+    if isinstance(change, ProgressLogged):
+        return AddProgress(change.delta) if change.delta is not None else SetProgress(change.progress or 0)
+    if isinstance(change, RatingSet):
+        return Rate(change.rating)
+    if isinstance(change, RatingCleared):
+        return Rate(None)
+    if isinstance(change, NoteAdded):
+        return AddNote(change.text)
+    if isinstance(change, PassStarted):
+        return Restart()
+    raise InvalidChange(f"An entry of type {change.type} cannot be imported as a change.")

@@ -120,18 +120,46 @@ def stream_lock(stream: Stream) -> Statement:
     return _LOCK_STREAM, stream._asdict()
 
 
+_LOCK_STREAMS = sa.text("""
+    SELECT count(pg_advisory_xact_lock((s.user_id << 32) # s.title_id))
+    FROM unnest(CAST(:user_ids AS bigint[]), CAST(:title_ids AS bigint[])) WITH ORDINALITY AS s(user_id, title_id, n)
+""")
+
+
+def streams_lock(streams: Sequence[Stream]) -> list[Statement]:
+    """Lock several streams, in the order given (give them sorted: two writers over the same
+    streams then never wait on each other in a circle), in one statement."""
+    return [(_LOCK_STREAMS, {"user_ids": [s.user_id for s in streams], "title_ids": [s.title_id for s in streams]})]
+
+
 def append_statements(stream: Stream, entries: Sequence[Recorded], *, expected_version: int,
-                      metadata: dict[str, Any] | None = None) -> list[Statement]:
+                      metadata: dict[str, Any] | None = None,
+                      entry_metadata: Sequence[dict[str, Any]] | None = None) -> list[Statement]:
     """The statements that append ``entries`` (numbered from ``expected_version + 1``) to
     ``stream``: the append, which raises VersionConflict when the stream is not at
-    ``expected_version``. Take the stream lock first in the same transaction."""
+    ``expected_version``. Take the stream lock first in the same transaction. An entry with an
+    ``id`` keeps it (one drawn by ``reserve_ids``); ``entry_metadata``, one per entry, adds to
+    ``metadata``."""
     if [e.version for e in entries] != list(range(expected_version + 1, expected_version + 1 + len(entries))):
         raise ValueError("entries must be numbered consecutively after the expected version")
     payload = [{"version": e.version, "type": e.event.type, "data": e.event.data(),
-                "occurred_at": e.occurred_at.isoformat()} for e in entries]
+                "occurred_at": e.occurred_at.isoformat(), **({"id": e.id} if e.id is not None else {})}
+               for e in entries]
+    for item, own in zip(payload, entry_metadata or ()):
+        item["metadata"] = own
     params = {**stream._asdict(), "expected_version": expected_version,
               "events": json.dumps(payload), "metadata": json.dumps(metadata or {})}
     return [(_APPEND, params)]
+
+
+_RESERVE_IDS = sa.text("SELECT nextval('events_id_seq') AS id FROM generate_series(1, :count) ORDER BY 1")
+
+
+def reserve_ids(count: int) -> Statement:
+    """The statement that draws ``count`` log ids ahead of their entries, in increasing order (for
+    entries that name each other before they are appended: an import's corrections). Draw them
+    under the streams' locks, so that each stream's ids still increase with its versions."""
+    return _RESERVE_IDS, {"count": count}
 
 
 def positions(stream: Stream, *, expected_version: int) -> Statement:
@@ -161,6 +189,20 @@ def append(conn: sa.Connection, stream: Stream, entries: Sequence[Recorded], *, 
 def read_stream(conn: sa.Connection, stream: Stream, *, up_to: int | None = None) -> list[Recorded]:
     """A stream's entries in version order (up to version ``up_to`` when given)."""
     return [stored_event(row).entry for row in conn.execute(_READ_STREAM, {**stream._asdict(), "up_to": up_to})]
+
+
+_READ_STREAMS = sa.text(f"""
+    SELECT {_COLUMNS} FROM events
+    WHERE user_id = :user_id AND title_id = ANY(CAST(:title_ids AS bigint[])) ORDER BY title_id, version
+""")
+
+
+def read_streams(conn: sa.Connection, streams: Sequence[Stream]) -> dict[Stream, list[Recorded]]:
+    """The entries of several streams of one user, each in version order (a stream with none is left out)."""
+    if not streams:
+        return {}
+    rows = conn.execute(_READ_STREAMS, {"user_id": streams[0].user_id, "title_ids": [s.title_id for s in streams]})
+    return dict(stream_entries(rows))
 
 
 def read_entry(conn: sa.Connection, event_id: int) -> StoredEvent | None:

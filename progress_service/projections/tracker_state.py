@@ -60,6 +60,23 @@ def load(stream: Stream) -> Statement:
     return _LOAD, stream._asdict()
 
 
+_LOAD_MANY = sa.text(f"""
+    SELECT t.id AS title_id, t.kind, t.total_units, t.revision, t.release_date, {', '.join('s.' + c for c in COLUMNS[2:])}
+    FROM titles t LEFT JOIN tracker_state s ON s.user_id = :user_id AND s.title_id = t.id
+    WHERE t.id = ANY(CAST(:title_ids AS bigint[])) AND (t.owner_id IS NULL OR t.owner_id = :user_id)
+""")
+
+
+def load_many(streams: Sequence[Stream]) -> Statement:
+    """The statement that reads the titles and states of several trackers of one user, for ``loaded_many``."""
+    return _LOAD_MANY, {"user_id": streams[0].user_id, "title_ids": [s.title_id for s in streams]}
+
+
+def loaded_many(rows: list[dict[str, Any]]) -> dict[int, tuple[TitleFacts, TrackerState]]:
+    """Each title's facts and its tracker's state, by title id (a title that is not there is left out)."""
+    return {row["title_id"]: loaded([row]) for row in rows}
+
+
 def loaded(rows: list[dict[str, Any]]) -> tuple[TitleFacts | None, TrackerState]:
     """The title's facts (None: no such title) and the tracker's state (NEW before its first entry)."""
     if not rows:

@@ -52,6 +52,21 @@ class LogSchema(ChangeSchema):
                              metadata={"description": "an admin may log for another user"})
 
 
+class ImportMarkSchema(Schema):
+    id = fields.String(required=True, metadata={"description": "the import's id (GET .../imports/{import_id})"})
+    format = fields.String(required=True)
+    row = fields.Integer(required=True, metadata={"description": "the row of the file (1 for the first)"})
+
+
+class EventMetadataSchema(Schema):
+    """What a client may see of an entry's metadata; each field only when the entry has it."""
+
+    import_ = fields.Nested(ImportMarkSchema, data_key="import", metadata={
+        "description": "the import that made the entry, and its row in the file"})
+    request_id = fields.String(metadata={"description": "the X-Request-Id of the request that made it"})
+    undo_id = fields.String(metadata={"description": "the undo that made it (a retraction of an undo)"})
+
+
 class EventSchema(Schema):
     id = fields.Integer(required=True)
     user_id = fields.Integer(required=True)
@@ -61,6 +76,8 @@ class EventSchema(Schema):
     data = fields.Dict(required=True)
     occurred_at = UtcDateTime(required=True)
     recorded_at = UtcDateTime(required=True)
+    metadata = fields.Nested(EventMetadataSchema, required=True, metadata={
+        "description": "where the entry came from, when it says: an import, a request, an undo"})
 
 
 class EventPageSchema(Schema):
