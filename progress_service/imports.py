@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Sequence
 
@@ -37,7 +36,7 @@ from .store import Together
 QUEUED_ROWS = 10_000
 
 # Imports of one user take turns, so that each sees the fingerprints of the one before.
-_ONE_AT_A_TIME = sa.text("SELECT pg_advisory_xact_lock(hashtext('progress-service import'), hashtext(:user_id::text))")
+_ONE_AT_A_TIME = sa.text("SELECT pg_advisory_xact_lock(hashtext('progress-service import'), hashtext(CAST(:user_id AS text)))")
 
 _KNOWN = sa.text("""
     SELECT fingerprint, title_id, version FROM import_fingerprints
@@ -45,11 +44,12 @@ _KNOWN = sa.text("""
 """)
 
 # The title each reference names: of the catalog by kind, name, creator (when the file says one)
-# and year (when both say one); else one of the user's own by kind, name and creator.
+# and year (when both say one); else (and for a title the file says is the user's own) one of the
+# user's own by kind, name and creator.
 _MATCH = sa.text("""
     SELECT w.n, coalesce(
         (SELECT t.id FROM titles t
-         WHERE t.owner_id IS NULL AND t.kind = w.kind AND title_key(t.name) = title_key(w.name)
+         WHERE NOT w.own AND t.owner_id IS NULL AND t.kind = w.kind AND title_key(t.name) = title_key(w.name)
            AND (coalesce(w.creator, '') = '' OR title_key(t.creator) = title_key(w.creator))
            AND (w.year IS NULL OR t.year IS NULL OR t.year = w.year)
          ORDER BY t.year IS NOT DISTINCT FROM w.year DESC, t.id LIMIT 1),
@@ -57,15 +57,16 @@ _MATCH = sa.text("""
          WHERE t.owner_id = :user_id AND t.kind = w.kind AND title_key(t.name) = title_key(w.name)
            AND (coalesce(w.creator, '') = '' OR title_key(t.creator) = title_key(w.creator))
          ORDER BY t.id LIMIT 1)) AS title_id
-    FROM jsonb_to_recordset(CAST(:refs AS jsonb)) AS w(n integer, kind text, name text, creator text, year integer)
+    FROM jsonb_to_recordset(CAST(:refs AS jsonb)) AS w(n integer, kind text, name text, creator text, year integer, own boolean)
     ORDER BY w.n
 """)
 
+# The ids are drawn in the order the rows are given, so the titles made come back in it by id.
 _CREATE_OWN = sa.text("""
     INSERT INTO titles (kind, name, creator, year, total_units, owner_id, own_unit)
     SELECT w.kind, w.name, coalesce(w.creator, ''), w.year, w.total, :user_id, w.unit
-    FROM jsonb_to_recordset(CAST(:titles AS jsonb)) WITH ORDINALITY
-         AS w(kind text, name text, creator text, year integer, total integer, unit text, n bigint)
+    FROM jsonb_to_recordset(CAST(:titles AS jsonb))
+         AS w(n integer, kind text, name text, creator text, year integer, total integer, unit text)
     ORDER BY w.n
     RETURNING id
 """)
@@ -162,7 +163,7 @@ class _Plan:
 
 
 def _reference(title: TitleRef) -> tuple:
-    return (title.kind, *title.key())
+    return (title.kind, title.own, *title.key())
 
 
 class Imports:
@@ -224,19 +225,12 @@ class Imports:
     def _new_entries(self, together: Together, user_id: int, entries: Sequence[ImportedEntry]
                      ) -> tuple[list[ImportedEntry], list[tuple[ImportedEntry, tuple[int, int]]]]:
         """The entries no earlier import made, and those an earlier import made, each with the
-        title id and version of the entry it made. The same entry twice in one file counts twice
-        (two plays in one minute): each after the first has its number in its fingerprint."""
-        seen: Counter[str] = Counter()
-        numbered = []
-        for entry in entries:
-            seen[entry.fingerprint] += 1
-            n = seen[entry.fingerprint]
-            numbered.append(entry if n == 1 else replace(entry, fingerprint=f"{entry.fingerprint}:{n}"))
+        title id and version of the entry it made."""
         rows = together.run([(_ONE_AT_A_TIME, {"user_id": user_id}),
-                             (_KNOWN, {"user_id": user_id, "fingerprints": [e.fingerprint for e in numbered]})])
+                             (_KNOWN, {"user_id": user_id, "fingerprints": [e.fingerprint for e in entries]})])
         known = {row["fingerprint"]: (row["title_id"], row["version"]) for row in rows}
-        return ([entry for entry in numbered if entry.fingerprint not in known],
-                [(entry, known[entry.fingerprint]) for entry in numbered if entry.fingerprint in known])
+        return ([entry for entry in entries if entry.fingerprint not in known],
+                [(entry, known[entry.fingerprint]) for entry in entries if entry.fingerprint in known])
 
     def _titles(self, together: Together, user_id: int, entries: Sequence[ImportedEntry], plan: _Plan
                 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -248,7 +242,8 @@ class Imports:
         usable = {reference: title for reference, title in references.items() if title.kind in OWN_KINDS}
         wanted = list(usable.items())
         rows = together.run([(_MATCH, {"user_id": user_id, "refs": json.dumps([
-            {"n": n, "kind": title.kind, "name": title.name, "creator": title.creator, "year": title.year}
+            {"n": n, "kind": title.kind, "name": title.name, "creator": title.creator, "year": title.year,
+             "own": title.own}
             for n, (_, title) in enumerate(wanted)])})]) if wanted else []
         unmatched: dict[tuple, list[tuple]] = {}
         for row in rows:
@@ -258,11 +253,11 @@ class Imports:
             else:  # one own title for every reference of its kind, name and creator
                 unmatched.setdefault((title.kind, *title.key()[:2]), []).append(reference)
         made = [usable[group[0]] for group in unmatched.values()]
-        ids = [row["id"] for row in together.run([(_CREATE_OWN, {"user_id": user_id, "titles": json.dumps([
-            {"kind": t.kind, "name": t.name.strip(), "creator": (t.creator or "").strip(), "year": t.year,
+        ids = sorted(row["id"] for row in together.run([(_CREATE_OWN, {"user_id": user_id, "titles": json.dumps([
+            {"n": n, "kind": t.kind, "name": t.name.strip(), "creator": (t.creator or "").strip(), "year": t.year,
              "total": t.total if t.total and t.total > 0 else None,
-             "unit": ((t.unit or "").strip()[:20] or "unit") if t.kind == CUSTOM else None} for t in made])})])] \
-            if made else []
+             "unit": ((t.unit or "").strip()[:20] or "unit") if t.kind == CUSTOM else None}
+            for n, t in enumerate(made)])})])) if made else []
         for group, title_id in zip(unmatched.values(), ids):
             for reference in group:
                 plan.titles[reference] = title_id
@@ -290,7 +285,7 @@ class Imports:
         stream = Stream(user_id, title_id)
         title = together.title(stream)
         try:
-            command = command_for(entry.event, entry.occurred_at,
+            command = command_for(formats.with_total(entry.event, title.total_units), entry.occurred_at,
                                   version_of=lambda version: plan.versions.get((title_id, version)))
             state = together.state(stream)
             history = together.entries(stream) if needs_history(command, state) else ()

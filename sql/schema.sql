@@ -557,6 +557,18 @@ CREATE OR REPLACE FUNCTION timeline_item(e events, v tracker_versions, t titles,
         'retracted_by', p_retracted_by, 'corrected_by', p_corrected_by)
 $$;
 
+-- An item of the export (GET .../export?format=json): a timeline item whose title says all that an
+-- import of the file into another account needs to find it again or make it (imports.py).
+CREATE OR REPLACE FUNCTION export_item(e events, v tracker_versions, t titles, p_retracted_by bigint,
+                                       p_corrected_by bigint) RETURNS json LANGUAGE sql STABLE AS $$
+    SELECT json_build_object(
+        'event', event_json(e),
+        'title', json_build_object('id', t.id, 'name', t.name, 'kind', t.kind, 'creator', t.creator, 'year', t.year,
+                                   'total_units', t.total_units, 'unit', t.unit, 'own', t.owner_id IS NOT NULL),
+        'summary', entry_summary(e.type, e.data, v.progress, v.total, t.kind, t.unit), 'state', kept_tracker_json(v, t),
+        'retracted_by', p_retracted_by, 'corrected_by', p_corrected_by)
+$$;
+
 -- A timeline item in occurred order: as timeline_item (the same sentence), with the tracker at the
 -- moment the entry occurred by everything known now (a tracker_moments row) for its state. Where that
 -- moment is the state recorded right after the entry (v: the entry was folded in occurred order),

@@ -11,8 +11,8 @@ from flask import Response
 from .. import eventstore
 from ..projections import tracker_moments, tracker_state, tracker_versions
 from ..schemas.progress import (
-    CalendarQuerySchema, CalendarSchema, ChangeSchema, ClearedSchema, ClearQuerySchema, EventPageSchema, EventSchema, ExportQuerySchema,
-    HistoryItemSchema, HistoryPageSchema, HistoryQuerySchema, LogQuerySchema, LogSchema, SummaryExplainedSchema,
+    CalendarQuerySchema, CalendarSchema, ChangeSchema, ClearedSchema, ClearQuerySchema, EventPageSchema, EventSchema,
+    ExportItemSchema, ExportQuerySchema, HistoryPageSchema, HistoryQuerySchema, LogQuerySchema, LogSchema, SummaryExplainedSchema,
     SummaryFigureQuerySchema, SummarySchema, TrackersSchema, UndoneSchema, UndoSchema, UndoTakeBackQuerySchema,
     UpNextSchema,
 )
@@ -175,7 +175,7 @@ _EXPORT_COLUMNS = ("id", "occurred_at", "recorded_at", "title_id", "title", "kin
 @blp.get("/<int:user_id>/export")
 @allow(READS_OWN)
 @blp.arguments(ExportQuerySchema(), location="query")
-@blp.response(200, HistoryItemSchema(many=True))
+@blp.response(200, ExportItemSchema(many=True))
 @blp.alt_response(200, description="JSON (format=json), or CSV with a header row (format=csv)",
                   schema={"type": "string"}, content_type="text/csv", success=True)
 def export(query, user_id):

@@ -104,7 +104,7 @@ TIMELINE_JOINS = """
     JOIN titles t ON t.id = (page.e).title_id""" + eventstore.REWRITES
 
 _EXPORT = sa.text(f"""
-    SELECT {TIMELINE_ITEM}::text AS item, (page.e).id, (page.e).occurred_at, (page.e).recorded_at,
+    SELECT {TIMELINE_ITEM.replace("timeline_item(", "export_item(")}::text AS item, (page.e).id, (page.e).occurred_at, (page.e).recorded_at,
            (page.e).title_id, t.name, t.kind, (page.e).version, (page.e).type, (page.e).data::text AS data,
            entry_summary((page.e).type, (page.e).data, v.progress, v.total, t.kind, t.unit) AS summary, v.status,
            trim_scale(v.progress) AS progress, coalesce(v.total, t.total_units) AS total, v.rating, v.times_completed, v.pass AS pass_

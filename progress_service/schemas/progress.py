@@ -234,6 +234,20 @@ class HistoryItemSchema(Schema):
                                   metadata={"description": "the log id of the latest entry that corrected it, if any"})
 
 
+class ExportTitleSchema(TitleNameSchema):
+    """The title of an exported entry, with what finds it again (or makes it) in another account."""
+
+    creator = fields.String(required=True)
+    year = fields.Integer(allow_none=True, required=True)
+    total_units = fields.Integer(allow_none=True, required=True)
+    unit = fields.String(required=True)
+    own = fields.Boolean(required=True, metadata={"description": "one of the user's own titles"})
+
+
+class ExportItemSchema(HistoryItemSchema):
+    title = fields.Nested(ExportTitleSchema, required=True)
+
+
 class HistoryPageSchema(Schema):
     items = fields.List(fields.Nested(HistoryItemSchema), required=True)
     next_before = fields.Integer(allow_none=True, metadata={"description": "in recorded order: the next page's before"})
