@@ -26,15 +26,17 @@ class Api:
         self.timeout = timeout
         self.token: str | None = None
 
-    def request(self, method: str, path: str, body: Any = None, *, query: dict | None = None) -> Any:
-        """The decoded answer: JSON as Python, CSV as text, nothing as None. Raises ``ApiError``."""
+    def request(self, method: str, path: str, body: Any = None, *, query: dict | None = None,
+                content_type: str | None = None) -> Any:
+        """The decoded answer: JSON as Python, CSV as text, nothing as None. Raises ``ApiError``.
+        With ``content_type``, ``body`` is bytes sent as they are (a file); else it goes as JSON."""
         query = {key: value for key, value in (query or {}).items() if value not in (None, "")}
         url = self.base_url + path + ("?" + urllib.parse.urlencode(query) if query else "")
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         data = None
         if body is not None:
-            data = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
+            data = body if content_type else json.dumps(body).encode()
+            headers["Content-Type"] = content_type or "application/json"
         try:
             with urllib.request.urlopen(urllib.request.Request(url, data, headers, method=method),
                                         timeout=self.timeout) as response:
