@@ -31,15 +31,15 @@ export const session = {
 };
 
 /** Call the API. Resolves to the JSON answer (text for CSV, null for 204); throws ApiError.
- * A `type` sends the body as it is (a file, a Blob) with that Content-Type, else it goes as JSON. */
-export async function api(method, path, body, { type = null } = {}) {
+ * A `contentType` sends the body as it is (a file, a Blob) with that Content-Type, else it goes as JSON. */
+export async function api(method, path, body, { contentType = null } = {}) {
   const headers = { Accept: "application/json" };
   if (session.token) headers.Authorization = `Bearer ${session.token}`;
-  if (body !== undefined) headers["Content-Type"] = type || "application/json";
+  if (body !== undefined) headers["Content-Type"] = contentType || "application/json";
   let response;
   try {
     response = await fetch(path, {
-      method, headers, body: body === undefined || type ? body : JSON.stringify(body), cache: "no-store",
+      method, headers, body: body === undefined || contentType ? body : JSON.stringify(body), cache: "no-store",
     });
   } catch {
     throw new ApiError({ status: 0, detail: "The service cannot be reached; check the connection and try again." });

@@ -63,7 +63,7 @@ export async function render() {
   form.addEventListener("change", () => fill(preview));
 
   const send = (file, format, dryRun) => api("POST", `${route}?format=${encodeURIComponent(format)}&dry_run=${dryRun}`,
-    file, { type: FORMATS[format].type });
+    file, { contentType: FORMATS[format].type });
 
   const landed = async (answer) => {
     fill(preview);
