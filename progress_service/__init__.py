@@ -10,6 +10,8 @@ from .config import Config
 from .db import Database
 from .feed import FeedSlots, FeedWaiter
 from .goals import Goals
+from .imports import Imports
+from .queue import ImportDeferrer
 from .schema import open_database
 from .security import Tokens, signing_secret
 from .service_accounts import ServiceAccounts
@@ -32,7 +34,9 @@ def create_app(config: Config | None = None, *, db: Database | None = None) -> F
     app.extensions["progress_service.secret"] = secret  # signs the unsubscribe links of mails
     users = (UserServiceClient(config.user_svc_base_url, ttl=config.user_svc_cache_seconds)
              if config.user_svc_base_url else None)
-    app.extensions["progress_service.trackers"] = Trackers(database, users=users)
+    trackers = app.extensions["progress_service.trackers"] = Trackers(database, users=users)
+    app.extensions["progress_service.imports"] = Imports(trackers)
+    app.extensions["progress_service.import_deferrer"] = ImportDeferrer(database.url)
     app.extensions["progress_service.accounts"] = Accounts(database, tokens)
     app.extensions["progress_service.service_accounts"] = ServiceAccounts(database, tokens)
     app.extensions["progress_service.calendar_feeds"] = CalendarFeeds(database, tokens.secret)

@@ -22,6 +22,7 @@ class Config:
     secret_key: str | None = None  # None: generated once and kept in data_dir
     token_ttl: int = 3600
     max_body_bytes: int = 1_048_576  # a request body past this is refused (413) before it is read
+    import_max_bytes: int = 20_971_520  # the same for a file sent to POST .../imports
     connection_limit: int = 1000  # open connections per worker process; past it, 503 at once
     idle_timeout: int = 15  # seconds a keep-alive connection may wait for its next request
     request_timeout: int = 10  # seconds a client has to deliver a whole request (headers and body)
@@ -45,6 +46,7 @@ class Config:
             secret_key=env.get("PROGRESS_SERVICE_SECRET_KEY") or None,
             token_ttl=_int(env, "PROGRESS_SERVICE_TOKEN_TTL", 3600),
             max_body_bytes=_int(env, "PROGRESS_SERVICE_MAX_BODY_BYTES", 1_048_576),
+            import_max_bytes=_int(env, "PROGRESS_SERVICE_IMPORT_MAX_BYTES", 20_971_520),
             connection_limit=_int(env, "PROGRESS_SERVICE_CONNECTION_LIMIT", 1000),
             idle_timeout=_int(env, "PROGRESS_SERVICE_IDLE_TIMEOUT", 15),
             request_timeout=_int(env, "PROGRESS_SERVICE_REQUEST_TIMEOUT", 10),

@@ -23,6 +23,7 @@ import json
 import logging
 import multiprocessing
 import os
+import re
 import resource
 import signal
 import socket
@@ -38,7 +39,7 @@ from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser
 from waitress.server import TcpWSGIServer
 from waitress.task import ErrorTask, ThreadedTaskDispatcher
-from waitress.utilities import Error
+from waitress.utilities import Error, RequestEntityTooLarge
 
 from .config import Config
 
@@ -57,6 +58,13 @@ _STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 LIVENESS_PATH = "/healthz"
 # The feed's routes (api.events), served on threads of their own.
 FEED_PATH = "/api/events"
+# The route that takes an imported file (api.imports): its body may be larger than any other's.
+IMPORT_PATH = re.compile(r"/api/progress/\d+/imports/?")
+
+
+def body_limit(config: Config, path: str | None) -> int:
+    """The largest body a request to ``path`` may have."""
+    return config.import_max_bytes if IMPORT_PATH.fullmatch(path or "") else config.max_body_bytes
 
 
 def serve(make_app: Callable[[], Flask], *, host: str, port: int, workers: int, threads: int,
@@ -236,10 +244,11 @@ class ServiceUnavailable(Error):
     reason = "Service Unavailable"
 
 
-def _detail(error: Error, server: _Server) -> str:
+def _detail(error: Error, server: _Server, path: str | None) -> str:
     """The sentence of a problem the server answers itself."""
     if error.code == 413:
-        return f"The request body is larger than {server.config.max_body_bytes:,} bytes, the most this service accepts."
+        return (f"The request body is larger than {body_limit(server.config, path):,} bytes, the most this service "
+                "accepts.")
     if error.code == 431:
         return (f"The request's headers are larger than {server.adj.max_request_header_size:,} bytes, "
                 "the most this service accepts.")
@@ -258,7 +267,7 @@ class _ProblemTask(ErrorTask):
     def execute(self) -> None:
         error = self.request.error
         body = json.dumps({"type": "about:blank", "title": error.reason, "status": error.code,
-                           "detail": _detail(error, self.channel.server)}).encode()
+                           "detail": _detail(error, self.channel.server, getattr(self.request, "path", None))}).encode()
         self.status = f"{error.code} {error.reason}"
         self.response_headers.append(("Content-Type", "application/problem+json"))
         if error.code == 503:
@@ -276,8 +285,16 @@ class _Request(HTTPRequestParser):
         super().__init__(adj)
         self.started = time.time()
 
+    limits: Config | None = None  # the worker's config: the body limit of each route (body_limit)
+
     def received(self, data: bytes) -> int:
         consumed = super().received(data)
+        if self.error is None and self.headers_finished and self.limits is not None:
+            # waitress bounds every body by the largest limit (an import's); the others are bounded here
+            limit = body_limit(self.limits, getattr(self, "path", None))
+            if self.content_length > limit or self.body_bytes_received > limit:
+                self.error = RequestEntityTooLarge(f"exceeds the limit of {limit} bytes")
+                self.completed = True
         if self.error is not None:  # refused already: no "100 Continue" inviting the body
             self.expect_continue = False
         return consumed
@@ -436,5 +453,6 @@ def _run_worker(make_app: Callable[[], Flask], listener: socket.socket, threads:
     adj = Adjustments(sockets=[listener], threads=threads, ident=ident, asyncore_use_poll=True,
                       channel_timeout=config.idle_timeout, cleanup_interval=1,
                       # waitress refuses a body of max_request_body_size bytes; the limit's own size is allowed
-                      max_request_body_size=config.max_body_bytes + 1)
+                      max_request_body_size=max(config.max_body_bytes, config.import_max_bytes) + 1)
+    _Request.limits = config
     _Server(app, listener, adj, config, balance, index).run()

@@ -1,7 +1,9 @@
-"""The job queue of the mail: procrastinate on the service's own PostgreSQL (its tables are made
-by prepare_schema). Each minute a periodic job finds the mails due (notifications.find_due) and
+"""The job queue: procrastinate on the service's own PostgreSQL (its tables are made by
+prepare_schema). Each minute a periodic job finds the mails due (notifications.find_due) and
 defers one ``send`` job per mail; ``send`` delivers it at most once and, when the mail server does
-not take it, fails so that procrastinate tries it again later, waiting longer each time.
+not take it, fails so that procrastinate tries it again later, waiting longer each time. A large
+import waits here too (``carry_out_import``): a job that dies is tried again, and the import's
+one transaction and its fingerprints make sure it lands once.
 
 procrastinate's worker is asynchronous and runs on psycopg 3 (its connector); the service's own
 reads and writes in the jobs go through the service's Database as everywhere else.
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import threading
 from datetime import datetime, timezone
 
 import procrastinate
@@ -20,14 +23,19 @@ from sqlalchemy.engine import make_url
 from . import notifications
 from .config import Config
 from .db import Database
+from .imports import Imports
 from .mail import Mailer
 from .security import signing_secret
+from .services import Trackers
 
 log = logging.getLogger(__name__)
 
 QUEUE = "notifications"
+IMPORTS_QUEUE = "imports"
 # A mail the server refused waits 2, 4, 8, ... seconds between tries: 12 tries span about two hours.
 RETRY = procrastinate.RetryStrategy(max_attempts=12, exponential_wait=2)
+# An import whose job died (the worker stopped, the database went away) is tried again soon.
+IMPORT_RETRY = procrastinate.RetryStrategy(max_attempts=5, wait=5)
 
 # The tasks, on an app whose connector each process sets to its database (``connected``).
 app = procrastinate.App(connector=procrastinate.PsycopgConnector())
@@ -40,6 +48,7 @@ class Runtime:
         self.config, self.db = config, db
         self.mailer = Mailer(config)
         self.secret = signing_secret(config)
+        self.imports = Imports(Trackers(db))
 
     def deliver(self, due: notifications.Due) -> None:
         message = notifications.deliver(self.db, self.mailer, self.config, self.secret, due)
@@ -64,6 +73,25 @@ async def find_due(timestamp: int) -> None:
 @app.task(name="notifications.send", queue=QUEUE, retry=RETRY)
 async def send(user_id: int, kind: str, period: str) -> None:
     await asyncio.to_thread(_runtime.deliver, notifications.Due(user_id, kind, period))
+
+
+@app.task(name="imports.carry_out", queue=IMPORTS_QUEUE, retry=IMPORT_RETRY)
+async def carry_out_import(user_id: int, import_id: str) -> None:
+    await asyncio.to_thread(_runtime.imports.carry_out_queued, user_id, import_id)
+
+
+class ImportDeferrer:
+    """Hands queued imports to the job queue from the web process (an app of its own: the
+    worker's is replaced per process)."""
+
+    def __init__(self, url: str):
+        self._app = procrastinate.App(connector=procrastinate.SyncPsycopgConnector(conninfo=conninfo(url)))
+        self._lock = threading.Lock()  # one connector, opened for each defer
+
+    def __call__(self, user_id: int, import_id: str) -> None:
+        with self._lock, self._app.open():
+            self._app.configure_task(name="imports.carry_out", queue=IMPORTS_QUEUE).defer(
+                user_id=user_id, import_id=import_id)
 
 
 def _job(due: notifications.Due):
@@ -92,14 +120,15 @@ def connected(url: str, *, sync: bool = False):
 
 
 async def work(config: Config, url: str, *, wait: bool = True) -> None:
-    """Run the mail's jobs: until SIGTERM or Ctrl-C, or (``wait=False``) until none is left to run now."""
+    """Run the queue's jobs (mail and imports): until SIGTERM or Ctrl-C, or (``wait=False``) until none
+    is left to run now."""
     global _runtime
     _runtime = Runtime(config, Database.for_maintenance(url, config))
     log.info("the mail worker (process %d) is running; mail goes to %s", os.getpid(), _runtime.mailer.where)
     try:
         with connected(url):
             async with app.open_async():
-                await app.run_worker_async(queues=[QUEUE], name="mail", wait=wait, install_signal_handlers=wait)
+                await app.run_worker_async(queues=[QUEUE, IMPORTS_QUEUE], name="mail", wait=wait, install_signal_handlers=wait)
     finally:
         _runtime.db.dispose()
 

@@ -20,12 +20,12 @@ from ..db import request_proof
 from ..errors import AuthenticationFailed, ProgressServiceError
 from ..schemas import ProblemSchema
 from ..security import Caller
-from . import (auth, calendar, catalog, events, goals, notifications, observing, own_titles, progress, reports, trackers,
-               users)
+from . import (auth, calendar, catalog, events, goals, imports, notifications, observing, own_titles, progress, reports,
+               trackers, users)
 from .access import access_of, refuse_services
 from .common import PROBLEM, problem
 from .health import health
-from .parsing import refuse_unknown_query
+from .parsing import body_types, refuse_unknown_query
 
 _JSON = re.compile(r"application/([\w.+-]+\+)?json")
 
@@ -95,8 +95,13 @@ def _check_request() -> Response | None:
     if rule.check is not None:
         rule.check(context.caller, asked.view_args or {})
     refuse_unknown_query(view)
-    if asked.method in ("POST", "PUT", "PATCH") and asked.content_length and not _JSON.fullmatch(asked.mimetype or ""):
-        return problem(415, "Unsupported media type", "Send the request body as JSON (Content-Type: application/json).")
+    if asked.method in ("POST", "PUT", "PATCH") and asked.content_length:
+        types = body_types(view)
+        if types is not None and asked.mimetype not in types:
+            return problem(415, "Unsupported media type", f"Send the file as {' or '.join(types)} "
+                                                          f"(Content-Type: {types[0]}, say).")
+        if types is None and not _JSON.fullmatch(asked.mimetype or ""):
+            return problem(415, "Unsupported media type", "Send the request body as JSON (Content-Type: application/json).")
     return None
 
 
@@ -142,8 +147,8 @@ def register(app: Flask) -> None:
     api.register_converter(IdConverter, integerconverter2paramschema)  # documented with its maximum
     api.register_blueprint(health)
     app.register_blueprint(docs_assets)
-    blueprints = (auth.blp, users.blp, progress.blp, trackers.blp, own_titles.blp, goals.blp, catalog.blp, reports.blp,
-                  calendar.blp, notifications.blp, events.blp)
+    blueprints = (auth.blp, users.blp, progress.blp, trackers.blp, own_titles.blp, imports.blp, goals.blp, catalog.blp,
+                  reports.blp, calendar.blp, notifications.blp, events.blp)
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     undeclared = [endpoint for endpoint, view in app.view_functions.items()
@@ -173,7 +178,7 @@ def register(app: Flask) -> None:
             fields = ", ".join(sorted(errors))
             return problem(status, "Invalid request", f"Some fields are not valid: {fields}.", errors=errors)
         if isinstance(error, RequestEntityTooLarge):
-            limit = current_app.config["MAX_CONTENT_LENGTH"]
+            limit = request.max_content_length  # the app's, or the route's own (an imported file's)
             return problem(413, "Request body too large",
                            f"The request body is larger than this service accepts: at most {limit:,} bytes.")
         response = problem(status, error.name, error.description or error.name)

@@ -18,11 +18,12 @@ from ..domain.rules import AddNote, AddProgress, ChangeRequest, Rate, Restart, S
 from ..errors import BadRequest, InvalidChange
 from ..eventstore import Stream
 from ..goals import Goals
+from ..projections import tracker_versions
 from ..schemas import api_time
 from ..security import Caller
 from .observing import request_id
 from ..service_accounts import ServiceAccounts
-from ..services import Idempotency, Trackers
+from ..services import Idempotency, Trackers, Undone
 
 PROBLEM = "application/problem+json"
 
@@ -146,3 +147,14 @@ def event_json(stream: Stream, entry: Recorded, metadata: dict[str, Any] | None 
 
 def goals() -> Goals:
     return current_app.extensions["progress_service.goals"]
+
+
+def undone_json(undone: Undone) -> Response:
+    """The answer of an undo (of a range, of an undo, of an import): its entries and each tracker's before and after."""
+    with db().read() as conn:
+        changes = [{"title_id": stream.title_id, "title": json.loads(tracker_versions.title_name(conn, stream.title_id)),
+                    **{side: json.loads(tracker_versions.render(conn, stream, state)) if state.active else None
+                       for side, state in (("before", before), ("after", after))}}
+                   for stream, before, after in undone.changes]
+    return json_answer(json.dumps({"undo_id": undone.undo_id, "dry_run": undone.dry_run, "entries": undone.entries,
+                                   "changes": changes}))

@@ -97,6 +97,18 @@ def refuse_unknown_query(view) -> None:
                          f"({takes}).", errors={name: ["Unknown query parameter."] for name in unknown})
 
 
+def takes_body(*media_types: str):
+    """Declare the media types a view's body may come in, where it is not JSON (an imported file)."""
+    def decorator(view):
+        view.body_types = media_types
+        return view
+    return decorator
+
+
+def body_types(view) -> tuple[str, ...] | None:
+    return getattr(view, "body_types", None)
+
+
 class Blueprint(flask_smorest.Blueprint):
     """A resource's routes, their bodies and queries read by ``Parser``."""
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from datetime import datetime, timezone
 
 from flask import Response
@@ -17,7 +16,8 @@ from ..schemas.progress import (
     UpNextSchema,
 )
 from ..schemas import api_time
-from .common import accounts, caller, change_requests, db, event_json, json_answer, streamed, trackers, write_options
+from .common import accounts, caller, change_requests, db, event_json, json_answer, streamed, trackers, undone_json, \
+    write_options
 from .access import CLEARS_OWN, LOGS_OWN, OWN_ENTRY, READS_OWN, WRITES_OWN, allow
 from .parsing import Blueprint
 
@@ -79,16 +79,6 @@ def take_back_undo(query, user_id, undo_id):
     undone = trackers().take_back_undo(user_id, undo_id, dry_run=query["dry_run"],
                                        metadata=write_options()["metadata"])
     return undone_json(undone)
-
-
-def undone_json(undone) -> Response:
-    with db().read() as conn:
-        changes = [{"title_id": stream.title_id, "title": json.loads(tracker_versions.title_name(conn, stream.title_id)),
-                    **{side: json.loads(tracker_versions.render(conn, stream, state)) if state.active else None
-                       for side, state in (("before", before), ("after", after))}}
-                   for stream, before, after in undone.changes]
-    return json_answer(json.dumps({"undo_id": undone.undo_id, "dry_run": undone.dry_run, "entries": undone.entries,
-                                   "changes": changes}))
 
 
 @blp.get("/<int:user_id>")
