@@ -15,7 +15,7 @@ const FORMATS = {
 const formatName = (format) => FORMATS[format]?.label.replace(/ \(.*\)$/, "") || format;
 const POLL_MS = 700;  // how often a queued import's progress is asked for
 
-/** When a change started or finished its tracker, in dates: "; finished on Sunday, 14 March 2021". */
+/** When a change started or finished its tracker, in dates: "; finished on Sunday, March 14, 2021". */
 function datesWords({ before, after }) {
   if (!after) return "";
   const moved = (field) => after[field] && after[field] !== before?.[field];
@@ -131,8 +131,8 @@ export async function render() {
     const count = plural(planned.entries.length, "entry", "entries");
     const ok = await confirmAction({
       title: `Undo ${what}?`,
-      text: `This takes back ${count} it made${planned.changes.length ? ":" : "; no tracker would look different."} `
-        + "What you logged yourself stays.",
+      text: `This takes back the ${count} it made, and nothing you logged yourself`
+        + (planned.changes.length ? ":" : "; no tracker would look different."),
       fields: planned.changes.length ? [changeItems(planned.changes)] : [],
       confirmLabel: "Undo the import",
     });
