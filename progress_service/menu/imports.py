@@ -162,9 +162,8 @@ def undo_import(session: Session, imports: list[dict]) -> None:
     path = f"{_route(session)}/{urllib.parse.quote(item['import_id'], safe='')}"
     preview = session.api.request("DELETE", path, query={"dry_run": "true"})
     entries = count_of(len(preview["entries"]), "entry", "entries")
-    print(f"\nUndoing the import of {moment(item['created_at'])} takes back {entries}"
-          + (":" if preview["changes"] else "; no tracker would look different.")
-          + " What you logged yourself stays.")
+    print(f"\nUndoing the import of {moment(item['created_at'])} takes back the {entries} it made, and nothing "
+          "you logged yourself" + (":" if preview["changes"] else "; no tracker would look different."))
     show_changes(preview)
     if not confirm(f"Undo the import of {moment(item['created_at'])}?"):
         print("Nothing was changed.")
