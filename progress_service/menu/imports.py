@@ -17,6 +17,7 @@ from .words import change_words, count_of, day, moment
 CONTENT_TYPES = {"goodreads": "text/csv", "trakt": "application/json", "spotify": "application/json",
                  "progress-service": "application/json"}
 POLL_SECONDS = 1  # how often a queued import's progress is asked for
+NAMED = 12  # titles named in a line; a large file says how many more
 
 
 def imports_screen(session: Session) -> None:
@@ -42,9 +43,9 @@ def import_line(item: dict) -> str:
     line += f"{count_of(item['entries'], 'entry', 'entries')} from {count_of(item['rows'], 'row')}"
     if item["skipped"]:
         line += f", {len(item['skipped'])} skipped"
-    titles = [title["name"] for title in item["titles_matched"] + item["titles_created"]]
+    titles = item["titles_matched"] + item["titles_created"]
     if titles:
-        line += " - " + ", ".join(titles)
+        line += " - " + title_names(titles)
     if item["state"] == "failed":
         line += f" - failed: {item['failure']}"
     elif item["state"] != "done":
@@ -54,16 +55,21 @@ def import_line(item: dict) -> str:
     return line
 
 
+def title_names(titles: list[dict]) -> str:
+    """``Dune, Paper Rivers``; past NAMED titles, ``... and 38 more``."""
+    more = f" and {len(titles) - NAMED} more" if len(titles) > NAMED else ""
+    return ", ".join(title["name"] for title in titles[:NAMED]) + more
+
+
 def show_outcome(answer: dict) -> None:
     """What an import does (or would do, in a dry run), part by part."""
     verb = "This would log" if answer["dry_run"] else "Logged"
     print(f"\n{count_of(answer['rows'], 'row')} read. {verb} {count_of(answer['entries'], 'entry', 'entries')}.")
     if answer["titles_matched"]:
         print(f"Titles found in the catalog or among yours ({len(answer['titles_matched'])}): "
-              + ", ".join(title["name"] for title in answer["titles_matched"]))
+              + title_names(answer["titles_matched"]))
     if answer["titles_created"]:
-        print(f"New titles of your own ({len(answer['titles_created'])}): "
-              + ", ".join(title["name"] for title in answer["titles_created"]))
+        print(f"New titles of your own ({len(answer['titles_created'])}): " + title_names(answer["titles_created"]))
     if answer["skipped"]:
         print(f"Skipped {count_of(len(answer['skipped']), 'row')}:")
         for skipped in answer["skipped"]:

@@ -1525,7 +1525,7 @@ def test_a_goodreads_file_is_previewed_imported_listed_and_its_import_undone(ope
     expect(tracker_card(page, "The Lantern Keeper")).to_have_count(0)
 
 
-def test_a_file_in_another_format_than_named_is_refused_in_the_apis_words_on_a_phone(open_page):
+def test_a_file_in_another_format_than_named_or_too_large_is_refused_in_the_apis_words_on_a_phone(open_page):
     page = open_page(390, 844)
     register(page)
     open_view(page, "Import", "Import")
@@ -1538,4 +1538,12 @@ def test_a_file_in_another_format_than_named_is_refused_in_the_apis_words_on_a_p
     expect(page.get_by_role("button", name="Import", exact=True)).to_have_count(0)
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the import page is {width} px wide on a 390 px screen"
+
+    # A file past the import's limit of 20 MiB: the service says the limit before reading it.
+    page.get_by_label("File", exact=True).set_input_files(
+        {"name": "history.json", "mimeType": "application/json", "buffer": b"[" + b" " * (21 * 1024 * 1024) + b"]"})
+    page.get_by_label("Format").select_option(label="Spotify streaming history (JSON)")
+    page.get_by_role("button", name="Preview").click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "The request body is larger than 20,971,520 bytes, the most this service accepts.")
     expect(page.get_by_text("You have imported nothing yet.")).to_be_visible()

@@ -27,7 +27,9 @@ function datesWords({ before, after }) {
 const changeItems = (changes) => h("ul", { class: "undo-changes" },
   changes.map((change) => h("li", {}, changeWords(change) + datesWords(change))));
 
-const titleNames = (titles) => titles.map((title) => title.name).join(", ");
+const NAMED = 12;  // titles named in a line; a large file says how many more
+const titleNames = (titles) => titles.slice(0, NAMED).map((title) => title.name).join(", ")
+  + (titles.length > NAMED ? ` and ${titles.length - NAMED} more` : "");
 
 /** What a preview (or an import done) says, part by part. */
 function outcome(answer) {
@@ -78,6 +80,7 @@ export async function render() {
     const bar = h("progress", { max: 100, value: 0, "aria-label": "Import progress" });
     const said = h("p", { role: "status" }, `Importing ${plural(queued.rows, "row")}…`);
     fill(preview, h("div", { class: "import-progress" }, said, bar));
+    showList();
     const ask = async () => {
       let found;
       try {
