@@ -26,7 +26,7 @@ from .domain.imports import ImportedEntry, Parsed, Skipped, TitleRef
 from .domain.rules import command_for, decide, needs_history
 from .domain.tracker import TrackerState, shows_differently
 from .domain.vocabulary import CUSTOM, OWN_KINDS
-from .errors import AlreadyRetracted, Conflict, ImportNotFound, ProgressServiceError
+from .errors import Conflict, ImportNotFound, ProgressServiceError
 from .eventstore import Stream
 from .projections.change import rows_json, tracker_row
 from .services import Trackers, Undone
@@ -375,13 +375,16 @@ class Imports:
         with self.db.read() as conn:
             made = {Stream(user_id, row.title_id): list(row.versions)
                     for row in conn.execute(_MADE, {"user_id": user_id, "import_id": found["import_id"]})}
+        if not made:
+            raise Conflict("This import appended no entries (its rows were all imported before), so there is "
+                           "nothing of it to undo.")
         undo_id = None if dry_run else str(uuid.uuid4())
         undone = self.trackers.undo_entries(
             made, undo_id, dry_run=dry_run,
             metadata={**(metadata or {}), **({"undo_id": undo_id} if undo_id else {}), "undoes_import": import_id},
-            also=[(_UNDONE, {"user_id": user_id, "import_id": found["import_id"], "undo_id": undo_id})])
-        if made and not undone.entries:
-            raise AlreadyRetracted("This import has already been undone.")
+            also=[(_UNDONE, {"user_id": user_id, "import_id": found["import_id"], "undo_id": undo_id})],
+            nothing_to_undo="This import has already been undone." if found["undone_at"] else
+            "Every entry of this import has already been retracted.")
         return undone
 
 

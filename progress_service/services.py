@@ -97,11 +97,12 @@ class Trackers:
                              undo_id, dry_run=dry_run, metadata={**(metadata or {}), **({"undo_id": undo_id} if undo_id else {})})
 
     def undo_entries(self, entries: dict[Stream, list[int]], undo_id: str | None, *, dry_run: bool = False,
-                     metadata: dict[str, Any], also: Sequence[Statement] = ()) -> Undone:
+                     metadata: dict[str, Any], also: Sequence[Statement] = (), nothing_to_undo: str) -> Undone:
         """Take back the entries at the given versions of each stream (an import's), all of them or
-        none, with ``also`` (the caller's own statements) in the same transaction."""
+        none, with ``also`` (the caller's own statements) in the same transaction; when none counts
+        any more, an AlreadyRetracted saying ``nothing_to_undo``."""
         return self._undo_in(list(entries), lambda stream, history: entries[stream], undo_id, dry_run=dry_run,
-                             metadata=metadata, also=also)
+                             metadata=metadata, also=also, nothing_to_undo=nothing_to_undo)
 
     def take_back_undo(self, user_id: int, undo_id: str, *, dry_run: bool = False,
                        metadata: dict[str, Any] | None = None) -> Undone:
@@ -113,16 +114,16 @@ class Trackers:
             raise UndoNotFound(f"There is no undo {undo_id} in your log.")
         undone = self._undo_in(list(made), lambda stream, history: made[stream], undo_id, dry_run=dry_run,
                                metadata={**(metadata or {}), "undoes_undo": undo_id},
-                               also=[(_IMPORT_STANDS_AGAIN, {"user_id": user_id, "undo_id": undo_id})])
-        if not undone.entries:
-            raise AlreadyRetracted("This undo has already been undone.")
+                               also=[(_IMPORT_STANDS_AGAIN, {"user_id": user_id, "undo_id": undo_id})],
+                               nothing_to_undo="This undo has already been undone.")
         return undone
 
     def _undo_in(self, streams: Sequence[Stream], versions: Callable[[Stream, Sequence[Recorded]], list[int]],
                  undo_id: str | None, *, dry_run: bool, metadata: dict[str, Any],
-                 also: Sequence[Statement] = ()) -> Undone:
+                 also: Sequence[Statement] = (), nothing_to_undo: str | None = None) -> Undone:
         """Retract, on each of ``streams``, the entries at ``versions`` that still count, all in one
-        unit of work (none, for a dry run)."""
+        unit of work (none, for a dry run), with ``also``; when none counts any more, an
+        AlreadyRetracted saying ``nothing_to_undo`` (when given)."""
         if self.users is not None and streams:
             self.users.check(streams[0].user_id)
         entries: list[int] = []
@@ -137,6 +138,8 @@ class Trackers:
                 entries += [history[event.entry_version - 1].id for event in events]
                 if shows_differently(before, after):
                     changes.append((stream, before, after))
+            if nothing_to_undo is not None and not entries:  # refused before anything is committed
+                raise AlreadyRetracted(nothing_to_undo)
             if not dry_run:
                 together.commit(also=also)
         return Undone(undo_id, dry_run, sorted(entries), changes)
