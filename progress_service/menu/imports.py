@@ -10,7 +10,7 @@ from pathlib import Path
 from ..domain.imports import FORMAT_NAMES, FORMATS
 from .prompts import ask, choose, confirm
 from .session import Session, attempt
-from .undo import show_changes
+from .undo import offer_undo_of_undo, show_changes
 from .words import change_words, count_of, day, moment
 
 # The Content-Type each format's file goes with.
@@ -175,9 +175,9 @@ def undo_import(session: Session, imports: list[dict]) -> None:
         print("Nothing was changed.")
         return
     done = session.api.request("DELETE", path)
-    print(f"Undid the import of {moment(item['created_at'])}: "
-          f"{count_of(len(done['entries']), 'entry', 'entries')} taken back.")
+    print(f"Undid {count_of(len(done['entries']), 'entry', 'entries')}: the import of {moment(item['created_at'])}.")
     show_changes(done)
+    offer_undo_of_undo(session, done)
 
 
 def _route(session: Session) -> str:

@@ -1514,8 +1514,9 @@ def test_a_goodreads_file_is_previewed_imported_listed_and_its_import_undone(ope
     assert sorted(dialog.locator(".undo-changes li").all_inner_texts()) == [
         "Dune: page 412 of 412, completed, ★4 → removed", "The Lantern Keeper: planned → removed"]
     confirm(page, "Undo the import")
-    expect(notice(page).locator("p").first).to_have_text(re.compile(rf"^Undid the import of {MOMENT}: 4 entries taken back\.$"))
+    expect(notice(page).locator("p").first).to_have_text(re.compile(rf"^Undid 4 entries: the import of {MOMENT}\.$"))
     expect(notice(page).locator(".undo-changes li")).to_have_count(2)
+    expect(notice(page).get_by_role("button", name="Undo this undo")).to_be_focused()
     expect(import_card(page)).to_contain_text(re.compile(rf"Undone {MOMENT}"))
     expect(import_card(page).get_by_role("button", name=re.compile("^Undo"))).to_have_count(0)
 

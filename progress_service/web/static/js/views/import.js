@@ -3,7 +3,7 @@
 // imported; and the imports made, each with an Undo that shows first what it takes back.
 import { api, session } from "../api.js";
 import { announce, busy, confirmAction, dayName, field, fill, h, momentLabel, plural, select, showError } from "../dom.js";
-import { changeWords } from "./undo.js";
+import { changeWords, takenBackNotice, undoneNotice } from "./undo.js";
 
 // The formats of API.md, as people know them, and the Content-Type each file goes with.
 const FORMATS = {
@@ -142,8 +142,11 @@ export async function render() {
     if (!ok) return;
     const done = await api("DELETE", path);
     await showList();
-    announce(`Undid ${what}: ${plural(done.entries.length, "entry", "entries")} taken back.`,
-      done.changes.length ? changeItems(done.changes) : null);
+    announce(...undoneNotice(userId, done, what, async (back) => {
+      await showList();
+      announce(...takenBackNotice(back));
+    }));
+    document.querySelector("#notice button")?.focus();  // taking it back, if it was a mistake, is one key away
   });
 
   const importLine = (item) => {
