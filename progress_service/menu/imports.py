@@ -18,6 +18,8 @@ CONTENT_TYPES = {"goodreads": "text/csv", "trakt": "application/json", "spotify"
                  "progress-service": "application/json"}
 POLL_SECONDS = 1  # how often a queued import's progress is asked for
 NAMED = 12  # titles named in a line; a large file says how many more
+# A file of up to 10,000 rows is imported (or previewed) within its request, which takes a while.
+IMPORT_TIMEOUT = 180
 
 
 def imports_screen(session: Session) -> None:
@@ -132,7 +134,8 @@ def import_file(session: Session) -> None:
 
 def _send(session: Session, body: bytes, format: str, *, dry_run: bool) -> dict:
     return session.api.request("POST", _route(session), body, content_type=CONTENT_TYPES[format],
-                               query={"format": format, "dry_run": "true" if dry_run else "false"})
+                               query={"format": format, "dry_run": "true" if dry_run else "false"},
+                               timeout=IMPORT_TIMEOUT)
 
 
 def _follow(session: Session, queued: dict) -> dict | None:
@@ -166,7 +169,7 @@ def undo_import(session: Session, imports: list[dict]) -> None:
         return
     item = undoable[int(choice) - 1]
     path = f"{_route(session)}/{urllib.parse.quote(item['import_id'], safe='')}"
-    preview = session.api.request("DELETE", path, query={"dry_run": "true"})
+    preview = session.api.request("DELETE", path, query={"dry_run": "true"}, timeout=IMPORT_TIMEOUT)
     entries = count_of(len(preview["entries"]), "entry", "entries")
     print(f"\nUndoing the import of {moment(item['created_at'])} takes back the {entries} it made, and nothing "
           "you logged yourself" + (":" if preview["changes"] else "; no tracker would look different."))
@@ -174,7 +177,7 @@ def undo_import(session: Session, imports: list[dict]) -> None:
     if not confirm(f"Undo the import of {moment(item['created_at'])}?"):
         print("Nothing was changed.")
         return
-    done = session.api.request("DELETE", path)
+    done = session.api.request("DELETE", path, timeout=IMPORT_TIMEOUT)
     print(f"Undid {count_of(len(done['entries']), 'entry', 'entries')}: the import of {moment(item['created_at'])}.")
     show_changes(done)
     offer_undo_of_undo(session, done)

@@ -534,7 +534,7 @@ def test_a_user_who_is_not_an_admin_gets_no_admin_submenu(open_menu):
     home = menu.see("Choose: ")
     assert "My trackers" in home and "Log out" in home and "Admin" not in home
     menu.child.sendline("a")  # the admin's key
-    menu.see("Type 1, 2, 3, 4, 5, 6, 7, 8, 9, m, l or q to quit.")
+    menu.see("Type 1, 2, 3, 4, 5, 6, 7, 8, 9, i, m, l or q to quit.")
     menu.answer("Choose: ", "q")
     assert menu.leave() == 0
 

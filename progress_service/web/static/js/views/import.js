@@ -51,7 +51,7 @@ function outcome(answer) {
 export async function render() {
   const userId = session.user.id;
   const route = `/api/progress/${userId}/imports`;
-  const preview = h("div", { class: "import-preview", "aria-live": "polite" });
+  const preview = h("div", { class: "import-preview" });
   const list = h("div", { class: "imports" });
 
   const form = h("form", { class: "card import-form", "aria-labelledby": "import-heading" },
@@ -80,8 +80,9 @@ export async function render() {
     const bar = h("progress", { max: 100, value: 0, "aria-label": "Import progress" });
     const said = h("p", { role: "status" }, `Importing ${plural(queued.rows, "row")}…`);
     fill(preview, h("div", { class: "import-progress" }, said, bar));
-    showList();
+    showList().catch(showError);
     const ask = async () => {
+      if (!preview.isConnected) return resolve();  // the person went elsewhere: the import goes on without the page
       let found;
       try {
         found = await api("GET", `${route}/${encodeURIComponent(queued.import_id)}`);
@@ -111,8 +112,8 @@ export async function render() {
     const file = data.get("file");
     const format = data.get("format");
     busy(event.submitter, async () => {
-      fill(preview);
-      const answer = await send(file, format, true);
+      fill(preview, h("p", { role: "status" }, "Reading the file…"));
+      const answer = await send(file, format, true).finally(() => fill(preview));
       const apply = h("button", {
         type: "button",
         onclick: () => busy(apply, async () => {
@@ -150,13 +151,13 @@ export async function render() {
   });
 
   const importLine = (item) => {
-    const titles = [...(item.titles_matched || []), ...(item.titles_created || [])];
+    const titles = [...item.titles_matched, ...item.titles_created];
     const state = item.state === "done" ? null : item.state === "failed" ? `Failed: ${item.failure}`
       : `Importing… ${item.progress}% done`;
     return h("li", { class: "card import", dataset: { import: item.import_id } },
       h("h3", {}, `${momentLabel(item.created_at)} · ${formatName(item.format)}`),
       h("p", { class: "meta" }, `${plural(item.entries, "entry", "entries")} from ${plural(item.rows, "row")}`
-        + (item.skipped?.length ? `, ${plural(item.skipped.length, "row")} skipped` : "")),
+        + (item.skipped.length ? `, ${plural(item.skipped.length, "row")} skipped` : "")),
       titles.length ? h("p", { class: "import-titles" }, `Titles: ${titleNames(titles)}`) : null,
       state ? h("p", { class: "meta" }, state) : null,
       item.undone_at ? h("p", { class: "meta" }, `Undone ${momentLabel(item.undone_at)}`)
