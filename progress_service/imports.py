@@ -12,6 +12,7 @@ queue (queue.py): the same unit of work, on the worker.
 """
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -162,7 +163,10 @@ class _Plan:
     versions: dict[tuple[int, int], int] = field(default_factory=dict)
 
 
+@functools.lru_cache(maxsize=100_000)
 def _reference(title: TitleRef) -> tuple:
+    """What tells one title of a file from another: its kind, whether it is the user's own, its key
+    (kept: every entry of a title asks, and the key's normalizing is the costly part)."""
     return (title.kind, title.own, *title.key())
 
 

@@ -71,6 +71,9 @@ _SAVE_KEY = sa.text("""
     VALUES (:user_id, :key, :fingerprint, :title_id, :from_version, :to_version)
 """)
 _FORGET_KEYS = sa.text("DELETE FROM idempotency_keys WHERE user_id = :user_id")
+# The imports go with the entries they made: a file imported after the erasure lands anew.
+_FORGET_IMPORTS = [sa.text("DELETE FROM import_fingerprints WHERE user_id = :user_id"),
+                   sa.text("DELETE FROM imports WHERE user_id = :user_id")]
 
 
 class _DecideAgain(Exception):
@@ -122,10 +125,12 @@ class Store:
 
 def erase_user(conn: sa.Connection, user_id: int) -> int:
     """The one erasure path, in the caller's transaction: a user's events, everything derived from
-    them, and their idempotency keys. Returns the events erased."""
+    them, their idempotency keys and their imports. Returns the events erased."""
     for statement, params in projections.erasure(user_id):
         conn.execute(statement, params)
     conn.execute(_FORGET_KEYS, {"user_id": user_id})
+    for statement in _FORGET_IMPORTS:
+        conn.execute(statement, {"user_id": user_id})
     return conn.execute(sa.text("SELECT erase_user_events(:user_id)"), {"user_id": user_id}).scalar_one()
 
 

@@ -29,18 +29,14 @@ targets are met (non-zero only when something fails outright).
 from __future__ import annotations
 
 import argparse
-import atexit
 import io
 import json
 import os
 import random
-import shutil
 import statistics
 import sys
-import tempfile
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -49,11 +45,10 @@ from typing import Any, Callable
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
-from benchlib import Figure, log, log_server, markdown_table, percentile, report, raw_connect  # noqa: E402
+from benchlib import Figure, bench_database, log, log_server, markdown_table, percentile, raw_connect, report  # noqa: E402
 from progress_service.config import Config  # noqa: E402
-from progress_service.db import Database, embedded_url  # noqa: E402
+from progress_service.db import Database  # noqa: E402
 from progress_service.schema import prepare_schema  # noqa: E402
 from progress_service.domain.events import EntryCorrected, EntryRetracted, Recorded, is_change  # noqa: E402
 from progress_service.domain.rules import (  # noqa: E402
@@ -688,36 +683,19 @@ def main(argv: list[str] | None = None) -> int:
     sizes = Sizes.for_args(args)
     run_started = time.perf_counter()
 
-    server_url = args.database_url
-    if not server_url:
-        folder = Path(tempfile.mkdtemp(prefix="progress_bench_pg_"))
-        if not args.keep:  # registered first, so it runs after pgserver has stopped the server
-            atexit.register(shutil.rmtree, folder, ignore_errors=True)
-        log(f"starting an embedded PostgreSQL in {folder}")
-        server_url = embedded_url(folder / "postgres")
-    name = f"progress_bench_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    # Appends and reads on the database as requests use it (statements and round trips bounded),
-    # the schema and the rebuild on the one maintenance uses, as the service does.
-    db, maintenance = Database.for_requests(url, Config()), Database.for_maintenance(url, Config())
-    figures: list[Figure] = []
-    try:
-        log_server(url, name)
-        log(f"sizes: {sizes}")
-        prepare_schema(maintenance)
-        run(db, maintenance, url, sizes, figures)
-    finally:
-        db.dispose()
-        maintenance.dispose()
-        if args.keep:
-            log(f"kept database {name}: {url}")
-        else:
-            with admin.connect() as conn:
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with bench_database(args.database_url, keep=args.keep) as (url, name):
+        # Appends and reads on the database as requests use it (statements and round trips bounded),
+        # the schema and the rebuild on the one maintenance uses, as the service does.
+        db, maintenance = Database.for_requests(url, Config()), Database.for_maintenance(url, Config())
+        figures: list[Figure] = []
+        try:
+            log_server(url, name)
+            log(f"sizes: {sizes}")
+            prepare_schema(maintenance)
+            run(db, maintenance, url, sizes, figures)
+        finally:
+            db.dispose()
+            maintenance.dispose()
     table = markdown_table(figures, "; in the growth row it is ours (full log / small log), with raw's growth "
                                     "beside it.")
     report(table, run_started, args.markdown)

@@ -1,15 +1,23 @@
 """What both benchmarks share: figures next to their raw ceiling, the table, percentiles, connections."""
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
 import platform
+import shutil
+import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import psycopg2
+import sqlalchemy as sa
 from sqlalchemy.engine import make_url
+
+from progress_service.db import embedded_url
 
 
 def log(message: str = "") -> None:
@@ -109,3 +117,29 @@ def report(table: str, started: float, markdown: Path | None) -> None:
     log(f"\n(whole run: {time.perf_counter() - started:.0f} s)")
     if markdown:
         markdown.write_text(table + "\n")
+
+
+@contextlib.contextmanager
+def bench_database(server_url: str | None, *, keep: bool) -> Iterator[tuple[str, str]]:
+    """A fresh database ``progress_bench_<random>`` on the server (an embedded PostgreSQL in a
+    temporary folder when None), as (url, name); dropped at the end unless ``keep``."""
+    if not server_url:
+        folder = Path(tempfile.mkdtemp(prefix="progress_bench_pg_"))
+        if not keep:  # registered first, so it runs after pgserver has stopped the server
+            atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        log(f"starting an embedded PostgreSQL in {folder}")
+        server_url = embedded_url(folder / "postgres")
+    name = f"progress_bench_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url, name
+    finally:
+        if keep:
+            log(f"kept database {name}: {url}")
+        else:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

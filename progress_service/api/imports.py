@@ -7,8 +7,8 @@ import json
 from flask import current_app, request
 
 from ..imports import Imports
-from ..schemas.imports import ImportedSchema, ImportQuerySchema, ImportSchema, ImportsSchema, ImportUndoQuerySchema
-from ..schemas.progress import UndoneSchema
+from ..schemas.imports import ImportedSchema, ImportQuerySchema, ImportSchema, ImportsSchema
+from ..schemas.progress import UndoneSchema, UndoTakeBackQuerySchema
 from .access import READS_OWN, WRITES_OWN, allow
 from .common import caller, json_answer, undone_json, write_options
 from .parsing import Blueprint, takes_body
@@ -65,7 +65,7 @@ def get_import(user_id, import_id):
 
 @blp.delete("/<int:user_id>/imports/<string:import_id>")
 @allow(WRITES_OWN)
-@blp.arguments(ImportUndoQuerySchema(), location="query")
+@blp.arguments(UndoTakeBackQuerySchema(), location="query")
 @blp.response(200, UndoneSchema)
 def undo_import(query, user_id, import_id):
     """Undo an import: every entry it made is retracted, and nothing else (what you logged yourself

@@ -17,12 +17,12 @@ import string
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, replace
-from datetime import datetime, time, timezone
+from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Iterator
 
 from ..errors import ImportRejected
 from .events import (
-    EVENT_TYPES, Event, NoteAdded, PassStarted, ProgressLogged, RatingSet, StatusChanged, TrackerAdded, event_from,
+    EVENT_TYPES, EntryCorrected, Event, NoteAdded, PassStarted, ProgressLogged, RatingSet, StatusChanged, TrackerAdded, event_from,
 )
 from .rules import FUTURE_TOLERANCE, NOTE_MAX_LENGTH
 from .vocabulary import CUSTOM, OWN_KINDS
@@ -89,9 +89,9 @@ def parse(format: str, body: bytes, *, now: datetime) -> Parsed:
 
 def normalized(text: str) -> str:
     """``text`` with case, accents and punctuation aside, so "Amélie!" and "amelie" name one title."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return " ".join(bare.casefold().translate(_PUNCTUATION).split())
+    if not text.isascii():  # plain ASCII has no accents to take off
+        text = "".join(char for char in unicodedata.normalize("NFKD", text) if not unicodedata.combining(char))
+    return " ".join(text.casefold().translate(_PUNCTUATION).split())
 
 
 # title_key in sql/schema.sql (the matching index of imports) is a copy of normalized: change both together.
@@ -106,6 +106,8 @@ def with_total(event: Event, total: int | None) -> Event:
         return replace(event, total=total, progress=progress)
     if isinstance(event, (TrackerAdded, StatusChanged, PassStarted)):
         return replace(event, total=total)
+    if isinstance(event, EntryCorrected):  # what it corrects to counts in the same title's units
+        return replace(event, change=with_total(event.change, total))
     return event
 
 
@@ -136,41 +138,44 @@ def _text(body: bytes, format: str) -> str:
     try:
         return body.decode("utf-8-sig")  # the byte order mark some programs write is not part of the file
     except UnicodeDecodeError as error:
-        raise ImportRejected(f"The file is not UTF-8 text (byte {error.start + 1} is not); send "
+        raise ImportRejected(f"The file is not UTF-8 text (at byte {error.start + 1}); send "
                              f"{FORMAT_NAMES[format]} as its service wrote it.") from None
 
 
 def _entries(format: str, found: list[_Found], *, now: datetime, in_stream_order: bool) -> tuple[ImportedEntry, ...]:
-    latest = now + FUTURE_TOLERANCE
-    for item in found:
-        if item.occurred_at > latest:
-            raise ImportRejected(f"Row {item.row} says it happened on {item.occurred_at:%d %b %Y at %H:%M} UTC, "
-                                 "which is still to come; an import holds only what has happened.")
+    to_come = [item for item in found if item.occurred_at > now + FUTURE_TOLERANCE]
+    if to_come:
+        first = min(to_come, key=lambda item: item.row)
+        raise ImportRejected(f"Row {first.row} says it happened on {first.occurred_at:%d %b %Y at %H:%M} UTC, "
+                             "which is still to come; an import holds only what has happened.")
+    keys: dict[TitleRef, tuple[Any, ...]] = {}
     by_title: dict[tuple[Any, ...], list[_Found]] = defaultdict(list)
     for item in found:  # a dict keeps the order titles first appear in
-        by_title[(*item.title.key(), item.title.kind, item.title.own, item.title.unit)].append(item)
+        if item.title not in keys:
+            keys[item.title] = (*item.title.key(), item.title.kind, item.title.own, item.title.unit)
+        by_title[keys[item.title]].append(item)
     entries: list[ImportedEntry] = []
-    for items in by_title.values():  # sorted is stable: ties keep the file's order
+    for key, items in by_title.items():  # sorted is stable: ties keep the file's order
         items = sorted(items, key=(lambda item: item.source_version or 0) if in_stream_order
                        else (lambda item: item.occurred_at))
         seen: dict[str, int] = defaultdict(int)
         for item in items:
-            said = _said(format, item)
+            said = _said(format, key, item)
             seen[said] += 1  # the same entry twice at one time (a song played twice in a minute) is two
             entries.append(ImportedEntry(item.row, _digest(said, seen[said]), item.title, item.event,
                                          item.occurred_at, item.source_id, item.source_version))
     return tuple(entries)
 
 
-def _said(format: str, item: _Found) -> str:
-    """What an entry says, as its fingerprint weighs it: the format, the title, the change and its
-    time. Progress by a delta is the delta (a play), not the count it reached: Spotify's history
-    covers a year, so a newer export counts the same play as a different one."""
+def _said(format: str, title: tuple[Any, ...], item: _Found) -> str:
+    """What an entry says, as its fingerprint weighs it: the format, the title (its key and kind),
+    the change and its time. Progress by a delta is the delta (a play), not the count it reached:
+    Spotify's history covers a year, so a newer export would count the same play differently."""
     data = item.event.data()
     if isinstance(item.event, ProgressLogged) and item.event.delta is not None:
         data = {key: value for key, value in data.items() if key != "progress"}
-    return json.dumps([format, list(item.title.key()), item.title.kind, item.event.type, data,
-                       item.occurred_at.isoformat()], sort_keys=True, default=str)
+    return json.dumps([format, list(title[:4]), item.event.type, data, item.occurred_at.isoformat()],
+                      sort_keys=True, default=str)
 
 
 def _digest(said: str, occurrence: int) -> str:
@@ -263,6 +268,7 @@ _GOODREADS_READ = ("Title", "Author", "My Rating", "Number of Pages", "Year Publ
                    "Date Read", "Date Added", "Exclusive Shelf", "My Review", "Private Notes", "Read Count")
 _SHELVES = ("to-read", "currently-reading", "read")
 _SERIES = re.compile(r"\s*\([^()]*#\s*\d[\d.\-–]*\)\s*$")  # "Dune (Dune Chronicles, #1)": the series, not the name
+_DATE = re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})")
 _LINE_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)  # how Goodreads writes a review's line breaks
 
 
@@ -283,6 +289,9 @@ def _goodreads(text: str) -> tuple[int, list[_Found], list[Skipped]]:
         raise ImportRejected(f"This Goodreads export has no column {', '.join(missing)}; export the library "
                              "from Goodreads again and import that file.")
     rows = [record for record in records[1:] if any(cell.strip() for cell in record)]
+    if not rows:
+        raise ImportRejected("The file has the Goodreads header row but no books under it: there is nothing to "
+                             "import.")
     read, skipped = _each(rows, lambda record: _goodreads_row(header, record))
     return len(rows), [_Found(row, title, event, at) for row, (title, made) in read for event, at in made], skipped
 
@@ -339,11 +348,13 @@ def _goodreads_row(header: list[str], record: list[str]) -> tuple[TitleRef, list
 def _goodreads_date(cells: dict[str, str], column: str) -> datetime | None:
     if not cells[column]:
         return None
+    written = _DATE.fullmatch(cells[column])
     try:
-        day = datetime.strptime(cells[column], "%Y/%m/%d").date()
+        if written:  # a day without a time: its start, in UTC
+            return datetime(*map(int, written.groups()), tzinfo=timezone.utc)
     except ValueError:
-        raise _Unreadable(f"The {column} {cells[column]!r} is not a date like 2019/05/01.") from None
-    return datetime.combine(day, time(), timezone.utc)  # a day without a time: its start, in UTC
+        pass
+    raise _Unreadable(f"The {column} {cells[column]!r} is not a date like 2019/05/01.")
 
 
 def _goodreads_number(cells: dict[str, str], column: str, *, high: int | None = None) -> int | None:
@@ -487,7 +498,8 @@ def _own_entry(item: Any) -> tuple[TitleRef, Event, datetime, int, int]:
                      _value(item, "title.creator", str, "creator", required=False),
                      _value(item, "title.year", int, "year", required=False),
                      _value(item, "title.total_units", int, "total", required=False),
-                     unit if kind == CUSTOM else None, _value(item, "title.own", bool, "own", required=False) or False)
+                     unit if kind == CUSTOM else None,
+                     bool(_value(item, "title.own", bool, "own", required=False)))
     type_ = _value(item, "event.type", str, "entry type")
     if type_ not in EVENT_TYPES:
         raise _Unreadable(f"The entry type {type_!r} is not one progress-service records.")
@@ -495,7 +507,8 @@ def _own_entry(item: Any) -> tuple[TitleRef, Event, datetime, int, int]:
         event = event_from(type_, _value(item, "event.data", dict, "entry data"))
     except (KeyError, TypeError, ValueError, AttributeError):
         raise _Unreadable(f"The data of this {type_} entry is not what such an entry holds.") from None
-    at = _moment(_value(item, "event.occurred_at", str, "time it occurred"), "occurred_at", "", "2024-01-05T20:15:00Z")
+    at = _moment(_value(item, "event.occurred_at", str, "time it occurred"), "occurred_at", "",
+                 "2024-01-05T20:15:00+00:00")
     return (title, event, at, _value(item, "event.id", int, "entry id"),
             _value(item, "event.version", int, "entry version"))
 

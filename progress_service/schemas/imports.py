@@ -16,10 +16,6 @@ class ImportQuerySchema(Schema):
     dry_run = fields.Boolean(load_default=False, metadata={"description": "only say what the import would do"})
 
 
-class ImportUndoQuerySchema(Schema):
-    dry_run = fields.Boolean(load_default=False, metadata={"description": "only say what the undo would do"})
-
-
 class ImportedTitleSchema(Schema):
     title_id = fields.Integer(allow_none=True, required=True, metadata={
         "description": "the title's id (of a title a dry run would make: one that is not kept)"})

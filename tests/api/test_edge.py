@@ -34,6 +34,8 @@ ROUTES = [
     ("POST", "/api/progress/{user_id}/goals"), ("GET", "/api/progress/{user_id}/goals"), ("GET", "/api/progress/{user_id}/goals/{goal_id}"), ("PATCH", "/api/progress/{user_id}/goals/{goal_id}"), ("DELETE", "/api/progress/{user_id}/goals/{goal_id}"), ("GET", "/api/progress/{user_id}/review"),
     ("GET", "/api/users/me/notifications"), ("PUT", "/api/users/me/notifications"), ("GET", "/api/users/me/notifications/sent"), ("GET", "/api/notifications/unsubscribe"),
     ("GET", "/api/events"), ("GET", "/api/events/stream"),
+    ("POST", "/api/progress/{user_id}/imports"), ("GET", "/api/progress/{user_id}/imports"),
+    ("GET", "/api/progress/{user_id}/imports/{import_id}"), ("DELETE", "/api/progress/{user_id}/imports/{import_id}"),
 ]
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"), ("POST", "/api/auth/register"), ("POST", "/api/auth/login"),
           ("POST", "/api/auth/token"),
@@ -46,7 +48,8 @@ OTHERS_DATA = [(method, path) for method, path in ROUTES if "{user_id}" in path]
 
 def fill(path: str, *, user_id: int, title_id: int, log_id: int) -> str:
     return path.format(user_id=user_id, title_id=title_id, log_id=log_id, kind="book", undo_id="an-undo",
-                       token="1-no-such-feed", goal_id=1)
+                       token="1-no-such-feed", goal_id=1,
+                       import_id="00000000-0000-4000-8000-000000000000")
 
 
 @pytest.fixture

@@ -233,3 +233,22 @@ def test_a_file_of_more_than_ten_thousand_rows_is_queued_and_its_import_shows_ho
     landed = client.get(base, headers=headers).json
     assert (landed["state"], landed["progress"], landed["entries"]) == ("done", 100, 10_001)
     assert board(client, headers, user)["Bohemian Rhapsody"]["progress"] == 10_001
+
+
+def test_an_admins_purge_takes_the_imports_with_the_entries_so_a_file_lands_anew(client, register, admin):  # noqa: F811
+    user, headers = register()
+    file = spotify(("2024-03-01 07:42", "Queen", "Bohemian Rhapsody"))
+    post_import(client, headers, user, file, "spotify")
+    purged = client.delete(f"/api/progress/user/{user['id']}/logs", query_string={"purge": "true"}, headers=admin)
+    assert purged.json == {"purged": 1}
+    assert client.get(f"/api/progress/{user['id']}/imports", headers=headers).json["items"] == []
+    assert post_import(client, headers, user, file, "spotify").json["entries"] == 1
+
+
+def test_an_entry_logged_by_hand_says_its_request_id_and_nothing_of_its_actor(client, register, song):
+    user, headers = register()
+    entry = client.post("/api/progress/log", json={"title_id": song[0], "delta": 1},
+                        headers={**headers, "X-Request-Id": "req-42"}).json
+    assert entry["metadata"] == {"request_id": "req-42"}
+    [read] = entries(client, headers, user)
+    assert read["metadata"] == {"request_id": "req-42"}

@@ -27,6 +27,7 @@ WORKERS = 2
 IDLE_TIMEOUT = REQUEST_TIMEOUT = 2  # seconds
 CONNECTION_LIMIT = 200  # per worker: twice the 100 a worker took before, with room for the idle flood
 MAX_BODY_BYTES = 1_048_576  # the default
+IMPORT_MAX_BYTES = 20_971_520  # the default for an imported file
 
 
 @pytest.fixture(scope="module")
@@ -189,6 +190,46 @@ def test_a_body_over_the_limit_gets_413_naming_it_and_the_workers_serve_on(servi
     for _ in range(2 * WORKERS):
         status, seconds = timed_health(service.port)
         assert status == 200 and seconds < 1
+
+
+def test_the_import_route_takes_a_file_past_the_body_limit_and_refuses_50_mb_naming_its_own(service):
+    writer = register(service.port)
+    path = f"/api/progress/{writer.user_id}/imports?format=spotify"
+    started = time.monotonic()
+    status, response, body = call(service.port, "POST", path, b"[" + b" " * (50 * 1024 * 1024) + b"]",
+                                  token=writer.token, headers={"Content-Type": "application/json"})
+    seconds = time.monotonic() - started
+    assert_problem(response, body, 413)
+    assert f"{IMPORT_MAX_BYTES:,} bytes" in body["detail"]
+    assert seconds < 1, f"the 413 took {seconds:.2f} s"
+    # two megabytes: past every other route's limit, within an import's
+    plays = json.dumps([{"endTime": f"2024-03-{1 + n // 1440:02} {n // 60 % 24:02}:{n % 60:02}", "artistName": "Queen",
+                         "trackName": "Bohemian Rhapsody", "msPlayed": 180_000, "reasonEnd": "trackdone" * 20}
+                        for n in range(6000)]).encode()
+    assert MAX_BODY_BYTES < len(plays) < IMPORT_MAX_BYTES
+    status, response, body = call(service.port, "POST", path, plays, token=writer.token,
+                                  headers={"Content-Type": "application/json"})
+    assert status == 201 and body["entries"] == 6000, body
+    status, response, body = call(service.port, "POST", "/api/progress/log", plays, token=writer.token,
+                                  headers={"Content-Type": "application/json"})
+    assert_problem(response, body, 413)
+    assert f"{MAX_BODY_BYTES:,} bytes" in body["detail"]
+
+
+def test_a_file_of_more_than_ten_thousand_rows_is_carried_out_by_the_queue_serve_runs(service):
+    writer = register(service.port)
+    plays = json.dumps([{"endTime": f"2024-{1 + n // 1440 % 12:02}-{1 + n // 60 % 24:02} {n // 60 % 24:02}:{n % 60:02}",
+                         "artistName": "Queen", "trackName": "Bohemian Rhapsody", "msPlayed": 180_000}
+                        for n in range(10_001)]).encode()
+    status, _, queued = call(service.port, "POST", f"/api/progress/{writer.user_id}/imports?format=spotify", plays,
+                             token=writer.token, headers={"Content-Type": "application/json"})
+    assert status == 202 and queued["state"] == "queued", queued
+    deadline, landed = time.monotonic() + 90, queued
+    while landed["state"] != "done" and time.monotonic() < deadline:
+        time.sleep(0.5)
+        _, _, landed = call(service.port, "GET", f"/api/progress/{writer.user_id}/imports/{queued['import_id']}",
+                            token=writer.token)
+    assert (landed["state"], landed["progress"], landed["entries"]) == ("done", 100, 10_001)
 
 
 def raw_answer(port: int, data: bytes) -> tuple[http.client.HTTPResponse, dict]:

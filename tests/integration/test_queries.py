@@ -60,7 +60,9 @@ def test_history_filters_by_title_and_time(db, tracker, user, show, song, now):
     assert [e["occurred_at"] for e in last_week] == [api_time(now), api_time(now - timedelta(days=5))]
     assert [e["occurred_at"] for e in before_today] == [api_time(now - timedelta(days=5)),
                                                         api_time(now - timedelta(days=10))]
-    assert set(songs_only[0]) == {"id", "user_id", "title_id", "version", "type", "data", "occurred_at", "recorded_at"}
+    assert set(songs_only[0]) == {"id", "user_id", "title_id", "version", "type", "data", "occurred_at", "recorded_at",
+                                  "metadata"}
+    assert songs_only[0]["metadata"] == {}  # nothing a client may see: no import, request id or undo
     assert songs_only[0]["data"] == {"progress": 2, "delta": 1, "total": None}  # the second +1 reached play 2
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from progress_service.domain.events import (
-    NoteAdded, PassStarted, ProgressLogged, RatingSet, Recorded, StatusChanged, TrackerAdded,
+    EntryCorrected, NoteAdded, PassStarted, ProgressLogged, RatingSet, Recorded, StatusChanged, TrackerAdded,
 )
 from progress_service.domain.imports import Parsed, TitleRef, normalized, parse, with_total
 from progress_service.domain.tracker import fold
@@ -176,6 +176,8 @@ def test_a_row_that_cannot_be_read_is_skipped_with_its_reason_and_the_rest_impor
     (b"Title,Author\nDune,Frank Herbert\n", "This Goodreads export has no column My Rating, Number of Pages"),
     (b"id,occurred_at,title\n1,2024-01-01,Dune\n", "This is not a Goodreads library export (CSV): its first row"),
     ((HEADER + goodreads_row(added="2027/01/01")).encode(), "Row 1 says it happened on 01 Jan 2027"),
+    ((HEADER + ",,,\n").encode(), "The file has the Goodreads header row but no books under it"),
+    ((HEADER + goodreads_row(review="x" * 200_000)).encode(), "The file cannot be read as CSV (field larger than"),
 ])
 def test_a_file_goodreads_cannot_read_is_rejected_with_a_sentence_naming_why(body, said):
     with pytest.raises(ImportRejected) as rejected:
@@ -236,6 +238,8 @@ def test_with_total_puts_the_titles_total_on_the_entries_that_carry_one():
     assert with_total(ProgressLogged(progress=12), 10) == ProgressLogged(progress=10, total=10)
     assert with_total(TrackerAdded(status="planned"), 8) == TrackerAdded(status="planned", total=8)
     assert with_total(RatingSet(rating=4.0), 8) == RatingSet(rating=4.0)
+    assert with_total(EntryCorrected(entry_id=7, entry_version=1, change=ProgressLogged(progress=3)), 8) == \
+        EntryCorrected(entry_id=7, entry_version=1, change=ProgressLogged(progress=3, total=8))
 
 
 # -- trakt ------------------------------------------------------------------------------------------
@@ -288,6 +292,13 @@ def test_the_same_play_twice_in_the_file_counts_once():
     parsed = json_file("trakt", play(), play(number=2, at="2024-01-06T00:00:00Z"), play())
     assert [entry.event for entry in parsed.entries] == [ProgressLogged(progress=1), ProgressLogged(progress=2)]
     assert parsed.skipped[0].row == 3 and parsed.skipped[0].reason.startswith("The same play as row 1")
+
+
+def test_a_newer_trakt_history_with_one_more_play_gives_only_that_play_a_new_fingerprint():
+    plays = [play(number=1), play(at="2024-01-06T20:00:00Z", number=2), play(at="2024-01-07T20:00:00Z", season=2)]
+    old = {entry.fingerprint for entry in json_file("trakt", *plays[:2]).entries}
+    newer = json_file("trakt", plays[2], *plays[:2])  # Trakt lists the newest first
+    assert [entry.event for entry in newer.entries if entry.fingerprint not in old] == [ProgressLogged(progress=3)]
 
 
 # -- spotify ----------------------------------------------------------------------------------------
@@ -359,7 +370,7 @@ def test_a_json_row_that_cannot_be_read_is_skipped_with_its_reason_and_the_rest_
                                                "history (JSON); import it as format trakt."),
     ("trakt", json.dumps([listen()]).encode(), "This file is a Spotify streaming history (JSON), not a Trakt"),
     ("trakt", b'[{"title": "Dune"}]', "This file is not a Trakt history (JSON): no item of its list has watched_at."),
-    ("spotify", "[{\"endTime\": \"é\"}]".encode("latin-1"), "The file is not UTF-8 text (byte 15 is not)"),
+    ("spotify", "[{\"endTime\": \"é\"}]".encode("latin-1"), "The file is not UTF-8 text (at byte 15); send a Spotify"),
     ("trakt", json.dumps([play(), play(at="2026-12-25T00:00:00Z")]).encode(),
      "Row 2 says it happened on 25 Dec 2026 at 00:00 UTC, which is still to come"),
     ("spotify", json.dumps([listen(at="2026-12-04 12:06")]).encode(), "Row 1 says it happened on 04 Dec 2026"),
@@ -372,3 +383,105 @@ def test_a_json_file_that_is_not_the_named_format_is_rejected_with_a_sentence(fo
 
 def test_a_time_within_five_minutes_of_now_is_not_to_come():
     assert json_file("spotify", listen(at="2026-12-04 12:05")).entries  # a clock a little ahead of the server's
+
+
+# -- progress-service: this service's own export ------------------------------------------------------
+
+def own_export(*changes) -> bytes:
+    """The sample export with ``changes(items)`` made to its items."""
+    items = json.loads(sample("progress-service.json"))
+    for change in changes:
+        change(items)
+    return json.dumps(items).encode()
+
+
+def replayed(entries, total=None):
+    """The tracker the entries make appended as one stream in the order given, at their own versions."""
+    return fold([Recorded(entry.source_version, with_total(entry.event, total), entry.occurred_at, id=entry.source_id)
+                 for entry in entries])
+
+
+def test_the_own_export_sample_replays_every_tracker_with_its_corrections_retractions_rollback_and_passes():
+    parsed = parse("progress-service", sample("progress-service.json"), now=NOW)
+    assert (parsed.format, parsed.rows, parsed.skipped) == ("progress-service", 12, ())
+    titles = by_title(parsed)
+    show, run = titles["Harbor Lights"], titles["Morning run"]
+    assert show[0].title == TitleRef("tv_show", "Harbor Lights", "Nadia Brel", 2019, 8)
+    assert run[0].title == TitleRef("custom", "Morning run", None, None, None, unit="km", own=True)
+    assert [(entry.source_id, entry.source_version, entry.row) for entry in show] == [
+        (101, 1, 1), (102, 2, 2), (103, 3, 3), (106, 4, 6), (107, 5, 7), (108, 6, 8), (109, 7, 9), (110, 8, 10),
+        (111, 9, 11)]
+    assert [entry.title.name for entry in parsed.entries] == ["Harbor Lights"] * 9 + ["Morning run"] * 3
+    # by hand: episode 3 corrected to 5, +1 = 6, its rating retracted; episode 8 completes it; a
+    # rewatch, +2, then rolled back to the rewatch's start
+    state = replayed(show, total=8)
+    assert (state.status, state.progress, state.rating, state.times_completed, state.pass_number) == (
+        "in_progress", 0, None, 1, 2)
+    assert state.completed_at == day(2024, 1, 8, 20)
+    state = replayed(run)
+    assert (state.status, state.progress, state.notes) == ("in_progress", 10.5, ("new shoes",))
+
+
+def test_a_newer_own_export_gives_new_fingerprints_only_to_its_new_entries():
+    def one_more(items):
+        items.append({**items[-1], "event": {**items[-1]["event"], "id": 113, "version": 4,
+                                             "data": {"text": "rain"}, "occurred_at": "2024-02-05T07:30:00+00:00"}})
+    before = parse("progress-service", own_export(), now=NOW)
+    after = parse("progress-service", own_export(one_more), now=NOW)
+    old = {entry.fingerprint for entry in before.entries}
+    assert [(entry.source_id, entry.event) for entry in after.entries if entry.fingerprint not in old] == [
+        (113, NoteAdded(text="rain"))]
+    assert old < {entry.fingerprint for entry in after.entries}
+
+
+def item_set(index, path, value):
+    """A change to the export: the value at ``path`` of its item ``index`` set (left out for None)."""
+    def change(items):
+        holder = items[index]
+        *parents, last = path.split(".")
+        for key in parents:
+            holder = holder[key]
+        holder.pop(last) if value is None else holder.update({last: value})
+    return change
+
+
+@pytest.mark.parametrize("change, reason", [
+    (item_set(1, "event.type", "tracker_polished"), "The entry type 'tracker_polished' is not one progress-service "
+                                                    "records."),
+    (item_set(1, "event.data", {"stars": 5}), "The data of this progress_logged entry is not what such an entry "
+                                              "holds."),
+    (item_set(1, "title", {"name": "Harbor Lights", "kind": "film"}), "The title kind 'film' is none of tv_show, "
+                                                                      "book, album, song, custom."),
+    (item_set(1, "title.name", None), "No title name in this item (title.name)."),
+    (item_set(3, "title.unit", None), "This entry's custom title names no unit (title.unit)."),
+    (item_set(1, "event.occurred_at", "yesterday"), "The occurred_at 'yesterday' is not a time like "
+                                                    "2024-01-05T20:15:00+00:00."),
+    (item_set(1, "event.version", "2"), 'The entry version in this item (event.version) is "2", not a whole number.'),
+])
+def test_an_own_export_entry_that_cannot_be_read_is_skipped_with_its_reason(change, reason):
+    parsed = parse("progress-service", own_export(change), now=NOW)
+    assert [(skipped.row, skipped.reason) for skipped in parsed.skipped] in ([(2, reason)], [(4, reason)])
+    assert len(parsed.entries) == 11
+
+
+def test_an_export_without_the_titles_details_still_reads_its_names_and_kinds():
+    def older(items):
+        for item in items:
+            item["title"] = {key: item["title"][key] for key in ("id", "name", "kind", "unit")}
+    [first] = parse("progress-service", own_export(older), now=NOW).entries[:1]
+    assert first.title == TitleRef("tv_show", "Harbor Lights", None, None, None)
+
+
+@pytest.mark.parametrize("body, said", [
+    (b"id,occurred_at,recorded_at,title_id,title\n1,2024-01-01T00:00:00+00:00,x,1,Dune\n",
+     "The file is not JSON; progress-service is a progress-service export (JSON)."),
+    (b'{"items": []}', "The file's JSON is an object, not a list"),
+    (json.dumps([play()]).encode(), "This file is a Trakt history (JSON), not a progress-service export (JSON)"),
+    (own_export(item_set(11, "event.occurred_at", "2027-01-01T00:00:00+00:00")), "Row 12 says it happened on "
+                                                                                  "01 Jan 2027"),
+])
+def test_a_file_that_is_not_an_own_export_is_rejected_with_a_sentence(body, said):
+    with pytest.raises(ImportRejected) as rejected:
+        parse("progress-service", body, now=NOW)
+    assert rejected.value.detail.startswith(said)
+
