@@ -13,9 +13,7 @@ from .session import Session, attempt
 from .undo import offer_undo_of_undo, show_changes
 from .words import change_words, count_of, day, moment
 
-# The Content-Type each format's file goes with.
-CONTENT_TYPES = {"goodreads": "text/csv", "trakt": "application/json", "spotify": "application/json",
-                 "progress-service": "application/json"}
+CSV_FORMATS = ("goodreads",)  # the others are JSON (API.md)
 POLL_SECONDS = 1  # how often a queued import's progress is asked for
 NAMED = 12  # titles named in a line; a large file says how many more
 # A file of up to 10,000 rows is imported (or previewed) within its request, which takes a while.
@@ -133,7 +131,7 @@ def import_file(session: Session) -> None:
 
 
 def _send(session: Session, body: bytes, format: str, *, dry_run: bool) -> dict:
-    return session.api.request("POST", _route(session), body, content_type=CONTENT_TYPES[format],
+    return session.api.request("POST", _route(session), body, content_type="text/csv" if format in CSV_FORMATS else "application/json",
                                query={"format": format, "dry_run": "true" if dry_run else "false"},
                                timeout=IMPORT_TIMEOUT)
 
