@@ -23,6 +23,7 @@ import sqlalchemy as sa
 
 from .db import Statement
 from .domain import imports as formats
+from .domain.events import EntryCorrected, NoteAdded
 from .domain.imports import ImportedEntry, Parsed, Skipped, TitleRef
 from .domain.rules import command_for, decide, needs_history
 from .domain.tracker import TrackerState, shows_differently
@@ -203,7 +204,10 @@ class Imports:
         stamp = {"id": import_id, "format": parsed.format}
         plan = _Plan(skipped=list(parsed.skipped))
         with self.trackers.store.writing_together([], metadata=metadata or {}) as together:
-            entries, known = self._new_entries(together, user_id, parsed.entries)
+            held = [entry for entry in parsed.entries if _holdable(entry)]
+            plan.skipped += [Skipped(entry.row, "This row holds a NUL character (\\u0000), which is not text.")
+                             for entry in parsed.entries if not _holdable(entry)]
+            entries, known = self._new_entries(together, user_id, held)
             matched, created = self._titles(together, user_id, entries, plan)
             for entry, (title_id, version) in known:  # what the rows of this file name among them
                 if entry.source_version is not None:
@@ -219,7 +223,7 @@ class Imports:
                     progress(done * 100 // len(entries))
             changes = self._changes(together, [(s, before[s], together.state(s)) for s in streams
                                                if shows_differently(before[s], together.state(s))])
-            skipped = sorted(plan.skipped, key=lambda s: s.row)
+            skipped = sorted(set(plan.skipped), key=lambda s: s.row)  # a row's entries refused alike: said once
             imported = Imported(import_id, parsed.format, dry_run, parsed.rows, len(plan.made), matched, created,
                                 skipped, changes)
             if not dry_run:
@@ -246,7 +250,7 @@ class Imports:
         usable = {reference: title for reference, title in references.items() if title.kind in OWN_KINDS}
         wanted = list(usable.items())
         rows = together.run([(_MATCH, {"user_id": user_id, "refs": json.dumps([
-            {"n": n, "kind": title.kind, "name": title.name, "creator": title.creator, "year": title.year,
+            {"n": n, "kind": title.kind, "name": title.name, "creator": title.creator, "year": _year(title.year),
              "own": title.own}
             for n, (_, title) in enumerate(wanted)])})]) if wanted else []
         unmatched: dict[tuple, list[tuple]] = {}
@@ -258,8 +262,8 @@ class Imports:
                 unmatched.setdefault((title.kind, *title.key()[:2]), []).append(reference)
         made = [usable[group[0]] for group in unmatched.values()]
         ids = sorted(row["id"] for row in together.run([(_CREATE_OWN, {"user_id": user_id, "titles": json.dumps([
-            {"n": n, "kind": t.kind, "name": t.name.strip(), "creator": (t.creator or "").strip(), "year": t.year,
-             "total": t.total if t.total and t.total > 0 else None,
+            {"n": n, "kind": t.kind, "name": t.name.strip(), "creator": (t.creator or "").strip(),
+             "year": _year(t.year), "total": _within(t.total, 1, 2**31 - 1),
              "unit": ((t.unit or "").strip()[:20] or "unit") if t.kind == CUSTOM else None}
             for n, t in enumerate(made)])})])) if made else []
         for group, title_id in zip(unmatched.values(), ids):
@@ -390,6 +394,23 @@ class Imports:
             nothing_to_undo="This import has already been undone." if found["undone_at"] else
             "Every entry of this import has already been retracted.")
         return undone
+
+
+def _holdable(entry: ImportedEntry) -> bool:
+    """Whether PostgreSQL can hold the entry's text: none of it has a NUL character."""
+    title, event = entry.title, entry.event
+    change = event.change if isinstance(event, EntryCorrected) else event
+    texts = (title.name, title.creator or "", title.unit or "", change.text if isinstance(change, NoteAdded) else "")
+    return not any("\x00" in text for text in texts)
+
+
+def _within(number: int | None, low: int, high: int) -> int | None:
+    """A number a file gives, where a title's column can hold it (a year, a total); else none."""
+    return number if number is not None and low <= number <= high else None
+
+
+def _year(year: int | None) -> int | None:
+    return _within(year, -9999, 9999)
 
 
 def _uuid(text: str) -> str:

@@ -309,6 +309,9 @@ def _require_counting(history: Sequence[Recorded], entry: Recorded) -> None:
         raise AlreadyRetracted(f"Entry {entry.id} has already been {undone}.")
 
 
+IMPORTED_AMOUNT_LIMIT = 2**31 - 1  # as the log's API takes an amount (schemas.amount)
+
+
 def command_for(event: Event, occurred_at: datetime, *, version_of: Callable[[int], int | None]) -> Command:
     """The command that makes an entry like ``event`` (one of another log: an import's) on a
     tracker here, at ``occurred_at``; ``version_of`` says which version here an entry the event
@@ -332,12 +335,16 @@ def command_for(event: Event, occurred_at: datetime, *, version_of: Callable[[in
     return LogChanges((_request_for(event),), occurred_at)
 
 
+
 def _request_for(change: Event) -> ChangeRequest:
     """The change a person asks for that makes the change entry ``change``."""
     if isinstance(change, (TrackerAdded, StatusChanged)):
         return SetStatus(change.status)
     if isinstance(change, ProgressLogged):
-        return AddProgress(change.delta) if change.delta is not None else SetProgress(change.progress or 0)
+        amount = change.delta if change.delta is not None else change.progress or 0
+        if abs(amount) > IMPORTED_AMOUNT_LIMIT:
+            raise InvalidProgress(f"{amount} units is more than an entry can hold (at most {IMPORTED_AMOUNT_LIMIT}).")
+        return AddProgress(amount) if change.delta is not None else SetProgress(amount)
     if isinstance(change, RatingSet):
         return Rate(change.rating)
     if isinstance(change, RatingCleared):

@@ -252,3 +252,32 @@ def test_an_entry_logged_by_hand_says_its_request_id_and_nothing_of_its_actor(cl
     assert entry["metadata"] == {"request_id": "req-42"}
     [read] = entries(client, headers, user)
     assert read["metadata"] == {"request_id": "req-42"}
+
+
+def test_numbers_past_what_the_log_holds_are_skipped_or_left_out_never_a_500(client, register):
+    user, headers = register()
+    title = {"kind": "book", "name": "The Endless Ledger", "creator": "Ada Vale", "year": 10**12,
+             "total_units": 10**12, "unit": "page", "own": True}
+    file = json.dumps([
+        {"event": {"id": 1, "version": 1, "type": "tracker_added", "data": {"status": "planned"},
+                   "occurred_at": "2024-01-01T10:00:00Z"}, "title": title},
+        {"event": {"id": 2, "version": 2, "type": "progress_logged", "data": {"progress": 10**15},
+                   "occurred_at": "2024-01-02T10:00:00Z"}, "title": title},
+    ]).encode()
+    imported = post_import(client, headers, user, file, "progress-service")
+    assert imported.status_code == 201, imported.json
+    [made] = imported.json["titles_created"]
+    assert (made["name"], made["year"]) == ("The Endless Ledger", None)  # a year no calendar has: left out
+    [skipped] = imported.json["skipped"]
+    assert skipped["row"] == 2 and "more than an entry can hold" in skipped["reason"]
+    assert board(client, headers, user)["The Endless Ledger"]["status"] == "planned"
+
+
+def test_a_row_with_a_nul_character_is_skipped_and_the_rest_imported(client, register):
+    user, headers = register()
+    file = goodreads(read("Bad\x00Name", "Ada Vale", on="2020/01/01"), read("Good Name", "Ada Vale", on="2020/01/02"),
+                     read("Noted", "Ada Vale", on="2020/01/03", review="fine\x00print"))
+    imported = post_import(client, headers, user, file, "goodreads")
+    assert imported.status_code == 201, imported.json
+    assert [(s["row"], "NUL character" in s["reason"]) for s in imported.json["skipped"]] == [(1, True), (3, True)]
+    assert sorted(board(client, headers, user)) == ["Good Name", "Noted"]  # the note's row keeps its other entries
