@@ -13,6 +13,7 @@ from .client import Api, ApiError
 from .figures import summary_screen
 from .own_titles import own_titles_screen
 from .goals import goals_screen
+from .imports import imports_screen
 from .prompts import Quit, ask, ask_secret, choose
 from .releases import releases_screen
 from .session import Session, SignedOut, attempt
@@ -68,6 +69,7 @@ def home(session: Session) -> None:
                "9": ("Goals, and the year in review", goals_screen)}
     if session.is_admin:
         actions["a"] = ("Admin: add, edit or remove titles", admin_screen)
+    actions["i"] = ("Import: a file from Goodreads, Trakt, Spotify or another account; undo an import", imports_screen)
     actions["m"] = ("Mail: reminders and digests", mail_screen)
     choice = choose({key: label for key, (label, _) in actions.items()} | {"l": "Log out", "q": "Quit"})
     if choice == "l":

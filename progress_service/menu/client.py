@@ -26,23 +26,26 @@ class Api:
         self.timeout = timeout
         self.token: str | None = None
 
-    def request(self, method: str, path: str, body: Any = None, *, query: dict | None = None) -> Any:
-        """The decoded answer: JSON as Python, CSV as text, nothing as None. Raises ``ApiError``."""
+    def request(self, method: str, path: str, body: Any = None, *, query: dict | None = None,
+                content_type: str | None = None, timeout: float | None = None) -> Any:
+        """The decoded answer: JSON as Python, CSV as text, nothing as None. Raises ``ApiError``.
+        With ``content_type``, ``body`` is bytes sent as they are (a file); else it goes as JSON.
+        ``timeout`` is for a request that may take longer than most (seconds)."""
         query = {key: value for key, value in (query or {}).items() if value not in (None, "")}
         url = self.base_url + path + ("?" + urllib.parse.urlencode(query) if query else "")
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         data = None
         if body is not None:
-            data = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
+            data = body if content_type else json.dumps(body).encode()
+            headers["Content-Type"] = content_type or "application/json"
         try:
             with urllib.request.urlopen(urllib.request.Request(url, data, headers, method=method),
-                                        timeout=self.timeout) as response:
+                                        timeout=timeout or self.timeout) as response:
                 return self._decode(response.headers.get_content_type(), response.read())
         except urllib.error.HTTPError as error:
             raise ApiError(_problem_detail(error), error.code) from None
         except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
-            raise self._unreachable(getattr(error, "reason", error)) from None
+            raise self._unreachable(getattr(error, "reason", error), timeout or self.timeout) from None
 
     def _decode(self, content_type: str, raw: bytes) -> Any:
         if not raw:
@@ -54,9 +57,9 @@ class Api:
                 raise ApiError(f"The server at {self.base_url} did not answer like progress-service.") from None
         return raw.decode("utf-8", errors="replace")
 
-    def _unreachable(self, reason: object) -> ApiError:
+    def _unreachable(self, reason: object, timeout: float) -> ApiError:
         if isinstance(reason, TimeoutError):
-            return ApiError(f"progress-service at {self.base_url} did not answer within {self.timeout:g} seconds.")
+            return ApiError(f"progress-service at {self.base_url} did not answer within {timeout:g} seconds.")
         if isinstance(reason, http.client.HTTPException):
             return ApiError(f"The server at {self.base_url} did not answer like progress-service.")
         why = getattr(reason, "strerror", None) or str(reason) or type(reason).__name__

@@ -88,8 +88,14 @@ def undo_range(session: Session, title: dict | None = None) -> None:
     done = session.api.request("POST", route, body)
     print(f"Undid {count_of(len(done['entries']), 'entry', 'entries')}: {said}.")
     show_changes(done)
+    offer_undo_of_undo(session, done)
+
+
+def offer_undo_of_undo(session: Session, done: dict) -> None:
+    """After an undo: take it back, if the person wants to."""
     if choose({"1": "Undo this undo", "b": "Back"}) == "1":
-        back = session.api.request("DELETE", f"{route}/{urllib.parse.quote(done['undo_id'], safe='')}")
+        back = session.api.request("DELETE", f"/api/progress/{session.user_id}/undo/"
+                                             f"{urllib.parse.quote(done['undo_id'], safe='')}")
         print("The undo is undone: " + ("that entry counts" if len(back["entries"]) == 1
                                         else f"those {len(back['entries'])} entries count") + " again.")
         show_changes(back)

@@ -534,7 +534,7 @@ def test_a_user_who_is_not_an_admin_gets_no_admin_submenu(open_menu):
     home = menu.see("Choose: ")
     assert "My trackers" in home and "Log out" in home and "Admin" not in home
     menu.child.sendline("a")  # the admin's key
-    menu.see("Type 1, 2, 3, 4, 5, 6, 7, 8, 9, m, l or q to quit.")
+    menu.see("Type 1, 2, 3, 4, 5, 6, 7, 8, 9, i, m, l or q to quit.")
     menu.answer("Choose: ", "q")
     assert menu.leave() == 0
 
@@ -1197,5 +1197,53 @@ def test_the_mails_sent_list_the_release_mail_of_a_planned_title_out_today(serve
             break
         assert time.monotonic() < deadline, "no release mail was sent"
         time.sleep(3)
+    menu.answer("Choose: ", "q")
+    assert menu.leave() == 0
+
+
+def test_a_goodreads_file_is_imported_after_a_preview_listed_and_its_import_undone(open_menu):
+    menu = open_menu()
+    sign_up(menu)
+    sample = ROOT / "tests" / "samples" / "imports" / "goodreads-dune.csv"
+    menu.pick("Import:")
+    menu.see("You have imported nothing yet.")
+    menu.pick("Import a file")
+    menu.answer("Path of the file", str(sample))
+    menu.pick("a Goodreads library export (CSV)")
+    preview = menu.see("Import 4 entries? (y/N): ")
+    # Dune is the catalog's; The Lantern Keeper is not, so it becomes the user's own; row 3 has no date.
+    finished = datetime(2021, 3, 14, tzinfo=timezone.utc).astimezone()
+    assert preview.endswith(
+        "3 rows read. This would log 4 entries.\r\n"
+        "Titles found in the catalog or among yours (1): Dune\r\n"
+        "New titles of your own (1): The Lantern Keeper\r\n"
+        "Skipped 1 row:\r\n"
+        "  Row 3: The Date Read '2021/13/40' is not a date like 2019/05/01.\r\n"
+        "Your trackers, before → after:\r\n"
+        f"  Dune: no tracker → page 412 of 412, completed, rated 4; finished on {finished.day} {finished:%b %Y}\r\n"
+        "  The Lantern Keeper: no tracker → planned\r\n"), preview
+    menu.child.sendline("y")
+    menu.see("3 rows read. Logged 4 entries.")
+    menu.see("Imported goodreads-dune.csv.")
+    line = menu.see_pattern(rf"1\) ({MOMENT}) - a Goodreads library export \(CSV\): 4 entries from 3 rows, 1 skipped"
+                            r" - Dune, The Lantern Keeper\r\n")
+    when = line.group(1)
+
+    menu.pick("Undo an import")
+    menu.see("Which import?")
+    menu.answer("Choose: ", "1")
+    undo = menu.see(f"Undo the import of {when}? (y/N): ")
+    assert undo.endswith(
+        f"Undoing the import of {when} takes back the 4 entries it made, and nothing you logged yourself:\r\n"
+        "  Dune: page 412 of 412, completed, rated 4 → removed\r\n"
+        "  The Lantern Keeper: planned → removed\r\n"), undo
+    menu.child.sendline("y")
+    menu.see(f"Undid 4 entries: the import of {when}.")
+    menu.pick("Back")  # keep it undone
+    menu.see_pattern(rf"1\) {re.escape(when)} - a Goodreads library export \(CSV\): 4 entries from 3 rows, 1 skipped"
+                     rf" - Dune, The Lantern Keeper - undone {MOMENT}\r\n")
+    menu.pick("Undo an import")
+    menu.see("There is no import to undo.")
+    assert not re.search(r"\b[Ee]ntry \d|version \d", menu.output.getvalue())  # never a log id or a version
     menu.answer("Choose: ", "q")
     assert menu.leave() == 0

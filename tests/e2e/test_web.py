@@ -1443,3 +1443,108 @@ def test_the_mail_page_lists_the_release_mail_that_says_a_planned_title_is_out_n
     expect(notice(page)).to_have_text("Saved: releases, to planner@example.org (UTC).")
     expect(mails_sent(page)).to_contain_text(re.compile(
         rf"Out now: {name} — Release mail for {today.day} {today:%b %Y}, sent {MOMENT}"))
+
+
+# Dune (in the catalog) read and rated 4, a book the catalog lacks on the to-read shelf, and a row
+# whose Date Read is no date.
+GOODREADS_FILE = (ROOT / "tests" / "samples" / "imports" / "goodreads-dune.csv").read_bytes()
+
+
+def import_card(page):
+    return page.locator(".import-list .import")
+
+
+def test_a_goodreads_file_is_previewed_imported_listed_and_its_import_undone(open_page, server):
+    page = open_page()
+    register(page)
+    token = token_of(page)
+    show = a_title(server, "Breaking Bad", "tv_show")
+    call_api(server, "POST", "/api/progress/log", token, {"title_id": show["id"], "progress": 3})  # by hand
+
+    open_view(page, "Import", "Import")
+    expect(page.get_by_text("You have imported nothing yet.")).to_be_visible()
+    page.get_by_label("File", exact=True).set_input_files(
+        {"name": "goodreads_library_export.csv", "mimeType": "text/csv", "buffer": GOODREADS_FILE})
+    page.get_by_label("Format").select_option(label="Goodreads library export (CSV)")
+    page.get_by_role("button", name="Preview").click()
+    preview = page.locator(".import-preview")
+    expect(preview.locator(".import-summary")).to_have_text("3 rows read: this would log 4 entries.")
+    expect(preview.locator(".import-matched")).to_have_text("Titles found in the catalog or among yours (1): Dune.")
+    expect(preview.locator(".import-created")).to_have_text("New titles of your own (1): The Lantern Keeper.")
+    expect(preview.locator(".import-skipped li")).to_have_text(
+        ["Row 3: The Date Read '2021/13/40' is not a date like 2019/05/01."])
+    assert sorted(preview.locator(".undo-changes li").all_inner_texts()) == [
+        "Dune: no tracker → page 412 of 412, completed, ★4; finished on Sunday, March 14, 2021",
+        "The Lantern Keeper: no tracker → planned"]
+    # The preview appended nothing: the trackers are only what was logged by hand.
+    user_id = call_api(server, "GET", "/api/users/me", token)["id"]
+    board = call_api(server, "GET", f"/api/progress/{user_id}/trackers", token)
+    assert [t["title"]["name"] for status in ("planned", "in_progress", "completed") for t in board[status]] == [
+        "Breaking Bad"]
+    expect(page.get_by_text("You have imported nothing yet.")).to_be_visible()
+
+    preview.get_by_role("button", name="Import", exact=True).click()
+    expect(notice(page).locator("p").first).to_have_text("Imported your Goodreads library export: 4 entries logged.")
+    expect(import_card(page)).to_have_count(1)
+    card = import_card(page)
+    expect(card.locator("h3")).to_have_text(re.compile(rf"^{MOMENT} · Goodreads library export$"))
+    expect(card).to_contain_text("4 entries from 3 rows, 1 row skipped")
+    expect(card).to_contain_text("Titles: Dune, The Lantern Keeper")
+    page.screenshot(path=ARTIFACTS / "import.png", full_page=True)
+
+    # The same file again holds nothing new.
+    page.get_by_label("File", exact=True).set_input_files(
+        {"name": "goodreads_library_export.csv", "mimeType": "text/csv", "buffer": GOODREADS_FILE})
+    page.get_by_role("button", name="Preview").click()
+    expect(preview.locator(".import-summary")).to_have_text("3 rows read: this would log 0 entries.")
+    expect(preview).to_contain_text("There is nothing new in this file to import.")
+    expect(preview.get_by_role("button", name="Import", exact=True)).to_have_count(0)
+
+    open_view(page, "Board", "Your board")
+    expect(column(page, "Completed").locator(".tracker")).to_contain_text("Dune")
+    expect(column(page, "Planned").locator(".tracker")).to_contain_text("The Lantern Keeper")
+
+    # Undo: first what it takes back, then only the import's entries go; Breaking Bad stays.
+    open_view(page, "Import", "Import")
+    import_card(page).get_by_role("button", name=re.compile(rf"^Undo the import of {MOMENT}$")).click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.locator("#confirm-title")).to_have_text(re.compile(rf"^Undo the import of {MOMENT}\?$"))
+    expect(dialog.locator("#confirm-text")).to_have_text(
+        "This takes back the 4 entries it made, and nothing you logged yourself:")
+    assert sorted(dialog.locator(".undo-changes li").all_inner_texts()) == [
+        "Dune: page 412 of 412, completed, ★4 → removed", "The Lantern Keeper: planned → removed"]
+    confirm(page, "Undo the import")
+    expect(notice(page).locator("p").first).to_have_text(re.compile(rf"^Undid 4 entries: the import of {MOMENT}\.$"))
+    expect(notice(page).locator(".undo-changes li")).to_have_count(2)
+    expect(notice(page).get_by_role("button", name="Undo this undo")).to_be_focused()
+    expect(import_card(page)).to_contain_text(re.compile(rf"Undone {MOMENT}"))
+    expect(import_card(page).get_by_role("button", name=re.compile("^Undo"))).to_have_count(0)
+
+    open_view(page, "Board", "Your board")
+    expect(tracker_card(page, "Breaking Bad")).to_contain_text("3 / 62 episodes")
+    expect(tracker_card(page, "Dune")).to_have_count(0)
+    expect(tracker_card(page, "The Lantern Keeper")).to_have_count(0)
+
+
+def test_a_file_in_another_format_than_named_or_too_large_is_refused_in_the_apis_words_on_a_phone(open_page):
+    page = open_page(390, 844)
+    register(page)
+    open_view(page, "Import", "Import")
+    trakt = (ROOT / "tests" / "samples" / "imports" / "trakt.json").read_bytes()
+    page.get_by_label("File", exact=True).set_input_files({"name": "history.json", "mimeType": "application/json", "buffer": trakt})
+    page.get_by_label("Format").select_option(label="Goodreads library export (CSV)")
+    page.get_by_role("button", name="Preview").click()
+    expect(page.get_by_role("alert")).to_have_text("This file is JSON, not a Goodreads library export (CSV).")
+    expect(page.locator(".import-preview")).to_be_empty()
+    expect(page.get_by_role("button", name="Import", exact=True)).to_have_count(0)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the import page is {width} px wide on a 390 px screen"
+
+    # A file past the import's limit of 20 MiB: the service says the limit before reading it.
+    page.get_by_label("File", exact=True).set_input_files(
+        {"name": "history.json", "mimeType": "application/json", "buffer": b"[" + b" " * (21 * 1024 * 1024) + b"]"})
+    page.get_by_label("Format").select_option(label="Spotify streaming history (JSON)")
+    page.get_by_role("button", name="Preview").click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "The request body is larger than 20,971,520 bytes, the most this service accepts.")
+    expect(page.get_by_text("You have imported nothing yet.")).to_be_visible()

@@ -11,10 +11,12 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
+from progress_service.domain.imports import FORMATS
 from progress_service.domain.vocabulary import AGAIN_WORDS, DOING_WORDS, KINDS, OWN_KINDS, STATUSES, UNITS
 from progress_service.projections import tracker_state
 
 DOM_JS = Path(__file__).resolve().parents[2] / "progress_service" / "web" / "static" / "js" / "dom.js"
+IMPORT_JS = DOM_JS.parent / "views" / "import.js"
 
 
 def test_the_titles_kind_check_admits_exactly_the_vocabularys_kinds(db):
@@ -89,3 +91,8 @@ def test_the_web_page_has_a_word_for_every_kind_and_status_and_no_other():
     assert dict(re.findall(r'(\w+): "(\w+)"', again)) == AGAIN_WORDS
     units = re.search(r"export const UNITS = \{(.*?)\};", source, re.S).group(1)
     assert dict(re.findall(r'(\w+): "(\w+)"', units)) == UNITS
+
+
+def test_the_import_page_offers_every_import_format_and_no_other():
+    offered = re.search(r"const FORMATS = \{(.*?)\};", IMPORT_JS.read_text(), re.S).group(1)
+    assert tuple(re.findall(r'^\s*"?([\w-]+)"?: \{', offered, re.M)) == FORMATS

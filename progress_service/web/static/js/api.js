@@ -30,15 +30,16 @@ export const session = {
   },
 };
 
-/** Call the API. Resolves to the JSON answer (text for CSV, null for 204); throws ApiError. */
-export async function api(method, path, body) {
+/** Call the API. Resolves to the JSON answer (text for CSV, null for 204); throws ApiError.
+ * A `contentType` sends the body as it is (a file, a Blob) with that Content-Type, else it goes as JSON. */
+export async function api(method, path, body, { contentType = null } = {}) {
   const headers = { Accept: "application/json" };
   if (session.token) headers.Authorization = `Bearer ${session.token}`;
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (body !== undefined) headers["Content-Type"] = contentType || "application/json";
   let response;
   try {
     response = await fetch(path, {
-      method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: "no-store",
+      method, headers, body: body === undefined || contentType ? body : JSON.stringify(body), cache: "no-store",
     });
   } catch {
     throw new ApiError({ status: 0, detail: "The service cannot be reached; check the connection and try again." });

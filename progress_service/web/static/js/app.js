@@ -9,6 +9,7 @@ import * as calendar from "./views/calendar.js";
 import * as catalog from "./views/catalog.js";
 import * as exporter from "./views/export.js";
 import * as goals from "./views/goals.js";
+import * as importer from "./views/import.js";
 import * as login from "./views/login.js";
 import * as mine from "./views/mine.js";
 import * as review from "./views/review.js";
@@ -17,7 +18,7 @@ import * as summary from "./views/summary.js";
 import * as timeline from "./views/timeline.js";
 import * as title from "./views/title.js";
 
-const VIEWS = { board, catalog, mine, titles: title, timeline, calendar, summary, goals, review, export: exporter, mail: notifications, account, admin, login };
+const VIEWS = { board, catalog, mine, titles: title, timeline, calendar, summary, goals, review, import: importer, export: exporter, mail: notifications, account, admin, login };
 
 /** "#/titles/12?x=1" → {name: "titles", id: "12", params: URLSearchParams("x=1")} */
 function currentRoute() {
