@@ -33,6 +33,7 @@ class Config:
     public_url: str | None = None  # the address in mails' links; None: http://127.0.0.1:PORT
     feed_slots: int = 32  # feed streams and long polls a worker holds open at once, on threads of their own
     nats_url: str | None = None  # NATS with JetStream that the relay publishes the feed to; None: no relay
+    mail_check_seconds: int = 60  # how often the mail worker looks for the mails due (a divisor of 60)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "Config":
@@ -57,11 +58,15 @@ class Config:
             public_url=(env.get("PROGRESS_SERVICE_PUBLIC_URL") or "").rstrip("/") or None,
             feed_slots=_int(env, "PROGRESS_SERVICE_FEED_SLOTS", 32),
             nats_url=env.get("NATS_URL") or None,
+            mail_check_seconds=_int(env, "PROGRESS_SERVICE_MAIL_CHECK_SECONDS", 60),
         )
         config = replace(config, **{key: value for key, value in overrides.items() if value is not None})
         if config.nats_url is not None and urlsplit(config.nats_url).scheme not in ("nats", "tls"):
             raise ConfigError(f"NATS_URL must be a nats:// or tls:// address such as nats://127.0.0.1:4222, "
                               f"got {config.nats_url!r}")
+        if 60 % config.mail_check_seconds:
+            raise ConfigError(f"PROGRESS_SERVICE_MAIL_CHECK_SECONDS must divide a minute (1, 2, 5, 10, 30, 60 ...), "
+                              f"got {config.mail_check_seconds}")
         return config
 
 

@@ -1,9 +1,9 @@
 """The job queue: procrastinate on the service's own PostgreSQL (its tables are made by
-prepare_schema). Each minute a periodic job finds the mails due (notifications.find_due) and
-defers one ``send`` job per mail; ``send`` delivers it at most once and, when the mail server does
-not take it, fails so that procrastinate tries it again later, waiting longer each time. A large
-import waits here too (``carry_out_import``): a job that dies is tried again, and the import's
-one transaction and its fingerprints make sure it lands once.
+prepare_schema). Each minute (PROGRESS_SERVICE_MAIL_CHECK_SECONDS) a periodic job finds the mails
+due (notifications.find_due) and defers one ``send`` job per mail; ``send`` delivers it at most
+once and, when the mail server does not take it, fails so that procrastinate tries it again later,
+waiting longer each time. A large import waits here too (``carry_out_import``): a job that dies is
+tried again, and the import's one transaction and its fingerprints make sure it lands once.
 
 procrastinate's worker is asynchronous and runs on psycopg 3 (its connector); the service's own
 reads and writes in the jobs go through the service's Database as everywhere else.
@@ -59,7 +59,6 @@ class Runtime:
 _runtime: Runtime | None = None
 
 
-@app.periodic(cron="* * * * *", periodic_id="due")
 @app.task(name="notifications.find_due", queue=QUEUE)
 async def find_due(timestamp: int) -> None:
     at = datetime.fromtimestamp(timestamp, timezone.utc)
@@ -124,10 +123,22 @@ def connected(url: str, *, sync: bool = False):
     return app.replace_connector(connector(conninfo=conninfo(url)))
 
 
+_scheduled: set[int] = set()
+
+
+def _schedule(every: int) -> None:
+    """Look for the mails due every ``every`` seconds (each minute unless configured otherwise)."""
+    if every not in _scheduled:  # once per process: procrastinate refuses a schedule twice
+        cron, periodic_id = ("* * * * *", "due") if every == 60 else (f"* * * * * */{every}", f"due-{every}s")
+        app.periodic(cron=cron, periodic_id=periodic_id)(find_due)
+        _scheduled.add(every)
+
+
 async def work(config: Config, url: str, *, wait: bool = True) -> None:
     """Run the queue's jobs (mail and imports): until SIGTERM or Ctrl-C, or (``wait=False``) until none
     is left to run now."""
     global _runtime
+    _schedule(config.mail_check_seconds)
     _runtime = Runtime(config, Database.for_maintenance(url, config))
     log.info("the mail worker (process %d) is running; mail goes to %s", os.getpid(), _runtime.mailer.where)
     try:

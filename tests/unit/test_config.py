@@ -62,3 +62,10 @@ def test_the_nats_relay_is_off_without_a_nats_url_and_the_flag_outranks_the_envi
 def test_a_nats_url_that_is_no_nats_address_is_refused_naming_its_key(value):
     with pytest.raises(ConfigError, match=f"NATS_URL must be a nats:// or tls:// address .*got '{value}'"):
         Config.from_env({"NATS_URL": value})
+
+
+def test_the_mail_worker_looks_each_minute_unless_told_a_divisor_of_a_minute():
+    assert Config.from_env({}).mail_check_seconds == 60
+    assert Config.from_env({"PROGRESS_SERVICE_MAIL_CHECK_SECONDS": "5"}).mail_check_seconds == 5
+    with pytest.raises(ConfigError, match="PROGRESS_SERVICE_MAIL_CHECK_SECONDS must divide a minute"):
+        Config.from_env({"PROGRESS_SERVICE_MAIL_CHECK_SECONDS": "7"})
