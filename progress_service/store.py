@@ -210,8 +210,9 @@ class Writing:
         stream = Stream(self.stream.user_id, row.title_id)
         history = eventstore.read_stream(self._conn, stream)
         entries = [e for e in history if row.from_version <= e.version <= row.to_version]
-        return Outcome(stream, entries, state_at_version(history, row.to_version), repeated=True,
-                       metadata=self._metadata)
+        # the first answer's metadata (its request id), not this retry's
+        first = eventstore.read_entry(self._conn, entries[0].id).metadata if entries else self._metadata
+        return Outcome(stream, entries, state_at_version(history, row.to_version), repeated=True, metadata=first)
 
     # -- the append -------------------------------------------------------------------------------
     def append(self, events: Sequence[Event], *, occurred_at: datetime) -> Outcome:
