@@ -63,8 +63,10 @@ class Outcome:
 
 
 _FIND_KEY = sa.text("""
-    SELECT fingerprint, title_id, from_version, to_version FROM idempotency_keys
-    WHERE user_id = :user_id AND key = :key
+    SELECT k.fingerprint, k.title_id, k.from_version, k.to_version,
+           (SELECT e.metadata FROM events e  -- the first answer's, for a repeat that answers it again
+            WHERE e.user_id = k.user_id AND e.title_id = k.title_id AND e.version = k.from_version) AS metadata
+    FROM idempotency_keys k WHERE k.user_id = :user_id AND k.key = :key
 """)
 _SAVE_KEY = sa.text("""
     INSERT INTO idempotency_keys (user_id, key, fingerprint, title_id, from_version, to_version)
@@ -210,9 +212,8 @@ class Writing:
         stream = Stream(self.stream.user_id, row.title_id)
         history = eventstore.read_stream(self._conn, stream)
         entries = [e for e in history if row.from_version <= e.version <= row.to_version]
-        # the first answer's metadata (its request id), not this retry's
-        first = eventstore.read_entry(self._conn, entries[0].id).metadata if entries else self._metadata
-        return Outcome(stream, entries, state_at_version(history, row.to_version), repeated=True, metadata=first)
+        return Outcome(stream, entries, state_at_version(history, row.to_version), repeated=True,
+                       metadata=row.metadata or self._metadata)  # the first answer's request id, not this retry's
 
     # -- the append -------------------------------------------------------------------------------
     def append(self, events: Sequence[Event], *, occurred_at: datetime) -> Outcome:

@@ -125,7 +125,8 @@ def test_undoing_an_import_retracts_its_entries_and_keeps_what_was_logged_by_han
     file = spotify(("2024-03-01 07:42", "Queen", "Bohemian Rhapsody"), ("2024-03-02 08:00", "Queen", "Bohemian Rhapsody"))
     imported = post_import(client, headers, user, file, "spotify").json
     song_id = imported["titles_matched"][0]["title_id"]
-    by_hand = log(client, headers, title_id=song_id, delta=1).json  # one more play, logged by hand
+    # one more play, logged by hand, that happened between the two imported ones
+    by_hand = log(client, headers, title_id=song_id, delta=1, occurred_at="2024-03-01T12:00:00Z").json
     base = f"/api/progress/{user['id']}/imports/{imported['import_id']}"
     preview = client.delete(base, query_string={"dry_run": "true"}, headers=headers)
     assert preview.status_code == 200 and preview.json["undo_id"] is None
