@@ -14,20 +14,13 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
-import sqlalchemy as sa
-
+from . import eventstore
 from .errors import ServiceUnavailable
 
 if TYPE_CHECKING:
     from .db import Database
 
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"  # prometheus_client's own variable
-
-_FEED_HELD = sa.text("""
-    SELECT count(*) AS events, coalesce(extract(epoch FROM clock_timestamp() - min(recorded_at)), 0) AS seconds
-    FROM events WHERE tx >= pg_snapshot_xmin(pg_current_snapshot())
-""")
-
 
 def prepare_multiprocess(folder: Path) -> None:
     """Count in ``folder``, emptied first (a restart starts the counts again, as Prometheus expects
@@ -79,14 +72,14 @@ class _Lags:
 
         try:
             with self._db.read_briefly() as conn:
-                held = conn.execute(_FEED_HELD).one()
+                held, waited = eventstore.held_back(conn)
                 relayed = relay_lag(conn)
         except ServiceUnavailable:
             return
         yield GaugeMetricFamily("progress_feed_lag_events", "Committed events a follower cannot read yet, "
-                                "because an older transaction is still appending", value=held.events)
+                                "because an older transaction is still appending", value=held)
         yield GaugeMetricFamily("progress_feed_lag_seconds", "How long the oldest of them has waited",
-                                value=float(held.seconds))
+                                value=waited)
         if relayed is not None:  # absent until a relay has run
             yield GaugeMetricFamily("progress_relay_lag_events",
                                     "Events of the feed the NATS relay has still to publish", value=relayed)

@@ -259,6 +259,19 @@ def high_water(conn: sa.Connection) -> FeedPosition | None:
     return FeedPosition(int(row.tx), row.id) if row else None
 
 
+_HELD_BACK = sa.text("""
+    SELECT count(*) AS events, coalesce(extract(epoch FROM clock_timestamp() - min(recorded_at)), 0) AS seconds
+    FROM events WHERE tx >= pg_snapshot_xmin(pg_current_snapshot())
+""")
+
+
+def held_back(conn: sa.Connection) -> tuple[int, float]:
+    """The committed events a follower cannot read yet, because an older transaction is still
+    appending (they lie at or above the feed's horizon), and how long the oldest has waited (s)."""
+    row = conn.execute(_HELD_BACK).one()
+    return row.events, float(row.seconds)
+
+
 def position_of(conn: sa.Connection, event_id: int) -> FeedPosition | None:
     """The feed position of the event with log id ``event_id`` (None: there is no such event)."""
     row = conn.execute(_POSITION_OF, {"id": event_id}).first()
