@@ -54,9 +54,13 @@ def _page(after: FeedPosition, limit: int, query: dict[str, Any], database: Data
           ) -> tuple[list[FeedItem], FeedPosition | None]:
     """A page after ``after`` and the high water, from one snapshot."""
     with (database or db()).transaction(isolation_level="REPEATABLE READ") as conn:
-        items = eventstore.feed_items(conn, after=after, limit=limit, types=[query["type"]] if "type" in query else None,
-                                      user_id=query.get("user_id"))
+        items = eventstore.feed_items(conn, after=after, limit=limit, types=_types(query), user_id=query.get("user_id"))
         return items, eventstore.high_water(conn)
+
+
+def _types(query: dict[str, Any]) -> list[str] | None:
+    """The event types a follower asked for (None: every type)."""
+    return [query["type"]] if "type" in query else None
 
 
 def _onward(after: FeedPosition, high_water: FeedPosition | None) -> FeedPosition:
@@ -121,7 +125,7 @@ def _events(after: FeedPosition, query: dict[str, Any], database: Database, wait
     database is read with its proof, and the watcher proves every live stream's credential after
     the events it reads (FeedWaiter.following)."""
     yield f"retry: 1000\n: following the feed after {after}\n\n"
-    types = [query["type"]] if "type" in query else None
+    types = _types(query)
     with waits.following(follower):
         while True:
             try:
